@@ -1,0 +1,59 @@
+# Product Image Studio: every target does its own set-up on a fresh Debian machine, idempotently.
+#   make test    venv + packages + Debian data, then the test suite
+#   make demo    venv + packages + Debian data, then the app on the shipped weights
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.studio-installed
+TORCH := torch==2.13.0
+APT_PACKAGES := $(shell cat packages.txt)
+# The files each Debian package provides; apt-get runs only when one is missing.
+DATA_FILES := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
+              /usr/share/sweethome3d/furniture/BlendSwap-CC-0.sh3f
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: help setup data test demo bench clean
+
+help:
+	@echo "make test   set up (.venv, packages, Debian data) and run the test suite"
+	@echo "make demo   set up and launch the app (app.py) on the shipped weights"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned to the CPU wheel on disk: an unpinned torch pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml requirements.txt | $(PY)
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q $(TORCH) -e '.[test]'
+	touch $@
+
+data:
+	@missing=0; for f in $(DATA_FILES); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  echo "installing Debian data packages: $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+setup: $(STAMP) data
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	@if [ -f app.py ]; then exec $(PY) app.py; \
+	else echo "make demo: set-up is done; the web app (app.py) has not landed yet (issue 7)."; fi
+
+bench: setup
+	@for f in bench/*.py; do [ -e "$$f" ] && $(PY) "$$f"; done; true
+
+clean:
+	rm -rf $(VENV) .pytest_cache
