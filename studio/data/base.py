@@ -33,6 +33,7 @@ class Catalog:
     size: int
     attributes: tuple[str, ...]
     splits: tuple[str, ...]
+    note: str = ""              # where the splits come from, shown by `data stats`
 
     def __len__(self) -> int:
         raise NotImplementedError

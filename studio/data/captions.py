@@ -7,7 +7,7 @@ harness uses it to label free-form prompts.
 
     >>> import numpy as np
     >>> caption({"category": "sneaker", "color": "red", "background": "cream"}, np.random.default_rng(0)).text
-    'a photo of scarlet sneakers'
+    'sneakers on an off-white backdrop'
     >>> parse("pink trousers on a beige background")
     {'category': 'trouser', 'color': 'pink', 'background': 'cream'}
 """
@@ -93,6 +93,8 @@ TEMPLATES: tuple[str, ...] = (
     "{color} {noun}",
     "a photo of {product}",
     "{bare_product} on {a_bg} {bgnoun}",
+    "{bare_product}",
+    "product photo of {bare_product}",
 )
 
 # ---- furniture -------------------------------------------------------------------------------------
@@ -140,8 +142,8 @@ def caption(labels: Mapping[str, str | None], rng: np.random.Generator,
         raise ValueError(f"unknown colour {color!r}; known: {', '.join(COLORS)}")
     if background is not None and background not in BACKGROUND_WORDS:
         raise ValueError(f"unknown background {background!r}; known: {', '.join(BACKGROUNDS)}")
-    usable = [t for t in templates
-              if (color is not None or not _mentions_color(t)) and (background is not None or not _mentions_background(t))]
+    usable = [t for t in templates if (color is not None or not _mentions_color(t))
+              and (background is not None or not _mentions_background(t))]
     if not usable:
         raise ValueError(f"no template fits labels {dict(labels)}")
     template = _pick(rng, usable)

@@ -148,6 +148,8 @@ class FashionCatalog(Catalog):
     name = "fashion"
     attributes = ("category", "color", "background")
     splits = ("train", "val", "test")
+    note = ("Fashion-MNIST's own splits: its 60,000 train images are train + val (500 per category "
+            "carved out, fixed), its 10,000 test images are test")
 
     def __init__(self, split: str = "train", size: int = 32, seed: int = 0, root: str | Path | None = None):
         self.split = check_split(split, self.splits)

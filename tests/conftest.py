@@ -1,0 +1,117 @@
+"""Shared fixtures: tiny generated data in the real formats, so behaviour is tested without Debian's
+packages; tests on the real data are marked and skip when the package is absent."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import struct
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+FASHION_ROOT = Path("/usr/share/datasets/fashion-mnist")
+FURNITURE_ROOT = Path("/usr/share/sweethome3d/furniture")
+
+needs_fashion = pytest.mark.skipif(not (FASHION_ROOT / "train-images-idx3-ubyte.gz").is_file(),
+                                   reason="Debian package dataset-fashion-mnist not installed")
+needs_furniture = pytest.mark.skipif(not any(FURNITURE_ROOT.glob("*.sh3f")) if FURNITURE_ROOT.is_dir() else True,
+                                     reason="Debian package sweethome3d-furniture not installed")
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def synthetic_products(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bright shaded blobs on black, like Fashion-MNIST: a rectangle per sample with a gradient and a
+    dark 2x2 'print' inside (which the silhouette must fill)."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), np.uint8)
+    labels = np.arange(n) % 10
+    for i in range(n):
+        top, left = rng.integers(2, 8, size=2)
+        bottom, right = rng.integers(20, 26, size=2)
+        ramp = np.linspace(120, 230, right - left)[None, :]
+        images[i, top:bottom, left:right] = ramp.astype(np.uint8)
+        cy, cx = (top + bottom) // 2, (left + right) // 2
+        images[i, cy:cy + 2, cx:cx + 2] = 0
+    return images, labels.astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def tiny_fashion_root(tmp_path_factory) -> Path:
+    """A folder with the four Fashion-MNIST .gz files: 5,200 train (520 per class) and 40 test."""
+    root = tmp_path_factory.mktemp("fashion")
+    train_x, train_y = synthetic_products(5200, seed=1)
+    test_x, test_y = synthetic_products(40, seed=2)
+    write_idx(root / "train-images-idx3-ubyte.gz", train_x)
+    write_idx(root / "train-labels-idx1-ubyte.gz", train_y)
+    write_idx(root / "t10k-images-idx3-ubyte.gz", test_x)
+    write_idx(root / "t10k-labels-idx1-ubyte.gz", test_y)
+    return root
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def icon(color: tuple[int, int, int]) -> Image.Image:
+    """A 128x128 RGBA render: an opaque disc on transparency."""
+    yy, xx = np.mgrid[:128, :128]
+    alpha = (((yy - 64) ** 2 + (xx - 64) ** 2) < 50 ** 2).astype(np.uint8) * 255
+    rgba = np.zeros((128, 128, 4), np.uint8)
+    rgba[..., :3] = color
+    rgba[..., 3] = alpha
+    return Image.fromarray(rgba, "RGBA")
+
+
+SH3F_PROPERTIES = """# PluginFurnitureCatalog.properties
+id=Test#Library
+name=Blend Swap Test
+license=Creative Commons Attribution 3.0 license
+! a bang comment
+id#1=Test#chair
+name#1=Office chair
+tags#1=Blend Swap, Seat, Office chair
+category#1=Office
+icon#1=/test/chair.png
+creator#1=Alice
+
+id#2=Test#lamp
+name#2=Lamp \\u20ac deluxe
+tags#2=Light, \\
+    Desk
+category#2=Lights
+icon#2=/test/lamp.png
+creator#2=Bob
+
+id#3=Test#person
+name#3=Person
+category#3=Characters
+icon#3=/test/person.png
+creator#3=Carol
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_furniture_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("furniture")
+    with zipfile.ZipFile(root / "Test.sh3f", "w") as z:
+        z.writestr("PluginFurnitureCatalog.properties", SH3F_PROPERTIES.encode("latin-1"))
+        z.writestr("test/chair.png", png_bytes(icon((200, 30, 30))))
+        z.writestr("test/lamp.png", png_bytes(icon((240, 240, 240))))
+        z.writestr("test/person.png", png_bytes(icon((90, 60, 40))))
+    return root
