@@ -22,9 +22,9 @@ def open_catalog(name: str, split: str = "train", size: int | None = None, seed:
     """A built-in catalog by name, or a folder path as a merchant catalog."""
     if name in CATALOGS:
         cls = CATALOGS[name]
-        return cls(split=split, size=size or (32 if cls is FashionCatalog else 64), seed=seed)  # type: ignore[call-arg]
+        return cls(split=split, size=size or cls.default_size, seed=seed)  # type: ignore[call-arg]
     if Path(name).is_dir():
-        return FolderCatalog(name, split=split, size=size or 64, on_error=on_error)
+        return FolderCatalog(name, split=split, size=size or FolderCatalog.default_size, on_error=on_error)
     raise CatalogError(f"unknown catalog {name!r}: use {', '.join(CATALOGS)} or the path of a folder "
                        f"with a metadata.jsonl")
 

@@ -34,6 +34,7 @@ class Catalog:
     attributes: tuple[str, ...]
     splits: tuple[str, ...]
     note: str = ""              # where the splits come from, shown by `data stats`
+    default_size: int = 64
 
     def __len__(self) -> int:
         raise NotImplementedError

@@ -148,6 +148,7 @@ class FashionCatalog(Catalog):
     name = "fashion"
     attributes = ("category", "color", "background")
     splits = ("train", "val", "test")
+    default_size = 32
     note = ("Fashion-MNIST's own splits: its 60,000 train images are train + val (500 per category "
             "carved out, fixed), its 10,000 test images are test")
 
