@@ -137,11 +137,7 @@ def _normalise_mode(image: Image.Image, keep_alpha: bool) -> Image.Image:
         or (mode in ("L", "RGB") and "transparency" in image.info)
     if has_alpha:
         rgba = image.convert("RGBA")
-        if keep_alpha:
-            return rgba
-        flat = Image.new("RGB", rgba.size, FLATTEN_BACKGROUND)
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
+        return rgba if keep_alpha else flatten(rgba)
     return image.convert("RGB") if mode != "RGB" else image.copy()
 
 
