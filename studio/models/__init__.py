@@ -1,0 +1,11 @@
+"""Networks, one per file, forward only. MODELS maps a saved folder's `kind` to (class, config class)."""
+
+from __future__ import annotations
+
+from .evaluator import AttributeEvaluator, EvaluatorConfig
+
+MODELS: dict[str, tuple[type, type]] = {
+    "evaluator": (AttributeEvaluator, EvaluatorConfig),
+}
+
+__all__ = ["MODELS", "AttributeEvaluator", "EvaluatorConfig"]
