@@ -76,12 +76,13 @@ def diversity(features: np.ndarray, groups: np.ndarray) -> float:
     return float(np.mean(means))
 
 
-def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """L2 distance from each query to its nearest reference vector (chunked: 55k references fit)."""
-    q = np.asarray(queries, np.float32)
-    r = np.asarray(reference, np.float32)
+def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """L2 distance from each query to its nearest reference vector (chunked, so 55k references fit;
+    float64, since the |q|^2 + |r|^2 - 2 q.r expansion loses exact copies to cancellation in float32)."""
+    q = np.asarray(queries, np.float64)
+    r = np.asarray(reference, np.float64)
     r_sq = (r ** 2).sum(1)
-    out = np.empty(len(q), np.float32)
+    out = np.empty(len(q), np.float64)
     for start in range(0, len(q), chunk):
         block = q[start:start + chunk]
         d2 = (block ** 2).sum(1)[:, None] + r_sq[None, :] - 2 * block @ r.T
