@@ -142,8 +142,8 @@ def caption(labels: Mapping[str, str | None], rng: np.random.Generator,
         raise ValueError(f"unknown colour {color!r}; known: {', '.join(COLORS)}")
     if background is not None and background not in BACKGROUND_WORDS:
         raise ValueError(f"unknown background {background!r}; known: {', '.join(BACKGROUNDS)}")
-    usable = [t for t in templates if (color is not None or not _mentions_color(t))
-              and (background is not None or not _mentions_background(t))]
+    usable = [t for t in templates if (color is not None or not mentions_color(t))
+              and (background is not None or not mentions_background(t))]
     if not usable:
         raise ValueError(f"no template fits labels {dict(labels)}")
     template = _pick(rng, usable)
@@ -159,17 +159,19 @@ def caption(labels: Mapping[str, str | None], rng: np.random.Generator,
     }
     fields["bg"] = _pick(rng, BACKGROUND_WORDS[background]) if background else ""
     fields["a_bg"] = _article(fields["bg"]) if background else ""
-    mentions = {"category"} | ({"color"} if _mentions_color(template) else set()) \
-        | ({"background"} if _mentions_background(template) else set())
+    mentions = {"category"} | ({"color"} if mentions_color(template) else set()) \
+        | ({"background"} if mentions_background(template) else set())
     return Caption(template.format(**fields), frozenset(mentions))
 
 
-def _mentions_background(template: str) -> bool:
+def mentions_background(template: str) -> bool:
+    """Whether a template states the background."""
     return "{bg}" in template or "{a_bg}" in template
 
 
-def _mentions_color(template: str) -> bool:
-    return "{product}" in template or "{color}" in template
+def mentions_color(template: str) -> bool:
+    """Whether a (fashion) template states the product colour."""
+    return any(field in template for field in ("{product}", "{a_product}", "{color}"))
 
 
 def furniture_caption(name: str, category: str, tags: Sequence[str], background: str | None,
@@ -181,7 +183,7 @@ def furniture_caption(name: str, category: str, tags: Sequence[str], background:
         raise ValueError(f"unknown furniture category {category!r}; known: {', '.join(FURNITURE_ROOMS)}")
     room = FURNITURE_ROOMS[category]
     usable = [t for t in FURNITURE_TEMPLATES
-              if (room or "{room}" not in t) and (tags or "{tags}" not in t) and (background or not _mentions_background(t))]
+              if (room or "{room}" not in t) and (tags or "{tags}" not in t) and (background or not mentions_background(t))]
     template = _pick(rng, usable)
     display = name if any(ch.isupper() for ch in name[1:]) else name.lower()
     fields = {
@@ -190,7 +192,7 @@ def furniture_caption(name: str, category: str, tags: Sequence[str], background:
     }
     fields["bg"] = _pick(rng, BACKGROUND_WORDS[background]) if background else ""
     fields["a_bg"] = _article(fields["bg"]) if background else ""
-    mentions = {"name"} | ({"background"} if _mentions_background(template) else set()) \
+    mentions = {"name"} | ({"background"} if mentions_background(template) else set()) \
         | ({"category"} if "{room}" in template else set())
     return Caption(template.format(**fields), frozenset(mentions))
 

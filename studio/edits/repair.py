@@ -1,0 +1,65 @@
+"""Classical repair (inpainting): OpenCV Telea and Navier-Stokes behind one entry.
+
+    repair(image, mask, method="telea")   # PIL RGB/RGBA + bool mask (True = fill) -> PIL, same size/mode
+
+Pixels outside the mask come back unchanged, always. OpenCV pitfalls handled here:
+- holes touching the top/left border fill wrongly (opencv#25389): the image is padded by one pixel, the
+  pad is marked as hole too, and cropped off after;
+- Telea can fill one-pixel corner holes with saturated colour on OpenCV >= 4.10 (opencv#28648): a
+  regression test pins the fill inside the range of its neighbours;
+- uint8 input only (float input made Telea fill constants unevenly, opencv#25404).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+
+DEFAULT_RADIUS = 3
+
+
+def _opencv(flag: int) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
+    def run(rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+        padded = cv2.copyMakeBorder(rgb, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        padded_hole = np.pad(hole, 1, constant_values=True).astype(np.uint8)
+        return cv2.inpaint(padded, padded_hole, radius, flag)[1:-1, 1:-1]
+    return run
+
+
+# name -> fill(rgb uint8 (H, W, 3), hole bool (H, W), radius) -> rgb uint8. Learned methods register here too.
+METHODS: dict[str, Callable[[np.ndarray, np.ndarray, int], np.ndarray]] = {
+    "telea": _opencv(cv2.INPAINT_TELEA),
+    "ns": _opencv(cv2.INPAINT_NS),
+}
+
+
+def as_mask(mask, size: tuple[int, int]) -> np.ndarray:
+    """A bool (H, W) hole mask from a bool/uint8 array or a PIL image (non-zero = hole)."""
+    array = np.asarray(mask.convert("L") if isinstance(mask, Image.Image) else mask)
+    if array.ndim == 3:
+        array = array[..., -1] if array.shape[-1] in (2, 4) else array.max(-1)
+    if array.shape != (size[1], size[0]):
+        raise ValueError(f"mask is {array.shape[1]}x{array.shape[0]} but the image is {size[0]}x{size[1]}")
+    return array > 0 if array.dtype != bool else array
+
+
+def repair(image: Image.Image, mask, method: str = "telea", radius: int = DEFAULT_RADIUS) -> Image.Image:
+    """Fill the masked region of `image`; unmasked pixels (and alpha) are returned exactly."""
+    if method not in METHODS:
+        raise ValueError(f"unknown repair method {method!r}; known: {', '.join(METHODS)}")
+    if not 1 <= radius <= 50:
+        raise ValueError(f"radius must be in 1..50 px, got {radius}")
+    if image.mode not in ("RGB", "RGBA"):
+        raise ValueError(f"repair takes RGB or RGBA images, got mode {image.mode}")
+    hole = as_mask(mask, image.size)
+    if not hole.any():
+        return image.copy()
+    rgb = np.asarray(image.convert("RGB"))
+    filled = METHODS[method](rgb, hole, radius)
+    out = np.where(hole[..., None], filled, rgb).astype(np.uint8)
+    if image.mode == "RGBA":
+        return Image.fromarray(np.dstack([out, np.asarray(image.getchannel("A"))]), "RGBA")
+    return Image.fromarray(out, "RGB")

@@ -1,0 +1,208 @@
+"""Score a text-to-image sampler on a prompt suite against real held-out images.
+
+    python -m studio eval generate --model retrieval --prompts studio/eval/prompts/fashion-visible.jsonl \
+        --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
+    python -m studio eval generate --model weights/gan-fashion --prompts ... --per-prompt 10 --json out.json
+
+The reference distribution is half A of the real test split (even source indices), each image of the
+prompt's category re-coloured to the prompt's colourway. `real_reference` scores half B the same way: the
+ceiling for accuracy and the noise floor for the distances.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+from PIL import Image
+
+from ..data import open_catalog
+from ..data.vocab import COLORS, visible_backgrounds
+from .judge import Judge
+from .metrics import diversity, frechet_distance, kernel_distance, memorization
+from .prompts import PromptSpec
+
+MEMORIZATION_REFERENCE = 10_000    # training images the nearest-neighbour check compares against
+RETRIEVAL_POOL = 5_000             # training images the retrieval baseline may return (a subset of those)
+ATTRIBUTES = ("category", "color", "background")
+
+
+class Sampler(Protocol):
+    name: str
+    size: int
+
+    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]: ...
+
+
+def reference_indices(n_train: int, count: int) -> np.ndarray:
+    """A fixed subset of the training split, shared by the retrieval pool and the memorisation check."""
+    return np.random.default_rng(20240601).permutation(n_train)[:min(count, n_train)]
+
+
+class RealSampler:
+    """Real test images of the prompt's category in the prompt's colourway (unsaid labels drawn at random)."""
+
+    def __init__(self, catalog: str = "fashion", half: int = 0, size: int = 32):
+        if catalog != "fashion":
+            raise ValueError(f"the real reference needs a recolourable catalog; {catalog!r} is not one")
+        self.catalog = open_catalog(catalog, split="test", size=size)
+        self.name, self.size = f"real-test-half-{'AB'[half]}", size
+        by_category: dict[str, list[int]] = {}
+        for i in range(half, len(self.catalog), 2):
+            by_category.setdefault(self.catalog.label(i)["category"], []).append(i)
+        self.by_category = {k: np.array(v) for k, v in by_category.items()}
+
+    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
+        rng = np.random.default_rng(seed)
+        pool = self.by_category[spec.category] if spec.category else np.concatenate(list(self.by_category.values()))
+        images = []
+        for index in rng.choice(pool, size=n, replace=len(pool) < n):
+            color = spec.color or list(COLORS)[int(rng.integers(len(COLORS)))]
+            options = visible_backgrounds(color)
+            background = spec.background or options[int(rng.integers(len(options)))]
+            images.append(self.catalog.render(int(index), color, background))
+        return images
+
+
+class RetrievalSampler:
+    """Baseline: the training images whose captions are nearest to the prompt (MiniLM cosine).
+
+    Deterministic (the seed changes nothing); it copies training images by construction, so it must
+    lose to any real model on memorisation, and on diversity for prompts with few close captions.
+    """
+
+    def __init__(self, catalog: str = "fashion", size: int = 32, pool: int = RETRIEVAL_POOL):
+        from ..text import TextEncoder
+
+        self.catalog = open_catalog(catalog, split="train", size=size)
+        self.name, self.size = "retrieval", size
+        self.pool = reference_indices(len(self.catalog), pool)
+        self.encoder = TextEncoder()
+        captions = [self.catalog[int(i)].caption for i in self.pool]
+        self.caption_vectors = self.encoder.encode(captions).pooled.numpy()
+
+    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
+        query = self.encoder.encode([spec.prompt]).pooled.numpy()[0]
+        best = np.argsort(-(self.caption_vectors @ query), kind="stable")[:n]
+        return [self.catalog[int(self.pool[i])].image for i in best]
+
+
+# Named samplers; model folders are opened by their config's kind (the GAN and VAE register here).
+SAMPLERS: dict[str, Callable[..., Sampler]] = {"retrieval": RetrievalSampler, "real": RealSampler}
+FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {}
+
+
+def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu") -> Sampler:
+    if model in SAMPLERS:
+        return SAMPLERS[model](catalog=catalog, size=size)
+    folder = Path(model)
+    if folder.is_dir():
+        from ..checkpoints import read_config
+
+        kind = read_config(folder).get("kind")
+        if kind not in FOLDER_SAMPLERS:
+            raise ValueError(f"{folder} holds a {kind!r} model, which cannot generate; generators: "
+                             f"{', '.join(FOLDER_SAMPLERS) or 'none registered yet'}")
+        return FOLDER_SAMPLERS[kind](folder, device=device)
+    raise ValueError(f"unknown model {model!r}: use {', '.join(SAMPLERS)} or a model folder")
+
+
+@dataclass
+class _Scored:
+    predictions: dict[str, list[str]]
+    features: np.ndarray
+    effnet: np.ndarray
+    groups: np.ndarray
+
+
+def _draw(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int, judge: Judge) -> _Scored:
+    images, groups = [], []
+    for p, spec in enumerate(specs):
+        batch = sampler.sample(spec, per_prompt, seed + p)
+        if len(batch) != per_prompt:
+            raise RuntimeError(f"{sampler.name} returned {len(batch)} images for {per_prompt} asked")
+        images.extend(batch)
+        groups.extend([p] * per_prompt)
+    predictions, features = judge.analyse(images)
+    return _Scored(predictions, features, judge.effnet_features(images), np.array(groups))
+
+
+def _accuracy(scored: _Scored, specs: list[PromptSpec], keep=lambda spec: True) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    hits_all, n_all = 0, 0
+    per_image_ok = np.ones(len(scored.groups), bool)
+    for attribute in ATTRIBUTES:
+        wanted = np.array([getattr(specs[g], attribute) for g in scored.groups], dtype=object)
+        mask = np.array([w is not None and keep(specs[g]) for w, g in zip(wanted, scored.groups)])
+        if attribute not in scored.predictions or not mask.any():
+            out[attribute] = None
+            continue
+        correct = np.array(scored.predictions[attribute], dtype=object) == wanted
+        out[attribute] = float(correct[mask].mean())
+        per_image_ok &= correct | ~mask
+    chosen = np.array([keep(specs[g]) for g in scored.groups])
+    hits_all, n_all = int((per_image_ok & chosen).sum()), int(chosen.sum())
+    out["all"] = hits_all / n_all if n_all else None
+    return out
+
+
+def _scores(scored: _Scored, reference: _Scored, train_features: np.ndarray, specs: list[PromptSpec],
+            seed: int) -> dict:
+    kid, kid_std = kernel_distance(scored.features, reference.features, seed=seed)
+    styles = sorted({s.style for s in specs})
+    return {
+        "attribute_accuracy": _accuracy(scored, specs),
+        "attribute_accuracy_by_style": {st: _accuracy(scored, specs, lambda s, st=st: s.style == st) for st in styles},
+        "fd_evaluator": frechet_distance(scored.features, reference.features),
+        "kid_evaluator": kid,
+        "kid_evaluator_std": kid_std,
+        "fd_effnet": frechet_distance(scored.effnet, reference.effnet),
+        "diversity": diversity(scored.features, scored.groups),
+        "memorization": memorization(scored.features, train_features, reference.features),
+        "n_images": int(len(scored.groups)),
+    }
+
+
+def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
+                        judge: Judge, catalog: str = "fashion", log: Callable[[str], None] = print) -> dict:
+    """Every metric for `sampler` and, as `real_reference`, for real test images (the ceiling)."""
+    if per_prompt < 2:
+        raise ValueError(f"per_prompt must be at least 2 (diversity needs pairs), got {per_prompt}")
+    started = time.time()
+    # 1. the reference set (half A) and the real ceiling (half B), at the sampler's size
+    reference = _draw(RealSampler(catalog, half=0, size=sampler.size), specs, per_prompt, seed, judge)
+    real = _draw(RealSampler(catalog, half=1, size=sampler.size), specs, per_prompt, seed + 10**6, judge)
+    log(f"reference sets drawn ({time.time() - started:.0f} s)")
+    # 2. training images for the memorisation check
+    train = open_catalog(catalog, split="train", size=sampler.size)
+    train_images = [train[int(i)].image for i in reference_indices(len(train), MEMORIZATION_REFERENCE)]
+    _, train_features = judge.analyse(train_images)
+    # 3. the model's samples
+    t_model = time.time()
+    scored = _draw(sampler, specs, per_prompt, seed, judge)
+    log(f"{sampler.name}: {len(scored.groups)} images scored ({time.time() - t_model:.0f} s)")
+    result = _scores(scored, reference, train_features, specs, seed)
+    result["real_reference"] = _scores(real, reference, train_features, specs, seed)
+    result.update(model=sampler.name, per_prompt=per_prompt, seed=seed, prompts=len(specs),
+                  judge=str(judge.folder), seconds=round(time.time() - started, 1))
+    return result
+
+
+def markdown_table(result: dict) -> str:
+    """The model row and the real-reference row as a markdown table."""
+    head = ("| | category | colour | background | all | fd_evaluator | kid_evaluator | fd_effnet | "
+            "diversity | memorization (NN ratio) |\n|---|---|---|---|---|---|---|---|---|---|")
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    def row(name, r):
+        acc = r["attribute_accuracy"]
+        return (f"| {name} | {pct(acc['category'])} | {pct(acc['color'])} | {pct(acc['background'])} | "
+                f"{pct(acc['all'])} | {r['fd_evaluator']:.2f} | {r['kid_evaluator']:.4f} | {r['fd_effnet']:.2f} | "
+                f"{r['diversity']:.2f} | {r['memorization']['ratio']:.2f} |")
+
+    return "\n".join([head, row(result["model"], result), row("real test images (ceiling)", result["real_reference"])])

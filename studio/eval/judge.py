@@ -1,0 +1,70 @@
+"""The judge: the trained attribute evaluator (labels + 256-d features) and EfficientNet-Lite0 features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..checkpoints import load_pretrained
+from ..images import to_tensor
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+EFFNET_SIZE = 128     # input side for fd_effnet: 1280-d pooled features; cost grows with its square
+
+
+def default_evaluator(catalog: str) -> Path:
+    return DEFAULT_WEIGHTS / f"evaluator-{catalog}"
+
+
+class Judge:
+    def __init__(self, folder: str | Path, device: str = "cpu", batch_size: int = 256):
+        folder = Path(folder)
+        if not (folder / "config.json").is_file():
+            raise FileNotFoundError(f"no evaluator at {folder}: train one with "
+                                    f"`python -m studio train evaluator --catalog ...`")
+        self.model, self.config, raw = load_pretrained(folder, device)
+        if raw.get("kind") != "evaluator":
+            raise ValueError(f"{folder} holds a {raw.get('kind')!r}, not an evaluator")
+        self.folder = folder
+        self.labels = {name: names for (name, _), names in zip(self.config.heads, self.config.labels)}
+        self.metrics = raw.get("metrics", {})
+        self.device = device
+        self.batch_size = batch_size
+        self._effnet = None
+
+    def _batches(self, images: Sequence[Image.Image]):
+        for start in range(0, len(images), self.batch_size):
+            chunk = [im if im.mode == "RGB" else im.convert("RGB") for im in images[start:start + self.batch_size]]
+            size = chunk[0].size
+            chunk = [im if im.size == size else im.resize(size, Image.Resampling.BILINEAR) for im in chunk]
+            yield to_tensor(chunk).to(self.device)
+
+    @torch.inference_mode()
+    def analyse(self, images: Sequence[Image.Image]) -> tuple[dict[str, list[str]], np.ndarray]:
+        """(predicted label per head, evaluator features (N, 256))."""
+        predictions: dict[str, list[str]] = {h: [] for h in self.labels}
+        features = []
+        for x in self._batches(images):
+            h = self.model.features(x)
+            features.append(h.float().cpu().numpy())
+            for head, names in self.labels.items():
+                predictions[head].extend(names[i] for i in self.model.heads[head](h).argmax(1).tolist())
+        return predictions, np.concatenate(features) if features else np.zeros((0, self.config.features))
+
+    @torch.inference_mode()
+    def effnet_features(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, 1280) EfficientNet-Lite0 ImageNet features at EFFNET_SIZE px."""
+        if self._effnet is None:
+            from ..models.effnet import load_efficientnet_lite0
+
+            self._effnet = load_efficientnet_lite0().to(self.device)
+        out = []
+        for x in self._batches(images):
+            x = F.interpolate(x, size=(EFFNET_SIZE, EFFNET_SIZE), mode="bilinear", align_corners=False)
+            out.append(self._effnet.pooled_features(x).float().cpu().numpy())
+        return np.concatenate(out)
