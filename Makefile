@@ -25,6 +25,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 help:
 	@echo "make test   set up (.venv, packages, Debian data) and run the test suite"
 	@echo "make demo   set up and launch the app (app.py) on the shipped weights"
+	@echo "make bench  set up and run the benchmarks in bench/"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +53,9 @@ demo: setup
 	@if [ -f app.py ]; then exec $(PY) app.py; \
 	else echo "make demo: set-up is done; the web app (app.py) has not landed yet (issue 7)."; fi
 
+# Each bench/<name>.py prints `name: value (baseline value, ratio)` lines; bench/_*.py are helpers.
 bench: setup
-	@for f in bench/*.py; do [ -e "$$f" ] && $(PY) "$$f"; done; true
+	@for f in bench/[!_]*.py; do echo "== $$f"; $(PY) "$$f" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,6 +5,12 @@
     python -m studio data preview --catalog fashion --size 64 --out fashion.png
     python -m studio data preview --catalog furniture --out furniture.png
     python -m studio data preview --catalog path/to/shop --skip-bad-rows --out shop.png
+    python -m studio train evaluator --catalog fashion --epochs 18 --out weights/evaluator-fashion
+    python -m studio eval generate --model retrieval --prompts studio/eval/prompts/fashion-visible.jsonl \
+        --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
+    python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
+        --seed 0 --json runs/repair-telea.json
+    python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
 
 Heavy libraries are imported inside each command, so `--help` stays instant.
 """
@@ -72,6 +78,63 @@ def _data_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_evaluator(args: argparse.Namespace) -> int:
+    from .train.evaluator import EvaluatorTrainConfig, train_evaluator
+
+    out = args.out or (f"runs/dry-run/evaluator-{Path(args.catalog).name}" if args.dry_run
+                       else f"weights/evaluator-{Path(args.catalog).name}")
+    cfg = EvaluatorTrainConfig(catalog=args.catalog, size=args.size, epochs=1 if args.dry_run else args.epochs,
+                               batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.seed,
+                               limit=512 if args.dry_run else args.limit, out=out,
+                               runs=str(Path("runs") / Path(out).name))
+    metrics = train_evaluator(cfg)
+    print(f"wrote {out}: test accuracy " + ", ".join(f"{k} {100 * v:.2f}%" for k, v in metrics["test_accuracy"].items()))
+    return 0
+
+
+def _write_json(path: str | None, payload: dict) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {path}")
+
+
+def _eval_generate(args: argparse.Namespace) -> int:
+    from .eval.generate import evaluate_generation, markdown_table, open_sampler
+    from .eval.judge import Judge, default_evaluator
+    from .eval.prompts import load_prompts
+
+    specs = load_prompts(args.prompts)
+    catalog = specs[0].catalog
+    judge = Judge(args.evaluator or default_evaluator(catalog), device=args.device)
+    sampler = open_sampler(args.model, catalog=catalog, size=args.size, device=args.device)
+    result = evaluate_generation(sampler, specs, args.per_prompt, args.seed, judge, catalog=catalog,
+                                 log=lambda m: print(m, file=sys.stderr))
+    result["prompts_file"] = str(args.prompts)
+    print(markdown_table(result))
+    print(f"\n{result['n_images']} images, {result['seconds']:.0f} s")
+    _write_json(args.json, result)
+    return 0
+
+
+def _eval_repair(args: argparse.Namespace) -> int:
+    from .eval.repair import evaluate_repair, markdown_table
+
+    results = [evaluate_repair(method, catalog=args.catalog, masks=tuple(args.masks.split(",")), n=args.n,
+                               seed=args.seed, size=args.size) for method in args.method.split(",")]
+    print(markdown_table(results))
+    _write_json(args.json, results[0] if len(results) == 1 else {"results": results})
+    return 0
+
+
+def _eval_prompts(args: argparse.Namespace) -> int:
+    from .eval.prompts import build_fashion_suite, write_prompts
+
+    path = write_prompts(build_fashion_suite(n=args.n, seed=args.seed), args.out)
+    print(f"wrote {path} ({args.n} prompts)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,6 +165,52 @@ def build_parser() -> argparse.ArgumentParser:
                          help="catalog image size in px (default: 32 fashion, 64 otherwise)")
     preview.add_argument("--tile", type=int, default=160, help="tile size on the sheet in px (default: 160)")
     preview.set_defaults(func=_data_preview)
+
+    train = commands.add_parser("train", help="train a model and write weights/<name>/")
+    train_commands = train.add_subparsers(dest="train_command", required=True)
+    evaluator = train_commands.add_parser("evaluator", help="the attribute evaluator (the harness's judge)")
+    evaluator.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
+    evaluator.add_argument("--size", type=int, default=32, help="input size in px (default: 32)")
+    evaluator.add_argument("--epochs", type=int, default=18, help="epochs, each with fresh colourways (default: 18)")
+    evaluator.add_argument("--batch-size", type=int, default=256, help="batch size (default: 256)")
+    evaluator.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, one-cycle (default: 2e-3)")
+    evaluator.add_argument("--width", type=int, default=32, help="channels of the first stage (default: 32)")
+    evaluator.add_argument("--limit", type=int, default=None, help="train on only this many images per epoch")
+    evaluator.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    evaluator.add_argument("--out", default=None, help="output folder (default: weights/evaluator-<catalog>)")
+    evaluator.add_argument("--dry-run", action="store_true",
+                           help="one short epoch on 512 images, written under runs/dry-run/")
+    evaluator.set_defaults(func=_train_evaluator)
+
+    evaluate = commands.add_parser("eval", help="measure models and repair methods")
+    eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)
+    generate = eval_commands.add_parser("generate", help="score a text-to-image model on a prompt suite")
+    generate.add_argument("--model", required=True,
+                          help="a model folder (weights/gan-fashion, ...) or a named baseline: retrieval, real")
+    generate.add_argument("--prompts", required=True, help="prompt suite JSONL")
+    generate.add_argument("--per-prompt", type=int, default=10, help="images per prompt (default: 10)")
+    generate.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    generate.add_argument("--size", type=int, default=32, help="image size of the reference sets (default: 32)")
+    generate.add_argument("--evaluator", default=None, help="evaluator folder (default: weights/evaluator-<catalog>)")
+    generate.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    generate.add_argument("--json", default=None, help="write all metrics to this JSON file")
+    generate.set_defaults(func=_eval_generate)
+
+    repair = eval_commands.add_parser("repair", help="score repair methods on real images with LaMa-style holes")
+    repair.add_argument("--method", required=True, help="method name(s), comma-separated: telea,ns")
+    repair.add_argument("--catalog", default="fashion", help="catalog whose test split is used (default: fashion)")
+    repair.add_argument("--masks", default="thin,medium,thick", help="mask sets (default: thin,medium,thick)")
+    repair.add_argument("--n", type=int, default=500, help="images per mask set (default: 500)")
+    repair.add_argument("--size", type=int, default=None, help="image size (default: the catalog's)")
+    repair.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
+    repair.set_defaults(func=_eval_repair)
+
+    prompts = eval_commands.add_parser("prompts", help="write the fashion prompt suite (deterministic)")
+    prompts.add_argument("--out", required=True, help="JSONL file to write")
+    prompts.add_argument("--n", type=int, default=240, help="number of prompts (default: 240)")
+    prompts.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    prompts.set_defaults(func=_eval_prompts)
     return parser
 
 
@@ -113,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (CatalogError, ImageLoadError, ValueError) as exc:
+    except (CatalogError, ImageLoadError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

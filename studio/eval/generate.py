@@ -167,7 +167,8 @@ def _scores(scored: _Scored, reference: _Scored, train_features: np.ndarray, spe
 
 
 def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
-                        judge: Judge, catalog: str = "fashion", log: Callable[[str], None] = print) -> dict:
+                        judge: Judge, catalog: str = "fashion", log: Callable[[str], None] = print,
+                        memorization_reference: int | None = None) -> dict:
     """Every metric for `sampler` and, as `real_reference`, for real test images (the ceiling)."""
     if per_prompt < 2:
         raise ValueError(f"per_prompt must be at least 2 (diversity needs pairs), got {per_prompt}")
@@ -178,7 +179,7 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
     log(f"reference sets drawn ({time.time() - started:.0f} s)")
     # 2. training images for the memorisation check
     train = open_catalog(catalog, split="train", size=sampler.size)
-    train_images = [train[int(i)].image for i in reference_indices(len(train), MEMORIZATION_REFERENCE)]
+    train_images = [train[int(i)].image for i in reference_indices(len(train), memorization_reference or MEMORIZATION_REFERENCE)]
     _, train_features = judge.analyse(train_images)
     # 3. the model's samples
     t_model = time.time()

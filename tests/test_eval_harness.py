@@ -1,0 +1,126 @@
+"""The harness end to end at tiny sizes: a freshly trained (dry-run) judge, real test images, prompts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import needs_fashion
+from studio.__main__ import main
+from studio.checkpoints import load_pretrained, read_config
+from studio.data import captions
+from studio.data.vocab import BACKGROUNDS, CATEGORIES, COLORS, is_visible
+from studio.eval.prompts import FASHION_VISIBLE, PromptSpec, build_fashion_suite, load_prompts
+
+REQUIRED_KEYS = {"attribute_accuracy", "fd_evaluator", "kid_evaluator", "fd_effnet", "diversity",
+                 "memorization", "n_images", "seconds", "real_reference"}
+
+
+def test_shipped_suite_is_what_the_generator_writes(tmp_path):
+    assert main(["eval", "prompts", "--out", str(tmp_path / "suite.jsonl")]) == 0
+    assert (tmp_path / "suite.jsonl").read_text() == FASHION_VISIBLE.read_text()
+
+
+def test_suite_covers_every_label_with_visible_pairs_and_free_phrasings():
+    specs = load_prompts(FASHION_VISIBLE)
+    assert len(specs) >= 200
+    assert {s.category for s in specs} == set(CATEGORIES)
+    assert {s.color for s in specs} - {None} == set(COLORS)
+    assert {s.background for s in specs} - {None} == set(BACKGROUNDS)
+    assert all(is_visible(s.color, s.background) for s in specs if s.color and s.background)
+    free = [s for s in specs if s.style == "free"]
+    assert 0.25 < len(free) / len(specs) < 0.6
+    assert any(s.color is None for s in specs) and any(s.background is None for s in specs)
+    for spec in specs:
+        if spec.style == "template":                     # template prompts say exactly their labels
+            assert captions.parse(spec.prompt) == spec.labels(), spec.prompt
+    assert len({s.prompt for s in specs}) == len(specs)
+
+
+def test_suite_generation_is_deterministic():
+    assert build_fashion_suite(seed=3) == build_fashion_suite(seed=3)
+    assert build_fashion_suite(seed=3) != build_fashion_suite(seed=4)
+
+
+def test_bad_suite_lines(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"prompt": "red bag", "category": "bag"}\n{"prompt": "x", "category": "hat"}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:2: unknown category 'hat'"):
+        load_prompts(path)
+    path.write_text('{"category": "bag"}\n')
+    with pytest.raises(ValueError, match=":1: not a prompt record"):
+        load_prompts(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_judge(tmp_path_factory):
+    out = tmp_path_factory.mktemp("judge") / "evaluator"
+    assert main(["train", "evaluator", "--catalog", "fashion", "--dry-run", "--out", str(out)]) == 0
+    return out
+
+
+@needs_fashion
+def test_trained_evaluator_round_trips(tiny_judge):
+    model, config, raw = load_pretrained(tiny_judge)
+    assert raw["kind"] == "evaluator" and config.labels[0] == CATEGORIES
+    assert set(raw["metrics"]["test_accuracy"]) == {"category", "color", "background"}
+    assert read_config(tiny_judge)["catalog"] == "fashion"
+
+
+@needs_fashion
+def test_eval_generate_real_and_retrieval(tiny_judge, tmp_path):
+    from studio.eval.generate import RealSampler, RetrievalSampler, evaluate_generation
+    from studio.eval.judge import Judge
+
+    judge = Judge(tiny_judge)
+    specs = load_prompts(FASHION_VISIBLE)[:12]
+    real = evaluate_generation(RealSampler(half=1), specs, 3, 0, judge, memorization_reference=600, log=lambda m: None)
+    assert REQUIRED_KEYS <= set(real) and REQUIRED_KEYS - {"real_reference", "seconds"} <= set(real["real_reference"])
+    assert real["n_images"] == 36 and set(real["attribute_accuracy"]) == {"category", "color", "background", "all"}
+    retrieval = RetrievalSampler(pool=400)
+    copied = evaluate_generation(retrieval, specs, 3, 0, judge, memorization_reference=600, log=lambda m: None)
+    # the baseline returns training images: it sits on the training set, real test images do not
+    assert copied["memorization"]["copies"] == 1.0 and copied["memorization"]["ratio"] == 0.0
+    assert real["memorization"]["ratio"] > 0.3
+    # the same seed gives the same numbers
+    again = evaluate_generation(RealSampler(half=1), specs, 3, 0, judge, memorization_reference=600, log=lambda m: None)
+    assert again["fd_evaluator"] == real["fd_evaluator"]
+
+
+@needs_fashion
+def test_cli_eval_generate_writes_json(tiny_judge, tmp_path, monkeypatch):
+    import studio.eval.generate as generate
+
+    monkeypatch.setattr(generate, "MEMORIZATION_REFERENCE", 500)
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(line + "\n" for line in FASHION_VISIBLE.read_text().splitlines()[:6]))
+    out = tmp_path / "real.json"
+    assert main(["eval", "generate", "--model", "real", "--prompts", str(suite), "--per-prompt", "2",
+                 "--evaluator", str(tiny_judge), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert REQUIRED_KEYS <= set(result) and result["n_images"] == 12
+    assert main(["eval", "generate", "--model", str(tiny_judge), "--prompts", str(suite),
+                 "--evaluator", str(tiny_judge)]) == 2                       # an evaluator cannot generate
+
+
+@needs_fashion
+def test_eval_repair_ranks_a_good_fill_above_a_bad_one(tmp_path):
+    from studio.edits import repair as repair_module
+    from studio.eval.repair import evaluate_repair
+
+    def paint_black(rgb, hole, radius):
+        out = rgb.copy()
+        out[hole] = 0
+        return out
+
+    fake = lambda images: np.stack([np.asarray(im, np.float64).reshape(-1)[:64] for im in images])  # noqa: E731
+    repair_module.METHODS["black"] = paint_black
+    try:
+        black = evaluate_repair("black", masks=("thin", "thick"), n=20, effnet=fake)
+        telea = evaluate_repair("telea", masks=("thin", "thick"), n=20, effnet=fake)
+    finally:
+        del repair_module.METHODS["black"]
+    for kind in ("thin", "thick"):
+        assert telea["masks"][kind]["psnr_hole"] > black["masks"][kind]["psnr_hole"] + 5
+        assert telea["masks"][kind]["ssim"] > black["masks"][kind]["ssim"]
+    assert main(["eval", "repair", "--method", "lama", "--n", "4"]) == 2
