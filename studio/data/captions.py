@@ -6,8 +6,8 @@ to labels; the tests use it to check that each caption says what its labels say,
 harness uses it to label free-form prompts.
 
     >>> import numpy as np
-    >>> caption({"category": "sneaker", "color": "red", "background": "cream"}, np.random.default_rng(0)).text
-    'sneakers on an off-white backdrop'
+    >>> caption({"category": "sneaker", "color": "red", "background": "cream"}, np.random.default_rng(1)).text
+    'cherry red sneakers isolated on a cream seamless background'
     >>> parse("pink trousers on a beige background")
     {'category': 'trouser', 'color': 'pink', 'background': 'cream'}
 """
