@@ -91,7 +91,11 @@ class RetrievalSampler:
 
 
 # Named samplers; model folders are opened by their config's kind (the GAN and VAE register here).
-SAMPLERS: dict[str, Callable[..., Sampler]] = {"retrieval": RetrievalSampler, "real": RealSampler}
+# `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
+SAMPLERS: dict[str, Callable[..., Sampler]] = {
+    "retrieval": RetrievalSampler,
+    "real": lambda catalog="fashion", size=32: RealSampler(catalog, half=1, size=size),
+}
 FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {}
 
 

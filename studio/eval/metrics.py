@@ -36,10 +36,17 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 def kernel_distance(a: np.ndarray, b: np.ndarray, subsets: int = 50, subset_size: int = 1000,
                     seed: int = 0) -> tuple[float, float]:
     """KID: unbiased MMD^2 with the cubic polynomial kernel k(x,y) = (x.y/d + 1)^3 (Bińkowski et al.,
-    ICLR 2018), averaged over random subsets. Returns (mean, standard deviation over subsets)."""
+    ICLR 2018), averaged over random subsets. Returns (mean, standard deviation over subsets).
+
+    Both sets are first divided by their joint root-mean-square per dimension, so x.y/d is O(1) as for
+    the Inception features KID was defined on; unscaled ReLU features (norms ~40) make the cubic kernel
+    heavy-tailed and the estimate mostly noise, and would tie its value to the feature scale.
+    """
     x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"feature sets must be (n, d) with the same d, got {x.shape} and {y.shape}")
+    rms = float(np.sqrt((np.concatenate([x, y]) ** 2).mean())) or 1.0
+    x, y = x / rms, y / rms
     m = min(len(x), len(y), subset_size)
     if m < 2:
         raise ValueError("KID needs at least 2 samples in each set")

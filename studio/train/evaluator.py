@@ -119,7 +119,7 @@ def model_card(cfg: EvaluatorTrainConfig, metrics: dict, parameters: int) -> str
     history = "\n".join(f"| {h['epoch']} | {h['loss']:.3f} | "
                          + " | ".join(f"{100 * v:.1f}%" for v in next(x for k, x in h.items() if isinstance(x, dict)).values())
                          + f" | {h['seconds']:.0f} |" for h in metrics["history"])
-    heads = " | ".join(metrics["test_accuracy"])
+    heads = " | ".join(f"{head} (held-out)" for head in metrics["test_accuracy"])
     return f"""# evaluator-{cfg.catalog}
 
 The attribute evaluator: a {parameters / 1e6:.2f} M-parameter CNN (three conv stages of width
@@ -146,7 +146,7 @@ attribute accuracy of generated images, and its 256-d penultimate features for `
 
 This is the ceiling generated images are compared against.
 
-| epoch | loss | {heads} (held-out) | seconds |
+| epoch | loss | {heads} | seconds |
 |---|---|{"---|" * len(metrics["test_accuracy"])}---|
 {history}
 """
