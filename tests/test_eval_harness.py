@@ -80,7 +80,7 @@ def test_eval_generate_real_and_retrieval(tiny_judge, tmp_path):
     retrieval = RetrievalSampler(pool=400)
     copied = evaluate_generation(retrieval, specs, 3, 0, judge, memorization_reference=600, log=lambda m: None)
     # the baseline returns training images: it sits on the training set, real test images do not
-    assert copied["memorization"]["copies"] == 1.0 and copied["memorization"]["ratio"] == 0.0
+    assert copied["memorization"]["copies"] == 1.0 and copied["memorization"]["ratio"] < 1e-3
     assert real["memorization"]["ratio"] > 0.3
     # the same seed gives the same numbers
     again = evaluate_generation(RealSampler(half=1), specs, 3, 0, judge, memorization_reference=600, log=lambda m: None)

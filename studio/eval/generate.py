@@ -136,7 +136,6 @@ def _draw(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
 
 def _accuracy(scored: _Scored, specs: list[PromptSpec], keep=lambda spec: True) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    hits_all, n_all = 0, 0
     per_image_ok = np.ones(len(scored.groups), bool)
     for attribute in ATTRIBUTES:
         wanted = np.array([getattr(specs[g], attribute) for g in scored.groups], dtype=object)
