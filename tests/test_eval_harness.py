@@ -42,6 +42,13 @@ def test_suite_generation_is_deterministic():
     assert build_fashion_suite(seed=3) != build_fashion_suite(seed=4)
 
 
+def test_shipped_suite_by_short_names(tmp_path):
+    assert load_prompts("eval/prompts/fashion-visible.jsonl") == load_prompts(FASHION_VISIBLE)
+    assert load_prompts("fashion-visible") == load_prompts(FASHION_VISIBLE)
+    with pytest.raises(ValueError, match="does not exist .shipped suites: fashion-visible"):
+        load_prompts(tmp_path / "nope.jsonl")
+
+
 def test_bad_suite_lines(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"prompt": "red bag", "category": "bag"}\n{"prompt": "x", "category": "hat"}\n')

@@ -66,10 +66,15 @@ class PromptSpec:
 
 
 def load_prompts(path: str | Path) -> list[PromptSpec]:
-    """Read a suite; a bad line raises ValueError with its line number."""
+    """Read a suite; a bad line raises ValueError with its line number. A path that does not exist but
+    names a shipped suite (`eval/prompts/fashion-visible.jsonl`, `fashion-visible`) reads that one."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"prompt suite {path} does not exist")
+        shipped = SUITE_DIR / (path.name if path.suffix == ".jsonl" else f"{path.name}.jsonl")
+        if not shipped.is_file():
+            raise ValueError(f"prompt suite {path} does not exist (shipped suites: "
+                             f"{', '.join(p.stem for p in sorted(SUITE_DIR.glob('*.jsonl')))})")
+        path = shipped
     specs = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
