@@ -92,6 +92,32 @@ def _train_evaluator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_gan(args: argparse.Namespace) -> int:
+    from .train.gan import GANTrainConfig, train_gan
+
+    out = args.out or (f"runs/dry-run/gan-{args.catalog}" if args.dry_run else f"weights/gan-{args.catalog}")
+    cfg = GANTrainConfig(catalog=args.catalog, size=args.size, width=args.width,
+                         steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
+                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else 6,
+                         max_minutes=args.minutes, seed=args.seed, log_every=2 if args.dry_run else 50,
+                         out=out, runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
+    train_gan(cfg)
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .sampling import GanGenerator
+
+    result = GanGenerator(args.model, device=args.device).generate(args.prompt, n=args.n, seed=args.seed,
+                                                                    truncation=args.truncation)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(result.images):
+        image.save(out / f"{result.model}-seed{result.seed}-{i:02d}.png")
+    print(f"wrote {len(result.images)} images to {out} (seed {result.seed})")
+    return 0
+
+
 def _write_json(path: str | None, payload: dict) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -181,6 +207,28 @@ def build_parser() -> argparse.ArgumentParser:
     evaluator.add_argument("--dry-run", action="store_true",
                            help="one short epoch on 512 images, written under runs/dry-run/")
     evaluator.set_defaults(func=_train_evaluator)
+
+    gan = train_commands.add_parser("gan", help="the text-conditioned GAN")
+    gan.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
+    gan.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
+    gan.add_argument("--width", type=int, default=24, help="generator/discriminator width (default: 24)")
+    gan.add_argument("--steps", type=int, default=3000, help="training steps (default: 3000)")
+    gan.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    gan.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
+    gan.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    gan.add_argument("--out", default=None, help="output folder (default: weights/gan-<catalog>)")
+    gan.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
+    gan.set_defaults(func=_train_gan)
+
+    sample = commands.add_parser("generate", help="images for a description from a trained generator")
+    sample.add_argument("prompt", help="the product description")
+    sample.add_argument("--model", required=True, help="generator folder, e.g. weights/gan-fashion")
+    sample.add_argument("-n", type=int, default=4, help="number of images (default: 4)")
+    sample.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, printed)")
+    sample.add_argument("--truncation", type=float, default=None, help="noise truncation threshold, e.g. 1.0")
+    sample.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    sample.add_argument("--out", required=True, help="folder for the PNGs")
+    sample.set_defaults(func=_generate)
 
     evaluate = commands.add_parser("eval", help="measure models and repair methods")
     eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)

@@ -91,12 +91,25 @@ class RetrievalSampler:
 
 
 # Named samplers; model folders are opened by their config's kind (the GAN and VAE register here).
+class GeneratorSampler:
+    """A trained generator folder (GAN now, VAE later) as a sampler: the prompt text alone drives it."""
+
+    def __init__(self, folder, device: str = "cpu"):
+        from ..sampling import GanGenerator
+
+        self.generator = GanGenerator(folder, device)
+        self.name, self.size = self.generator.name, self.generator.size
+
+    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
+        return self.generator.generate(spec.prompt, n=n, seed=seed).images
+
+
 # `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
 SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "retrieval": RetrievalSampler,
     "real": lambda catalog="fashion", size=32: RealSampler(catalog, half=1, size=size),
 }
-FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {}
+FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {"gan": GeneratorSampler}
 
 
 def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu") -> Sampler:

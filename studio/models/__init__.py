@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .evaluator import AttributeEvaluator, EvaluatorConfig
+from .gan import GANConfig, Generator
 
 MODELS: dict[str, tuple[type, type]] = {
     "evaluator": (AttributeEvaluator, EvaluatorConfig),
+    "gan": (Generator, GANConfig),
 }
 
-__all__ = ["MODELS", "AttributeEvaluator", "EvaluatorConfig"]
+__all__ = ["MODELS", "AttributeEvaluator", "EvaluatorConfig", "GANConfig", "Generator"]

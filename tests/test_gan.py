@@ -1,0 +1,132 @@
+"""The GAN at tiny sizes: networks, procedure pieces, sampling API, a dry-run training round trip."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import needs_fashion
+from studio.__main__ import main
+from studio.checkpoints import load_pretrained, save_pretrained
+from studio.models.gan import Discriminator, GANConfig, Generator
+from studio.models.text_condition import TextCondition, TextConditionConfig
+from studio.sampling import GanGenerator, truncated_normal
+from studio.train.gan import diff_augment
+
+TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
+
+
+def text_batch(b=3, t=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(b, t, 384, generator=g), torch.ones(b, t, dtype=torch.bool), torch.randn(b, 384, generator=g)
+
+
+@pytest.mark.parametrize("size", [16, 32, 64])
+def test_shapes(size):
+    config = GANConfig(size=size, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
+    G, D = Generator(config), Discriminator(config)
+    tokens, mask, pooled = text_batch()
+    images = G(torch.randn(3, 16), tokens, mask, pooled)
+    assert images.shape == (3, 3, size, size) and images.abs().max() <= 1
+    assert D(images, tokens, mask, pooled).shape == (3,)
+    with pytest.raises(ValueError, match="power of two"):
+        GANConfig(size=48)
+
+
+def test_condition_reads_the_tokens_not_only_the_pooled_vector():
+    torch.manual_seed(0)
+    condition = TextCondition(TextConditionConfig(dim=16, queries=2, heads=2))
+    tokens, mask, pooled = text_batch(b=1)
+    # A colour swap keeps the pooled vector (cosine 0.98) but changes the contextual token states
+    # (per-token cosine < 0.8, tests/test_text.py); the condition must follow the tokens.
+    swapped = tokens.clone()
+    swapped[:, 1] = torch.randn(384, generator=torch.Generator().manual_seed(9))
+    a, b = condition(tokens, mask, pooled), condition(swapped, mask, pooled)
+    assert not torch.allclose(a, b, atol=1e-4)
+    # padding is ignored: extra masked tokens change nothing
+    padded = torch.cat([tokens, torch.randn(1, 3, 384)], dim=1)
+    padded_mask = torch.cat([mask, torch.zeros(1, 3, dtype=torch.bool)], dim=1)
+    assert torch.allclose(a, condition(padded, padded_mask, pooled), atol=1e-5)
+
+
+def test_save_load_round_trip(tmp_path):
+    G = Generator(TINY).eval()
+    save_pretrained(G, TINY, tmp_path / "gan", kind="gan")
+    loaded, config, raw = load_pretrained(tmp_path / "gan")
+    assert config == TINY and raw["kind"] == "gan"
+    z, (tokens, mask, pooled) = torch.randn(3, 16), text_batch()
+    with torch.no_grad():
+        assert torch.equal(G(z, tokens, mask, pooled), loaded(z, tokens, mask, pooled))
+
+
+def test_diff_augment_translation_and_cutout_only():
+    x = torch.rand(4, 3, 16, 16)
+    a = diff_augment(x, torch.Generator().manual_seed(1))
+    b = diff_augment(x, torch.Generator().manual_seed(1))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert ((a == 0).all(dim=1).flatten(1).sum(1) >= 64).all()     # an 8x8 cutout in every image
+    # no colour change: every kept pixel's colour exists in the source image
+    kept = a[0].permute(1, 2, 0).reshape(-1, 3)
+    kept = kept[(kept != 0).any(1)]
+    source = x[0].permute(1, 2, 0).reshape(-1, 3)
+    assert all(((source - p).abs().sum(1) < 1e-6).any() for p in kept[:20])
+
+
+def test_truncation_bounds_the_noise():
+    z = truncated_normal((1000, 16), 0.5, torch.Generator().manual_seed(0))
+    assert z.abs().max() <= 0.5
+    assert truncated_normal((5, 4), None, torch.Generator().manual_seed(3)).equal(
+        truncated_normal((5, 4), None, torch.Generator().manual_seed(3)))
+
+
+@pytest.fixture(scope="module")
+def tiny_gan(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gan") / "gan-tiny"
+    torch.manual_seed(0)
+    save_pretrained(Generator(TINY), TINY, folder, kind="gan")
+    return folder
+
+
+def test_generate_is_reproducible_and_checks_inputs(tiny_gan):
+    gen = GanGenerator(tiny_gan)
+    a = gen.generate("red sneaker on a white background", n=4, seed=7)
+    b = gen.generate("red sneaker on a white background", n=4, seed=7)
+    c = gen.generate("red sneaker on a white background", n=4, seed=8)
+    assert len(a.images) == 4 and a.seed == 7 and a.images[0].size == (16, 16)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a.images, b.images))
+    assert not np.array_equal(np.asarray(a.images[0]), np.asarray(c.images[0]))
+    assert not np.array_equal(np.asarray(a.images[0]), np.asarray(a.images[1]))   # n distinct draws
+    fresh = gen.generate("red sneaker", n=1)
+    assert isinstance(fresh.seed, int) and 0 <= fresh.seed < 2 ** 31
+    for bad in ({"n": 0}, {"n": 65}, {"truncation": 0}, {"truncation": 9}):
+        with pytest.raises(ValueError):
+            gen.generate("red sneaker", **{"n": 2, **bad})
+    with pytest.raises(ValueError, match="empty"):
+        gen.generate("   ")
+    with pytest.raises(ValueError, match="wordpieces"):
+        gen.generate("very " * 100 + "long")
+
+
+def test_studio_facade_lists_and_uses_generators(tiny_gan):
+    from studio import Studio
+
+    studio = Studio(weights=tiny_gan.parent)
+    assert studio.models() == ["gan-tiny"]
+    result = studio.generate("navy ankle boot", n=2, seed=3, model="gan-tiny")
+    assert result.seed == 3 and len(result.images) == 2
+    with pytest.raises(ValueError, match="unknown model"):
+        studio.generate("navy ankle boot", model="gan-nope")
+
+
+@needs_fashion
+def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "gan", "--dry-run", "--width", "8", "--out", str(tmp_path / "gan-dry")]) == 0
+    model, config, raw = load_pretrained(tmp_path / "gan-dry")
+    assert raw["kind"] == "gan" and raw["training"]["steps"] == 4 and config.width == 8
+    history = json.loads((tmp_path / "runs" / "gan-dry-dry" / "history.json").read_text())
+    assert history["history"] and {"loss_d", "loss_g", "d_mis"} <= set(history["history"][-1])
+    assert main(["generate", "red bag", "--model", str(tmp_path / "gan-dry"), "-n", "2", "--seed", "4",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
