@@ -153,6 +153,22 @@ def _eval_repair(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_swap(args: argparse.Namespace) -> int:
+    from .eval.generate import open_sampler
+    from .eval.judge import Judge, default_evaluator
+    from .eval.swap import swap_pairs, swap_test
+
+    judge = Judge(args.evaluator or default_evaluator("fashion"), device=args.device)
+    sampler = open_sampler(args.model, size=args.size, device=args.device)
+    result = swap_test(sampler, judge, swap_pairs(args.pairs, args.seed), args.per_prompt, args.seed)
+    result["model"] = sampler.name
+    print(f"swap test, {sampler.name}: {100 * result['swap_accuracy']:.1f}% of samples follow the swap "
+          f"({result['pairs']} pairs x 2 orders x {args.per_prompt}); "
+          f"{100 * result['pairs_fully_right']:.0f}% of pairs fully right")
+    _write_json(args.json, result)
+    return 0
+
+
 def _eval_prompts(args: argparse.Namespace) -> int:
     from .eval.prompts import build_fashion_suite, write_prompts
 
@@ -253,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
     repair.set_defaults(func=_eval_repair)
+
+    swap = eval_commands.add_parser("swap", help="colour-binding test: product and background colours swapped")
+    swap.add_argument("--model", required=True, help="a generator folder, or `real` for the ceiling")
+    swap.add_argument("--pairs", type=int, default=50, help="prompt pairs (default: 50)")
+    swap.add_argument("--per-prompt", type=int, default=4, help="images per prompt (default: 4)")
+    swap.add_argument("--size", type=int, default=32, help="image size for `real` (default: 32)")
+    swap.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    swap.add_argument("--evaluator", default=None, help="evaluator folder (default: weights/evaluator-fashion)")
+    swap.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    swap.add_argument("--json", default=None, help="write the result to this JSON file")
+    swap.set_defaults(func=_eval_swap)
 
     prompts = eval_commands.add_parser("prompts", help="write the fashion prompt suite (deterministic)")
     prompts.add_argument("--out", required=True, help="JSONL file to write")

@@ -131,3 +131,28 @@ def test_eval_repair_ranks_a_good_fill_above_a_bad_one(tmp_path):
         assert telea["masks"][kind]["psnr_hole"] > black["masks"][kind]["psnr_hole"] + 5
         assert telea["masks"][kind]["ssim"] > black["masks"][kind]["ssim"]
     assert main(["eval", "repair", "--method", "lama", "--n", "4"]) == 2
+
+
+@needs_fashion
+def test_swap_test_passes_real_images_and_fails_a_colour_blind_sampler(tiny_judge):
+    from studio.eval.generate import RealSampler
+    from studio.eval.judge import Judge, default_evaluator
+    from studio.eval.swap import SWAPPABLE, swap_pairs, swap_test
+
+    if not (default_evaluator("fashion") / "config.json").is_file():
+        pytest.skip("needs the shipped evaluator")
+    judge = Judge(default_evaluator("fashion"))
+    pairs = swap_pairs(10, seed=1)
+    assert all(SWAPPABLE[a.color] == b.background and SWAPPABLE[b.color] == a.background for a, b in pairs)
+    real = RealSampler(half=1)
+
+    class ColourBlind:                      # ignores which colour goes where: always the first order
+        name, size = "colour-blind", 32
+        first = {b.prompt: a for a, b in pairs}
+
+        def sample(self, spec, n, seed):
+            return real.sample(self.first.get(spec.prompt, spec), n, seed)
+
+    assert swap_test(real, judge, pairs, per_prompt=2)["swap_accuracy"] == 1.0
+    blind = swap_test(ColourBlind(), judge, pairs, per_prompt=2)["swap_accuracy"]
+    assert blind <= 0.55
