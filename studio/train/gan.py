@@ -249,3 +249,80 @@ def save_sample_grid(G: Generator, bank: CaptionBank, path: Path, device, per_ro
     for k, im in enumerate(images):
         grid.paste(im, ((k % per_row) * s, (k // per_row) * s))
     grid.resize((grid.width * 2, grid.height * 2), Image.Resampling.NEAREST).save(path)
+
+
+def finish_gan(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50, baselines: dict | None = None,
+               log=print) -> dict:
+    """Evaluate a written GAN folder with the harness and write its model card (README.md).
+
+    baselines: optional {"retrieval": result, "real": ...} rows from earlier `eval generate` runs.
+    """
+    from ..checkpoints import read_config
+    from ..eval.generate import GeneratorSampler, evaluate_generation, markdown_table
+    from ..eval.judge import Judge, default_evaluator
+    from ..eval.prompts import FASHION_VISIBLE, load_prompts
+    from ..eval.swap import swap_pairs, swap_test
+
+    folder = Path(folder)
+    raw = read_config(folder)
+    judge = Judge(default_evaluator(raw.get("catalog", "fashion")))
+    sampler = GeneratorSampler(folder)
+    specs = load_prompts(FASHION_VISIBLE)
+    result = evaluate_generation(sampler, specs, per_prompt, 0, judge, log=log)
+    swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4)
+    (folder / "eval.json").write_text(json.dumps({"generate": result, "swap": swap}, indent=2) + "\n")
+    (folder / "README.md").write_text(gan_card(folder.name, raw, result, swap, baselines or {}))
+    return {"generate": result, "swap": swap}
+
+
+def gan_card(name: str, raw: dict, result: dict, swap: dict, baselines: dict) -> str:
+    from ..eval.generate import markdown_table
+
+    t = raw["training"]
+    cfg = raw["config"]
+    rows = markdown_table(result).splitlines()
+    for label, other in baselines.items():
+        rows.insert(3, markdown_table(other).splitlines()[2].replace(f"| {other['model']} |", f"| {label} |"))
+    style = result["attribute_accuracy_by_style"]
+    pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    style_rows = "\n".join(f"| {s} | {pct(a['category'])} | {pct(a['color'])} | {pct(a['background'])} |"
+                           for s, a in style.items())
+    return f"""# {name}
+
+A text-conditioned GAN in the DF-GAN family ({cfg['size']} px, width {cfg['width']}): MiniLM token states ->
+attention-pooled text condition -> conditioning augmentation -> FiLM-fused up-blocks; trained against a
+spectral-norm projection discriminator on real/matched, fake/matched and real/mismatched pairs (hinge loss,
+lazy R1, DiffAugment translation + cutout, EMA generator). Code: `studio/models/gan.py`,
+`studio/train/gan.py`.
+
+## Data
+Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017), © Zalando SE, MIT licence, from Debian's
+`dataset-fashion-mnist`: the 55,000-image train split, recoloured into 14 named colours on 6 backgrounds
+(visible pairs only) with colourways re-drawn every epoch; captions from 15 templates with 4-6 words per
+label ({t['train']['phrasings']} phrasings per label combination, {int(100 * t['train']['partial_share'])}% leaving out the
+colour or the background). all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is not trained.
+
+## Training
+- {t['steps']:,} steps x batch {t['batch_size']} ({t['epochs_seen']} full passes over the data), Adam
+  (lr {t['train']['lr_g']}, betas 0/0.9), seed {t['train']['seed']}
+- hardware: {t['hardware']}; wall time {t['seconds'] / 60:.1f} min
+- command: `python -m studio train gan --catalog fashion --size {cfg['size']} --width {cfg['width']} --steps {t['train']['steps']}`
+  {'(stopped by its time budget of ' + str(t['train']['max_minutes']) + ' min)' if t['train'].get('max_minutes') else ''}
+
+## Evaluation (`python -m studio eval generate --model weights/{name} --prompts fashion-visible --per-prompt {result['per_prompt']}`)
+
+Judge: `weights/evaluator-fashion` (90.9% category accuracy on real test images). Reference: real test
+images in each prompt's colourway. {result['n_images']:,} images per row; {result['seconds']:.0f} s.
+
+{chr(10).join(rows)}
+
+Accuracy by phrasing (free = wordings the caption templates never use):
+
+| prompts | category | colour | background |
+|---|---|---|---|
+{style_rows}
+
+Swap test (`python -m studio eval swap --model weights/{name}`): {100 * swap['swap_accuracy']:.1f}% of samples
+show the product colour and the background their prompt asked for ({swap['pairs']} pairs such as
+"{swap['examples'][0][0]}" / "{swap['examples'][0][1]}", both orders, {swap['per_prompt']} samples each).
+"""
