@@ -307,7 +307,7 @@ colour or the background). all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is
   (lr {t['train']['lr_g']}, betas 0/0.9), seed {t['train']['seed']}
 - hardware: {t['hardware']}; wall time {t['seconds'] / 60:.1f} min
 - command: `python -m studio train gan --catalog fashion --size {cfg['size']} --width {cfg['width']} --steps {t['train']['steps']}`
-  {'(stopped by its time budget of ' + str(t['train']['max_minutes']) + ' min)' if t['train'].get('max_minutes') else ''}
+  {f"(stopped by its time budget of {t['train']['max_minutes']} min, before the {t['train']['steps']:,} steps asked)" if t['steps'] < t['train']['steps'] else ''}
 
 ## Evaluation (`python -m studio eval generate --model weights/{name} --prompts fashion-visible --per-prompt {result['per_prompt']}`)
 
