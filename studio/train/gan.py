@@ -198,10 +198,11 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
         opt_g.zero_grad(set_to_none=True)
         accelerator.backward(loss_g)
         opt_g.step()
-        # 3c. EMA of G's weights
+        # 3c. EMA of G's weights; the decay ramps up so short runs do not average in the random init
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
             for p_ema, p in zip(G_ema.parameters(), accelerator.unwrap_model(G).parameters()):
-                p_ema.lerp_(p, 1 - cfg.ema_decay)
+                p_ema.lerp_(p, 1 - decay)
             for b_ema, b_ in zip(G_ema.buffers(), accelerator.unwrap_model(G).buffers()):
                 b_ema.copy_(b_)
         if step % cfg.log_every == 0 or step == cfg.steps:
