@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+# The shipped model folders: weights/ at the repository root (also the Space's root).
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+
 
 def save_pretrained(model: "torch.nn.Module", config, folder: str | Path, kind: str,
                     extra: dict | None = None) -> Path:

@@ -6,15 +6,15 @@ import json
 import threading
 from pathlib import Path
 
+from .checkpoints import WEIGHTS_DIR
 from .sampling import GanGenerator, GenerationResult
 from .text import TextEncoder
 
 GENERATOR_KINDS = {"gan": GanGenerator}
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
 
 class Studio:
-    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "cpu"):
+    def __init__(self, weights: str | Path = WEIGHTS_DIR, device: str = "cpu"):
         self.weights = Path(weights)
         self.device = device
         self.encoder = TextEncoder(device=device)

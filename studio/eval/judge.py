@@ -10,15 +10,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..checkpoints import load_pretrained
+from ..checkpoints import WEIGHTS_DIR, load_pretrained
 from ..images import to_tensor
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 EFFNET_SIZE = 128     # input side for fd_effnet: 1280-d pooled features; cost grows with its square
 
 
 def default_evaluator(catalog: str) -> Path:
-    return DEFAULT_WEIGHTS / f"evaluator-{catalog}"
+    return WEIGHTS_DIR / f"evaluator-{catalog}"
 
 
 def _batches(images: Sequence[Image.Image], batch_size: int, device: str):
