@@ -35,16 +35,19 @@ class Studio:
 
     def _generator(self, model: str | None) -> GanGenerator:
         available = self.models()
-        if not available:
+        name = model or (available[0] if available else None)
+        if name is None:
             raise ValueError(f"no generator in {self.weights}; train one with `python -m studio train gan`")
-        name = model or available[0]
         folder = Path(name) if Path(name).is_dir() else self.weights / name
-        if folder.name not in available and not (folder / "config.json").is_file():
-            raise ValueError(f"unknown model {name!r}; available: {', '.join(available)}")
+        try:
+            kind = json.loads((folder / "config.json").read_text()).get("kind")
+        except (OSError, json.JSONDecodeError):
+            kind = None
+        if kind not in GENERATOR_KINDS:
+            raise ValueError(f"unknown model {name!r}; available: {', '.join(available) or 'none'}")
         with self._lock:
             key = str(folder.resolve())
             if key not in self._generators:
-                kind = json.loads((folder / "config.json").read_text()).get("kind")
                 self._generators[key] = GENERATOR_KINDS[kind](folder, self.device, self.encoder)
             return self._generators[key]
 

@@ -117,6 +117,13 @@ def test_studio_facade_lists_and_uses_generators(tiny_gan):
     assert result.seed == 3 and len(result.images) == 2
     with pytest.raises(ValueError, match="unknown model"):
         studio.generate("navy ankle boot", model="gan-nope")
+    evaluator = tiny_gan.parent / "evaluator-x"
+    evaluator.mkdir()
+    (evaluator / "config.json").write_text('{"kind": "evaluator"}')
+    with pytest.raises(ValueError, match="unknown model"):
+        studio.generate("navy ankle boot", model=str(evaluator))
+    with pytest.raises(ValueError, match="no generator"):
+        Studio(weights=evaluator).generate("navy ankle boot")
 
 
 @needs_fashion
