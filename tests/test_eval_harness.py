@@ -10,7 +10,7 @@ from studio.__main__ import main
 from studio.checkpoints import load_pretrained, read_config
 from studio.data import captions
 from studio.data.vocab import BACKGROUNDS, CATEGORIES, COLORS, is_visible
-from studio.eval.prompts import FASHION_VISIBLE, PromptSpec, build_fashion_suite, load_prompts
+from studio.eval.prompts import FASHION_VISIBLE, build_fashion_suite, load_prompts
 
 REQUIRED_KEYS = {"attribute_accuracy", "fd_evaluator", "kid_evaluator", "fd_effnet", "diversity",
                  "memorization", "n_images", "seconds", "real_reference"}

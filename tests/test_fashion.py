@@ -128,3 +128,9 @@ def test_real_fashion_mnist_splits():
     assert colors == set(COLORS) and backgrounds == set(BACKGROUNDS)
     sample = test[123]
     assert sample.image.size == (32, 32) and parse(sample.caption)["category"] == sample.labels["category"]
+
+
+def test_image_is_the_sample_image_without_its_caption(tiny_fashion_root):
+    catalog = FashionCatalog("train", size=64, seed=2, root=tiny_fashion_root)
+    for i in (0, 5, 199):
+        assert np.array_equal(np.asarray(catalog.image(i)), np.asarray(catalog[i].image))

@@ -82,3 +82,9 @@ def test_real_sweethome3d_libraries():
     assert all(it.creator for it in every if it.license == "CC-BY-3.0")
     sample = train[0]
     assert sample.image.size == (64, 64) and sample.caption
+
+
+def test_image_is_the_sample_image(tiny_furniture_root):
+    catalog = FurnitureCatalog("train", root=tiny_furniture_root, exclude_categories=())
+    for i in range(len(catalog)):
+        assert catalog.image(i).tobytes() == catalog[i].image.tobytes()

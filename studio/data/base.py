@@ -45,6 +45,10 @@ class Catalog:
     def sample(self, index: int) -> Sample:
         raise NotImplementedError
 
+    def image(self, index: int) -> Image.Image:
+        """Only the image of sample `index` (training loops need no caption)."""
+        return self.sample(self._check_index(index)).image
+
     def __getitem__(self, index: int) -> Sample:
         return self.sample(self._check_index(index))
 

@@ -192,6 +192,10 @@ class FashionCatalog(Catalog):
             raise ValueError(f"unknown background {background!r}; known: {', '.join(BACKGROUNDS)}")
         return Image.fromarray(colorway(self.gray(index), color, background, self.size))
 
+    def image(self, index: int) -> Image.Image:
+        labels = self.label(index)
+        return self.render(index, labels["color"], labels["background"])
+
     def sample(self, index: int) -> Sample:
         labels = self.label(index)
         rng = np.random.default_rng([self.seed, SPLIT_CODES[self.split], index])

@@ -227,6 +227,9 @@ class FurnitureCatalog(Catalog):
         item = self.items[self._check_index(index)]
         return composite(_icon(item.archive, item.icon), background, self.size)
 
+    def image(self, index: int) -> Image.Image:
+        return self.render(index, self._backgrounds[self._check_index(index)])
+
     def sample(self, index: int) -> Sample:
         item, labels = self.items[index], self.label(index)
         digest = hashlib.sha256(f"caption\0{self.seed}\0{item.key}".encode()).digest()

@@ -195,7 +195,8 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
     log(f"reference sets drawn ({time.time() - started:.0f} s)")
     # 2. training images for the memorisation check
     train = open_catalog(catalog, split="train", size=sampler.size)
-    train_images = [train[int(i)].image for i in reference_indices(len(train), memorization_reference or MEMORIZATION_REFERENCE)]
+    picks = reference_indices(len(train), memorization_reference or MEMORIZATION_REFERENCE)
+    train_images = [train.image(int(i)) for i in picks]
     _, train_features = judge.analyse(train_images)
     # 3. the model's samples
     t_model = time.time()

@@ -59,7 +59,7 @@ def label_space(catalog: Catalog) -> dict[str, tuple[str, ...]]:
 
 def render(catalog: Catalog, indices: np.ndarray, space: dict[str, tuple[str, ...]]):
     """(uint8 images (N, H, W, 3), int64 targets (N, heads)); -1 marks a missing label."""
-    images = np.stack([np.asarray(catalog[int(i)].image) for i in indices])
+    images = np.stack([np.asarray(catalog.image(int(i))) for i in indices])
     targets = np.full((len(indices), len(space)), -1, np.int64)
     for row, i in enumerate(indices):
         labels = catalog.label(int(i))

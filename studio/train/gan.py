@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from ..checkpoints import save_pretrained
 from ..data import captions, open_catalog
-from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
+from ..data.vocab import CATEGORIES, COLORS, visible_backgrounds
 from ..models.gan import Discriminator, GANConfig, Generator
 
 
@@ -124,7 +124,7 @@ def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, ba
     catalog = open_catalog(catalog_name, split="train", size=size, seed=epoch)
     n = len(catalog) if limit is None else min(limit, len(catalog))
     order = np.random.default_rng(epoch).permutation(len(catalog))[:n]
-    images = np.stack([np.asarray(catalog[int(i)].image) for i in order])
+    images = np.stack([np.asarray(catalog.image(int(i))) for i in order])
     combos = np.array([bank.index[(lab["category"], lab["color"], lab["background"])]
                        for lab in (catalog.label(int(i)) for i in order)])
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, combos
@@ -259,7 +259,7 @@ def finish_gan(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50,
     baselines: optional {"retrieval": result, "real": ...} rows from earlier `eval generate` runs.
     """
     from ..checkpoints import read_config
-    from ..eval.generate import GeneratorSampler, evaluate_generation, markdown_table
+    from ..eval.generate import GeneratorSampler, evaluate_generation
     from ..eval.judge import Judge, default_evaluator
     from ..eval.prompts import FASHION_VISIBLE, load_prompts
     from ..eval.swap import swap_pairs, swap_test
