@@ -1,0 +1,249 @@
+"""Export: PNG, JPEG and WebP files a marketplace accepts, carrying how they were made.
+
+    export(image, "out/boot.png", provenance=Provenance("generated", prompt="navy ankle boot", seed=7,
+           model="gan-fashion", recipe=recipe))
+    read_metadata("out/boot.png")      # {"prompt": ..., "seed": 7, "recipe": Recipe, "digital_source_type": ...}
+
+What goes in every file:
+- `parameters`, AUTOMATIC1111's "infotext" (prompt on line 1, then `Key: value, ...` with values holding
+  `,` `:` or a newline JSON-quoted): a PNG tEXt/iTXt chunk, or the EXIF UserComment in JPEG and WebP;
+- an XMP packet with the IPTC `Iptc4xmpExt:DigitalSourceType` when the pixels involve a trained model:
+  `trainedAlgorithmicMedia` for a generated image (edited or not), `compositeWithTrainedAlgorithmicMedia`
+  for an upload with a model-made region; none for an upload only adjusted classically (Google Merchant
+  Center requires the tag on AI images and forbids stripping it);
+- an sRGB ICC profile (pixels are sRGB: load_image converts an upload's embedded profile on the way in);
+- PNG also gets the exact JSON (`studio` iTXt); every export can get a sidecar `<file>.json`.
+JPEG keeps an APP1 segment under 64 KB, so a very large recipe (an embedded texture) is named there by
+its SHA-256 and travels in full in the sidecar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, ImageCms, PngImagePlugin
+
+from ..images import flatten
+from .recipe import Recipe
+
+FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
+ORIGINS = ("generated", "upload")
+IPTC_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+GENERATED = "trainedAlgorithmicMedia"
+COMPOSITE = "compositeWithTrainedAlgorithmicMedia"
+USER_COMMENT = 0x9286
+EXIF_IFD = 0x8769
+INLINE_RECIPE_LIMIT = 32_000      # characters of recipe JSON inlined into JPEG/WebP EXIF
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"studio {__version__}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    origin: str = "upload"                  # "generated" (from a model) or "upload" (a merchant's photo)
+    prompt: str | None = None
+    seed: int | None = None
+    model: str | None = None
+    truncation: float | None = None
+    recipe: Recipe = field(default_factory=Recipe)
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {self.origin!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+
+    @property
+    def digital_source_type(self) -> str | None:
+        """The IPTC term for these pixels, or None for a classically edited photo."""
+        if self.origin == "generated":
+            return GENERATED
+        return COMPOSITE if self.recipe.uses_model else None
+
+
+def _quote(value) -> str:
+    text = str(value)
+    return json.dumps(text) if any(c in text for c in ",:\n\"") else text
+
+
+def infotext(provenance: Provenance, size: tuple[int, int], inline_recipe: bool = True) -> str:
+    pairs: list[tuple[str, object]] = []
+    if provenance.seed is not None:
+        pairs.append(("Seed", provenance.seed))
+    pairs.append(("Size", f"{size[0]}x{size[1]}"))
+    if provenance.model:
+        pairs.append(("Model", provenance.model))
+    if provenance.truncation is not None:
+        pairs.append(("Truncation", provenance.truncation))
+    pairs.append(("Source", provenance.origin))
+    if provenance.recipe.steps:
+        recipe_json = provenance.recipe.to_json()
+        if inline_recipe and len(recipe_json) <= INLINE_RECIPE_LIMIT:
+            pairs.append(("Recipe", recipe_json))
+        else:
+            pairs.append(("Recipe sha256", hashlib.sha256(recipe_json.encode()).hexdigest()))
+    pairs.append(("Version", _version()))
+    prompt = (provenance.prompt or "").replace("\n", " ")
+    return prompt + "\n" + ", ".join(f"{k}: {_quote(v)}" for k, v in pairs)
+
+
+_PAIR = re.compile(r'\s*([\w][\w \-/]*):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+
+
+def parse_infotext(text: str) -> dict:
+    """Back from infotext: {"prompt": str, "Seed": "7", ...} (values as strings, JSON-quoted ones decoded)."""
+    lines = text.strip("\n").split("\n")
+    out: dict[str, str] = {"prompt": lines[0] if len(lines) > 1 else ""}
+    for key, value in _PAIR.findall(lines[-1] if len(lines) > 1 else text):
+        out[key.strip()] = json.loads(value) if value.startswith('"') else value.strip()
+    return out
+
+
+def xmp_packet(digital_source_type: str | None, description: str = "") -> str:
+    source = (f"\n  <Iptc4xmpExt:DigitalSourceType>{IPTC_TYPES}{digital_source_type}</Iptc4xmpExt:DigitalSourceType>"
+              if digital_source_type else "")
+    described = description.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            ' <rdf:Description rdf:about=""\n'
+            '   xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"\n'
+            '   xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"{source}\n"
+            f"  <xmp:CreatorTool>{_version()}</xmp:CreatorTool>\n"
+            f'  <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{described}</rdf:li></rdf:Alt></dc:description>\n'
+            " </rdf:Description></rdf:RDF></x:xmpmeta>\n"
+            '<?xpacket end="w"?>')
+
+
+_SRGB_ICC: bytes | None = None
+
+
+def srgb_profile() -> bytes:
+    global _SRGB_ICC
+    if _SRGB_ICC is None:
+        _SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return _SRGB_ICC
+
+
+def _user_comment(text: str) -> Image.Exif:
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[USER_COMMENT] = b"UNICODE\0" + text.encode("utf-16-be")
+    return exif
+
+
+def resolve_format(target, format: str | None) -> str:
+    if format is None:
+        suffix = Path(str(getattr(target, "name", target))).suffix.lower().lstrip(".")
+        if suffix not in FORMATS:
+            raise ValueError(f"cannot tell the format from {str(target)!r}: give format png, jpeg or webp")
+        format = suffix
+    if format.lower() not in FORMATS:
+        raise ValueError(f"format must be png, jpeg or webp, got {format!r}")
+    return FORMATS[format.lower()]
+
+
+def export(image: Image.Image, target: str | Path | BinaryIO, *, format: str | None = None, quality: int = 95,
+           provenance: Provenance | None = None, sidecar: bool = True) -> Path | None:
+    """Write `image` with its metadata; returns the path written (None for a file object).
+
+    quality: JPEG/WebP quality 1..100 (WebP 100 = lossless); PNG is always lossless. An RGBA image keeps
+    its alpha in PNG and WebP and is flattened onto white for JPEG.
+    """
+    if image.mode not in ("RGB", "RGBA"):
+        raise ValueError(f"export takes RGB or RGBA images, got mode {image.mode}")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
+    kind = resolve_format(target, format)
+    provenance = provenance or Provenance()
+    source_type = provenance.digital_source_type
+    description = {GENERATED: "AI-generated product image", COMPOSITE: "Product photo with AI-generated parts"
+                   }.get(source_type, "Product photo")
+    xmp = xmp_packet(source_type, description)
+    options: dict = {"icc_profile": srgb_profile()}
+    if kind == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", infotext(provenance, image.size))      # tEXt, or iTXt when not Latin-1
+        info.add_itxt("studio", json.dumps(_exact(provenance, image.size)))
+        info.add_itxt("XML:com.adobe.xmp", xmp)
+        options.update(pnginfo=info, compress_level=6)
+    else:
+        if kind == "JPEG":
+            image = flatten(image) if image.mode == "RGBA" else image
+            options.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
+        else:
+            options.update(quality=quality, lossless=quality == 100, method=4)
+        text = infotext(provenance, image.size, inline_recipe=True)
+        options.update(exif=_user_comment(text), xmp=xmp.encode("utf-8"))
+    if isinstance(target, (str, Path)):
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        image.save(buffer, format=kind, **options)
+        path.write_bytes(buffer.getvalue())                  # a failed encode leaves no half-written file
+        if sidecar:
+            sidecar_path(path).write_text(json.dumps({"file": path.name, "format": kind.lower(),
+                                                      **_exact(provenance, image.size)}, indent=2))
+        return path
+    image.save(target, format=kind, **options)
+    return None
+
+
+def sidecar_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def _exact(provenance: Provenance, size: tuple[int, int]) -> dict:
+    return {"prompt": provenance.prompt, "seed": provenance.seed, "model": provenance.model,
+            "truncation": provenance.truncation, "origin": provenance.origin,
+            "digital_source_type": provenance.digital_source_type, "size": list(size),
+            "recipe": provenance.recipe.to_dict(), "version": _version()}
+
+
+_SOURCE_TYPE = re.compile(r"<Iptc4xmpExt:DigitalSourceType>\s*(?:" + re.escape(IPTC_TYPES) +
+                          r")?([A-Za-z]+)\s*</Iptc4xmpExt:DigitalSourceType>")
+
+
+def read_metadata(source: str | Path | BinaryIO | Image.Image) -> dict:
+    """What an exported file says about itself: prompt, seed, model, origin, recipe (a Recipe or None),
+    digital_source_type (None when absent) and the raw `parameters` text ("" when absent)."""
+    image = source if isinstance(source, Image.Image) else Image.open(source)
+    info = image.info
+    text = info.get("parameters")
+    if text is None:
+        comment = image.getexif().get_ifd(EXIF_IFD).get(USER_COMMENT)
+        if isinstance(comment, bytes) and comment.startswith(b"UNICODE\0"):
+            text = comment[8:].decode("utf-16-be", errors="replace")
+        elif isinstance(comment, str):
+            text = comment
+    xmp = info.get("xmp") or info.get("XML:com.adobe.xmp") or b""
+    xmp = xmp.decode("utf-8", errors="replace") if isinstance(xmp, bytes) else xmp
+    match = _SOURCE_TYPE.search(xmp)
+    out = {"parameters": text or "", "digital_source_type": match.group(1) if match else None,
+           "prompt": None, "seed": None, "model": None, "origin": None, "recipe": None}
+    if "studio" in info:                                      # PNG: the exact JSON
+        exact = json.loads(info["studio"])
+        out.update({k: exact.get(k) for k in ("prompt", "seed", "model", "origin")})
+        out["recipe"] = Recipe.from_json(exact["recipe"])
+        return out
+    if text:
+        fields = parse_infotext(text)
+        out["prompt"] = fields.get("prompt") or None
+        out["seed"] = int(fields["Seed"]) if fields.get("Seed", "").lstrip("-").isdigit() else None
+        out["model"] = fields.get("Model")
+        out["origin"] = fields.get("Source")
+        out["recipe"] = Recipe.from_json(fields["Recipe"]) if "Recipe" in fields else None
+        if "Recipe sha256" in fields:
+            out["recipe_sha256"] = fields["Recipe sha256"]
+    return out

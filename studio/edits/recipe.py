@@ -1,0 +1,397 @@
+"""Recipes: an edit as a JSON list of steps, applied in order, replayable on any image at any size.
+
+    recipe = Recipe.from_json('[{"op": "adjust", "brightness": 1.2}, {"op": "crop", "aspect": "1:1"}]')
+    full = recipe.apply(image)                  # the export
+    small = recipe.preview(image)               # the live preview: same steps on a <= 512 px copy
+    history = EditHistory(); history.push({"op": "flip", "axis": "horizontal"}); history.undo()
+
+Steps (every spatial amount is relative to the image, or scaled with it, so a preview matches the export):
+
+| op         | parameters                                                                        |
+|------------|-----------------------------------------------------------------------------------|
+| adjust     | brightness, contrast, saturation, gamma, warmth, sharpness (see adjust.py); region |
+| rotate     | degrees (counter-clockwise), expand (default true)                                |
+| flip       | axis: horizontal / vertical                                                       |
+| crop       | aspect ("4:5") with optional anchor [x, y], or box [left, top, right, bottom] fractions |
+| resize     | width / height / longest in pixels (scaled down with a preview)                   |
+| preset     | preset: a name from presets.PRESETS or a custom dict                              |
+| background | background: {"kind": color/gradient/texture/transparent, ...}; shadow: {opacity, blur, offset} or null |
+| style      | method: reinhard / histogram, stats (ColorStats.to_dict()), strength; region      |
+| look       | name: watercolor / detail / smooth / pencil, strength; region                     |
+| repair     | mask: base64 PNG (non-zero = fill; resized to the image), method, radius           |
+
+`region` ("all", "product", "background") is the product lock. The product mask is estimated once, when
+a step first needs it, and then follows every geometric step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from . import geometry
+from .adjust import RANGES, Adjustments
+from .background import Backdrop, Shadow, decode_png, replace_background
+from .mask import REGIONS, limit_to_region, product_mask
+from .presets import fix_with_mask, preset_from_spec
+from .repair import DEFAULT_RADIUS, LEARNED, METHODS as REPAIR_METHODS, repair
+from .style import LOOKS, TRANSFERS, ColorStats, look, transfer
+
+RECIPE_VERSION = 1
+PREVIEW_SIDE = 512
+
+
+@dataclass
+class _State:
+    image: Image.Image
+    scale: float = 1.0                     # preview side / export side
+    mask: np.ndarray | None = None         # the product mask once something needed it
+
+    def product(self) -> np.ndarray:
+        if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
+            self.mask = product_mask(self.image)
+        return self.mask
+
+    def move_mask(self, transform: Callable[[Image.Image], Image.Image]) -> None:
+        if self.mask is not None:
+            moved = transform(Image.fromarray(self.mask.astype(np.uint8) * 255, "L"))
+            self.mask = np.asarray(moved) >= 128
+
+
+@dataclass(frozen=True)
+class Operation:
+    fields: tuple[str, ...]                           # allowed parameters besides "op"
+    check: Callable[[dict], dict]                     # normalised parameters (raises ValueError)
+    apply: Callable[[_State, dict], None]             # updates the state in place
+    summary: Callable[[dict], str]                    # for the history list
+    regional: bool = False                            # takes "region"
+
+
+def _number(params: dict, name: str, default: float, low: float, high: float) -> float:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def _choice(params: dict, name: str, options, default=None):
+    value = params.get(name, default)
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, options))}, got {value!r}")
+    return value
+
+
+# ---- adjust
+def _check_adjust(p: dict) -> dict:
+    values = {k: p[k] for k in RANGES if k in p}
+    return Adjustments(**values).to_dict()
+
+
+def _apply_adjust(state: _State, p: dict) -> None:
+    state.image = Adjustments(**{k: p[k] for k in RANGES if k in p}).apply(state.image)
+
+
+def _summary_adjust(p: dict) -> str:
+    parts = [f"{k} {p[k]:+.2f}" if k == "warmth" else f"{k} {p[k]:.2f}" for k in RANGES if k in p]
+    return "Adjust: " + (", ".join(parts) if parts else "no change")
+
+
+# ---- geometry
+def _check_rotate(p: dict) -> dict:
+    return {"degrees": _number(p, "degrees", 0.0, -360, 360), "expand": bool(p.get("expand", True))}
+
+
+def _apply_rotate(state: _State, p: dict) -> None:
+    state.image = geometry.rotate(state.image, p["degrees"], expand=p["expand"])
+    state.move_mask(lambda m: geometry.rotate(m, p["degrees"], expand=p["expand"]))
+
+
+def _check_flip(p: dict) -> dict:
+    return {"axis": _choice(p, "axis", tuple(geometry.FLIPS), "horizontal")}
+
+
+def _apply_flip(state: _State, p: dict) -> None:
+    state.image = geometry.flip(state.image, p["axis"])
+    state.move_mask(lambda m: geometry.flip(m, p["axis"]))
+
+
+def _check_crop(p: dict) -> dict:
+    if ("aspect" in p) == ("box" in p):
+        raise ValueError("crop needs exactly one of aspect (e.g. '4:5') or box [left, top, right, bottom]")
+    if "aspect" in p:
+        anchor = p.get("anchor", [0.5, 0.5])
+        if not isinstance(anchor, (list, tuple)) or len(anchor) != 2:
+            raise ValueError(f"anchor must be [x, y] fractions, got {anchor!r}")
+        geometry.aspect_box((100, 100), p["aspect"], tuple(anchor))      # validates both
+        return {"aspect": p["aspect"], "anchor": [float(a) for a in anchor]}
+    box = p["box"]
+    if not isinstance(box, (list, tuple)) or len(box) != 4 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
+        raise ValueError(f"crop box must be four fractions [left, top, right, bottom], got {box!r}")
+    geometry.crop_fraction(Image.new("L", (1000, 1000)), tuple(box))     # validates the ranges
+    return {"box": [float(v) for v in box]}
+
+
+def _crop(image: Image.Image, p: dict) -> Image.Image:
+    if "aspect" in p:
+        return geometry.crop_to_aspect(image, p["aspect"], tuple(p["anchor"]))
+    return geometry.crop_fraction(image, tuple(p["box"]))
+
+
+def _apply_crop(state: _State, p: dict) -> None:
+    state.image = _crop(state.image, p)
+    state.move_mask(lambda m: _crop(m, p))
+
+
+def _check_resize(p: dict) -> dict:
+    given = {k: p[k] for k in ("width", "height", "longest") if p.get(k) is not None}
+    geometry.target_size((100, 100), **given)                            # validates
+    return given
+
+
+def _apply_resize(state: _State, p: dict) -> None:
+    scaled = {k: max(1, round(v * state.scale)) for k, v in p.items()}
+    size = geometry.target_size(state.image.size, **scaled)
+    state.image = geometry.resize(state.image, width=size[0], height=size[1])
+    state.move_mask(lambda m: geometry.resize(m, width=size[0], height=size[1]))
+
+
+def _check_preset(p: dict) -> dict:
+    preset = preset_from_spec(p.get("preset"))
+    return {"preset": preset.name if preset.name != "custom" else preset.to_dict()}
+
+
+def _apply_preset(state: _State, p: dict) -> None:
+    preset = preset_from_spec(p["preset"])
+    if state.scale != 1:
+        preset = replace(preset, width=max(1, round(preset.width * state.scale)),
+                         height=max(1, round(preset.height * state.scale)))
+    state.image, state.mask = fix_with_mask(state.image, preset, state.product())
+
+
+# ---- background
+def _check_background(p: dict) -> dict:
+    backdrop = Backdrop.parse(p.get("background", {"kind": "color", "color": "#ffffff"}))
+    shadow = p.get("shadow")
+    if shadow is not None:
+        if not isinstance(shadow, dict) or set(shadow) - {"opacity", "blur", "offset"}:
+            raise ValueError(f"shadow must be a dict of opacity, blur and offset, got {shadow!r}")
+        shadow = Shadow(**shadow).__dict__
+    return {"background": backdrop.to_dict(), "shadow": shadow}
+
+
+def _apply_background(state: _State, p: dict) -> None:
+    shadow = Shadow(**p["shadow"]) if p["shadow"] else None
+    state.image = replace_background(state.image, Backdrop.parse(p["background"]), mask=state.product(),
+                                     shadow=shadow)
+
+
+# ---- style and looks
+def _check_style(p: dict) -> dict:
+    if "stats" not in p:
+        raise ValueError("a style step needs the reference's stats (ColorStats.measure(reference).to_dict())")
+    stats = ColorStats.from_dict(p["stats"])
+    return {"method": _choice(p, "method", tuple(TRANSFERS), "reinhard"), "stats": stats.to_dict(),
+            "strength": _number(p, "strength", 1.0, 0, 1)}
+
+
+def _apply_style(state: _State, p: dict) -> None:
+    region = p.get("region", "all")
+    within = None if region == "all" else (state.product() if region == "product" else ~state.product())
+    state.image = transfer(state.image, ColorStats.from_dict(p["stats"]), p["method"], p["strength"], within)
+
+
+def _check_look(p: dict) -> dict:
+    return {"name": _choice(p, "name", tuple(LOOKS)), "strength": _number(p, "strength", 1.0, 0, 1)}
+
+
+def _apply_look(state: _State, p: dict) -> None:
+    state.image = look(state.image, p["name"], p["strength"])
+
+
+# ---- repair
+def _check_repair(p: dict) -> dict:
+    if not isinstance(p.get("mask"), str):
+        raise ValueError("a repair step needs 'mask': base64 PNG data (non-zero = the region to fill)")
+    decode_png(p["mask"])
+    radius = p.get("radius", DEFAULT_RADIUS)
+    if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= 50:
+        raise ValueError(f"radius must be whole pixels in 1..50, got {radius!r}")
+    return {"mask": p["mask"], "method": _choice(p, "method", tuple(REPAIR_METHODS), "telea"), "radius": radius}
+
+
+def _apply_repair(state: _State, p: dict) -> None:
+    mask = decode_png(p["mask"]).convert("L")
+    if mask.size != state.image.size:
+        mask = mask.resize(state.image.size, Image.Resampling.NEAREST)
+    state.image = repair(state.image, np.asarray(mask) > 0, p["method"], p["radius"])
+
+
+OPERATIONS: dict[str, Operation] = {
+    "adjust": Operation(tuple(RANGES), _check_adjust, _apply_adjust, _summary_adjust, regional=True),
+    "rotate": Operation(("degrees", "expand"), _check_rotate, _apply_rotate,
+                        lambda p: f"Rotate {p['degrees']:g}°"),
+    "flip": Operation(("axis",), _check_flip, _apply_flip, lambda p: f"Flip {p['axis']}"),
+    "crop": Operation(("aspect", "anchor", "box"), _check_crop, _apply_crop,
+                      lambda p: f"Crop to {p['aspect']}" if "aspect" in p else "Crop to a box"),
+    "resize": Operation(("width", "height", "longest"), _check_resize, _apply_resize,
+                        lambda p: "Resize to " + ", ".join(f"{k} {v}px" for k, v in p.items())),
+    "preset": Operation(("preset",), _check_preset, _apply_preset,
+                        lambda p: f"Preset {p['preset'] if isinstance(p['preset'], str) else 'custom'}"),
+    "background": Operation(("background", "shadow"), _check_background, _apply_background,
+                            lambda p: f"Background {p['background']['kind']}"
+                                      + (" with shadow" if p["shadow"] else "")),
+    "style": Operation(("method", "stats", "strength"), _check_style, _apply_style,
+                       lambda p: f"Style ({p['method']}) {p['strength']:.0%}", regional=True),
+    "look": Operation(("name", "strength"), _check_look, _apply_look,
+                      lambda p: f"Look {p['name']} {p['strength']:.0%}", regional=True),
+    "repair": Operation(("mask", "method", "radius"), _check_repair, _apply_repair,
+                        lambda p: f"Repair ({p['method']})"),
+}
+
+
+def check_step(step: dict, index: int | None = None) -> dict:
+    """A validated, normalised copy of one step; ValueError names the step and the problem."""
+    where = "step" if index is None else f"step {index + 1}"
+    if not isinstance(step, dict) or "op" not in step:
+        raise ValueError(f"{where}: a step is an object with an 'op', got {step!r:.80}")
+    name = step["op"]
+    if name not in OPERATIONS:
+        raise ValueError(f"{where}: unknown operation {name!r}; known: {', '.join(OPERATIONS)}")
+    op = OPERATIONS[name]
+    allowed = set(op.fields) | {"op"} | ({"region"} if op.regional else set())
+    unknown = set(step) - allowed
+    if unknown:
+        raise ValueError(f"{where} ({name}): unknown parameter(s) {', '.join(sorted(unknown))}; "
+                         f"allowed: {', '.join(sorted(allowed - {'op'}))}")
+    try:
+        params = op.check(step)
+        if op.regional:
+            region = _choice(step, "region", REGIONS, "all")
+            if region != "all":
+                params["region"] = region
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where} ({name}): {exc}") from None
+    return {"op": name, **params}
+
+
+def downscale(image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
+    """A copy whose longest side is at most max_side (the preview source)."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be positive, got {max_side}")
+    if max(image.size) <= max_side:
+        return image.copy()
+    return geometry.resize(image, longest=max_side)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    steps: tuple[dict, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(check_step(s, i) for i, s in enumerate(self.steps)))
+
+    @classmethod
+    def from_json(cls, data) -> "Recipe":
+        """From JSON text, a list of steps, or {"version": 1, "steps": [...]}."""
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"recipe is not valid JSON: {exc}") from None
+        if isinstance(data, dict):
+            if data.get("version", RECIPE_VERSION) != RECIPE_VERSION:
+                raise ValueError(f"recipe version {data.get('version')!r} is not supported (this studio reads "
+                                 f"version {RECIPE_VERSION})")
+            data = data.get("steps")
+        if not isinstance(data, list):
+            raise ValueError("a recipe is a JSON list of steps (or an object with 'steps')")
+        return cls(tuple(data))
+
+    def to_dict(self) -> dict:
+        return {"version": RECIPE_VERSION, "steps": [dict(s) for s in self.steps]}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, separators=None if indent else (",", ":"))
+
+    def then(self, step: dict) -> "Recipe":
+        return Recipe(self.steps + (step,))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether a trained model made any pixels (decides the IPTC digital source type of an upload)."""
+        return any(s["op"] == "repair" and s["method"] in LEARNED for s in self.steps)
+
+    def summaries(self) -> list[str]:
+        return [OPERATIONS[s["op"]].summary(s) + (f" ({s['region']} only)" if "region" in s else "")
+                for s in self.steps]
+
+    def apply(self, image: Image.Image, *, scale: float = 1.0) -> Image.Image:
+        """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one."""
+        if image.mode not in ("RGB", "RGBA"):
+            raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        state = _State(image.copy(), scale)
+        for index, step in enumerate(self.steps):
+            before, region = state.image, step.get("region", "all")
+            try:
+                mask = state.product() if region != "all" else None      # measured before the step
+                OPERATIONS[step["op"]].apply(state, step)
+                if mask is not None:
+                    state.image = limit_to_region(state.image, before, mask, region)
+            except ValueError as exc:
+                raise ValueError(f"step {index + 1} ({step['op']}): {exc}") from None
+        return state.image
+
+    def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
+        """The same steps on a copy downscaled to max_side (sizes in steps scaled alike): what the live
+        preview shows. The result is at most max_side too, even after an upscaling preset."""
+        small = downscale(image, max_side)
+        return downscale(self.apply(small, scale=small.width / image.width), max_side)
+
+
+class EditHistory:
+    """Undo/redo as list operations over recipe steps."""
+
+    def __init__(self, recipe: Recipe | None = None):
+        self._steps: list[dict] = list(recipe.steps) if recipe else []
+        self._cursor = len(self._steps)
+
+    @property
+    def recipe(self) -> Recipe:
+        return Recipe(tuple(self._steps[:self._cursor]))
+
+    def push(self, step: dict) -> Recipe:
+        checked = check_step(step)
+        del self._steps[self._cursor:]                      # a new step drops the redo tail
+        self._steps.append(checked)
+        self._cursor += 1
+        return self.recipe
+
+    def undo(self) -> bool:
+        if self._cursor == 0:
+            return False
+        self._cursor -= 1
+        return True
+
+    def redo(self) -> bool:
+        if self._cursor == len(self._steps):
+            return False
+        self._cursor += 1
+        return True
+
+    @property
+    def can_undo(self) -> bool:
+        return self._cursor > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._cursor < len(self._steps)
