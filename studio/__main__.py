@@ -11,6 +11,7 @@
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
         --seed 0 --json runs/repair-telea.json
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
+    python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
 
 Heavy libraries are imported inside each command, so `--help` stays instant.
 """
@@ -116,6 +117,31 @@ def _generate(args: argparse.Namespace) -> int:
         image.save(out / f"{result.model}-seed{result.seed}-{i:02d}.png")
     print(f"wrote {len(result.images)} images to {out} (seed {result.seed})")
     return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .edits.batch import collect_images, edit_files
+    from .edits.recipe import Recipe
+
+    path = Path(args.recipe)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such recipe file: {path}")
+    recipe = Recipe.from_json(path.read_text())
+    total = len(collect_images(args.images))
+    with tqdm(total=total, unit="image", desc="editing", file=sys.stderr, disable=args.quiet) as bar:
+        def progress(source: Path, error: str | None) -> None:
+            if error:
+                tqdm.write(f"error: {source}: {error}", file=sys.stderr)
+            bar.update(1)
+
+        result = edit_files(recipe, args.images, args.out, format=None if args.format == "keep" else args.format,
+                            quality=args.quality, sidecar=not args.no_sidecar, overwrite=args.overwrite,
+                            progress=progress)
+    print(f"edited {len(result.written)} of {total} images into {args.out}"
+          + (f"; {len(result.failures)} failed (listed above)" if result.failures else ""))
+    return 1 if result.failures else 0
 
 
 def _write_json(path: str | None, payload: dict) -> None:
@@ -245,6 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     sample.add_argument("--out", required=True, help="folder for the PNGs")
     sample.set_defaults(func=_generate)
+
+    edit = commands.add_parser("edit", help="apply an edit recipe to images and folders of images")
+    edit.add_argument("images", nargs="+", help="image files and/or folders (their PNG/JPEG/WebP/GIF/BMP/TIFF)")
+    edit.add_argument("--recipe", required=True, help="recipe JSON: a list of steps (see studio/edits/recipe.py)")
+    edit.add_argument("--out", required=True, help="output folder (never one of the inputs' files)")
+    edit.add_argument("--format", choices=("keep", "png", "jpeg", "webp"), default="keep",
+                      help="output format (default: keep the input's; PNG for GIF/BMP/TIFF)")
+    edit.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1..100 (default: 95)")
+    edit.add_argument("--no-sidecar", action="store_true", help="do not write <file>.json beside each output")
+    edit.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of numbering")
+    edit.add_argument("--quiet", action="store_true", help="no progress bar")
+    edit.set_defaults(func=_edit)
 
     evaluate = commands.add_parser("eval", help="measure models and repair methods")
     eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)

@@ -115,3 +115,20 @@ def tiny_furniture_root(tmp_path_factory) -> Path:
         z.writestr("test/lamp.png", png_bytes(icon((240, 240, 240))))
         z.writestr("test/person.png", png_bytes(icon((90, 60, 40))))
     return root
+
+
+def product_photo(size=(160, 120), product=(40, 70, 170), background=(246, 246, 246), seed=0,
+                  box=(0.3, 0.25, 0.7, 0.8)) -> Image.Image:
+    """A product-photo stand-in: a shaded, slightly noisy ellipse on a plain backdrop with mild noise."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = (box[0] + box[2]) / 2 * w, (box[1] + box[3]) / 2 * h
+    rx, ry = (box[2] - box[0]) / 2 * w, (box[3] - box[1]) / 2 * h
+    inside = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+    shade = 0.75 + 0.5 * (xx - cx + rx) / (2 * rx)                    # left-to-right shading
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = background
+    rgb[inside] = (np.array(product, np.float32)[None] * shade[inside][:, None])
+    rgb += rng.normal(0, 1.5, rgb.shape)
+    return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")

@@ -10,11 +10,11 @@ from .export import Provenance, export, read_metadata
 from .geometry import crop_to_aspect, flip, resize, rotate
 from .mask import feather, limit_to_region, product_box, product_mask
 from .presets import PRESETS, Preset, Violation, check, fix
-from .recipe import OPERATIONS, EditHistory, Recipe, downscale
+from .recipe import OPERATIONS, EditHistory, Preview, Recipe, downscale
 from .repair import repair
 from .style import LOOKS, ColorStats, look, transfer
 
-__all__ = ["Adjustments", "Backdrop", "ColorStats", "EditHistory", "LOOKS", "OPERATIONS", "PRESETS", "Preset",
+__all__ = ["Adjustments", "Backdrop", "ColorStats", "EditHistory", "LOOKS", "OPERATIONS", "PRESETS", "Preset", "Preview",
            "Provenance", "RANGES", "Recipe", "Shadow", "Violation", "check", "crop_to_aspect", "downscale", "export",
            "feather", "fix", "flip", "limit_to_region", "look", "product_box", "product_mask", "read_metadata",
            "repair", "replace_background", "resize", "rotate", "transfer"]

@@ -154,7 +154,7 @@ def _check_resize(p: dict) -> dict:
 
 
 def _apply_resize(state: _State, p: dict) -> None:
-    scaled = {k: max(1, round(v * state.scale)) for k, v in p.items()}
+    scaled = {k: max(1, round(p[k] * state.scale)) for k in ("width", "height", "longest") if k in p}
     size = geometry.target_size(state.image.size, **scaled)
     state.image = geometry.resize(state.image, width=size[0], height=size[1])
     state.move_mask(lambda m: geometry.resize(m, width=size[0], height=size[1]))
@@ -239,7 +239,7 @@ OPERATIONS: dict[str, Operation] = {
     "crop": Operation(("aspect", "anchor", "box"), _check_crop, _apply_crop,
                       lambda p: f"Crop to {p['aspect']}" if "aspect" in p else "Crop to a box"),
     "resize": Operation(("width", "height", "longest"), _check_resize, _apply_resize,
-                        lambda p: "Resize to " + ", ".join(f"{k} {v}px" for k, v in p.items())),
+                        lambda p: "Resize to " + ", ".join(f"{k} {p[k]}px" for k in ("width", "height", "longest") if k in p)),
     "preset": Operation(("preset",), _check_preset, _apply_preset,
                         lambda p: f"Preset {p['preset'] if isinstance(p['preset'], str) else 'custom'}"),
     "background": Operation(("background", "shadow"), _check_background, _apply_background,
@@ -354,8 +354,23 @@ class Recipe:
     def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
         """The same steps on a copy downscaled to max_side (sizes in steps scaled alike): what the live
         preview shows. The result is at most max_side too, even after an upscaling preset."""
+        return Preview.of(image, max_side).render(self)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The preview copy, made once per image; `render(recipe)` is all a slider event then costs."""
+    image: Image.Image
+    scale: float
+    max_side: int = PREVIEW_SIDE
+
+    @classmethod
+    def of(cls, image: Image.Image, max_side: int = PREVIEW_SIDE) -> "Preview":
         small = downscale(image, max_side)
-        return downscale(self.apply(small, scale=small.width / image.width), max_side)
+        return cls(small, small.width / image.width, max_side)
+
+    def render(self, recipe: Recipe) -> Image.Image:
+        return downscale(recipe.apply(self.image, scale=self.scale), self.max_side)
 
 
 class EditHistory:
