@@ -2,7 +2,7 @@
 
 Public API (importing `studio` loads no model and no torch):
 
-    from studio import load_image, TextEncoder
+    from studio import load_image, TextEncoder, Recipe, export_image, read_metadata
     from studio.data import open_catalog
 """
 
@@ -12,13 +12,19 @@ from .text import TextEncoder, TextEncoding
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
-    # Studio pulls in torch and the models: imported on first use, not with the package.
-    if name == "Studio":
-        from .studio import Studio
+_LAZY = {"Studio": ("studio", "Studio"), "Recipe": ("edits.recipe", "Recipe"),
+         "EditHistory": ("edits.recipe", "EditHistory"), "Provenance": ("edits.export", "Provenance"),
+         "export_image": ("edits.export", "export"), "read_metadata": ("edits.export", "read_metadata")}
 
-        return Studio
+
+def __getattr__(name: str):
+    # Studio pulls in torch and the models, the editing engine OpenCV: imported on first use, not with the package.
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module 'studio' has no attribute {name!r}")
 
-__all__ = ["ImageLoadError", "Studio", "TextEncoder", "TextEncoding", "fit", "flatten", "load_image", "to_pil",
-           "to_tensor"]
+__all__ = ["EditHistory", "ImageLoadError", "Provenance", "Recipe", "Studio", "TextEncoder", "TextEncoding",
+           "export_image", "fit", "flatten", "load_image", "read_metadata", "to_pil", "to_tensor"]

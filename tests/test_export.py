@@ -93,7 +93,8 @@ def test_an_upload_with_a_foreign_icc_profile_is_converted_and_exported_as_srgb(
     assert b > 150 and r < 80                                          # converted, not read as sRGB
     again = Image.open(export(loaded, tmp_path / "out.png"))
     assert again.getpixel((0, 0)) == (r, g, b)
-    assert again.info["icc_profile"] == ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(again.info["icc_profile"]))
+    assert "sRGB" in ImageCms.getProfileDescription(profile)
 
 
 def test_large_recipes_are_named_by_hash_in_jpeg_and_kept_whole_in_the_sidecar(tmp_path):
