@@ -99,7 +99,6 @@ def test_product_lock_leaves_the_locked_region_exactly_alone():
 # ---- background
 def test_replace_background_with_colour_gradient_texture_and_transparency():
     photo = product_photo((120, 90))
-    truth = ellipse_truth(photo.size)
     red = np.asarray(replace_background(photo, Backdrop("color", color=(255, 0, 0))))
     assert tuple(red[2, 2]) == (255, 0, 0)
     core = ellipse_truth(photo.size, (0.33, 0.29, 0.67, 0.76))              # inside the feathered edge

@@ -15,7 +15,7 @@ from .presets import PRESETS, Preset, Violation, check, fix
 from .recipe import OPERATIONS, EditHistory, Preview, Recipe, downscale
 from .style import LOOKS, ColorStats, look, transfer
 
-__all__ = ["Adjustments", "Backdrop", "ColorStats", "EditHistory", "LOOKS", "OPERATIONS", "PRESETS", "Preset", "Preview",
-           "Provenance", "RANGES", "Recipe", "Shadow", "Violation", "check", "crop_to_aspect", "downscale",
+__all__ = ["Adjustments", "Backdrop", "ColorStats", "EditHistory", "LOOKS", "OPERATIONS", "PRESETS", "Preset",
+           "Preview", "Provenance", "RANGES", "Recipe", "Shadow", "Violation", "check", "crop_to_aspect", "downscale",
            "feather", "fix", "flip", "limit_to_region", "look", "product_box", "product_mask", "read_metadata",
            "replace_background", "resize", "rotate", "transfer"]

@@ -43,7 +43,8 @@ class Preset:
             if isinstance(side, bool) or not isinstance(side, int) or not 1 <= side <= MAX_SIDE:
                 raise ValueError(f"preset size must be whole pixels in 1..{MAX_SIDE}, got {self.width}x{self.height}")
         if not 0.05 <= self.fill <= 1 or (self.min_fill is not None and not 0 < self.min_fill <= 1):
-            raise ValueError(f"preset fill must be in [0.05, 1] and min_fill in (0, 1], got {self.fill}, {self.min_fill}")
+            raise ValueError(f"preset fill must be in [0.05, 1] and min_fill in (0, 1], "
+                             f"got {self.fill}, {self.min_fill}")
         if self.min_fill is not None and self.fill < self.min_fill:
             raise ValueError(f"fill {self.fill} is below the preset's own minimum {self.min_fill}")
         if self.format not in ("png", "jpeg", "webp"):

@@ -239,7 +239,8 @@ OPERATIONS: dict[str, Operation] = {
     "crop": Operation(("aspect", "anchor", "box"), _check_crop, _apply_crop,
                       lambda p: f"Crop to {p['aspect']}" if "aspect" in p else "Crop to a box"),
     "resize": Operation(("width", "height", "longest"), _check_resize, _apply_resize,
-                        lambda p: "Resize to " + ", ".join(f"{k} {p[k]}px" for k in ("width", "height", "longest") if k in p)),
+                        lambda p: "Resize to " + ", ".join(f"{k} {p[k]}px" for k in ("width", "height", "longest")
+                                                           if k in p)),
     "preset": Operation(("preset",), _check_preset, _apply_preset,
                         lambda p: f"Preset {p['preset'] if isinstance(p['preset'], str) else 'custom'}"),
     "background": Operation(("background", "shadow"), _check_background, _apply_background,
