@@ -10,6 +10,7 @@
         --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
         --seed 0 --json runs/repair-telea.json
+    python -m studio eval mask --catalog furniture --split test --size 256
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
 
@@ -195,6 +196,20 @@ def _eval_swap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_mask(args: argparse.Namespace) -> int:
+    from .eval.segment import evaluate_mask
+
+    result = evaluate_mask(args.catalog, split=args.split, size=args.size, limit=args.limit)
+    print(f"product mask on {result['n']} {result['catalog']}/{result['split']} renders at {result['size']} px "
+          f"({result['seconds']:.1f} s)")
+    print("| backdrop | mean IoU | median IoU | share >= 0.9 |\n|---|---|---|---|")
+    for condition in ("plain", "gradient"):
+        r = result[condition]
+        print(f"| {condition} | {r['mean_iou']:.3f} | {r['median_iou']:.3f} | {r['share_above_0.9']:.1%} |")
+    _write_json(args.json, result)
+    return 0
+
+
 def _eval_prompts(args: argparse.Namespace) -> int:
     from .eval.prompts import build_fashion_suite, write_prompts
 
@@ -318,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     swap.add_argument("--json", default=None, help="write the result to this JSON file")
     swap.set_defaults(func=_eval_swap)
+
+    mask = eval_commands.add_parser("mask", help="score the automatic product mask on renders with true alpha")
+    mask.add_argument("--catalog", default="furniture", help="catalog with alpha renders (default: furniture)")
+    mask.add_argument("--split", default="test", help="split (default: test)")
+    mask.add_argument("--size", type=int, default=256, help="render size in px (default: 256)")
+    mask.add_argument("--limit", type=int, default=None, help="only the first N items")
+    mask.add_argument("--json", default=None, help="write the result to this JSON file")
+    mask.set_defaults(func=_eval_mask)
 
     prompts = eval_commands.add_parser("prompts", help="write the fashion prompt suite (deterministic)")
     prompts.add_argument("--out", required=True, help="JSONL file to write")

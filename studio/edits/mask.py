@@ -5,10 +5,12 @@
     limit_to_region(edited, original, mask, "product")   # the "product lock"
 
 The estimate assumes a product photo: the product is away from the image border and the border shows
-background. On a small copy (<= 320 px) it measures the background colour from a border ring (median in
-CIELAB) and how uniform that ring is. A uniform backdrop (studio white, a plain colour, our generated
-images) is split by colour distance alone; a busy one by OpenCV GrabCut seeded with the ring as certain
-background and the far-from-background pixels as probable product. Small specks are dropped and small
+background. On a small copy (<= 320 px) it predicts the backdrop everywhere from the border strips (a
+Coons patch through their median CIELAB colours, so gradients and light fall-off are followed) and
+measures how well that prediction fits the border ring. A smooth backdrop (studio white, a plain colour,
+a paper sweep, our generated images) is split by colour distance to the prediction alone; a busy one by
+OpenCV GrabCut seeded with the ring as certain background and the far-from-backdrop pixels as probable
+product. Small specks are dropped and small
 holes filled, then the mask is scaled back to the full size.
 """
 
@@ -19,8 +21,12 @@ import numpy as np
 from PIL import Image
 
 WORK_SIDE = 320
-UNIFORM_SPREAD = 6.0        # ΔE76: 90th percentile distance of the border ring to its median colour
-MIN_DISTANCE = 14.0         # ΔE76 from the background colour that counts as product on a uniform backdrop
+UNIFORM_SPREAD = 6.0        # ΔE76: 90th percentile misfit of the border ring to the predicted backdrop
+# ΔE76 from the predicted backdrop that counts as product on a smooth backdrop (raised to twice the ring's
+# own misfit on noisy ones). Chosen on 250 furniture train renders: 4 keeps the faint shading of white
+# products on white (mean IoU 0.935 plain / 0.932 gradient, against 0.900 / 0.760 at 14).
+MIN_DISTANCE = 4.0
+MAX_HOLE = 0.005            # enclosed background regions smaller than this share of the image are filled
 REGIONS = ("all", "product", "background")
 
 
@@ -47,14 +53,26 @@ def _estimate(rgb: np.ndarray) -> np.ndarray:
     ring = np.zeros((h, w), bool)
     width = max(1, round(0.03 * min(h, w)))
     ring[:width], ring[-width:], ring[:, :width], ring[:, -width:] = True, True, True, True
-    background = np.median(lab[ring], axis=0)
-    distance = np.linalg.norm(lab - background, axis=-1)
+    distance = np.linalg.norm(lab - _backdrop_plate(lab, width), axis=-1)
     spread = float(np.percentile(distance[ring], 90))
     threshold = max(MIN_DISTANCE, 2 * spread)
     likely = distance > threshold
     if spread > UNIFORM_SPREAD and min(h, w) >= 16:
         likely = _grabcut(rgb, ring, likely)
     return _clean(likely)
+
+
+def _backdrop_plate(lab: np.ndarray, width: int) -> np.ndarray:
+    """The backdrop predicted from the border alone: a Coons patch through the median colours of the top,
+    bottom, left and right border strips. Exact for a plain backdrop, and follows the gradients and light
+    fall-off of a seamless paper sweep, where a single background colour would not."""
+    h, w = lab.shape[:2]
+    top, bottom = np.median(lab[:width], axis=0), np.median(lab[-width:], axis=0)            # (w, 3)
+    left, right = np.median(lab[:, :width], axis=1), np.median(lab[:, -width:], axis=1)      # (h, 3)
+    u = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+    v = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    corners = ((1 - u) * (1 - v) * top[0] + u * (1 - v) * top[-1] + (1 - u) * v * bottom[0] + u * v * bottom[-1])
+    return ((1 - v) * top[None] + v * bottom[None] + (1 - u) * left[:, None] + u * right[:, None] - corners)
 
 
 def _grabcut(rgb: np.ndarray, ring: np.ndarray, likely: np.ndarray) -> np.ndarray:
@@ -87,7 +105,7 @@ def _clean(mask: np.ndarray) -> np.ndarray:
     for i in range(1, count):
         x, y, bw, bh, size = stats[i]
         touches_border = x == 0 or y == 0 or x + bw == w or y + bh == h
-        if not touches_border and size < 0.005 * area:
+        if not touches_border and size < MAX_HOLE * area:
             filled[labels == i] = True
     return filled
 
