@@ -1,0 +1,101 @@
+import json
+import multiprocessing
+import zipfile
+
+import numpy as np
+import pytest
+
+from conftest import product_photo
+from studio.edits.export import read_metadata
+from studio.edits.recipe import Recipe
+from studio.review import Board, BoardError
+
+RECIPE = Recipe.from_json([{"op": "adjust", "brightness": 1.1}])
+
+
+def test_items_keep_how_they_were_made_and_survive_a_restart(tmp_path):
+    board = Board(tmp_path)
+    item = board.add(product_photo((40, 30)), added_by="ana", prompt="red sneaker", seed=7, model="gan-fashion",
+                     recipe=RECIPE)
+    assert item.status == "pending" and item.title == "red sneaker"
+    board.decide(item.id, "ben", "approve")
+    board.decide(item.id, "ben", "star")
+    board.decide(item.id, "cy", "comment", "lovely colour")
+    again = Board(tmp_path).get(item.id)                               # a new process would do the same
+    assert (again.prompt, again.seed, again.model, again.recipe) == ("red sneaker", 7, "gan-fashion", RECIPE)
+    assert again.status == "approved" and again.approvals == ("ben",) and again.stars == ("ben",)
+    assert again.comments[0][:2] == ("cy", "lovely colour")
+    assert np.array_equal(np.asarray(again.image()), np.asarray(product_photo((40, 30))))
+    assert read_metadata(again.image_path)["digital_source_type"] == "trainedAlgorithmicMedia"
+
+
+def test_status_follows_each_reviewers_latest_verdict_and_the_log_keeps_everything(tmp_path):
+    board = Board(tmp_path)
+    item = board.add(product_photo((20, 20)), added_by="ana", origin="upload")
+    board.decide(item.id, "ben", "approve")
+    board.decide(item.id, "cy", "reject")
+    assert board.get(item.id).status == "rejected"
+    board.decide(item.id, "cy", "reset")
+    assert board.get(item.id).status == "approved"
+    board.decide(item.id, "ben", "reset")
+    assert board.get(item.id).status == "pending"
+    trail = board.history(item.id)
+    assert [(d.reviewer, d.action) for d in trail] == [("ben", "approve"), ("cy", "reject"), ("cy", "reset"),
+                                                      ("ben", "reset")]
+    assert all(a.at <= b.at for a, b in zip(trail, trail[1:]))
+
+
+def test_filters_and_approved_export_with_manifest(tmp_path):
+    board = Board(tmp_path / "data")
+    kept = board.add(product_photo((30, 30), seed=1), added_by="ana", prompt="navy boot", seed=1, recipe=RECIPE)
+    board.add(product_photo((30, 30), seed=2), added_by="ana", prompt="pink bag", seed=2)
+    board.decide(kept.id, "ben", "approve")
+    assert [i.id for i in board.items(status="approved")] == [kept.id]
+    assert len(board.items(status="pending")) == 1 and board.items(starred=True) == []
+    path = board.export_approved(tmp_path / "approved.zip")
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert [m["prompt"] for m in manifest] == ["navy boot"]
+        assert manifest[0]["approved_by"] == ["ben"] and Recipe.from_json(manifest[0]["recipe"]) == RECIPE
+        assert manifest[0]["file"] in archive.namelist() and "manifest.csv" in archive.namelist()
+    with pytest.raises(BoardError, match="nothing to export"):
+        board.export_zip(tmp_path / "none.zip", board.items(status="rejected"))
+
+
+def test_bad_requests_are_clear_errors(tmp_path):
+    board = Board(tmp_path)
+    item = board.add(product_photo((10, 10)), added_by="ana")
+    with pytest.raises(BoardError, match="no board item"):
+        board.decide("nope", "ben", "approve")
+    with pytest.raises(BoardError, match="unknown action"):
+        board.decide(item.id, "ben", "like")
+    with pytest.raises(BoardError, match="reviewer"):
+        board.decide(item.id, "  ", "approve")
+    with pytest.raises(BoardError, match="needs some text"):
+        board.decide(item.id, "ben", "comment", " ")
+    with pytest.raises(BoardError, match="status"):
+        board.items(status="done")
+
+
+def _reviewer(data_dir: str, item_ids: list[str], name: str, rounds: int) -> None:
+    board = Board(data_dir)
+    for n in range(rounds):
+        for item_id in item_ids:
+            board.decide(item_id, name, "comment", f"{name} {n}")
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    board = Board(tmp_path)
+    ids = [board.add(product_photo((10, 10), seed=i), added_by="ana").id for i in range(3)]
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_reviewer, args=(str(tmp_path), ids, name, 40)) for name in ("ben", "cy")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    trail = board.history()
+    assert len(trail) == 2 * 40 * 3
+    for name in ("ben", "cy"):
+        texts = {d.comment for d in trail if d.reviewer == name}
+        assert texts == {f"{name} {n}" for n in range(40)}
