@@ -1,6 +1,6 @@
 # Product Image Studio: every target does its own set-up on a fresh Debian machine, idempotently.
 #   make test    venv + packages + Debian data, then the test suite
-#   make demo    venv + packages + Debian data, then the app on the shipped weights
+#   make demo    venv + packages + Debian data, then the app on the shipped weights (http://127.0.0.1:7860)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help setup data test demo bench clean
+.PHONY: help setup data browser test demo bench clean
 
 help:
 	@echo "make test   set up (.venv, packages, Debian data) and run the test suite"
@@ -44,14 +44,21 @@ data:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \
 	fi
 
+# Debian's Chromium for the browser test (Playwright must not download its own: there is no network for it).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; \
+	fi
+
 setup: $(STAMP) data
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q
 
 demo: setup
-	@if [ -f app.py ]; then exec $(PY) app.py; \
-	else echo "make demo: set-up is done; the web app (app.py) has not landed yet (issue 7)."; fi
+	exec $(PY) app.py
 
 # Each bench/<name>.py prints `name: value (baseline value, ratio)` lines; bench/_*.py are helpers.
 bench: setup

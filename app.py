@@ -275,7 +275,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
 
         def session_outputs(current: EditSession):
             values = current.slider_values()
-            return (current, current.preview(), (current.before(), current.preview()), _history(current),
+            shown = _display(current.preview(), 384)
+            return (current, shown, (_display(current.before(), 384), shown), _history(current),
                     *[values[name] for name in RANGES])
 
         edit_outputs = [session, preview, compare, history, *sliders.values()]
@@ -330,7 +331,7 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         def live_preview(current: EditSession | None, *values):
             if current is None:
                 return None
-            return current.live(dict(zip(RANGES, values)))
+            return _display(current.live(dict(zip(RANGES, values))), 384)
 
         gr.on([s.input for s in sliders.values()], friendly(live_preview), [session, *sliders.values()], preview,
               trigger_mode="always_last", show_progress="hidden", api_visibility="private",
@@ -341,7 +342,7 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             if current is None:
                 raise ValueError("upload a photo or pick a variant first")
             current.commit_adjust(dict(zip(RANGES, values)))
-            return current, (current.before(), current.preview()), _history(current)
+            return current, (_display(current.before(), 384), _display(current.preview(), 384)), _history(current)
 
         gr.on([s.release for s in sliders.values()], commit_sliders, [session, *sliders.values()],
               [session, compare, history], trigger_mode="always_last", show_progress="hidden",
@@ -357,8 +358,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             return run
 
         def bind(button, make_step, inputs=()):
-            button.click(step_event(make_step), [session, *inputs], edit_outputs, api_visibility="private",
-                         concurrency_id="cpu", concurrency_limit=4)
+            return button.click(step_event(make_step), [session, *inputs], edit_outputs, api_visibility="private",
+                                concurrency_id="cpu", concurrency_limit=4)
 
         bind(rotate_left, lambda s: {"op": "rotate", "degrees": 90})
         bind(rotate_right, lambda s: {"op": "rotate", "degrees": -90})
@@ -387,7 +388,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         def load_into_editor(current: EditSession | None):
             if current is None:
                 raise ValueError("upload a photo or pick a variant first")
-            return {"background": np.asarray(current.preview().convert("RGBA")), "layers": [], "composite": None}
+            shown = _display(current.preview(), 384).convert("RGBA")     # painted at display size, mapped back
+            return {"background": np.asarray(shown), "layers": [], "composite": None}
 
         load_editor.click(load_into_editor, session, editor, api_visibility="private")
 
@@ -396,7 +398,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             mask = _editor_mask(value, size)
             return {"op": "repair", "mask": encode_png(Image.fromarray(mask.astype(np.uint8) * 255)), "method": how}
 
-        bind(repair_button, repair_step, [editor, repair_method])
+        # after a repair the canvas shows the repaired image, strokes cleared, ready for the next blemish
+        bind(repair_button, repair_step, [editor, repair_method]).success(
+            load_into_editor, session, editor, api_visibility="private")
 
         @friendly
         def undo_redo(current: EditSession | None, forward: bool):

@@ -1,0 +1,136 @@
+"""The app in a real browser (Debian's Chromium driven by Playwright): a merchant's whole path.
+
+Screenshots of each stage go to $STUDIO_ARTIFACTS (default runs/browser-test/) for a human to look at.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from studio.checkpoints import save_pretrained
+from studio.edits.export import read_metadata
+from studio.models.gan import GANConfig, Generator
+from studio.models.text_condition import TextConditionConfig
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
+ARTIFACTS = Path(os.environ.get("STUDIO_ARTIFACTS", Path(__file__).resolve().parents[1] / "runs" / "browser-test"))
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    root = tmp_path_factory.mktemp("browser-app")
+    torch.manual_seed(0)
+    save_pretrained(Generator(TINY), TINY, root / "weights" / "gan-tiny", kind="gan")
+    demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
+    yield url, demo
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page, tmp_path):
+    expect = sync_api.expect
+    url, demo = app_url
+    page.goto(url)
+    page.locator("#your-name textarea, #your-name input").first.fill("Ana")
+
+    # 1. describe a product, ask for 3 variants with a fixed seed
+    page.locator("#prompt textarea").fill("navy ankle boot on a cream background")
+    page.locator("#count input[type=number]").fill("3")
+    page.locator("#count input[type=number]").press("Enter")
+    page.locator("#random-seed input[type=checkbox]").uncheck()
+    page.locator("#seed input").fill("42")
+    page.locator("#generate-button").click()
+    expect(page.locator("#used-seed")).to_contain_text("42")
+    expect(page.locator("#variants img")).to_have_count(3)
+    shot(page, "1-variants")
+
+    # 2. pick one and open it in the editor
+    page.locator("#variants img").nth(1).click()
+    page.locator("#edit-variant").click()
+    preview = page.locator("#preview img")
+    expect(preview).to_be_visible()
+    before = preview.get_attribute("src")
+
+    # 3. move the brightness slider: the preview follows
+    page.locator("#slider-brightness input[type=range]").fill("1.8")
+    expect(preview).not_to_have_attribute("src", before)
+    page.locator("#slider-brightness input[type=range]").dispatch_event("pointerup")
+    expect(page.locator("#history")).to_contain_text("brightness 1.80")
+    shot(page, "2-brightness")
+
+    # 4. paint a mask on the repair canvas and repair
+    page.get_by_text("Repair: paint over a blemish").click()
+    page.locator("#load-repair").click()
+    canvas = page.locator("#repair canvas").first
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(500)
+    shot(page, "3a-repair-canvas")
+    brush = page.get_by_label("Brush")
+    if brush.count():
+        brush.first.click()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    page.locator("#repair-button").click()
+    expect(page.locator("#history")).to_contain_text("Repair (telea)")
+    shot(page, "3-repair")
+
+    # 5. download a PNG and check what it says about itself
+    page.locator("#export-button").click()
+    download_button = page.locator("#download")
+    expect(download_button).to_be_visible()
+    with page.expect_download() as pending:
+        download_button.click()
+    saved = tmp_path / pending.value.suggested_filename
+    pending.value.save_as(saved)
+    found = read_metadata(saved)
+    assert Image.open(saved).format == "PNG"
+    assert found["prompt"] == "navy ankle boot on a cream background" and found["seed"] == 42
+    assert found["digital_source_type"] == "trainedAlgorithmicMedia"
+    assert [s["op"] for s in found["recipe"].steps] == ["adjust", "repair"]
+
+    # 6. save the edit to the board, approve it there
+    page.locator("#save-edit").click()
+    page.get_by_role("tab", name="Review board").click()
+    page.locator("#refresh-board").click()
+    expect(page.locator("#board img")).to_have_count(1)
+    page.locator("#board img").first.click()
+    expect(page.locator("#item-details")).to_contain_text("pending")
+    page.locator("#approve").click()
+    expect(page.locator("#item-details")).to_contain_text("approved by Ana")
+    shot(page, "4-board")
+    assert demo.board.items(status="approved")[0].approvals == ("Ana",)
