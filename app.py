@@ -15,7 +15,9 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -109,9 +111,26 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
     models = studio.models()
 
     def out_folder() -> Path:
+        """A fresh folder per request; folders older than an hour are removed (downloads are fetched at once)."""
+        cutoff = time.time() - 3600
+        for old in exports.iterdir():
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
         folder = exports / uuid.uuid4().hex[:10]
         folder.mkdir(parents=True)
         return folder
+
+    def as_files(images_with_captions, provenances=None) -> list[tuple[str, str]]:
+        """Gallery items as PNG files we wrote (with provenance), not PIL images: Gradio copies files into
+        its cache atomically, while PIL outputs are rewritten in place, so two users receiving the same
+        pixels at the same moment could be served a half-written file."""
+        folder = out_folder()
+        shown = []
+        for i, (image, caption) in enumerate(images_with_captions):
+            made = provenances[i] if provenances else None
+            path = export_file(image, folder / f"{i:02d}.png", provenance=made, sidecar=False)
+            shown.append((str(path), caption))
+        return shown
 
     def reviewer_name(name: str, request: gr.Request | None) -> str:
         user = getattr(request, "username", None) if request is not None else None
@@ -252,7 +271,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
                                           model=model_name, truncation=float(trunc))
             made = [(image, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
                                        truncation=float(trunc))) for image in result.images]
-            shown = [(_display(image), f"seed {result.seed} · #{i + 1}") for i, image in enumerate(result.images)]
+            shown = as_files([(_display(image), f"seed {result.seed} · #{i + 1}")
+                              for i, image in enumerate(result.images)], [p for _, p in made])
             return shown, result.seed, f"Seed used: **{result.seed}**", made
 
         seed_out = gr.Number(visible=False)
@@ -325,8 +345,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             image = load_image(path)
             return session_outputs(EditSession.open(image, Provenance.inherit(path, Recipe())))
 
-        upload.upload(open_upload, upload, edit_outputs, api_visibility="private", concurrency_id="cpu",
-                      concurrency_limit=4)
+        # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
+        upload.upload(open_upload, upload, edit_outputs, api_name="open_upload", api_visibility="undocumented",
+                      concurrency_id="cpu", concurrency_limit=4)
 
         def live_preview(current: EditSession | None, *values):
             if current is None:
@@ -334,8 +355,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             return _display(current.live(dict(zip(RANGES, values))), 384)
 
         gr.on([s.input for s in sliders.values()], friendly(live_preview), [session, *sliders.values()], preview,
-              trigger_mode="always_last", show_progress="hidden", api_visibility="private",
-              concurrency_id="cpu", concurrency_limit=4)
+              trigger_mode="always_last", show_progress="hidden", api_name="live_preview",
+              api_visibility="undocumented", concurrency_id="cpu", concurrency_limit=4)
 
         @friendly
         def commit_sliders(current: EditSession | None, *values):
@@ -451,12 +472,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         def board_view(which):
             items = board.items(starred=True) if which == "starred" else board.items(
                 status=None if which == "all" else which)
-            shown = []
-            for item in items:
-                thumb = item.image()
-                thumb.thumbnail((256, 256))
-                stars = f" ★{len(item.stars)}" if item.stars else ""
-                shown.append((_display(thumb), f"{item.title} · {item.status}{stars}"))
+            shown = [(str(board.thumbnail(item.id)), f"{item.title} · {item.status}"
+                      + (f" ★{len(item.stars)}" if item.stars else "")) for item in items]
             choices = [(f"{i.title} ({i.id})", i.id) for i in board.items()]
             return shown, [i.id for i in items], gr.Dropdown(choices=choices)
 
@@ -506,11 +523,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
 
         @friendly
         def side_by_side_view(ids):
-            shown = []
-            for item_id in ids or []:
-                item = board.get(item_id)
-                shown.append((_display(item.image(), 320), f"{item.title} · {item.status}"))
-            return shown
+            return [(str(board.thumbnail(item_id)), f"{board.get(item_id).title} · {board.get(item_id).status}")
+                    for item_id in ids or []]
 
         compare_pick.change(side_by_side_view, compare_pick, side_by_side, api_visibility="private")
 

@@ -99,3 +99,14 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     for name in ("ben", "cy"):
         texts = {d.comment for d in trail if d.reviewer == name}
         assert texts == {f"{name} {n}" for n in range(40)}
+
+
+def test_thumbnails_are_written_once_and_enlarge_small_images(tmp_path):
+    board = Board(tmp_path)
+    item = board.add(product_photo((32, 24)), added_by="ana")
+    path = board.thumbnail(item.id)
+    first = path.stat().st_mtime_ns
+    from PIL import Image
+
+    assert Image.open(path).size == (256, 192)
+    assert board.thumbnail(item.id).stat().st_mtime_ns == first

@@ -250,6 +250,21 @@ class Board:
                                 (item_id,) if item_id else ()).fetchall()
         return [Decision(*r) for r in rows]
 
+    def thumbnail(self, item_id: str, side: int = 256) -> Path:
+        """A PNG preview of the item, at least `side` px on its longest side (small generated images are
+        enlarged), written once and atomically under thumbs/."""
+        target = self.root / "thumbs" / f"{item_id}-{side}.png"
+        if not target.exists():
+            image = self.get(item_id).image()
+            scale = side / max(image.size)
+            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                                 Image.Resampling.LANCZOS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
+                image.save(tmp, format="PNG")
+            os.replace(tmp.name, target)
+        return target
+
     # ---- export
     def export_zip(self, target, items: list[Item]) -> Path | None:
         """A zip of the items' PNGs (metadata inside each) plus manifest.json and manifest.csv."""
