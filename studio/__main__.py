@@ -6,6 +6,7 @@
     python -m studio data preview --catalog furniture --out furniture.png
     python -m studio data preview --catalog path/to/shop --skip-bad-rows --out shop.png
     python -m studio train evaluator --catalog fashion --epochs 18 --out weights/evaluator-fashion
+    python -m studio train vae --catalog fashion --size 32 --width 32 --steps 6000 --minutes 45
     python -m studio eval generate --model retrieval --prompts studio/eval/prompts/fashion-visible.jsonl \
         --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
@@ -107,6 +108,20 @@ def _train_gan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_vae(args: argparse.Namespace) -> int:
+    from .train.vae import VAETrainConfig, train_vae
+
+    out = args.out or (f"runs/dry-run/vae-{args.catalog}" if args.dry_run else f"weights/vae-{args.catalog}")
+    cfg = VAETrainConfig(catalog=args.catalog, size=args.size, width=args.width,
+                         steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
+                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else 6,
+                         mask_pool=32 if args.dry_run else 4000, max_minutes=args.minutes, seed=args.seed,
+                         log_every=2 if args.dry_run else 50, out=out,
+                         runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
+    train_vae(cfg)
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     from .sampling import GanGenerator
 
@@ -171,7 +186,11 @@ def _eval_generate(args: argparse.Namespace) -> int:
 
 
 def _eval_repair(args: argparse.Namespace) -> int:
+    from .edits.repair import register_model_method
     from .eval.repair import evaluate_repair, markdown_table
+
+    if args.vae:
+        register_model_method("vae", args.vae)
 
     results = [evaluate_repair(method, catalog=args.catalog, masks=tuple(args.masks.split(",")), n=args.n,
                                seed=args.seed, size=args.size) for method in args.method.split(",")]
@@ -277,6 +296,18 @@ def build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
     gan.set_defaults(func=_train_gan)
 
+    vae = train_commands.add_parser("vae", help="the text-conditioned VAE (sampling, variations, repair)")
+    vae.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
+    vae.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
+    vae.add_argument("--width", type=int, default=32, help="encoder/decoder width (default: 32)")
+    vae.add_argument("--steps", type=int, default=6000, help="training steps (default: 6000)")
+    vae.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    vae.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
+    vae.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    vae.add_argument("--out", default=None, help="output folder (default: weights/vae-<catalog>)")
+    vae.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
+    vae.set_defaults(func=_train_vae)
+
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")
     sample.add_argument("--model", required=True, help="generator folder, e.g. weights/gan-fashion")
@@ -320,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--n", type=int, default=500, help="images per mask set (default: 500)")
     repair.add_argument("--size", type=int, default=None, help="image size (default: the catalog's)")
     repair.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    repair.add_argument("--vae", default=None, help="a VAE folder to score as method `vae` (default: the shipped one)")
     repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
     repair.set_defaults(func=_eval_repair)
 

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 from .checkpoints import WEIGHTS_DIR
-from .sampling import GanGenerator, GenerationResult
+from .sampling import GanGenerator, GenerationResult, VaeGenerator
 from .text import TextEncoder
 
-GENERATOR_KINDS = {"gan": GanGenerator}
+GENERATOR_KINDS = {"gan": GanGenerator, "vae": VaeGenerator}
 
 
 class Studio:
@@ -18,10 +18,10 @@ class Studio:
         self.weights = Path(weights)
         self.device = device
         self.encoder = TextEncoder(device=device)
-        self._generators: dict[str, GanGenerator] = {}
+        self._generators: dict[str, GanGenerator | VaeGenerator] = {}
         self._lock = threading.Lock()
 
-    def models(self) -> list[str]:
+    def models(self, kinds: tuple[str, ...] = tuple(GENERATOR_KINDS)) -> list[str]:
         """Generator folders under the weights directory (a merchant's own trained model included)."""
         found = []
         for folder in sorted(self.weights.glob("*/config.json")):
@@ -29,21 +29,22 @@ class Studio:
                 kind = json.loads(folder.read_text()).get("kind")
             except (OSError, json.JSONDecodeError):
                 continue
-            if kind in GENERATOR_KINDS:
+            if kind in kinds:
                 found.append(folder.parent.name)
         return found
 
-    def _generator(self, model: str | None) -> GanGenerator:
-        available = self.models()
+    def _generator(self, model: str | None, kinds: tuple[str, ...] = tuple(GENERATOR_KINDS)):
+        available = self.models(kinds)
         name = model or (available[0] if available else None)
         if name is None:
-            raise ValueError(f"no generator in {self.weights}; train one with `python -m studio train gan`")
+            raise ValueError(f"no generator ({', '.join(kinds)}) in {self.weights}; train one with "
+                             f"`python -m studio train {kinds[0]}`")
         folder = Path(name) if Path(name).is_dir() else self.weights / name
         try:
             kind = json.loads((folder / "config.json").read_text()).get("kind")
         except (OSError, json.JSONDecodeError):
             kind = None
-        if kind not in GENERATOR_KINDS:
+        if kind not in kinds:
             raise ValueError(f"unknown model {name!r}; available: {', '.join(available) or 'none'}")
         with self._lock:
             key = str(folder.resolve())
@@ -55,3 +56,20 @@ class Studio:
                  truncation: float | None = None) -> GenerationResult:
         """n variants of `prompt`; the result carries the seed used (None draws a fresh one)."""
         return self._generator(model).generate(prompt, n=n, seed=seed, truncation=truncation)
+
+    # ---- the VAE's extra abilities (model: a VAE folder name; default the first one)
+    def has_vae(self) -> bool:
+        return bool(self.models(("vae",)))
+
+    def variations(self, image, prompt: str, strength: float = 0.5, n: int = 4, seed: int | None = None,
+                   model: str | None = None) -> GenerationResult:
+        """More like this `image`: 0 reconstructs it, 1 is a fresh sample for the prompt."""
+        return self._generator(model, ("vae",)).variations(image, prompt, strength=strength, n=n, seed=seed)
+
+    def interpolate(self, image_a, image_b, steps: int = 5, prompt: str = "a product", model: str | None = None):
+        """Frames from A to B through the VAE's latent space."""
+        return self._generator(model, ("vae",)).interpolate(image_a, image_b, steps=steps, prompt=prompt)
+
+    def repair(self, image, mask, prompt: str = "a product", model: str | None = None):
+        """The VAE fills the masked region; unmasked pixels are returned exactly."""
+        return self._generator(model, ("vae",)).repair(image, mask, prompt=prompt)

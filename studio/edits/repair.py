@@ -13,11 +13,14 @@ The fill runs on a crop around the hole, so a brush stroke on a 12 MP photo cost
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from ..checkpoints import WEIGHTS_DIR
 
 DEFAULT_RADIUS = 3
 
@@ -38,8 +41,38 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray, int], np.ndarray]] = {
 
 
 # names in METHODS whose fill comes from a trained model: an upload repaired with one of them is a composite
-# with AI-generated content (IPTC compositeWithTrainedAlgorithmicMedia). The learned methods add themselves.
+# with AI-generated content (IPTC compositeWithTrainedAlgorithmicMedia).
 LEARNED: set[str] = set()
+
+
+class _ModelFill:
+    """A trained VAE folder as a repair method; the model loads (with torch) on the first call only."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._vae = None
+
+    def __call__(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+        if self._vae is None:
+            from ..sampling import VaeGenerator
+
+            self._vae = VaeGenerator(self.folder)
+        return self._vae.fill(rgb, hole)
+
+
+def register_model_method(name: str, folder: str | Path) -> str:
+    """Make a trained VAE folder a repair method (`eval repair --method NAME`, the app's method picker)."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise ValueError(f"{folder} is not a model folder (no config.json)")
+    METHODS[name] = _ModelFill(folder)
+    LEARNED.add(name)
+    return name
+
+
+# The shipped VAE, when there is one, is the "vae" method (a path check at import: nothing is loaded).
+if (WEIGHTS_DIR / "vae-fashion" / "config.json").is_file():
+    register_model_method("vae", WEIGHTS_DIR / "vae-fashion")
 
 
 def as_mask(mask, size: tuple[int, int]) -> np.ndarray:

@@ -92,12 +92,16 @@ class RetrievalSampler:
 
 # Named samplers; model folders are opened by their config's kind (the GAN and VAE register here).
 class GeneratorSampler:
-    """A trained generator folder (GAN now, VAE later) as a sampler: the prompt text alone drives it."""
+    """A trained generator folder (GAN or VAE) as a sampler: the prompt text alone drives it."""
 
     def __init__(self, folder, device: str = "cpu"):
-        from ..sampling import GanGenerator
+        from ..checkpoints import read_config
+        from ..studio import GENERATOR_KINDS
 
-        self.generator = GanGenerator(folder, device)
+        kind = read_config(folder).get("kind")
+        if kind not in GENERATOR_KINDS:
+            raise ValueError(f"{folder} holds a {kind!r} model, which cannot generate")
+        self.generator = GENERATOR_KINDS[kind](folder, device)
         self.name, self.size = self.generator.name, self.generator.size
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
@@ -109,7 +113,7 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "retrieval": RetrievalSampler,
     "real": lambda catalog="fashion", size=32: RealSampler(catalog, half=1, size=size),
 }
-FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {"gan": GeneratorSampler}
+FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {"gan": GeneratorSampler, "vae": GeneratorSampler}
 
 
 def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu") -> Sampler:

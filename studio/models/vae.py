@@ -1,0 +1,111 @@
+"""Text-conditioned VAE: encoder and decoder both see the text condition, and a learned text-conditioned
+prior p(z | text) is what sampling draws from.
+
+- The text condition is the GAN's (studio/models/text_condition.py: attention pooling over MiniLM token
+  states), so colours bind to the right noun; FiLM fusion is the GAN's layer too.
+- The encoder reads 4 channels: the image with its hole blanked and the hole mask. Trained on both whole
+  and LaMa-style masked images, one pass of encode -> decode fills a masked region.
+- Decoder likelihood: Gaussian with one learned log-sigma (the sigma-VAE of Rybkin et al., ICML 2021),
+  which balances reconstruction against KL without a hand-tuned beta and blurs less than a fixed sigma.
+
+Networks only; the losses, KL warm-up and free bits live in studio/train/vae.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .gan import FiLM
+from .text_condition import TextCondition, TextConditionConfig
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    size: int = 32                  # a power of two >= 16
+    width: int = 32                 # channels at full resolution; x2 per halving, capped at 8x
+    z_dim: int = 128
+    text: TextConditionConfig = field(default_factory=TextConditionConfig)
+
+    def __post_init__(self):
+        if isinstance(self.text, dict):                        # loaded from config.json
+            object.__setattr__(self, "text", TextConditionConfig(**self.text))
+        if self.size < 16 or self.size & (self.size - 1):
+            raise ValueError(f"size must be a power of two >= 16, got {self.size}")
+
+    def channels(self) -> list[int]:
+        """Channels at size, size/2, ..., 4."""
+        levels = int(math.log2(self.size)) - 1
+        return [self.width * min(8, 2 ** i) for i in range(levels)]
+
+
+class Block(nn.Module):
+    """conv-FiLM-SiLU twice with a 1x1 residual; `scale` 0.5 halves the side, 2 doubles it."""
+
+    def __init__(self, cin: int, cout: int, cond_dim: int, scale: float):
+        super().__init__()
+        self.scale = scale
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.film1 = FiLM(cond_dim, cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.film2 = FiLM(cond_dim, cout)
+        self.skip = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=self.scale, mode="nearest") if self.scale > 1 else x
+        h = F.silu(self.film1(self.conv1(x), cond))
+        h = F.silu(self.film2(self.conv2(h), cond))
+        out = h + self.skip(x)
+        return F.avg_pool2d(out, 2) if self.scale < 1 else out
+
+
+class ConditionalVAE(nn.Module):
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        c = config.channels()                                  # [w, 2w, ...] from size down to 4
+        d = config.text.dim
+        self.text = TextCondition(config.text)
+        self.stem = nn.Conv2d(4, c[0], 3, padding=1)
+        self.down = nn.ModuleList(Block(c[i], c[i + 1], d, 0.5) for i in range(len(c) - 1))
+        self.to_posterior = nn.Linear(c[-1] * 16, 2 * config.z_dim)
+        self.prior_net = nn.Sequential(nn.Linear(d, 2 * d), nn.SiLU(), nn.Linear(2 * d, 2 * config.z_dim))
+        self.from_latent = nn.Linear(config.z_dim + d, c[-1] * 16)
+        self.up = nn.ModuleList(Block(c[i + 1], c[i], d, 2.0) for i in reversed(range(len(c) - 1)))
+        self.to_rgb = nn.Conv2d(c[0], 3, 3, padding=1)
+        self.log_sigma = nn.Parameter(torch.tensor(-2.0))     # decoder noise level, learned (sigma-VAE)
+
+    def condition(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        return self.text(tokens, mask, pooled)                 # (B, d)
+
+    def encode(self, image: torch.Tensor, hole: torch.Tensor, cond: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """image (B, 3, S, S) in [-1, 1], hole (B, 1, S, S) 1 = missing -> posterior mean, log-variance."""
+        x = self.stem(torch.cat([image * (1 - hole), hole], dim=1))    # (B, w, S, S)
+        for block in self.down:
+            x = block(x, cond)                                         # ... -> (B, C, 4, 4)
+        mu, logvar = self.to_posterior(x.flatten(1)).chunk(2, dim=1)   # (B, z) each
+        return mu, logvar.clamp(-12, 6)
+
+    def prior(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.prior_net(cond).chunk(2, dim=1)
+        return mu, logvar.clamp(-12, 6)
+
+    def decode(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        c = self.config.channels()
+        x = self.from_latent(torch.cat([z, cond], dim=1)).view(-1, c[-1], 4, 4)   # (B, C, 4, 4)
+        for block in self.up:
+            x = block(x, cond)                                                  # ... -> (B, w, S, S)
+        return torch.tanh(self.to_rgb(F.silu(x)))                               # (B, 3, S, S)
+
+    def forward(self, image: torch.Tensor, hole: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor,
+                pooled: torch.Tensor) -> tuple[torch.Tensor, tuple, tuple]:
+        """Training pass: reconstruction from a posterior sample, posterior and prior parameters."""
+        cond = self.condition(tokens, mask, pooled)
+        mu_q, logvar_q = self.encode(image, hole, cond)
+        z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()
+        return self.decode(z, cond), (mu_q, logvar_q), self.prior(cond)

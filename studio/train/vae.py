@@ -1,0 +1,155 @@
+"""Train the text-conditioned VAE; write weights/vae-<catalog>/.
+
+    python -m studio train vae --catalog fashion --size 32 --width 32 --steps 6000 --out weights/vae-fashion
+    python -m studio train vae --catalog fashion --dry-run            # a few steps on a few images, runs/ only
+
+The procedure (the network is studio/models/vae.py):
+- loss = Gaussian NLL of the image under the decoder with a learned sigma (sigma-VAE, Rybkin et al. 2021)
+  + beta * KL(q(z | x, text) || p(z | text)), the prior learned with the rest;
+- KL warm-up: beta ramps from 0 to 1 over the first `warmup` share of the steps (Bowman et al. 2016);
+- free bits: each latent dimension's batch-mean KL counts as at least `free_bits` nats (Kingma et al.
+  2016), so the posterior does not collapse onto the prior early on;
+- masked-input training: a `masked_share` of each batch has a LaMa-style thin, medium or thick hole
+  blanked (with the mask as a 4th channel) while the target stays the whole image, so the encoder learns
+  to infer what is missing and repair is one encode -> decode pass.
+The data, caption bank and colourways are the GAN trainer's (studio/train/gan.py). Accelerate runs the same
+loop on CPU, one GPU or several.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..checkpoints import save_pretrained
+from ..eval.masks import MASK_RECIPES, random_mask
+from ..models.vae import ConditionalVAE, VAEConfig
+from .gan import CaptionBank, render_epoch
+
+
+@dataclass(frozen=True)
+class VAETrainConfig:
+    catalog: str = "fashion"
+    size: int = 32
+    width: int = 32
+    z_dim: int = 128
+    steps: int = 6000
+    batch_size: int = 64
+    lr: float = 1e-3
+    warmup: float = 0.2            # share of the steps over which the KL weight ramps 0 -> 1
+    free_bits: float = 0.05        # nats per latent dimension
+    masked_share: float = 0.5      # of each batch trained with a blanked hole
+    mask_pool: int = 4000          # masks drawn once and reused
+    phrasings: int = 6
+    partial_share: float = 0.15
+    seed: int = 0
+    limit: int | None = None
+    max_minutes: float | None = None
+    log_every: int = 50
+    eval_every: int = 1000
+    out: str = "weights/vae-fashion"
+    runs: str = "runs/vae-fashion"
+    text_cache: str = "runs/text-cache"
+
+
+def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
+    """KL(N(mu_q, var_q) || N(mu_p, var_p)) per dimension, (B, z)."""
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp() - 1)
+
+
+def vae_loss(model: ConditionalVAE, image, hole, tokens, mask, pooled, beta: float, free_bits: float
+             ) -> tuple[torch.Tensor, dict]:
+    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(image, hole, tokens, mask, pooled)
+    log_sigma = model.log_sigma.clamp(min=math.log(0.01))
+    pixels = image[0].numel()
+    squared = (recon - image).pow(2).flatten(1).sum(1)                            # (B,)
+    nll = (squared / (2 * torch.exp(2 * log_sigma)) + pixels * log_sigma).mean()  # + constant
+    kl_dims = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).mean(0)                 # (z,)
+    kl = torch.clamp(kl_dims, min=free_bits).sum()
+    loss = (nll + beta * kl) / pixels
+    return loss, {"mse": (squared / pixels).mean().item() / 4, "kl": kl_dims.sum().item(),
+                  "sigma": log_sigma.exp().item()}
+
+
+def _holes(pool: np.ndarray, n: int, share: float, rng: np.random.Generator) -> torch.Tensor:
+    holes = np.zeros((n, 1, pool.shape[1], pool.shape[2]), np.float32)
+    masked = rng.random(n) < share
+    holes[masked, 0] = pool[rng.integers(len(pool), size=int(masked.sum()))]
+    return torch.from_numpy(holes)
+
+
+def train_vae(cfg: VAETrainConfig, log=print) -> dict:
+    from accelerate import Accelerator
+
+    from ..text import TextEncoder
+
+    if cfg.catalog != "fashion":
+        raise ValueError("the VAE trainer reads fashion labels; furniture support comes with its own caption bank")
+    started = time.time()
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    device = accelerator.device
+    runs = Path(cfg.runs)
+    runs.mkdir(parents=True, exist_ok=True)
+    # 1. text and masks, prepared once
+    bank = CaptionBank(cfg.phrasings, cfg.partial_share, cfg.seed, TextEncoder(cache_dir=cfg.text_cache))
+    kinds = list(MASK_RECIPES)
+    pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, rng) for i in range(cfg.mask_pool)])
+    log(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks ({time.time() - started:.0f} s)")
+    # 2. network, optimiser with a cosine schedule
+    config = VAEConfig(size=cfg.size, width=cfg.width, z_dim=cfg.z_dim)
+    model = ConditionalVAE(config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.05)
+    model, optimiser = accelerator.prepare(model, optimiser)
+    # 3. the loop
+    epoch, images, combos, cursor = 0, *render_epoch(cfg.catalog, cfg.size, 0, cfg.limit, bank), 0
+    history, last_step = [], cfg.steps
+    for step in range(1, cfg.steps + 1):
+        if cursor + cfg.batch_size > len(images):
+            epoch += 1
+            images, combos = render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank)
+            cursor = 0
+        real = images[cursor:cursor + cfg.batch_size].to(device)
+        texts = bank.batch(bank.positives(combos[cursor:cursor + cfg.batch_size], rng), device)
+        cursor += cfg.batch_size
+        hole = _holes(pool, len(real), cfg.masked_share, rng).to(device)
+        beta = min(1.0, step / max(1, cfg.warmup * cfg.steps))
+        loss, parts = vae_loss(model, real, hole, *texts, beta=beta, free_bits=cfg.free_bits)
+        optimiser.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(model.parameters(), 5.0)
+        optimiser.step()
+        schedule.step()
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            entry = {"step": step, "epoch": epoch, "loss": round(loss.item(), 5), "beta": round(beta, 3),
+                     **{k: round(v, 5) for k, v in parts.items()}, "seconds": round(time.time() - started, 1)}
+            history.append(entry)
+            log(json.dumps(entry))
+        out_of_time = cfg.max_minutes is not None and time.time() - started > 60 * cfg.max_minutes
+        if step % cfg.eval_every == 0 or step == cfg.steps or out_of_time:
+            torch.save({"model": accelerator.unwrap_model(model).state_dict(), "optimiser": optimiser.state_dict(),
+                        "step": step, "config": asdict(cfg)}, runs / "state.pt")
+        if out_of_time:
+            last_step = step
+            log(f"time budget of {cfg.max_minutes} min reached at step {step}")
+            break
+    # 4. write what the studio loads
+    seconds = time.time() - started
+    hardware = torch.cuda.get_device_name() if torch.cuda.is_available() else \
+        f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
+    metrics = {"steps": last_step, "epochs_seen": epoch, "batch_size": cfg.batch_size, "seconds": round(seconds, 1),
+               "hardware": hardware, "train": asdict(cfg)}
+    save_pretrained(accelerator.unwrap_model(model).eval(), config, cfg.out, kind="vae",
+                    extra={"catalog": cfg.catalog, "training": metrics})
+    (runs / "history.json").write_text(json.dumps({"metrics": metrics, "history": history}, indent=2))
+    log(f"wrote {cfg.out} after {last_step} steps ({seconds / 60:.1f} min)")
+    return metrics

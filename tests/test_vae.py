@@ -1,0 +1,126 @@
+"""The VAE at tiny sizes (networks, API contracts), and the shipped weights when present."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import needs_fashion
+from studio.__main__ import main
+from studio.checkpoints import WEIGHTS_DIR, load_pretrained, save_pretrained
+from studio.models.text_condition import TextConditionConfig
+from studio.models.vae import ConditionalVAE, VAEConfig
+from studio.sampling import VaeGenerator
+from studio.train.vae import gaussian_kl
+
+TINY = VAEConfig(size=16, width=8, z_dim=8, text=TextConditionConfig(dim=16, queries=2, heads=2))
+SHIPPED = WEIGHTS_DIR / "vae-fashion"
+
+
+@pytest.fixture(scope="module")
+def tiny_vae(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("vae") / "vae-tiny"
+    torch.manual_seed(0)
+    model = ConditionalVAE(TINY)
+    with torch.no_grad():                          # a decoder that reacts to z clearly, as a trained one does
+        model.from_latent.weight.mul_(20)
+    save_pretrained(model, TINY, folder, kind="vae")
+    return folder
+
+
+def test_shapes_and_kl():
+    model = ConditionalVAE(TINY)
+    x, hole = torch.rand(3, 3, 16, 16) * 2 - 1, torch.zeros(3, 1, 16, 16)
+    tokens, mask, pooled = torch.randn(3, 5, 384), torch.ones(3, 5, dtype=torch.bool), torch.randn(3, 384)
+    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(x, hole, tokens, mask, pooled)
+    assert recon.shape == x.shape and mu_q.shape == mu_p.shape == (3, 8)
+    assert recon.abs().max() <= 1
+    assert torch.allclose(gaussian_kl(mu_q, logvar_q, mu_q, logvar_q), torch.zeros(3, 8), atol=1e-6)
+    assert (gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) >= -1e-6).all()
+
+
+def test_save_load_round_trip_and_seeded_sampling(tiny_vae):
+    model, config, raw = load_pretrained(tiny_vae)
+    assert raw["kind"] == "vae" and config == TINY
+    vae = VaeGenerator(tiny_vae)
+    a = vae.generate("red sneaker on a white background", n=3, seed=5)
+    b = vae.generate("red sneaker on a white background", n=3, seed=5)
+    assert a.seed == 5 and len(a.images) == 3 and a.images[0].size == (16, 16)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a.images, b.images))
+    assert not np.array_equal(np.asarray(a.images[0]), np.asarray(a.images[1]))
+    with pytest.raises(ValueError, match="empty"):
+        vae.generate("  ")
+
+
+def spread(images):
+    arrays = np.stack([np.asarray(im, np.float64) for im in images])
+    return float(arrays.std(axis=0).mean())
+
+
+def test_variations_start_at_the_reconstruction_and_spread_with_strength(tiny_vae):
+    vae = VaeGenerator(tiny_vae)
+    image = vae.generate("navy ankle boot", n=1, seed=1).images[0]
+    zero = vae.variations(image, "navy ankle boot", strength=0.0, n=4, seed=2).images
+    assert spread(zero) == 0                                     # strength 0: every output is the reconstruction
+    spreads = [spread(vae.variations(image, "navy ankle boot", strength=s, n=8, seed=3).images)
+               for s in (0.0, 0.3, 0.7, 1.0)]
+    assert all(a < b for a, b in zip(spreads, spreads[1:])), spreads
+    big = image.resize((50, 40))
+    assert vae.variations(big, "navy ankle boot", strength=0.5, n=2, seed=1).images[0].size == (50, 40)
+    with pytest.raises(ValueError, match="strength"):
+        vae.variations(image, "navy ankle boot", strength=1.5)
+
+
+def test_repair_keeps_every_unmasked_pixel(tiny_vae):
+    vae = VaeGenerator(tiny_vae)
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    hole = np.zeros((30, 40), bool)
+    hole[10:20, 12:25] = True
+    out = np.asarray(vae.repair(photo, hole, prompt="a product"))
+    assert out.shape == (30, 40, 3)
+    assert np.array_equal(out[~hole], np.asarray(photo)[~hole])
+    assert not np.array_equal(out[hole], np.asarray(photo)[hole])
+
+
+def test_the_studio_facade_and_the_repair_registry(tiny_vae):
+    from studio import Studio
+    from studio.edits.repair import LEARNED, METHODS, register_model_method, repair
+
+    studio = Studio(weights=tiny_vae.parent)
+    assert studio.models() == ["vae-tiny"] and studio.has_vae()
+    assert len(studio.interpolate(Image.new("RGB", (16, 16), "red"), Image.new("RGB", (16, 16), "blue"), 4)) == 4
+    name = register_model_method("vae-test", tiny_vae)
+    try:
+        photo = Image.new("RGB", (16, 16), (200, 30, 30))
+        hole = np.zeros((16, 16), bool)
+        hole[4:8, 4:8] = True
+        assert "vae-test" in LEARNED
+        assert np.array_equal(np.asarray(repair(photo, hole, name))[~hole], np.asarray(photo)[~hole])
+    finally:
+        METHODS.pop(name, None)
+        LEARNED.discard(name)
+
+
+@needs_fashion
+def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "vae", "--catalog", "fashion", "--dry-run"]) == 0
+    vae = VaeGenerator(tmp_path / "runs" / "dry-run" / "vae-fashion")
+    assert vae.generate("red sneaker", n=2, seed=0).images[0].size == (32, 32)
+
+
+@pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no VAE shipped in weights/")
+def test_shipped_vae_interpolation_moves_monotonically_in_evaluator_features():
+    from studio.eval.judge import Judge, default_evaluator
+
+    vae = VaeGenerator(SHIPPED)
+    judge = Judge(default_evaluator("fashion"))
+    a = vae.generate("red sneaker on a white background", n=1, seed=1).images[0]
+    b = vae.generate("navy trousers on a beige background", n=1, seed=1).images[0]
+    frames = vae.interpolate(a, b, steps=7, prompt="a product")
+    features = judge.analyse(frames)[1]
+    from_a = np.linalg.norm(features - features[0], axis=1)
+    to_b = np.linalg.norm(features - features[-1], axis=1)
+    assert all(x < y for x, y in zip(from_a, from_a[1:]))
+    assert all(x > y for x, y in zip(to_b, to_b[1:]))
