@@ -176,6 +176,13 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
                     pack = gr.Button("Prepare all variants as a zip")
                     pack_download = gr.DownloadButton("Download all variants", visible=False)
                 picked = gr.State(None)
+                if studio.has_vae():
+                    with gr.Row():
+                        likeness = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="How different (more like this)")
+                        more_like = gr.Button("More like the selected variant", elem_id="more-like")
+                        partner = gr.Number(value=2, precision=0, minimum=1, maximum=8, label="Blend with variant #")
+                        blend_steps = gr.Slider(3, 8, value=5, step=1, label="In-betweens")
+                        blend = gr.Button("Blend", elem_id="blend")
 
             # ------------------------------------------------------------------ Edit
             with gr.Tab("Edit", id="edit"):
@@ -291,7 +298,10 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         def _chosen_variant(made, index):
             if not made:
                 raise ValueError("generate some variants first")
-            return made[index if index is not None else 0]
+            index = index if index is not None else 0
+            if not 0 <= index < len(made):
+                raise ValueError(f"there is no variant #{index + 1}; pick one of 1..{len(made)}")
+            return made[index]
 
         def session_outputs(current: EditSession):
             values = current.slider_values()
@@ -316,6 +326,33 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             gr.Info(f"Saved to the board as {item.title!r}")
 
         to_board.click(save_variant, [variants, picked, your_name], None, api_visibility="private")
+
+        if studio.has_vae():
+            @friendly
+            def more_like_this(made, index, strength):
+                image, provenance = _chosen_variant(made, index)
+                result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
+                                                n=max(2, len(made)), seed=provenance.seed)
+                new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model))
+                       for im in result.images]
+                shown = as_files([(_display(im), f"like #{(index or 0) + 1} · {i + 1}")
+                                  for i, (im, _) in enumerate(new)], [p for _, p in new])
+                return shown, new
+
+            more_like.click(more_like_this, [variants, picked, likeness], [gallery, variants], api_visibility="private",
+                            concurrency_id="model", concurrency_limit=1)
+
+            @friendly
+            def blend_variants(made, index, other, steps):
+                (a, made_a), (b, _) = _chosen_variant(made, index), _chosen_variant(made, int(other or 1) - 1)
+                frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product")
+                new = [(im, made_a) for im in frames]
+                shown = as_files([(_display(im), f"blend {i + 1}/{len(frames)}") for i, im in enumerate(frames)],
+                                 [p for _, p in new])
+                return shown, new
+
+            blend.click(blend_variants, [variants, picked, partner, blend_steps], [gallery, variants],
+                        api_visibility="private", concurrency_id="model", concurrency_limit=1)
 
         @friendly
         def pack_variants(made):

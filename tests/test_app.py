@@ -21,8 +21,12 @@ TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConf
 
 
 def tiny_weights(root: Path) -> Path:
+    from studio.models.vae import ConditionalVAE, VAEConfig
+
     torch.manual_seed(0)
     save_pretrained(Generator(TINY), TINY, root / "gan-tiny", kind="gan")
+    vae = VAEConfig(size=16, width=8, z_dim=8, text=TINY.text)
+    save_pretrained(ConditionalVAE(vae), vae, root / "vae-tiny", kind="vae")
     return root
 
 
@@ -68,6 +72,8 @@ def test_generate_returns_the_variants_and_the_seed(server):
     assert np.array_equal(first, np.asarray(Image.open(again[0]["image"])))
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", "gan-tiny", 2, 1, False, 1.0, api_name="/generate")
+    from_vae = client.predict("red sneaker", "vae-tiny", 2, 3, False, 1.0, api_name="/generate")
+    assert len(from_vae[0]) == 2 and from_vae[1] == 3
 
 
 def test_edit_applies_a_recipe_and_writes_metadata(server, photo_file):
