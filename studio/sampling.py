@@ -185,8 +185,8 @@ class VaeGenerator:
         the seam matches while the model's content stays."""
         image = Image.fromarray(rgb)
         x, box = self._fit(image)
-        hole_small = np.asarray(self._letterbox_mask(hole, box))
-        h = torch.from_numpy(hole_small).float()[None, None].to(self.device)
+        hole_small = np.array(self._letterbox_mask(hole, box), dtype=np.float32)
+        h = torch.from_numpy(hole_small)[None, None].to(self.device)
         cond, _ = self._condition(prompt, 1)
         mu_q, _ = self.model.encode(x, h, cond)
         decoded = np.asarray(self._back(to_pil(self.model.decode(mu_q, cond))[0], box, image.size)).astype(np.int16)

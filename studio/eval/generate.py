@@ -213,8 +213,8 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
     return result
 
 
-def markdown_table(result: dict) -> str:
-    """The model row and the real-reference row as a markdown table."""
+def markdown_table(result: dict, extra: dict[str, dict] | None = None) -> str:
+    """The model row, rows of other results (label -> result, e.g. baselines), and the real reference."""
     head = ("| | category | colour | background | all | fd_evaluator | kid_evaluator | fd_effnet | "
             "diversity | memorization (NN ratio) |\n|---|---|---|---|---|---|---|---|---|---|")
 
@@ -227,4 +227,17 @@ def markdown_table(result: dict) -> str:
                 f"{pct(acc['all'])} | {r['fd_evaluator']:.2f} | {r['kid_evaluator']:.4f} | {r['fd_effnet']:.2f} | "
                 f"{r['diversity']:.2f} | {r['memorization']['ratio']:.2f} |")
 
-    return "\n".join([head, row(result["model"], result), row("real test images (ceiling)", result["real_reference"])])
+    others = [row(label, other) for label, other in (extra or {}).items()]
+    return "\n".join([head, row(result["model"], result), *others,
+                      row("real test images (ceiling)", result["real_reference"])])
+
+
+def style_table(result: dict) -> str:
+    """Accuracy by phrasing style (template vs free wording) as a markdown table."""
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    lines = ["| prompts | category | colour | background |", "|---|---|---|---|"]
+    lines += [f"| {style} | {pct(a['category'])} | {pct(a['color'])} | {pct(a['background'])} |"
+              for style, a in result["attribute_accuracy_by_style"].items()]
+    return "\n".join(lines)

@@ -277,17 +277,10 @@ def finish_gan(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50,
 
 
 def gan_card(name: str, raw: dict, result: dict, swap: dict, baselines: dict) -> str:
-    from ..eval.generate import markdown_table
+    from ..eval.generate import markdown_table, style_table
 
     t = raw["training"]
     cfg = raw["config"]
-    rows = markdown_table(result).splitlines()
-    for label, other in baselines.items():
-        rows.insert(3, markdown_table(other).splitlines()[2].replace(f"| {other['model']} |", f"| {label} |"))
-    style = result["attribute_accuracy_by_style"]
-    pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
-    style_rows = "\n".join(f"| {s} | {pct(a['category'])} | {pct(a['color'])} | {pct(a['background'])} |"
-                           for s, a in style.items())
     return f"""# {name}
 
 A text-conditioned GAN in the DF-GAN family ({cfg['size']} px, width {cfg['width']}): MiniLM token states ->
@@ -315,13 +308,11 @@ colour or the background). all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is
 Judge: `weights/evaluator-fashion` (90.9% category accuracy on real test images). Reference: real test
 images in each prompt's colourway. {result['n_images']:,} images per row; {result['seconds']:.0f} s.
 
-{chr(10).join(rows)}
+{markdown_table(result, baselines)}
 
 Accuracy by phrasing (free = wordings the caption templates never use):
 
-| prompts | category | colour | background |
-|---|---|---|---|
-{style_rows}
+{style_table(result)}
 
 Swap test (`python -m studio eval swap --model weights/{name}`): {100 * swap['swap_accuracy']:.1f}% of samples
 show the product colour and the background their prompt asked for ({swap['pairs']} pairs such as
