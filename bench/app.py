@@ -16,7 +16,6 @@ default 32 px configuration (the same network cost as a trained one); the line s
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -28,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from bench._common import report  # noqa: E402
+from bench._common import best_of, report  # noqa: E402
 from bench.edits import photo  # noqa: E402
 
 PROMPT = "navy ankle boot on a cream background"
@@ -52,12 +51,7 @@ def weights_folder(scratch: Path) -> tuple[Path, str]:
 
 
 def median_ms(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return best_of(fn, repeat=repeat, warmup=0)          # the callers warm up themselves
 
 
 def main() -> None:

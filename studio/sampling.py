@@ -206,16 +206,6 @@ class VaeGenerator:
 
     def repair(self, image: Image.Image, mask, prompt: str = "a product") -> Image.Image:
         """Fill the masked region; every unmasked pixel (and alpha) is returned exactly."""
-        from .edits.repair import as_mask
+        from .edits.repair import fill_hole
 
-        if image.mode not in ("RGB", "RGBA"):
-            raise ValueError(f"repair takes RGB or RGBA images, got mode {image.mode}")
-        hole = as_mask(mask, image.size)
-        if not hole.any():
-            return image.copy()
-        rgb = np.asarray(image.convert("RGB"))
-        out = np.where(hole[..., None], self.fill(rgb, hole, prompt), rgb).astype(np.uint8)
-        result = Image.fromarray(out, "RGB")
-        if image.mode == "RGBA":
-            result.putalpha(image.getchannel("A"))
-        return result
+        return fill_hole(image, mask, lambda rgb, hole: self.fill(rgb, hole, prompt))

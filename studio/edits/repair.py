@@ -85,26 +85,36 @@ def as_mask(mask, size: tuple[int, int]) -> np.ndarray:
     return array > 0 if array.dtype != bool else array
 
 
-def repair(image: Image.Image, mask, method: str = "telea", radius: int = DEFAULT_RADIUS) -> Image.Image:
-    """Fill the masked region of `image`; unmasked pixels (and alpha) are returned exactly."""
-    if method not in METHODS:
-        raise ValueError(f"unknown repair method {method!r}; known: {', '.join(METHODS)}")
-    if not 1 <= radius <= 50:
-        raise ValueError(f"radius must be in 1..50 px, got {radius}")
+def fill_hole(image: Image.Image, mask, fill: Callable[[np.ndarray, np.ndarray], np.ndarray],
+              crop_pad: int | None = None) -> Image.Image:
+    """Run `fill(rgb, hole) -> rgb` and keep its pixels inside the hole only: every unmasked pixel (and
+    alpha) comes back exactly. With crop_pad, `fill` sees only a crop around the hole padded by that many
+    pixels, so a local method costs what the mask costs, not what the image costs."""
     if image.mode not in ("RGB", "RGBA"):
         raise ValueError(f"repair takes RGB or RGBA images, got mode {image.mode}")
     hole = as_mask(mask, image.size)
     if not hole.any():
         return image.copy()
     rgb = np.asarray(image.convert("RGB"))
-    # work on a crop around the hole (padded by twice the radius) so the cost follows the mask, not the image
-    rows, cols = np.flatnonzero(hole.any(1)), np.flatnonzero(hole.any(0))
-    pad = 2 * radius + 2
-    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, hole.shape[0])
-    left, right = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, hole.shape[1])
+    top, bottom, left, right = 0, hole.shape[0], 0, hole.shape[1]
+    if crop_pad is not None:
+        rows, cols = np.flatnonzero(hole.any(1)), np.flatnonzero(hole.any(0))
+        top, bottom = max(rows[0] - crop_pad, 0), min(rows[-1] + crop_pad + 1, hole.shape[0])
+        left, right = max(cols[0] - crop_pad, 0), min(cols[-1] + crop_pad + 1, hole.shape[1])
     crop, crop_hole = rgb[top:bottom, left:right], hole[top:bottom, left:right]
     out = rgb.copy()
-    out[top:bottom, left:right] = np.where(crop_hole[..., None], METHODS[method](crop, crop_hole, radius), crop)
+    out[top:bottom, left:right] = np.where(crop_hole[..., None], fill(crop, crop_hole), crop)
     if image.mode == "RGBA":
         return Image.fromarray(np.dstack([out, np.asarray(image.getchannel("A"))]), "RGBA")
     return Image.fromarray(out, "RGB")
+
+
+def repair(image: Image.Image, mask, method: str = "telea", radius: int = DEFAULT_RADIUS) -> Image.Image:
+    """Fill the masked region of `image`; unmasked pixels (and alpha) are returned exactly."""
+    if method not in METHODS:
+        raise ValueError(f"unknown repair method {method!r}; known: {', '.join(METHODS)}")
+    if not 1 <= radius <= 50:
+        raise ValueError(f"radius must be in 1..50 px, got {radius}")
+    # classical fills only look `radius` around the hole; a learned one needs the whole image as context
+    return fill_hole(image, mask, lambda rgb, hole: METHODS[method](rgb, hole, radius),
+                     crop_pad=None if method in LEARNED else 2 * radius + 2)

@@ -44,3 +44,12 @@ class TextCondition(nn.Module):
         slots, _ = self.attention(queries, keys, keys, key_padding_mask=~mask)  # (B, Q, dim)
         parts = torch.cat([slots.flatten(1), self.pooled_proj(pooled)], dim=1)  # (B, (Q+1)*dim)
         return self.mix(parts)                                                 # (B, dim)
+
+
+def check_image_config(config) -> None:
+    """Shared by the GAN's and the VAE's frozen configs: the nested text config comes back from config.json
+    as a dict, and the image side must be a power of two of at least 16."""
+    if isinstance(config.text, dict):
+        object.__setattr__(config, "text", TextConditionConfig(**config.text))
+    if config.size < 16 or config.size & (config.size - 1):
+        raise ValueError(f"size must be a power of two >= 16, got {config.size}")

@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .gan import FiLM
-from .text_condition import TextCondition, TextConditionConfig
+from .text_condition import TextCondition, TextConditionConfig, check_image_config
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ class VAEConfig:
     text: TextConditionConfig = field(default_factory=TextConditionConfig)
 
     def __post_init__(self):
-        if isinstance(self.text, dict):                        # loaded from config.json
-            object.__setattr__(self, "text", TextConditionConfig(**self.text))
-        if self.size < 16 or self.size & (self.size - 1):
-            raise ValueError(f"size must be a power of two >= 16, got {self.size}")
+        check_image_config(self)
 
     def channels(self) -> list[int]:
         """Channels at size, size/2, ..., 4."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,10 +27,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import save_pretrained
 from ..data import captions, open_catalog
 from ..data.vocab import CATEGORIES, COLORS, visible_backgrounds
 from ..models.gan import Discriminator, GANConfig, Generator
+from .common import write_trained
 
 
 @dataclass(frozen=True)
@@ -223,15 +222,7 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
             log(f"time budget of {cfg.max_minutes} min reached at step {step}")
             break
     # 4. write what the studio loads: the EMA generator
-    seconds = time.time() - started
-    hardware = torch.cuda.get_device_name() if torch.cuda.is_available() else \
-        f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
-    metrics = {"steps": last_step, "epochs_seen": epoch, "batch_size": cfg.batch_size, "seconds": round(seconds, 1),
-               "hardware": hardware, "train": asdict(cfg)}
-    save_pretrained(G_ema, config, cfg.out, kind="gan", extra={"catalog": cfg.catalog, "training": metrics})
-    (runs / "history.json").write_text(json.dumps({"metrics": metrics, "history": history}, indent=2))
-    log(f"wrote {cfg.out} after {last_step} steps ({seconds / 60:.1f} min)")
-    return metrics
+    return write_trained(G_ema, config, cfg, "gan", last_step, epoch, started, history, log)
 
 
 @torch.inference_mode()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoints import save_pretrained
 from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.vae import ConditionalVAE, VAEConfig
+from .common import write_trained
 from .gan import CaptionBank, render_epoch
 
 
@@ -143,16 +142,8 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
             log(f"time budget of {cfg.max_minutes} min reached at step {step}")
             break
     # 4. write what the studio loads
-    seconds = time.time() - started
-    hardware = torch.cuda.get_device_name() if torch.cuda.is_available() else \
-        f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
-    metrics = {"steps": last_step, "epochs_seen": epoch, "batch_size": cfg.batch_size, "seconds": round(seconds, 1),
-               "hardware": hardware, "train": asdict(cfg)}
-    save_pretrained(accelerator.unwrap_model(model).eval(), config, cfg.out, kind="vae",
-                    extra={"catalog": cfg.catalog, "training": metrics})
-    (runs / "history.json").write_text(json.dumps({"metrics": metrics, "history": history}, indent=2))
-    log(f"wrote {cfg.out} after {last_step} steps ({seconds / 60:.1f} min)")
-    return metrics
+    return write_trained(accelerator.unwrap_model(model).eval(), config, cfg, "vae", last_step, epoch, started,
+                         history, log)
 
 
 def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50, repair_n: int = 500,
