@@ -37,7 +37,7 @@ class EditSession:
     @classmethod
     def open(cls, image: Image.Image, provenance: Provenance | None = None) -> "EditSession":
         if image.mode not in ("RGB", "RGBA"):
-            raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got {image.mode}")
+            raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image))
 
     # ---- the recipe
@@ -45,16 +45,18 @@ class EditSession:
     def recipe(self) -> Recipe:
         return self.history.recipe
 
-    def _base(self) -> Recipe:
-        """The recipe without a trailing whole-image adjust step (the one the sliders show)."""
+    def _slider_step(self) -> dict | None:
+        """The trailing whole-image adjust step, which the sliders show, if the recipe ends with one."""
         steps = self.recipe.steps
-        if steps and steps[-1]["op"] == "adjust" and "region" not in steps[-1]:
-            return Recipe(steps[:-1])
-        return self.recipe
+        return steps[-1] if steps and steps[-1]["op"] == "adjust" and "region" not in steps[-1] else None
+
+    def _base(self) -> Recipe:
+        """The recipe without the sliders' step."""
+        steps = self.recipe.steps
+        return Recipe(steps[:-1]) if self._slider_step() is not None else Recipe(steps)
 
     def slider_values(self) -> dict[str, float]:
-        steps = self.recipe.steps
-        tail = steps[-1] if steps and steps[-1]["op"] == "adjust" and "region" not in steps[-1] else {}
+        tail = self._slider_step() or {}
         return {name: float(tail.get(name, neutral)) for name, (_, _, neutral) in RANGES.items()}
 
     def live(self, values: dict[str, float]) -> Image.Image:
@@ -65,7 +67,7 @@ class EditSession:
 
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
         adjust = Adjustments(**values).to_dict()
-        if self._base() is not self.recipe:
+        if self._slider_step() is not None:
             self.history.undo()                          # replace the trailing adjust step: one drag, one undo
         if adjust:
             self.history.push({"op": "adjust", **adjust})
