@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -138,8 +139,6 @@ def check(image: Image.Image, preset: Preset, mask: np.ndarray | None = None) ->
 
 
 def _background_share(rgb: np.ndarray, mask: np.ndarray, colour) -> float | None:
-    import cv2
-
     margin = max(1, round(EDGE_MARGIN * max(mask.shape)))
     near = cv2.dilate(mask.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
     background = rgb[~near]

@@ -297,6 +297,13 @@ class Recipe:
         object.__setattr__(self, "steps", tuple(check_step(s, i) for i, s in enumerate(self.steps)))
 
     @classmethod
+    def _of_checked(cls, steps) -> "Recipe":
+        """A recipe from steps that already passed check_step (no second validation on every slider event)."""
+        recipe = object.__new__(cls)
+        object.__setattr__(recipe, "steps", tuple(steps))
+        return recipe
+
+    @classmethod
     def from_json(cls, data) -> "Recipe":
         """From JSON text, a list of steps, or {"version": 1, "steps": [...]}."""
         if isinstance(data, (str, bytes)):
@@ -320,7 +327,7 @@ class Recipe:
         return json.dumps(self.to_dict(), indent=indent, separators=None if indent else (",", ":"))
 
     def then(self, step: dict) -> "Recipe":
-        return Recipe(self.steps + (step,))
+        return Recipe._of_checked(self.steps + (check_step(step, len(self.steps)),))
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -383,7 +390,7 @@ class EditHistory:
 
     @property
     def recipe(self) -> Recipe:
-        return Recipe(tuple(self._steps[:self._cursor]))
+        return Recipe._of_checked(self._steps[:self._cursor])
 
     def push(self, step: dict) -> Recipe:
         checked = check_step(step)

@@ -53,7 +53,7 @@ class EditSession:
     def _base(self) -> Recipe:
         """The recipe without the sliders' step."""
         steps = self.recipe.steps
-        return Recipe(steps[:-1]) if self._slider_step() is not None else Recipe(steps)
+        return self.recipe if self._slider_step() is None else Recipe._of_checked(steps[:-1])
 
     def slider_values(self) -> dict[str, float]:
         tail = self._slider_step() or {}
