@@ -46,8 +46,9 @@ except ImportError:
     def gpu(fn):
         return fn
 
+# in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
 EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
-            "pink trousers on a beige background", "olive shirt, light grey backdrop"]
+            "pink dress on a pastel blue background", "yellow handbag, light grey backdrop"]
 FILTERS = ["all", "pending", "approved", "rejected", "starred"]
 EXPORT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WebP": "webp"}
 MAX_UPLOAD = "50mb"
