@@ -123,10 +123,14 @@ def _train_vae(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .sampling import GanGenerator
+    from .checkpoints import read_config
+    from .studio import GENERATOR_KINDS
 
-    result = GanGenerator(args.model, device=args.device).generate(args.prompt, n=args.n, seed=args.seed,
-                                                                    truncation=args.truncation)
+    kind = read_config(args.model).get("kind")
+    if kind not in GENERATOR_KINDS:
+        raise ValueError(f"{args.model} holds a {kind!r} model; generators: {', '.join(GENERATOR_KINDS)}")
+    result = GENERATOR_KINDS[kind](args.model, device=args.device).generate(
+        args.prompt, n=args.n, seed=args.seed, truncation=args.truncation)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, image in enumerate(result.images):
@@ -310,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")
-    sample.add_argument("--model", required=True, help="generator folder, e.g. weights/gan-fashion")
+    sample.add_argument("--model", required=True, help="generator folder (GAN or VAE), e.g. weights/vae-fashion")
     sample.add_argument("-n", type=int, default=4, help="number of images (default: 4)")
     sample.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, printed)")
     sample.add_argument("--truncation", type=float, default=None, help="noise truncation threshold, e.g. 1.0")
