@@ -8,9 +8,25 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..checkpoints import save_pretrained
+
+
+def start_run(cfg, trainer: str):
+    """The start every generative trainer shares: the fashion-only check, seeds, Accelerate, runs/ folder.
+    Returns (start time, numpy rng, accelerator, runs folder)."""
+    from accelerate import Accelerator
+
+    if cfg.catalog != "fashion":
+        raise ValueError(f"the {trainer} trainer reads fashion labels; furniture needs its own caption bank")
+    started = time.time()
+    torch.manual_seed(cfg.seed)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    runs = Path(cfg.runs)
+    runs.mkdir(parents=True, exist_ok=True)
+    return started, np.random.default_rng(cfg.seed), accelerator, runs
 
 
 def hardware() -> str:

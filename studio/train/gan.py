@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from ..data import captions, open_catalog
 from ..data.vocab import CATEGORIES, COLORS, visible_backgrounds
 from ..models.gan import Discriminator, GANConfig, Generator
-from .common import write_trained
+from .common import start_run, write_trained
 
 
 @dataclass(frozen=True)
@@ -130,20 +130,11 @@ def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, ba
 
 
 def train_gan(cfg: GANTrainConfig, log=print) -> dict:
-    from accelerate import Accelerator
-
     from ..text import TextEncoder
 
-    if cfg.catalog != "fashion":
-        raise ValueError("the GAN trainer reads fashion labels; furniture support comes with its own bank")
-    started = time.time()
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    started, rng, accelerator, runs = start_run(cfg, "GAN")
     augment_rng = torch.Generator().manual_seed(cfg.seed)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
     device = accelerator.device
-    runs = Path(cfg.runs)
-    runs.mkdir(parents=True, exist_ok=True)
     # 1. text: every training caption encoded once (disk-cached, so later runs skip the encoder)
     bank = CaptionBank(cfg.phrasings, cfg.partial_share, cfg.seed, TextEncoder(cache_dir=cfg.text_cache))
     log(f"caption bank: {len(bank.texts)} captions for {len(bank.combos)} label combinations "

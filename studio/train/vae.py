@@ -29,7 +29,7 @@ import torch
 
 from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.vae import ConditionalVAE, VAEConfig
-from .common import write_trained
+from .common import start_run, write_trained
 from .gan import CaptionBank, render_epoch
 
 
@@ -85,19 +85,10 @@ def _holes(pool: np.ndarray, n: int, share: float, rng: np.random.Generator) -> 
 
 
 def train_vae(cfg: VAETrainConfig, log=print) -> dict:
-    from accelerate import Accelerator
-
     from ..text import TextEncoder
 
-    if cfg.catalog != "fashion":
-        raise ValueError("the VAE trainer reads fashion labels; furniture support comes with its own caption bank")
-    started = time.time()
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    started, rng, accelerator, runs = start_run(cfg, "VAE")
     device = accelerator.device
-    runs = Path(cfg.runs)
-    runs.mkdir(parents=True, exist_ok=True)
     # 1. text and masks, prepared once
     bank = CaptionBank(cfg.phrasings, cfg.partial_share, cfg.seed, TextEncoder(cache_dir=cfg.text_cache))
     kinds = list(MASK_RECIPES)
