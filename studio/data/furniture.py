@@ -158,15 +158,21 @@ def _icon(archive: str, member: str) -> Image.Image:
     return _library_icons(archive)[member]
 
 
-def composite(icon: Image.Image, background: str, size: int) -> Image.Image:
-    """Centre an RGBA render on a named background colour, size x size RGB."""
+def place_icon(icon: Image.Image, size: int) -> tuple[Image.Image, tuple[int, int]]:
+    """The render scaled to fill PRODUCT_FRACTION of a size x size frame, and where it goes (centred)."""
     inner = max(1, round(size * PRODUCT_FRACTION))
     scale = inner / max(icon.size)
     new = (max(1, round(icon.width * scale)), max(1, round(icon.height * scale)))
     # Resample premultiplied so transparent pixels' hidden colour does not fringe the edges.
     resized = icon.convert("RGBa").resize(new, Image.Resampling.LANCZOS).convert("RGBA")
+    return resized, ((size - new[0]) // 2, (size - new[1]) // 2)
+
+
+def composite(icon: Image.Image, background: str, size: int) -> Image.Image:
+    """Centre an RGBA render on a named background colour, size x size RGB."""
+    resized, offset = place_icon(icon, size)
     canvas = Image.new("RGB", (size, size), hex_to_rgb(BACKGROUNDS[background]))
-    canvas.paste(resized, ((size - new[0]) // 2, (size - new[1]) // 2), mask=resized.getchannel("A"))
+    canvas.paste(resized, offset, mask=resized.getchannel("A"))
     return canvas
 
 

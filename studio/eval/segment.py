@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..data import open_catalog
-from ..data.furniture import PRODUCT_FRACTION, _icon
+from ..data.furniture import _icon, place_icon
 from ..data.vocab import BACKGROUNDS, hex_to_rgb
 from ..edits.background import Backdrop
 from ..edits.mask import product_mask
@@ -24,11 +24,7 @@ GRADIENT = ((235, 225, 205), (120, 140, 170))
 
 
 def _truth_and_photo(icon: Image.Image, backdrop: np.ndarray, size: int) -> tuple[np.ndarray, Image.Image]:
-    inner = max(1, round(size * PRODUCT_FRACTION))
-    scale = inner / max(icon.size)
-    new = (max(1, round(icon.width * scale)), max(1, round(icon.height * scale)))
-    resized = icon.convert("RGBa").resize(new, Image.Resampling.LANCZOS).convert("RGBA")
-    offset = ((size - new[0]) // 2, (size - new[1]) // 2)
+    resized, offset = place_icon(icon, size)
     canvas = Image.fromarray(backdrop)
     canvas.paste(resized, offset, mask=resized.getchannel("A"))
     alpha = Image.new("L", (size, size), 0)
