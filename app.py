@@ -214,7 +214,7 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
                                              label="Marketplace preset", elem_id="preset")
                         check_button = gr.Button("Check the rules")
                         fix_button = gr.Button("Fix to the preset")
-                    report = gr.Markdown()
+                    report = gr.Markdown(elem_id="preset-report")
                 with gr.Accordion("Background", open=False):
                     with gr.Row():
                         backdrop = gr.Radio(["color", "gradient", "transparent"], value="color", label="New background")
@@ -479,8 +479,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
                 raise ValueError("upload a photo or pick a variant first")
             problems = current.check(name)
             if not problems:
-                return f"✅ Meets every {PRESETS[name].label} rule."
-            return "\n".join(f"- ❌ **{p.rule}**: {p.message}" for p in problems)
+                return f"**Passes.** Meets every {PRESETS[name].label} rule."
+            return "**Needs fixing** (or press *Fix to the preset*):\n" + "\n".join(
+                f"- **{p.rule}**: {p.message}" for p in problems)
 
         check_button.click(check_rules, [session, preset], report, api_visibility="private", concurrency_id="cpu")
 

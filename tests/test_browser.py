@@ -134,3 +134,34 @@ def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page,
     expect(page.locator("#item-details")).to_contain_text("approved by Ana")
     shot(page, "4-board")
     assert demo.board.items(status="approved")[0].approvals == ("Ana",)
+
+
+def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, page, tmp_path):
+    from conftest import product_photo
+
+    expect = sync_api.expect
+    url, _ = app_url
+    # a broken file first: a clear message, nothing else happens
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    page.goto(url)
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    expect(page.get_by_text("is not an image format this studio reads").first).to_be_visible()
+    # then a real photo on an off-white backdrop: check, fix, check again
+    photo = tmp_path / "boot.jpg"
+    product_photo((900, 600), background=(235, 232, 225)).save(photo, quality=92)
+    page.goto(url)
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#upload input[type=file]").set_input_files(str(photo))
+    expect(page.locator("#preview img")).to_be_visible()
+    page.get_by_text("Layout: rotate, flip, crop, marketplace presets").click()
+    page.get_by_role("button", name="Check the rules").click()
+    report = page.locator("#preset-report")
+    expect(report).to_contain_text("2000x2000")
+    expect(report).to_contain_text("85%")
+    page.get_by_role("button", name="Fix to the preset").click()
+    expect(page.locator("#history")).to_contain_text("Preset amazon-main")
+    page.get_by_role("button", name="Check the rules").click()
+    expect(report).to_contain_text("Meets every Amazon main image rule")
+    shot(page, "5-upload-amazon")
