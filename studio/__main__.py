@@ -241,6 +241,21 @@ def _eval_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
+def generative_trainer(commands, kind: str, description: str, width: int, width_help: str, steps: int):
+    """The flags the GAN and VAE trainers share (one definition, two sub-commands)."""
+    parser = commands.add_parser(kind, help=description)
+    parser.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
+    parser.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
+    parser.add_argument("--width", type=int, default=width, help=f"{width_help} (default: {width})")
+    parser.add_argument("--steps", type=int, default=steps, help=f"training steps (default: {steps})")
+    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--out", default=None, help=f"output folder (default: weights/{kind}-<catalog>)")
+    parser.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,29 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="one short epoch on 512 images, written under runs/dry-run/")
     evaluator.set_defaults(func=_train_evaluator)
 
-    gan = train_commands.add_parser("gan", help="the text-conditioned GAN")
-    gan.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
-    gan.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
-    gan.add_argument("--width", type=int, default=24, help="generator/discriminator width (default: 24)")
-    gan.add_argument("--steps", type=int, default=3000, help="training steps (default: 3000)")
-    gan.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
-    gan.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
-    gan.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    gan.add_argument("--out", default=None, help="output folder (default: weights/gan-<catalog>)")
-    gan.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
-    gan.set_defaults(func=_train_gan)
-
-    vae = train_commands.add_parser("vae", help="the text-conditioned VAE (sampling, variations, repair)")
-    vae.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
-    vae.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
-    vae.add_argument("--width", type=int, default=32, help="encoder/decoder width (default: 32)")
-    vae.add_argument("--steps", type=int, default=6000, help="training steps (default: 6000)")
-    vae.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
-    vae.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
-    vae.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    vae.add_argument("--out", default=None, help="output folder (default: weights/vae-<catalog>)")
-    vae.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
-    vae.set_defaults(func=_train_vae)
+    generative_trainer(train_commands, "gan", "the text-conditioned GAN", width=24,
+                       width_help="generator/discriminator width", steps=3000).set_defaults(func=_train_gan)
+    generative_trainer(train_commands, "vae", "the text-conditioned VAE (sampling, variations, repair)", width=32,
+                       width_help="encoder/decoder width", steps=6000).set_defaults(func=_train_vae)
 
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")

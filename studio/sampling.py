@@ -52,16 +52,24 @@ def truncated_normal(shape: tuple[int, ...], threshold: float | None, generator:
     return z
 
 
-class GanGenerator:
+class _ModelFolder:
+    """A trained folder of one kind, loaded with the text encoder it reads prompts with."""
+    KIND = ""
+    LABEL = ""
+
     def __init__(self, folder: str | Path, device: str = "cpu", encoder: TextEncoder | None = None):
         self.folder = Path(folder)
         self.model, self.config, raw = load_pretrained(self.folder, device)
-        if raw.get("kind") != "gan":
-            raise ValueError(f"{self.folder} holds a {raw.get('kind')!r}, not a GAN generator")
+        if raw.get("kind") != self.KIND:
+            raise ValueError(f"{self.folder} holds a {raw.get('kind')!r}, not a {self.LABEL}")
         self.device = device
         self.encoder = encoder or TextEncoder(device=device)
         self.name = self.folder.name
         self.size = self.config.size
+
+
+class GanGenerator(_ModelFolder):
+    KIND, LABEL = "gan", "GAN generator"
 
     @torch.inference_mode()
     def generate(self, prompt: str, n: int = 4, seed: int | None = None,
@@ -82,7 +90,7 @@ class GanGenerator:
         return GenerationResult(to_pil(images.float()), text.texts[0], seed, self.name, truncation)
 
 
-class VaeGenerator:
+class VaeGenerator(_ModelFolder):
     """The text-conditioned VAE: sampling from p(z | text), variations, in-betweens and repair.
 
         vae = VaeGenerator("weights/vae-fashion")
@@ -93,16 +101,7 @@ class VaeGenerator:
 
     Inputs of any size are letterboxed to the model's size; outputs are mapped back onto the input's size.
     """
-
-    def __init__(self, folder: str | Path, device: str = "cpu", encoder: TextEncoder | None = None):
-        self.folder = Path(folder)
-        self.model, self.config, raw = load_pretrained(self.folder, device)
-        if raw.get("kind") != "vae":
-            raise ValueError(f"{self.folder} holds a {raw.get('kind')!r}, not a VAE")
-        self.device = device
-        self.encoder = encoder or TextEncoder(device=device)
-        self.name = self.folder.name
-        self.size = self.config.size
+    KIND, LABEL = "vae", "VAE"
 
     # ---- plumbing
     def _condition(self, prompt: str, n: int) -> tuple[torch.Tensor, str]:
