@@ -7,6 +7,7 @@
     python -m studio data preview --catalog path/to/shop --skip-bad-rows --out shop.png
     python -m studio train evaluator --catalog fashion --epochs 18 --out weights/evaluator-fashion
     python -m studio train vae --catalog fashion --size 32 --width 32 --steps 6000 --minutes 45
+    python -m studio train vae-prior --model weights/vae-fashion --components 32 --steps 3000
     python -m studio eval generate --model retrieval --prompts studio/eval/prompts/fashion-visible.jsonl \
         --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
@@ -116,9 +117,20 @@ def _train_vae(args: argparse.Namespace) -> int:
                          steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
                          limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else 6,
                          mask_pool=32 if args.dry_run else 4000, max_minutes=args.minutes, seed=args.seed,
+                         prior_components=4 if args.dry_run else args.prior_components,
+                         prior_steps=4 if args.dry_run else args.prior_steps,
+                         prior_phrasings=2 if args.dry_run else 24,
                          log_every=2 if args.dry_run else 50, out=out,
                          runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
     train_vae(cfg)
+    return 0
+
+
+def _train_vae_prior(args: argparse.Namespace) -> int:
+    from .train.vae import PriorFitConfig, fit_prior
+
+    fit_prior(args.model, PriorFitConfig(components=args.components, steps=args.steps, seed=args.seed,
+                                         phrasings=args.phrasings))
     return 0
 
 
@@ -305,8 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     generative_trainer(train_commands, "gan", "the text-conditioned GAN", width=24,
                        width_help="generator/discriminator width", steps=3000).set_defaults(func=_train_gan)
-    generative_trainer(train_commands, "vae", "the text-conditioned VAE (sampling, variations, repair)", width=32,
-                       width_help="encoder/decoder width", steps=6000).set_defaults(func=_train_vae)
+    vae = generative_trainer(train_commands, "vae", "the text-conditioned VAE (sampling, variations, repair)",
+                             width=32, width_help="encoder/decoder width", steps=6000)
+    vae.add_argument("--prior-components", type=int, default=32,
+                     help="then fit a mixture prior with this many components; 0 keeps the Gaussian (default: 32)")
+    vae.add_argument("--prior-steps", type=int, default=3000, help="mixture prior fitting steps (default: 3000)")
+    vae.set_defaults(func=_train_vae)
+    prior = train_commands.add_parser("vae-prior", help="fit (or refit) a trained VAE's mixture prior p(z | text)")
+    prior.add_argument("--model", required=True, help="a VAE folder, rewritten in place")
+    prior.add_argument("--components", type=int, default=32, help="mixture components (default: 32)")
+    prior.add_argument("--steps", type=int, default=3000, help="fitting steps (default: 3000)")
+    prior.add_argument("--phrasings", type=int, default=24, help="captions per label combination (default: 24)")
+    prior.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    prior.set_defaults(func=_train_vae_prior)
 
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")

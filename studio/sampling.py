@@ -104,10 +104,12 @@ class VaeGenerator(_ModelFolder):
     KIND, LABEL = "vae", "VAE"
 
     # ---- plumbing
-    def _condition(self, prompt: str, n: int) -> tuple[torch.Tensor, str]:
+    def _condition(self, prompt: str, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+        """(VAE text condition (n, d), MiniLM pooled vector (n, 384), the prompt as encoded)."""
         text = self.encoder.encode([prompt])          # raises ValueError for an empty or over-long prompt
-        parts = (t.to(self.device).expand(n, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled))
-        return self.model.condition(*parts), text.texts[0]
+        tokens, mask, pooled = (t.to(self.device).expand(n, *t.shape[1:])
+                                for t in (text.tokens, text.mask, text.pooled))
+        return self.model.condition(tokens, mask, pooled), pooled, text.texts[0]
 
     def _fit(self, image: Image.Image) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
         """Letterbox onto the model's square; returns the tensor and the box the image occupies there."""
@@ -133,14 +135,14 @@ class VaeGenerator(_ModelFolder):
     @torch.inference_mode()
     def generate(self, prompt: str, n: int = 4, seed: int | None = None,
                  truncation: float | None = None) -> GenerationResult:
-        """z ~ p(z | text) (truncated like the GAN's noise), decoded."""
+        """z ~ p(z | text) (its noise truncated like the GAN's), decoded."""
         if truncation is not None and not 0 < truncation <= 4:
             raise ValueError(f"truncation must be in (0, 4] or None, got {truncation}")
         seed = self._check(n, seed)
-        cond, text = self._condition(prompt, n)
-        mu, logvar = self.model.prior(cond)
-        eps = truncated_normal((n, self.config.z_dim), truncation, torch.Generator().manual_seed(seed))
-        images = self.model.decode(mu + eps.to(self.device) * (0.5 * logvar).exp(), cond)
+        cond, pooled, text = self._condition(prompt, n)
+        generator = torch.Generator().manual_seed(seed)
+        eps = truncated_normal((n, self.config.z_dim), truncation, generator).to(self.device)
+        images = self.model.decode(self.model.sample_latent(cond, pooled, eps, generator), cond)
         return GenerationResult(to_pil(images), text, seed, self.name, truncation)
 
     @torch.inference_mode()
@@ -152,12 +154,12 @@ class VaeGenerator(_ModelFolder):
             raise ValueError(f"strength must be in [0, 1], got {strength}")
         seed = self._check(n, seed)
         x, box = self._fit(image)
-        cond, text = self._condition(prompt, n)
+        cond, pooled, text = self._condition(prompt, n)
         mu_q, _ = self.model.encode(x.expand(n, -1, -1, -1), torch.zeros(n, 1, self.size, self.size,
                                                                          device=self.device), cond)
-        mu_p, logvar_p = self.model.prior(cond)
-        eps = torch.randn((n, self.config.z_dim), generator=torch.Generator().manual_seed(seed)).to(self.device)
-        z = (1 - strength) * mu_q + strength * (mu_p + eps * (0.5 * logvar_p).exp())
+        generator = torch.Generator().manual_seed(seed)
+        eps = torch.randn((n, self.config.z_dim), generator=generator).to(self.device)
+        z = (1 - strength) * mu_q + strength * self.model.sample_latent(cond, pooled, eps, generator)
         images = [self._back(im, box, image.size) for im in to_pil(self.model.decode(z, cond))]
         return GenerationResult(images, text, seed, self.name, None)
 
@@ -168,7 +170,7 @@ class VaeGenerator(_ModelFolder):
         if not isinstance(steps, int) or not 2 <= steps <= MAX_IMAGES:
             raise ValueError(f"steps must be an int in 2..{MAX_IMAGES}, got {steps!r}")
         (xa, box), (xb, _) = self._fit(image_a), self._fit(image_b)
-        cond, _ = self._condition(prompt, 1)
+        cond, _, _ = self._condition(prompt, 1)
         no_hole = torch.zeros(1, 1, self.size, self.size, device=self.device)
         za, zb = self.model.encode(xa, no_hole, cond)[0], self.model.encode(xb, no_hole, cond)[0]
         t = torch.linspace(0, 1, steps, device=self.device)[:, None]
@@ -186,7 +188,7 @@ class VaeGenerator(_ModelFolder):
         x, box = self._fit(image)
         hole_small = np.array(self._letterbox_mask(hole, box), dtype=np.float32)
         h = torch.from_numpy(hole_small)[None, None].to(self.device)
-        cond, _ = self._condition(prompt, 1)
+        cond, _, _ = self._condition(prompt, 1)
         mu_q, _ = self.model.encode(x, h, cond)
         decoded = np.asarray(self._back(to_pil(self.model.decode(mu_q, cond))[0], box, image.size)).astype(np.int16)
         residual = np.clip((rgb.astype(np.int16) - decoded) // 2 + 128, 0, 255).astype(np.uint8)

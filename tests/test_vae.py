@@ -1,5 +1,7 @@
 """The VAE at tiny sizes (networks, API contracts), and the shipped weights when present."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -50,6 +52,27 @@ def test_save_load_round_trip_and_seeded_sampling(tiny_vae):
     assert not np.array_equal(np.asarray(a.images[0]), np.asarray(a.images[1]))
     with pytest.raises(ValueError, match="empty"):
         vae.generate("  ")
+
+
+def test_mixture_prior_density_and_seeded_draws():
+    torch.manual_seed(0)
+    cond, pooled, z = torch.randn(4, 16), torch.randn(4, 384), torch.randn(4, 8)
+    one = ConditionalVAE(dataclasses.replace(TINY, prior_components=1)).mixture
+    _, mu, logvar = one(cond, pooled)
+    gaussian = torch.distributions.Normal(mu[:, 0], (0.5 * logvar[:, 0]).exp()).log_prob(z).sum(1)
+    assert torch.allclose(one.log_prob(z, cond, pooled), gaussian, atol=1e-4)
+    three = ConditionalVAE(dataclasses.replace(TINY, prior_components=3)).mixture
+    logits, mu, logvar = three(cond, pooled)
+    parts = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z[:, None]).sum(2)
+    by_hand = torch.log((logits.softmax(1) * parts.exp()).sum(1))
+    assert torch.allclose(three.log_prob(z, cond, pooled), by_hand, atol=1e-4)
+    # a draw with zero noise is the mean of a component; the same generator seed picks the same ones
+    draw = three.sample(cond, pooled, torch.zeros(4, 8), torch.Generator().manual_seed(3))
+    assert all(any(torch.allclose(draw[i], mu[i, k]) for k in range(3)) for i in range(4))
+    again = three.sample(cond, pooled, torch.zeros(4, 8), torch.Generator().manual_seed(3))
+    assert torch.equal(draw, again)
+    with pytest.raises(ValueError, match="prior_components"):
+        dataclasses.replace(TINY, prior_components=-1)
 
 
 def spread(images):
@@ -106,8 +129,13 @@ def test_the_studio_facade_and_the_repair_registry(tiny_vae):
 def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "vae", "--catalog", "fashion", "--dry-run"]) == 0
-    vae = VaeGenerator(tmp_path / "runs" / "dry-run" / "vae-fashion")
+    folder = tmp_path / "runs" / "dry-run" / "vae-fashion"
+    vae = VaeGenerator(folder)
+    assert vae.config.prior_components == 4 and vae.model.mixture is not None      # the second stage ran
     assert vae.generate("red sneaker", n=2, seed=0).images[0].size == (32, 32)
+    prior = load_pretrained(folder)[2]["prior"]
+    assert set(prior["held_out_nll_per_dim"]) == {"mixture", "gaussian"} and prior["held_out_images"] >= 1
+    assert load_pretrained(folder)[2]["training"]["steps"] == 4                      # refit keeps the record
 
 
 @pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no VAE shipped in weights/")

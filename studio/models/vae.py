@@ -7,6 +7,11 @@ prior p(z | text) is what sampling draws from.
   and LaMa-style masked images, one pass of encode -> decode fills a masked region.
 - Decoder likelihood: Gaussian with one learned log-sigma (the sigma-VAE of Rybkin et al., ICML 2021),
   which balances reconstruction against KL without a hand-tuned beta and blurs less than a fixed sigma.
+- Two priors. The Gaussian p(z | text) learned with the rest is too simple for the aggregate posterior of
+  one caption (a caption covers many garments): its draws fall between modes and decode to blends. A second
+  stage, fitted with the VAE frozen, models it as a mixture of `prior_components` Gaussians given the text
+  (a mixture density network, Bishop 1994; the fit-the-latents-afterwards idea of two-stage VAEs, Dai &
+  Wipf 2019, and of Ghosh et al. 2020). When present, sampling and variations draw from it.
 
 Networks only; the losses, KL warm-up and free bits live in studio/train/vae.py.
 """
@@ -30,9 +35,13 @@ class VAEConfig:
     width: int = 32                 # channels at full resolution; x2 per halving, capped at 8x
     z_dim: int = 128
     text: TextConditionConfig = field(default_factory=TextConditionConfig)
+    prior_components: int = 0       # 0: sample from the jointly learned Gaussian prior; K: a K-Gaussian mixture
+    prior_hidden: int = 512
 
     def __post_init__(self):
         check_image_config(self)
+        if self.prior_components < 0:
+            raise ValueError(f"prior_components must be >= 0, got {self.prior_components}")
 
     def channels(self) -> list[int]:
         """Channels at size, size/2, ..., 4."""
@@ -60,6 +69,40 @@ class Block(nn.Module):
         return F.avg_pool2d(out, 2) if self.scale < 1 else out
 
 
+class MixturePrior(nn.Module):
+    """p(z | text) = sum_k pi_k(text) N(z; mu_k(text), diag sigma_k(text)^2). It reads the VAE's text
+    condition and MiniLM's pooled sentence vector (whose neighbourhoods carry over to wordings the caption
+    templates never use)."""
+
+    def __init__(self, cond_dim: int, text_dim: int, z_dim: int, components: int, hidden: int):
+        super().__init__()
+        self.components, self.z_dim = components, z_dim
+        self.net = nn.Sequential(nn.Linear(cond_dim + text_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
+        self.to_logits = nn.Linear(hidden, components)
+        self.to_params = nn.Linear(hidden, 2 * components * z_dim)
+
+    def forward(self, cond: torch.Tensor, pooled: torch.Tensor):
+        """-> mixture logits (B, K), means (B, K, z), log-variances (B, K, z)."""
+        h = self.net(torch.cat([cond, pooled], dim=1))
+        mu, logvar = self.to_params(h).view(-1, self.components, 2 * self.z_dim).chunk(2, dim=2)
+        return self.to_logits(h), mu, logvar.clamp(-10, 4)
+
+    def log_prob(self, z: torch.Tensor, cond: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        """log p(z | text), (B,)."""
+        logits, mu, logvar = self(cond, pooled)
+        per = -0.5 * (((z[:, None] - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(2)
+        return torch.logsumexp(F.log_softmax(logits, dim=1) + per, dim=1)
+
+    def sample(self, cond: torch.Tensor, pooled: torch.Tensor, eps: torch.Tensor,
+               generator: torch.Generator) -> torch.Tensor:
+        """A component per row drawn with the CPU `generator` (the same seed picks the same components on
+        every device), then mu_k + eps * sigma_k."""
+        logits, mu, logvar = self(cond, pooled)
+        k = torch.multinomial(F.softmax(logits.float(), dim=1).cpu(), 1, generator=generator)[:, 0].to(mu.device)
+        rows = torch.arange(len(k), device=mu.device)
+        return mu[rows, k] + eps * (0.5 * logvar[rows, k]).exp()
+
+
 class ConditionalVAE(nn.Module):
     def __init__(self, config: VAEConfig):
         super().__init__()
@@ -75,6 +118,8 @@ class ConditionalVAE(nn.Module):
         self.up = nn.ModuleList(Block(c[i + 1], c[i], d, 2.0) for i in reversed(range(len(c) - 1)))
         self.to_rgb = nn.Conv2d(c[0], 3, 3, padding=1)
         self.log_sigma = nn.Parameter(torch.tensor(-2.0))     # decoder noise level, learned (sigma-VAE)
+        self.mixture = (MixturePrior(d, config.text.text_dim, config.z_dim, config.prior_components,
+                                     config.prior_hidden) if config.prior_components else None)
 
     def condition(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
         return self.text(tokens, mask, pooled)                 # (B, d)
@@ -91,6 +136,15 @@ class ConditionalVAE(nn.Module):
     def prior(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.prior_net(cond).chunk(2, dim=1)
         return mu, logvar.clamp(-12, 6)
+
+    def sample_latent(self, cond: torch.Tensor, pooled: torch.Tensor, eps: torch.Tensor,
+                      generator: torch.Generator) -> torch.Tensor:
+        """z ~ p(z | text): the mixture when fitted, else the jointly learned Gaussian. eps (B, z) is the
+        standard-normal noise (already truncated if asked); `generator` picks mixture components."""
+        if self.mixture is not None:
+            return self.mixture.sample(cond, pooled, eps, generator)
+        mu, logvar = self.prior(cond)
+        return mu + eps * (0.5 * logvar).exp()
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         c = self.config.channels()

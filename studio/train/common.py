@@ -12,15 +12,17 @@ import numpy as np
 import torch
 
 from ..checkpoints import save_pretrained
+from .bank import TRAINABLE_CATALOGS
 
 
 def start_run(cfg, trainer: str):
-    """The start every generative trainer shares: the fashion-only check, seeds, Accelerate, runs/ folder.
+    """The start every generative trainer shares: the catalog check, seeds, Accelerate, runs/ folder.
     Returns (start time, numpy rng, accelerator, runs folder)."""
     from accelerate import Accelerator
 
-    if cfg.catalog != "fashion":
-        raise ValueError(f"the {trainer} trainer reads fashion labels; furniture needs its own caption bank")
+    if cfg.catalog not in TRAINABLE_CATALOGS:
+        raise ValueError(f"the {trainer} trainer knows the catalogs {', '.join(TRAINABLE_CATALOGS)}, "
+                         f"not {cfg.catalog!r}")
     started = time.time()
     torch.manual_seed(cfg.seed)
     accelerator = Accelerator(cpu=not torch.cuda.is_available())

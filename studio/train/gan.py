@@ -27,9 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data import captions, open_catalog
-from ..data.vocab import CATEGORIES, COLORS, visible_backgrounds
 from ..models.gan import Discriminator, GANConfig, Generator
+from .bank import CaptionBank, render_epoch
 from .common import start_run, write_trained
 
 
@@ -59,50 +58,6 @@ class GANTrainConfig:
     text_cache: str = "runs/text-cache"
 
 
-class CaptionBank:
-    """Every visible (category, colour, background) with several phrasings, encoded once."""
-
-    def __init__(self, phrasings: int, partial_share: float, seed: int, encoder):
-        rng = np.random.default_rng(seed)
-        full = [t for t in captions.TEMPLATES if captions.mentions_color(t) and captions.mentions_background(t)]
-        self.combos = [(c, k, b) for c in CATEGORIES for k in COLORS for b in visible_backgrounds(k)]
-        self.index = {combo: i for i, combo in enumerate(self.combos)}
-        texts, owner, is_full = [], [], []
-        for i, (cat, col, bg) in enumerate(self.combos):
-            for _ in range(phrasings):
-                labels = {"category": cat, "color": col, "background": bg}
-                partial = rng.random() < partial_share
-                if partial:
-                    labels["background" if rng.random() < 0.6 else "color"] = None
-                texts.append(captions.caption(labels, rng, full if not partial else captions.TEMPLATES).text)
-                owner.append(i)
-                is_full.append(not partial)
-        self.texts, self.owner = texts, np.array(owner)
-        self.full = np.array(is_full)
-        enc = encoder.encode(texts)
-        self.tokens, self.mask, self.pooled = enc.tokens.half(), enc.mask, enc.pooled.half()
-        self.by_combo = [np.flatnonzero(self.owner == i) for i in range(len(self.combos))]
-        self.full_ids = np.flatnonzero(self.full)
-
-    def batch(self, ids: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        ids_t = torch.from_numpy(ids)
-        length = int(self.mask[ids_t].sum(1).max())
-        return (self.tokens[ids_t, :length].float().to(device), self.mask[ids_t, :length].to(device),
-                self.pooled[ids_t].float().to(device))
-
-    def positives(self, combos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return np.array([self.by_combo[c][rng.integers(len(self.by_combo[c]))] for c in combos])
-
-    def mismatches(self, combos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Full captions of a different label combination (differs in at least one attribute)."""
-        out = self.full_ids[rng.integers(len(self.full_ids), size=len(combos))]
-        clash = self.owner[out] == combos
-        while clash.any():
-            out[clash] = self.full_ids[rng.integers(len(self.full_ids), size=int(clash.sum()))]
-            clash = self.owner[out] == combos
-        return out
-
-
 def diff_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """DiffAugment, translation (1/8 of the side) and cutout (half the side) only; differentiable."""
     b, _, h, w = x.shape
@@ -118,17 +73,6 @@ def diff_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x * keep
 
 
-def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, bank: CaptionBank):
-    """Images (N, 3, size, size) in [-1, 1] and their label-combination ids, colourways drawn for `epoch`."""
-    catalog = open_catalog(catalog_name, split="train", size=size, seed=epoch)
-    n = len(catalog) if limit is None else min(limit, len(catalog))
-    order = np.random.default_rng(epoch).permutation(len(catalog))[:n]
-    images = np.stack([np.asarray(catalog.image(int(i))) for i in order])
-    combos = np.array([bank.index[(lab["category"], lab["color"], lab["background"])]
-                       for lab in (catalog.label(int(i)) for i in order)])
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, combos
-
-
 def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     from ..text import TextEncoder
 
@@ -136,7 +80,8 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     augment_rng = torch.Generator().manual_seed(cfg.seed)
     device = accelerator.device
     # 1. text: every training caption encoded once (disk-cached, so later runs skip the encoder)
-    bank = CaptionBank(cfg.phrasings, cfg.partial_share, cfg.seed, TextEncoder(cache_dir=cfg.text_cache))
+    bank = CaptionBank.for_catalog(cfg.catalog, cfg.phrasings, cfg.partial_share, cfg.seed,
+                                   TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
     log(f"caption bank: {len(bank.texts)} captions for {len(bank.combos)} label combinations "
         f"({time.time() - started:.0f} s)")
     # 2. networks, optimisers (TTUR-style betas as in DF-GAN), EMA

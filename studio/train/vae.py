@@ -11,7 +11,9 @@ The procedure (the network is studio/models/vae.py):
   2016), so the posterior does not collapse onto the prior early on;
 - masked-input training: a `masked_share` of each batch has a LaMa-style thin, medium or thick hole
   blanked (with the mask as a 4th channel) while the target stays the whole image, so the encoder learns
-  to infer what is missing and repair is one encode -> decode pass.
+  to infer what is missing and repair is one encode -> decode pass;
+- then, with the VAE frozen, `fit_prior` fits p(z | text) as a Gaussian mixture to the posteriors of the
+  training images (fresh captions every step) and rewrites the folder with it: sampling draws from it.
 The data, caption bank and colourways are the GAN trainer's (studio/train/gan.py). Accelerate runs the same
 loop on CPU, one GPU or several.
 """
@@ -29,8 +31,8 @@ import torch
 
 from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.vae import ConditionalVAE, VAEConfig
+from .bank import CaptionBank, render_epoch
 from .common import start_run, write_trained
-from .gan import CaptionBank, render_epoch
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class VAETrainConfig:
     out: str = "weights/vae-fashion"
     runs: str = "runs/vae-fashion"
     text_cache: str = "runs/text-cache"
+    prior_components: int = 32     # the second stage (fit_prior); 0 skips it
+    prior_steps: int = 3000
+    prior_phrasings: int = 24
 
 
 def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
@@ -90,7 +95,8 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     started, rng, accelerator, runs = start_run(cfg, "VAE")
     device = accelerator.device
     # 1. text and masks, prepared once
-    bank = CaptionBank(cfg.phrasings, cfg.partial_share, cfg.seed, TextEncoder(cache_dir=cfg.text_cache))
+    bank = CaptionBank.for_catalog(cfg.catalog, cfg.phrasings, cfg.partial_share, cfg.seed,
+                                   TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
     kinds = list(MASK_RECIPES)
     pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, rng) for i in range(cfg.mask_pool)])
     log(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks ({time.time() - started:.0f} s)")
@@ -132,9 +138,113 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
             last_step = step
             log(f"time budget of {cfg.max_minutes} min reached at step {step}")
             break
-    # 4. write what the studio loads
-    return write_trained(accelerator.unwrap_model(model).eval(), config, cfg, "vae", last_step, epoch, started,
-                         history, log)
+    # 4. write what the studio loads, then fit the mixture prior to it
+    metrics = write_trained(accelerator.unwrap_model(model).eval(), config, cfg, "vae", last_step, epoch, started,
+                            history, log)
+    if cfg.prior_components:
+        metrics["prior"] = fit_prior(cfg.out, PriorFitConfig(components=cfg.prior_components, steps=cfg.prior_steps,
+                                                             seed=cfg.seed, limit=cfg.limit,
+                                                             phrasings=cfg.prior_phrasings),
+                                     device=str(device), text_cache=cfg.text_cache, log=log)
+    return metrics
+
+
+@dataclass(frozen=True)
+class PriorFitConfig:
+    """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
+    components: int = 32
+    hidden: int = 512
+    steps: int = 3000
+    batch_size: int = 512
+    lr: float = 1e-3
+    phrasings: int = 24            # more wordings per combination than the VAE saw: this stage is cheap
+    held_out: float = 0.05         # share of the encoded images kept out of the fit, for the NLL report
+    seed: int = 0
+    limit: int | None = None       # dry runs: only the first `limit` training images
+
+
+def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device: str | None = None,
+              text_cache: str | None = "runs/text-cache", log=print) -> dict:
+    """Encode one colourway draw of the training set with the VAE in `folder` (frozen), fit the mixture
+    prior to the posteriors with fresh captions every step, and rewrite the folder with it. Returns the
+    fit's metrics (also stored in config.json under "prior"): held-out negative log-likelihood per latent
+    dimension under the mixture and under the jointly learned Gaussian prior."""
+    import dataclasses
+
+    from ..checkpoints import load_pretrained, save_pretrained
+    from ..text import TextEncoder
+
+    started = time.time()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    folder = Path(folder)
+    vae, config, raw = load_pretrained(folder, device)
+    if raw.get("kind") != "vae":
+        raise ValueError(f"{folder} holds a {raw.get('kind')!r}, not a VAE")
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    train = raw.get("training", {}).get("train", {})
+    bank = CaptionBank.for_catalog(raw["catalog"], cfg.phrasings, train.get("partial_share", 0.15), cfg.seed,
+                                   TextEncoder(device=device, cache_dir=text_cache), cfg.limit)
+    # 1. posteriors q(z | x, caption) of the training images, each with one of its captions
+    images, combos = render_epoch(raw["catalog"], config.size, 0, cfg.limit, bank)
+    mus, logvars = [], []
+    with torch.inference_mode():
+        for i in range(0, len(images), 512):
+            x = images[i:i + 512].to(device)
+            cond = vae.condition(*bank.batch(bank.positives(combos[i:i + 512], rng), device))
+            mu, logvar = vae.encode(x, torch.zeros(len(x), 1, config.size, config.size, device=device), cond)
+            mus.append(mu)
+            logvars.append(logvar)
+    mu_q, logvar_q = torch.cat(mus), torch.cat(logvars)
+    order = rng.permutation(len(mu_q))
+    n_held = max(1, int(cfg.held_out * len(order))) if len(order) > 1 else 0
+    held, fit = order[:n_held], order[n_held:]
+    log(f"encoded {len(mu_q):,} training images ({time.time() - started:.0f} s); fitting a "
+        f"{cfg.components}-component prior on {len(fit):,}")
+    # 2. the mixture, trained alone
+    new_config = dataclasses.replace(config, prior_components=cfg.components, prior_hidden=cfg.hidden)
+    model = ConditionalVAE(new_config).to(device)
+    kept = {k: v for k, v in vae.state_dict().items() if not k.startswith("mixture.")}
+    missing, unexpected = model.load_state_dict(kept, strict=False)
+    if unexpected or any(not k.startswith("mixture.") for k in missing):
+        raise RuntimeError(f"{folder}: weights do not match the VAE config ({unexpected or missing})")
+    model.requires_grad_(False).mixture.requires_grad_(True)
+    optimiser = torch.optim.Adam(model.mixture.parameters(), lr=cfg.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, cfg.steps)
+
+    def nll(ids: np.ndarray, prior: str) -> torch.Tensor:
+        """Mean -log p(z | caption) per latent dimension, z drawn from the posteriors of `ids`."""
+        z = mu_q[ids] + torch.randn(len(ids), config.z_dim, device=device) * (0.5 * logvar_q[ids]).exp()
+        tokens, mask, pooled = bank.batch(bank.positives(combos[ids], rng), device)
+        with torch.no_grad():
+            cond = model.condition(tokens, mask, pooled)
+        if prior == "mixture":
+            return -model.mixture.log_prob(z, cond, pooled).mean() / config.z_dim
+        mu_p, logvar_p = model.prior(cond)
+        log_p = -0.5 * ((z - mu_p) ** 2 / logvar_p.exp() + logvar_p + math.log(2 * math.pi)).sum(1)
+        return -log_p.mean() / config.z_dim
+
+    for step in range(1, cfg.steps + 1):
+        loss = nll(fit[rng.integers(len(fit), size=min(cfg.batch_size, len(fit)))], "mixture")
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        if step % 500 == 0 or step == cfg.steps:
+            log(json.dumps({"prior_step": step, "nll_per_dim": round(loss.item(), 4),
+                            "seconds": round(time.time() - started, 1)}))
+    model.eval()
+    with torch.no_grad():
+        held_nll = {p: round(float(np.mean([nll(held[i:i + 1024], p).item() for i in range(0, len(held), 1024)])), 4)
+                    for p in ("mixture", "gaussian")} if len(held) else {}
+    metrics = {"fit": dataclasses.asdict(cfg), "held_out_images": int(len(held)),
+               "held_out_nll_per_dim": held_nll, "seconds": round(time.time() - started, 1)}
+    extra = {k: v for k, v in raw.items() if k not in ("kind", "config")}
+    save_pretrained(model, new_config, folder, kind="vae", extra={**extra, "prior": metrics})
+    log(f"wrote {folder} with a {cfg.components}-component prior: held-out NLL per dimension "
+        f"{held_nll.get('mixture')} (the joint Gaussian prior: {held_nll.get('gaussian')}), "
+        f"{metrics['seconds'] / 60:.1f} min")
+    return metrics
 
 
 def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50, repair_n: int = 500,

@@ -1,0 +1,128 @@
+"""Training text for the generative trainers: every label combination a catalog's training images can show,
+phrased several ways and encoded once; and one epoch of images with the combination each one shows.
+
+- fashion: a combination is (category, colour, background); every visible one has `phrasings` captions,
+  a `partial_share` of them leaving out the background or the colour.
+- furniture: a combination is (item, background); the captions come from the item's name, Sweet Home 3D
+  category and tags (captions.furniture_caption), some without the background.
+
+The GAN's matching-aware discriminator also draws mismatched captions: full captions (those that say every
+attribute) of another combination.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..data import captions, open_catalog
+from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
+
+TRAINABLE_CATALOGS = ("fashion", "furniture")
+
+
+class CaptionBank:
+    """`combos[i]` is phrased by the captions `by_combo[i]`; tokens, mask and pooled hold their encodings."""
+
+    def __init__(self, combos: Sequence[tuple], describe: Callable[[tuple, np.random.Generator], tuple[str, bool]],
+                 phrasings: int, seed: int, encoder):
+        rng = np.random.default_rng(seed)
+        self.combos = list(combos)
+        self.index = {combo: i for i, combo in enumerate(self.combos)}
+        texts, owner, is_full = [], [], []
+        for i, combo in enumerate(self.combos):
+            for _ in range(phrasings):
+                text, full = describe(combo, rng)
+                texts.append(text)
+                owner.append(i)
+                is_full.append(full)
+        self.texts, self.owner = texts, np.array(owner)
+        self.full = np.array(is_full)
+        enc = encoder.encode(texts)
+        self.tokens, self.mask, self.pooled = enc.tokens.half(), enc.mask, enc.pooled.half()
+        self.by_combo = [np.flatnonzero(self.owner == i) for i in range(len(self.combos))]
+        self.full_ids = np.flatnonzero(self.full)
+
+    @classmethod
+    def for_catalog(cls, catalog: str, phrasings: int, partial_share: float, seed: int, encoder,
+                    limit: int | None = None) -> CaptionBank:
+        """limit: only the first `limit` training samples will be drawn (render_epoch's limit)."""
+        if catalog == "fashion":
+            return cls.fashion(phrasings, partial_share, seed, encoder)
+        if catalog == "furniture":
+            return cls.furniture(phrasings, seed, encoder, limit)
+        raise ValueError(f"the generative trainers know the catalogs {', '.join(TRAINABLE_CATALOGS)}, "
+                         f"not {catalog!r}")
+
+    @classmethod
+    def fashion(cls, phrasings: int, partial_share: float, seed: int, encoder) -> CaptionBank:
+        full = [t for t in captions.TEMPLATES if captions.mentions_color(t) and captions.mentions_background(t)]
+
+        def describe(combo, rng):
+            cat, col, bg = combo
+            labels = {"category": cat, "color": col, "background": bg}
+            partial = rng.random() < partial_share
+            if partial:
+                labels["background" if rng.random() < 0.6 else "color"] = None
+            return captions.caption(labels, rng, full if not partial else captions.TEMPLATES).text, not partial
+
+        combos = [(c, k, b) for c in CATEGORIES for k in COLORS for b in visible_backgrounds(k)]
+        return cls(combos, describe, phrasings, seed, encoder)
+
+    @classmethod
+    def furniture(cls, phrasings: int, seed: int, encoder, limit: int | None = None) -> CaptionBank:
+        catalog = open_catalog("furniture", split="train", size=32)
+        items = {item.key: item for item in catalog.items[:limit]}
+
+        def describe(combo, rng):
+            item = items[combo[0]]
+            caption = captions.furniture_caption(item.name, item.category, item.tags, combo[1], rng)
+            return caption.text, "background" in caption.mentions
+
+        return cls([(key, bg) for key in items for bg in BACKGROUNDS], describe, phrasings, seed, encoder)
+
+    def combo_of(self, catalog, index: int) -> int:
+        """The combination sample `index` of a training catalog shows."""
+        labels = catalog.label(index)
+        if catalog.name == "furniture":
+            return self.index[(catalog.items[index].key, labels["background"])]
+        return self.index[(labels["category"], labels["color"], labels["background"])]
+
+    def batch(self, ids: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ids_t = torch.from_numpy(ids)
+        length = int(self.mask[ids_t].sum(1).max())
+        return (self.tokens[ids_t, :length].float().to(device), self.mask[ids_t, :length].to(device),
+                self.pooled[ids_t].float().to(device))
+
+    def positives(self, combos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return np.array([self.by_combo[c][rng.integers(len(self.by_combo[c]))] for c in combos])
+
+    def mismatches(self, combos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Full captions of a different label combination (differs in at least one attribute)."""
+        out = self.full_ids[rng.integers(len(self.full_ids), size=len(combos))]
+        clash = self.owner[out] == combos
+        while clash.any():
+            out[clash] = self.full_ids[rng.integers(len(self.full_ids), size=int(clash.sum()))]
+            clash = self.owner[out] == combos
+        return out
+
+
+def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, bank: CaptionBank,
+                 min_images: int = 4096):
+    """Images (N, 3, size, size) in [-1, 1] and their combination ids, colourways / backgrounds drawn for
+    `epoch`. A catalog smaller than `min_images` (furniture: ~740 items) is drawn several times with
+    successive seeds, so an epoch is never only a handful of batches."""
+    images, combos, draw = [], [], 0
+    while draw == 0 or sum(map(len, images)) < min_images:
+        catalog = open_catalog(catalog_name, split="train", size=size, seed=epoch + 10_000 * draw)
+        n = len(catalog) if limit is None else min(limit, len(catalog))
+        order = np.random.default_rng(epoch + 10_000 * draw).permutation(n)     # the first n: what the bank knows
+        images.append(np.stack([np.asarray(catalog.image(int(i))) for i in order]))
+        combos.append(np.array([bank.combo_of(catalog, int(i)) for i in order]))
+        draw += 1
+        if limit is not None:
+            break
+    array = np.concatenate(images)
+    return torch.from_numpy(array).permute(0, 3, 1, 2).float() / 127.5 - 1.0, np.concatenate(combos)
