@@ -119,7 +119,7 @@ def _train_vae(args: argparse.Namespace) -> int:
                          mask_pool=32 if args.dry_run else 4000, max_minutes=args.minutes, seed=args.seed,
                          prior_components=4 if args.dry_run else args.prior_components,
                          prior_steps=4 if args.dry_run else args.prior_steps,
-                         prior_phrasings=2 if args.dry_run else 24,
+                         prior_phrasings=2 if args.dry_run else args.prior_phrasings,
                          log_every=2 if args.dry_run else 50, out=out,
                          runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
     train_vae(cfg)
@@ -246,10 +246,12 @@ def _eval_mask(args: argparse.Namespace) -> int:
 
 
 def _eval_prompts(args: argparse.Namespace) -> int:
-    from .eval.prompts import build_fashion_suite, write_prompts
+    from .eval.prompts import build_fashion_suite, build_furniture_suite, write_prompts
 
-    path = write_prompts(build_fashion_suite(n=args.n, seed=args.seed), args.out)
-    print(f"wrote {path} ({args.n} prompts)")
+    specs = (build_furniture_suite(seed=args.seed) if args.catalog == "furniture"
+             else build_fashion_suite(n=args.n, seed=args.seed))
+    path = write_prompts(specs, args.out)
+    print(f"wrote {path} ({len(specs)} prompts)")
     return 0
 
 
@@ -322,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     vae.add_argument("--prior-components", type=int, default=32,
                      help="then fit a mixture prior with this many components; 0 keeps the Gaussian (default: 32)")
     vae.add_argument("--prior-steps", type=int, default=3000, help="mixture prior fitting steps (default: 3000)")
+    vae.add_argument("--prior-phrasings", type=int, default=24,
+                     help="captions per label combination the prior learns from (default: 24)")
     vae.set_defaults(func=_train_vae)
     prior = train_commands.add_parser("vae-prior", help="fit (or refit) a trained VAE's mixture prior p(z | text)")
     prior.add_argument("--model", required=True, help="a VAE folder, rewritten in place")
@@ -397,9 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     mask.add_argument("--json", default=None, help="write the result to this JSON file")
     mask.set_defaults(func=_eval_mask)
 
-    prompts = eval_commands.add_parser("prompts", help="write the fashion prompt suite (deterministic)")
+    prompts = eval_commands.add_parser("prompts", help="write a prompt suite (deterministic)")
     prompts.add_argument("--out", required=True, help="JSONL file to write")
-    prompts.add_argument("--n", type=int, default=240, help="number of prompts (default: 240)")
+    prompts.add_argument("--catalog", choices=("fashion", "furniture"), default="fashion",
+                         help="fashion: balanced visible colourways; furniture: captions of the test items")
+    prompts.add_argument("--n", type=int, default=240, help="fashion: number of prompts (default: 240)")
     prompts.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     prompts.set_defaults(func=_eval_prompts)
     return parser

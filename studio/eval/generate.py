@@ -43,11 +43,13 @@ def reference_indices(n_train: int, count: int) -> np.ndarray:
 
 
 class RealSampler:
-    """Real test images of the prompt's category in the prompt's colourway (unsaid labels drawn at random)."""
+    """Real test images of the prompt's category in the prompt's colourway (fashion) or on the prompt's
+    background (furniture); unsaid labels drawn at random."""
 
     def __init__(self, catalog: str = "fashion", half: int = 0, size: int = 32):
-        if catalog != "fashion":
-            raise ValueError(f"the real reference needs a recolourable catalog; {catalog!r} is not one")
+        if catalog not in ("fashion", "furniture"):
+            raise ValueError(f"the real reference needs a catalog it can re-render (fashion, furniture), "
+                             f"not {catalog!r}")
         self.catalog = open_catalog(catalog, split="test", size=size)
         self.name, self.size = f"real-test-half-{'AB'[half]}", size
         by_category: dict[str, list[int]] = {}
@@ -60,6 +62,10 @@ class RealSampler:
         pool = self.by_category[spec.category] if spec.category else np.concatenate(list(self.by_category.values()))
         images = []
         for index in rng.choice(pool, size=n, replace=len(pool) < n):
+            if self.catalog.name == "furniture":
+                background = spec.background or self.catalog.label(int(index))["background"]
+                images.append(self.catalog.render(int(index), background))
+                continue
             color = spec.color or list(COLORS)[int(rng.integers(len(COLORS)))]
             options = visible_backgrounds(color)
             background = spec.background or options[int(rng.integers(len(options)))]

@@ -8,6 +8,7 @@ phrased by the training-caption templates and "free" when it uses phrasings thos
 so models can be scored separately on wording they have not seen.
 
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl    # regenerate
+    python -m studio eval prompts --catalog furniture --out studio/eval/prompts/furniture-test.jsonl
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
 
 SUITE_DIR = Path(__file__).parent / "prompts"
 FASHION_VISIBLE = SUITE_DIR / "fashion-visible.jsonl"
+FURNITURE_TEST = SUITE_DIR / "furniture-test.jsonl"
 
 # Phrasings no caption template uses: other sentence shapes and other words for the same labels.
 FREE_TEMPLATES: tuple[str, ...] = (
@@ -146,6 +148,25 @@ def build_fashion_suite(n: int = 240, free_share: float = 0.4, seed: int = 0) ->
         else:
             text, style = captions.caption(labels, rng, _fitting(captions.TEMPLATES, labels)).text, "template"
         specs.append(PromptSpec(text, "fashion", style=style, **labels))
+    return specs
+
+
+def build_furniture_suite(per_item: int = 2, seed: int = 0) -> list[PromptSpec]:
+    """Captions of the furniture test items (products no model trained on), each on a background its render
+    stands out on: `per_item` prompts per item, labelled with its category and that background (null when
+    the caption does not say it). Style "template": the caption templates phrase them."""
+    from ..data import open_catalog
+
+    catalog = open_catalog("furniture", split="test", size=32, seed=seed)
+    rng = np.random.default_rng(seed)
+    specs = []
+    for draw in range(per_item):
+        shifted = open_catalog("furniture", split="test", size=32, seed=seed + draw)
+        for i, item in enumerate(catalog.items):
+            background = shifted.label(i)["background"]
+            caption = captions.furniture_caption(item.name, item.category, item.tags, background, rng)
+            specs.append(PromptSpec(caption.text, "furniture", item.category, None,
+                                    background if "background" in caption.mentions else None))
     return specs
 
 

@@ -212,12 +212,17 @@ def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device
     optimiser = torch.optim.Adam(model.mixture.parameters(), lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, cfg.steps)
 
+    # the text side is frozen: every caption's condition is computed once
+    with torch.inference_mode():
+        conds = torch.cat([model.condition(*bank.batch(np.arange(i, min(i + 1024, len(bank.texts))), device))
+                           for i in range(0, len(bank.texts), 1024)])
+    conds, pooled_all = conds.clone(), bank.pooled.float().to(device)
+
     def nll(ids: np.ndarray, prior: str) -> torch.Tensor:
         """Mean -log p(z | caption) per latent dimension, z drawn from the posteriors of `ids`."""
         z = mu_q[ids] + torch.randn(len(ids), config.z_dim, device=device) * (0.5 * logvar_q[ids]).exp()
-        tokens, mask, pooled = bank.batch(bank.positives(combos[ids], rng), device)
-        with torch.no_grad():
-            cond = model.condition(tokens, mask, pooled)
+        caption_ids = torch.from_numpy(bank.positives(combos[ids], rng)).to(device)
+        cond, pooled = conds[caption_ids], pooled_all[caption_ids]
         if prior == "mixture":
             return -model.mixture.log_prob(z, cond, pooled).mean() / config.z_dim
         mu_p, logvar_p = model.prior(cond)
@@ -249,8 +254,9 @@ def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device
 
 def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50, repair_n: int = 500,
                compare: dict | None = None, log=print) -> dict:
-    """Evaluate a written VAE folder with the harness (generation, swap test, repair against Telea and
-    Navier-Stokes in the same run) and write its model card (README.md) and eval.json.
+    """Evaluate a written VAE folder with the harness (generation on the catalog's prompt suite, the swap
+    test for fashion, repair against Telea and Navier-Stokes in the same run) and write its model card
+    (README.md); the full results go to runs/<name>-eval.json.
 
     compare: label -> earlier `eval generate` results shown as rows next to this model's (the GAN, the
     retrieval baseline).
@@ -259,29 +265,49 @@ def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50,
     from ..edits.repair import register_model_method
     from ..eval.generate import GeneratorSampler, evaluate_generation
     from ..eval.judge import Judge, default_evaluator
-    from ..eval.prompts import FASHION_VISIBLE, load_prompts
+    from ..eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, load_prompts
     from ..eval.repair import evaluate_repair
     from ..eval.swap import swap_pairs, swap_test
 
     folder = Path(folder)
     raw = read_config(folder)
-    judge = Judge(default_evaluator(raw.get("catalog", "fashion")))
+    catalog = raw.get("catalog", "fashion")
+    judge = Judge(default_evaluator(catalog))
     sampler = GeneratorSampler(folder)
-    result = evaluate_generation(sampler, load_prompts(FASHION_VISIBLE), per_prompt, 0, judge, log=log)
-    swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4)
+    suite = FASHION_VISIBLE if catalog == "fashion" else FURNITURE_TEST
+    result = evaluate_generation(sampler, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
+    result["suite"] = suite.name
+    # the swap test needs product colours: fashion only
+    swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4) if catalog == "fashion" else None
     name = register_model_method(f"vae:{folder.name}", folder)
-    repair = [evaluate_repair(method, n=repair_n) for method in (name, "telea", "ns")]
+    repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=sampler.size) for method in (name, "telea", "ns")]
     repair[0]["method"] = folder.name
-    (folder / "eval.json").write_text(json.dumps({"generate": result, "swap": swap, "repair": repair}, indent=2) + "\n")
+    # the full numbers go to runs/ (a weights folder holds config, weights and card only)
+    Path("runs").mkdir(exist_ok=True)
+    (Path("runs") / f"{folder.name}-eval.json").write_text(
+        json.dumps({"generate": result, "swap": swap, "repair": repair}, indent=2) + "\n")
+    raw["judge_accuracy"] = judge.metrics.get("test_accuracy")
     (folder / "README.md").write_text(vae_card(folder.name, raw, result, swap, repair, compare or {}))
     return {"generate": result, "swap": swap, "repair": repair}
 
 
-def vae_card(name: str, raw: dict, result: dict, swap: dict, repair: list[dict], compare: dict) -> str:
+DATA_NOTES = {
+    "fashion": """Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017), (c) Zalando SE, MIT licence, from Debian's
+`dataset-fashion-mnist`: the 55,000-image train split recoloured into 14 named colours on 6 backgrounds
+(colourways re-drawn every epoch), captions from 15 templates ({phrasings} phrasings per label combination).""",
+    "furniture": """Sweet Home 3D furniture icons from Debian's `sweethome3d-furniture` (five libraries; Blend
+Swap CC-0 items are CC0, the others CC-BY 3.0: creators are listed in the package and credited per item by
+`studio data`), the train split (about 740 items, one in ten held out by a hash of its id) composited on the
+6 named backgrounds (a background drawn per item per pass), captions from the item's name, Sweet Home 3D
+category and tags ({phrasings} phrasings per item and background).""",
+}
+
+
+def vae_card(name: str, raw: dict, result: dict, swap: dict | None, repair: list[dict], compare: dict) -> str:
     from ..eval.generate import markdown_table, style_table
     from ..eval.repair import markdown_table as repair_table
 
-    t, cfg = raw["training"], raw["config"]
+    t, cfg, catalog = raw["training"], raw["config"], raw.get("catalog", "fashion")
     ours, telea, ns = (r["masks"] for r in repair)
     def gain(kind):
         return ours[kind]["psnr_hole"] - max(telea[kind]["psnr_hole"], ns[kind]["psnr_hole"])
@@ -290,32 +316,51 @@ def vae_card(name: str, raw: dict, result: dict, swap: dict, repair: list[dict],
                       f"{ns[kind]['psnr_hole']:.2f} | {gain(kind):+.2f} |" for kind in ours)
     stopped = (f" (stopped by its time budget of {t['train']['max_minutes']} min, before the "
                f"{t['train']['steps']:,} steps asked)") if t["steps"] < t["train"]["steps"] else ""
+    prior = raw.get("prior")
+    if prior:
+        fit, nll = prior["fit"], prior["held_out_nll_per_dim"]
+        prior_text = f"""Sampling draws from a second-stage prior: p(z | text) as a mixture of {fit['components']} Gaussians
+(a mixture density network reading the text condition and MiniLM's pooled vector), fitted in
+{prior['seconds'] / 60:.1f} min ({fit['steps']:,} steps, batch {fit['batch_size']}, {fit['phrasings']} phrasings per
+label combination) to the posteriors of the training images with the VAE frozen
+(`python -m studio train vae-prior --model weights/{name}`). Negative log-likelihood per latent dimension of
+posterior draws of {prior['held_out_images']:,} held-out training images: **{nll['mixture']:.3f}** under the
+mixture, {nll['gaussian']:.3f} under the jointly learned Gaussian prior."""
+    else:
+        prior_text = "Sampling draws from the jointly learned Gaussian prior p(z | text)."
+    swap_text = (f"""Swap test (`python -m studio eval swap --model weights/{name}`): {100 * swap['swap_accuracy']:.1f}% of samples
+show the product colour and the background their prompt asked for ({swap['pairs']} pairs, both orders,
+{swap['per_prompt']} samples each).""" if swap else
+                 "No swap test: it swaps product colours, which furniture captions do not name.")
+    suite = result.get("suite", "fashion-visible.jsonl")
+    judge_acc = ", ".join(f"{100 * v:.1f}% {k}" for k, v in
+                          (raw.get("judge_accuracy") or {}).items()) or "see its model card"
     return f"""# {name}
 
 A text-conditioned VAE ({cfg['size']} px, width {cfg['width']}, {cfg['z_dim']}-d latent): the GAN's text
 condition (attention pooling over MiniLM token states) drives FiLM in both encoder and decoder; a learned
-prior p(z | text) is what sampling draws from; the decoder likelihood is Gaussian with a learned sigma
+Gaussian prior p(z | text) is trained with the rest; the decoder likelihood is Gaussian with a learned sigma
 (sigma-VAE); KL warm-up over {int(100 * t['train']['warmup'])}% of the steps and {t['train']['free_bits']}
 free nats per dimension; {int(100 * t['train']['masked_share'])}% of each batch has a LaMa-style hole blanked
 (mask as a 4th input channel) with the whole image as target, so repair is one encode -> decode pass. Code:
 `studio/models/vae.py`, `studio/train/vae.py`, `studio/sampling.py` (VaeGenerator).
 
+{prior_text}
+
 ## Data
-Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017), (c) Zalando SE, MIT licence, from Debian's
-`dataset-fashion-mnist`: the 55,000-image train split recoloured into 14 named colours on 6 backgrounds
-(colourways re-drawn every epoch), captions from 15 templates ({t['train']['phrasings']} phrasings per label
-combination). all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is not trained.
+{DATA_NOTES[catalog].format(phrasings=t['train']['phrasings'])} all-MiniLM-L6-v2 (Apache-2.0) encodes the
+text and is not trained.
 
 ## Training
 - {t['steps']:,} steps x batch {t['batch_size']} ({t['epochs_seen']} full passes), AdamW with a one-cycle
   schedule (peak lr {t['train']['lr']}), seed {t['train']['seed']}
 - hardware: {t['hardware']}; wall time {t['seconds'] / 60:.1f} min{stopped}
-- command: `python -m studio train vae --catalog fashion --size {cfg['size']} --width {cfg['width']} --steps {t['train']['steps']}`
+- command: `python -m studio train vae --catalog {catalog} --size {cfg['size']} --width {cfg['width']} --steps {t['train']['steps']}`
 
-## Generation (`python -m studio eval generate --model weights/{name} --prompts fashion-visible --per-prompt {result['per_prompt']}`)
+## Generation (`python -m studio eval generate --model weights/{name} --prompts {Path(suite).stem} --per-prompt {result['per_prompt']}`)
 
-Judge: `weights/evaluator-fashion` (90.9% category accuracy on real test images). Reference: real test
-images in each prompt's colourway. {result['n_images']:,} images per row.
+Judge: `weights/evaluator-{catalog}` ({judge_acc} on real test images). Reference: real test images of each
+prompt's labels. {result['n_images']:,} images per row.
 
 {markdown_table(result, compare)}
 
@@ -323,13 +368,11 @@ Accuracy by phrasing (free = wordings the caption templates never use):
 
 {style_table(result)}
 
-Swap test (`python -m studio eval swap --model weights/{name}`): {100 * swap['swap_accuracy']:.1f}% of samples
-show the product colour and the background their prompt asked for ({swap['pairs']} pairs, both orders,
-{swap['per_prompt']} samples each).
+{swap_text}
 
-## Repair (`python -m studio eval repair --method vae,telea,ns --n {repair[0]['n']}`)
+## Repair (`python -m studio eval repair --catalog {catalog} --method vae,telea,ns --n {repair[0]['n']}`)
 
-Real fashion test images ({repair[0]['size']} px), LaMa-style masks, the same {repair[0]['n']} images and masks
+Real {catalog} test images ({repair[0]['size']} px), LaMa-style masks, the same {repair[0]['n']} images and masks
 for every method, measured in one run:
 
 | masks | PSNR hole: {name} (dB) | Telea | Navier-Stokes | {name} minus the better classical |
