@@ -152,3 +152,34 @@ def test_shipped_vae_interpolation_moves_monotonically_in_evaluator_features():
     to_b = np.linalg.norm(features - features[-1], axis=1)
     assert all(x < y for x, y in zip(from_a, from_a[1:]))
     assert all(x > y for x, y in zip(to_b, to_b[1:]))
+
+
+def _result(category, color):
+    acc = {"category": category, "color": color, "background": 0.95, "all": 0.5}
+    one = {"attribute_accuracy": acc, "fd_evaluator": 1.0, "kid_evaluator": 0.0, "fd_effnet": 1.0, "diversity": 1.0,
+           "memorization": {"ratio": 1.0}, "attribute_accuracy_by_style": {"template": acc}}
+    return {**one, "real_reference": one, "model": "m", "per_prompt": 2, "n_images": 4}
+
+
+def _repair(method, psnr):
+    row = {"hole_area": 0.3, "psnr_hole": psnr, "ssim_hole": 0.8, "psnr": 25.0, "ssim": 0.9, "fd_effnet": 1.0}
+    return {"method": method, "n": 4, "size": 32, "masks": {k: dict(row) for k in ("thin", "medium", "thick")}}
+
+
+def test_model_card_states_the_bar_from_the_numbers():
+    from studio.train.vae import vae_card
+
+    raw = {"catalog": "fashion", "config": {"size": 32, "width": 8, "z_dim": 8},
+           "training": {"steps": 10, "batch_size": 4, "epochs_seen": 1, "seconds": 60, "hardware": "cpu",
+                        "train": {"warmup": 0.2, "free_bits": 0.05, "masked_share": 0.5, "phrasings": 6, "steps": 10,
+                                  "lr": 1e-3, "seed": 0, "max_minutes": None}},
+           "prior": {"fit": {"components": 4, "steps": 5, "batch_size": 8, "phrasings": 2}, "seconds": 6,
+                     "held_out_images": 3, "held_out_nll_per_dim": {"mixture": 1.1, "gaussian": 1.3}}}
+    repair = [_repair("m", 20.0), _repair("telea", 18.5), _repair("ns", 19.5)]
+    card = vae_card("m", raw, _result(0.79, 0.86), {"swap_accuracy": 0.8, "pairs": 2, "per_prompt": 2}, repair, {})
+    assert "| category accuracy | >= 80% | 79.0% (**not met**) |" in card
+    assert "| colour accuracy | >= 85% | 86.0% (met) |" in card and "| swap test | >= 80% | 80.0% (met) |" in card
+    assert "| repair, medium masks | >= +1 dB over the better of Telea and NS | +0.50 dB (**not met**) |" in card
+    assert "mixture of 4 Gaussians" in card and "**1.100** under" in card
+    furniture = vae_card("m", {**raw, "catalog": "furniture"}, _result(0.5, None), None, repair, {})
+    assert "No swap test" in furniture and "Against the bar" not in furniture and "sweethome3d" in furniture

@@ -333,6 +333,7 @@ show the product colour and the background their prompt asked for ({swap['pairs'
 {swap['per_prompt']} samples each).""" if swap else
                  "No swap test: it swaps product colours, which furniture captions do not name.")
     suite = result.get("suite", "fashion-visible.jsonl")
+    bar = bar_table(result, swap, gain) if catalog == "fashion" else ""
     judge_acc = ", ".join(f"{100 * v:.1f}% {k}" for k, v in
                           (raw.get("judge_accuracy") or {}).items()) or "see its model card"
     return f"""# {name}
@@ -380,4 +381,18 @@ for every method, measured in one run:
 {gains}
 
 {repair_table(repair)}
-"""
+{bar}"""
+
+
+def bar_table(result: dict, swap: dict, gain) -> str:
+    """The generation and repair bars of the VAE issue next to this model's numbers."""
+    acc = result["attribute_accuracy"]
+    rows = [("category accuracy", ">= 80%", acc["category"] >= 0.80, f"{100 * acc['category']:.1f}%"),
+            ("colour accuracy", ">= 85%", acc["color"] >= 0.85, f"{100 * acc['color']:.1f}%"),
+            ("background accuracy", ">= 90%", acc["background"] >= 0.90, f"{100 * acc['background']:.1f}%"),
+            ("swap test", ">= 80%", swap["swap_accuracy"] >= 0.80, f"{100 * swap['swap_accuracy']:.1f}%")]
+    rows += [(f"repair, {kind} masks", ">= +1 dB over the better of Telea and NS", gain(kind) >= 1.0,
+              f"{gain(kind):+.2f} dB") for kind in ("medium", "thick")]
+    lines = ["## Against the bar", "", "| measure | bar | this model |", "|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) |" for name, target, ok, value in rows]
+    return "\n".join(lines) + f"\n\nThin masks (no bar): {gain('thin'):+.2f} dB.\n"
