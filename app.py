@@ -49,6 +49,8 @@ except ImportError:
 # in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
 EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
             "pink dress on a pastel blue background", "yellow handbag, light grey backdrop"]
+# for a furniture model (Sweet Home 3D names and rooms)
+FURNITURE_EXAMPLES = ["an armchair for the living room, on a cream background", "a bedside table on a light grey background"]
 FILTERS = ["all", "pending", "approved", "rejected", "starred"]
 EXPORT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WebP": "webp"}
 MAX_UPLOAD = "50mb"
@@ -157,7 +159,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
                     with gr.Column(scale=2):
                         prompt = gr.Textbox(label="Product description", elem_id="prompt", max_lines=2,
                                             placeholder="navy ankle boot on a cream background")
-                        gr.Examples(EXAMPLES, inputs=prompt, cache_examples=False)
+                        furniture = any("furniture" in name for name in models)
+                        gr.Examples(EXAMPLES + (FURNITURE_EXAMPLES if furniture else []), inputs=prompt,
+                                    cache_examples=False)
                     with gr.Column(scale=1):
                         model = gr.Dropdown(models, value=models[0] if models else None, label="Model",
                                             elem_id="model")
@@ -329,11 +333,16 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         to_board.click(save_variant, [variants, picked, your_name], None, api_visibility="private")
 
         if studio.has_vae():
+            def _vae_of(provenance):
+                """The VAE that made a variant (a furniture variant stays with the furniture VAE); else the first."""
+                return provenance.model if provenance.model in studio.models(("vae",)) else None
+
             @friendly
             def more_like_this(made, index, strength):
                 image, provenance = _chosen_variant(made, index)
                 result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
-                                                n=max(2, len(made)), seed=provenance.seed)
+                                                n=max(2, len(made)), seed=provenance.seed,
+                                                model=_vae_of(provenance))
                 new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model))
                        for im in result.images]
                 shown = as_files([(_display(im), f"like #{(index or 0) + 1} · {i + 1}")
@@ -346,7 +355,8 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
             @friendly
             def blend_variants(made, index, other, steps):
                 (a, made_a), (b, _) = _chosen_variant(made, index), _chosen_variant(made, int(other or 1) - 1)
-                frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product")
+                frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product",
+                                                 model=_vae_of(made_a))
                 new = [(im, made_a) for im in frames]
                 shown = as_files([(_display(im), f"blend {i + 1}/{len(frames)}") for i, im in enumerate(frames)],
                                  [p for _, p in new])

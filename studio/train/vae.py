@@ -303,7 +303,9 @@ category and tags ({phrasings} phrasings per item and background).""",
 }
 
 
-def vae_card(name: str, raw: dict, result: dict, swap: dict | None, repair: list[dict], compare: dict) -> str:
+def vae_card(name: str, raw: dict, result: dict, swap: dict | None, repair: list[dict], compare: dict,
+             notes: str = "") -> str:
+    """The model card. `notes`: a closing section written by hand (diagnosis, limits), appended as is."""
     from ..eval.generate import markdown_table, style_table
     from ..eval.repair import markdown_table as repair_table
 
@@ -333,7 +335,8 @@ show the product colour and the background their prompt asked for ({swap['pairs'
 {swap['per_prompt']} samples each).""" if swap else
                  "No swap test: it swaps product colours, which furniture captions do not name.")
     suite = result.get("suite", "fashion-visible.jsonl")
-    bar = bar_table(result, swap, gain) if catalog == "fashion" else ""
+    bar = "\n" + bar_table(result, swap, gain) if catalog == "fashion" else ""
+    notes = f"\n{notes.strip()}\n" if notes.strip() else ""
     judge_acc = ", ".join(f"{100 * v:.1f}% {k}" for k, v in
                           (raw.get("judge_accuracy") or {}).items()) or "see its model card"
     return f"""# {name}
@@ -381,7 +384,7 @@ for every method, measured in one run:
 {gains}
 
 {repair_table(repair)}
-{bar}"""
+{bar}{notes}"""
 
 
 def bar_table(result: dict, swap: dict, gain) -> str:
