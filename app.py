@@ -354,9 +354,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
 
             @friendly
             def blend_variants(made, index, other, steps):
-                (a, made_a), (b, _) = _chosen_variant(made, index), _chosen_variant(made, int(other or 1) - 1)
+                (a, made_a), (b, made_b) = _chosen_variant(made, index), _chosen_variant(made, int(other or 1) - 1)
                 frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product",
-                                                 model=_vae_of(made_a))
+                                                 model=_vae_of(made_a), prompt_b=made_b.prompt or None)
                 new = [(im, made_a) for im in frames]
                 shown = as_files([(_display(im), f"blend {i + 1}/{len(frames)}") for i, im in enumerate(frames)],
                                  [p for _, p in new])

@@ -96,7 +96,7 @@ class VaeGenerator(_ModelFolder):
         vae = VaeGenerator("weights/vae-fashion")
         vae.generate("navy ankle boot on a cream background", n=8, seed=1)   # like GanGenerator
         vae.variations(image, "navy ankle boot", strength=0.5, n=4, seed=1)  # 0 = its reconstruction
-        vae.interpolate(image_a, image_b, steps=5, prompt="...")              # A ... B
+        vae.interpolate(image_a, image_b, steps=5, prompt="...", prompt_b="...")  # A ... B
         vae.repair(image, mask, prompt="...")                                 # unmasked pixels kept exactly
 
     Inputs of any size are letterboxed to the model's size; outputs are mapped back onto the input's size.
@@ -165,16 +165,18 @@ class VaeGenerator(_ModelFolder):
 
     @torch.inference_mode()
     def interpolate(self, image_a: Image.Image, image_b: Image.Image, steps: int = 5,
-                    prompt: str = "a product") -> list[Image.Image]:
-        """`steps` frames from A's reconstruction to B's, linear in latent space (both ends included)."""
+                    prompt: str = "a product", prompt_b: str | None = None) -> list[Image.Image]:
+        """`steps` frames from A's reconstruction to B's (both ends included): the latent and the text
+        condition both move linearly, from A's prompt to B's (`prompt_b`, default the same prompt)."""
         if not isinstance(steps, int) or not 2 <= steps <= MAX_IMAGES:
             raise ValueError(f"steps must be an int in 2..{MAX_IMAGES}, got {steps!r}")
         (xa, box), (xb, _) = self._fit(image_a), self._fit(image_b)
-        cond, _, _ = self._condition(prompt, 1)
+        cond_a, _, _ = self._condition(prompt, 1)
+        cond_b = cond_a if prompt_b is None else self._condition(prompt_b, 1)[0]
         no_hole = torch.zeros(1, 1, self.size, self.size, device=self.device)
-        za, zb = self.model.encode(xa, no_hole, cond)[0], self.model.encode(xb, no_hole, cond)[0]
+        za, zb = self.model.encode(xa, no_hole, cond_a)[0], self.model.encode(xb, no_hole, cond_b)[0]
         t = torch.linspace(0, 1, steps, device=self.device)[:, None]
-        frames = self.model.decode(za * (1 - t) + zb * t, cond.expand(steps, -1))
+        frames = self.model.decode(za * (1 - t) + zb * t, cond_a * (1 - t) + cond_b * t)
         return [self._back(im, box, image_a.size) for im in to_pil(frames)]
 
     @torch.inference_mode()

@@ -66,9 +66,11 @@ class Studio:
         """More like this `image`: 0 reconstructs it, 1 is a fresh sample for the prompt."""
         return self._generator(model, ("vae",)).variations(image, prompt, strength=strength, n=n, seed=seed)
 
-    def interpolate(self, image_a, image_b, steps: int = 5, prompt: str = "a product", model: str | None = None):
-        """Frames from A to B through the VAE's latent space."""
-        return self._generator(model, ("vae",)).interpolate(image_a, image_b, steps=steps, prompt=prompt)
+    def interpolate(self, image_a, image_b, steps: int = 5, prompt: str = "a product", model: str | None = None,
+                    prompt_b: str | None = None):
+        """Frames from A to B through the VAE's latent space (and from A's prompt to B's, when given)."""
+        return self._generator(model, ("vae",)).interpolate(image_a, image_b, steps=steps, prompt=prompt,
+                                                            prompt_b=prompt_b)
 
     def repair(self, image, mask, prompt: str = "a product", model: str | None = None):
         """The VAE fills the masked region; unmasked pixels are returned exactly."""

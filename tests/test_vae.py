@@ -140,18 +140,22 @@ def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no VAE shipped in weights/")
 def test_shipped_vae_interpolation_moves_monotonically_in_evaluator_features():
+    """Five seeded pairs of different products: each frame's evaluator features are strictly further along
+    the A -> B axis than the frame before (projection onto f(B) - f(A), from 0 at A to 1 at B)."""
     from studio.eval.judge import Judge, default_evaluator
 
     vae = VaeGenerator(SHIPPED)
     judge = Judge(default_evaluator("fashion"))
-    a = vae.generate("red sneaker on a white background", n=1, seed=1).images[0]
-    b = vae.generate("navy trousers on a beige background", n=1, seed=1).images[0]
-    frames = vae.interpolate(a, b, steps=7, prompt="a product")
-    features = judge.analyse(frames)[1]
-    from_a = np.linalg.norm(features - features[0], axis=1)
-    to_b = np.linalg.norm(features - features[-1], axis=1)
-    assert all(x < y for x, y in zip(from_a, from_a[1:]))
-    assert all(x > y for x, y in zip(to_b, to_b[1:]))
+    prompt_a, prompt_b = "red sneaker on a white background", "navy trousers on a beige background"
+    for seed in range(1, 6):
+        a = vae.generate(prompt_a, n=1, seed=seed).images[0]
+        b = vae.generate(prompt_b, n=1, seed=seed).images[0]
+        features = judge.analyse(vae.interpolate(a, b, steps=7, prompt=prompt_a, prompt_b=prompt_b))[1]
+        axis = features[-1] - features[0]
+        progress = (features - features[0]) @ axis / (axis @ axis)
+        assert all(x < y for x, y in zip(progress, progress[1:])), (seed, progress.round(2))
+        # the frames really travel: the middle one is well away from A, not stuck near it
+        assert np.linalg.norm(features[3] - features[0]) > 0.25 * np.linalg.norm(axis)
 
 
 def _result(category, color):
