@@ -115,7 +115,8 @@ def _train_vae(args: argparse.Namespace) -> int:
     out = args.out or (f"runs/dry-run/vae-{args.catalog}" if args.dry_run else f"weights/vae-{args.catalog}")
     cfg = VAETrainConfig(catalog=args.catalog, size=args.size, width=args.width,
                          steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
-                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else 6,
+                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else args.phrasings,
+                         lr=args.lr, warmup=args.warmup, resume=args.resume,
                          mask_pool=32 if args.dry_run else 4000, max_minutes=args.minutes, seed=args.seed,
                          prior_components=4 if args.dry_run else args.prior_components,
                          prior_steps=4 if args.dry_run else args.prior_steps,
@@ -326,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     vae.add_argument("--prior-steps", type=int, default=3000, help="mixture prior fitting steps (default: 3000)")
     vae.add_argument("--prior-phrasings", type=int, default=24,
                      help="captions per label combination the prior learns from (default: 24)")
+    vae.add_argument("--resume", default=None, help="start from a VAE folder's weights (or a runs/ state.pt)")
+    vae.add_argument("--phrasings", type=int, default=6, help="captions per label combination (default: 6)")
+    vae.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 0.001)")
+    vae.add_argument("--warmup", type=float, default=0.2,
+                     help="share of the steps over which the KL weight ramps up; 0 when resuming (default: 0.2)")
     vae.set_defaults(func=_train_vae)
     prior = train_commands.add_parser("vae-prior", help="fit (or refit) a trained VAE's mixture prior p(z | text)")
     prior.add_argument("--model", required=True, help="a VAE folder, rewritten in place")

@@ -136,6 +136,11 @@ def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
     prior = load_pretrained(folder)[2]["prior"]
     assert set(prior["held_out_nll_per_dim"]) == {"mixture", "gaussian"} and prior["held_out_images"] >= 1
     assert load_pretrained(folder)[2]["training"]["steps"] == 4                      # refit keeps the record
+    # a second run resumes from the first one's weights; a folder of another shape is refused clearly
+    assert main(["train", "vae", "--dry-run", "--resume", str(folder), "--warmup", "0", "--out", "again"]) == 0
+    assert load_pretrained("again")[2]["training"]["train"]["resume"] == str(folder)
+    assert main(["train", "vae", "--dry-run", "--width", "8", "--resume", str(folder), "--out", "other"]) == 2
+    assert main(["train", "vae", "--dry-run", "--resume", "missing-folder", "--out", "other"]) == 2
 
 
 @pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no VAE shipped in weights/")

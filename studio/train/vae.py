@@ -61,6 +61,26 @@ class VAETrainConfig:
     prior_components: int = 32     # the second stage (fit_prior); 0 skips it
     prior_steps: int = 3000
     prior_phrasings: int = 24
+    resume: str | None = None      # a VAE folder (or a runs/ state.pt) whose weights this run starts from
+
+
+def _resume(model: ConditionalVAE, source: str, log) -> None:
+    """Start from earlier weights (the second-stage prior is not carried: it is refitted at the end)."""
+    path = Path(source)
+    if path.is_dir():
+        from safetensors.torch import load_file
+
+        state = load_file(str(path / "model.safetensors"))
+    elif path.is_file():
+        state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+    else:
+        raise FileNotFoundError(f"nothing to resume from at {source}: give a VAE folder or a state.pt")
+    state = {k: v for k, v in state.items() if not k.startswith("mixture.")}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{source} does not match this run's VAE shape (size, width, z): {exc}") from None
+    log(f"resumed from {source}")
 
 
 def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
@@ -103,6 +123,8 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     # 2. network, optimiser with a cosine schedule
     config = VAEConfig(size=cfg.size, width=cfg.width, z_dim=cfg.z_dim)
     model = ConditionalVAE(config)
+    if cfg.resume:
+        _resume(model, cfg.resume, log)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.05)
     model, optimiser = accelerator.prepare(model, optimiser)
