@@ -14,7 +14,7 @@ The procedure (the network is studio/models/vae.py):
   to infer what is missing and repair is one encode -> decode pass;
 - then, with the VAE frozen, `fit_prior` fits p(z | text) as a Gaussian mixture to the posteriors of the
   training images (fresh captions every step) and rewrites the folder with it: sampling draws from it.
-The data, caption bank and colourways are the GAN trainer's (studio/train/gan.py). Accelerate runs the same
+The data, caption banks and colourways are shared with the GAN trainer (studio/train/bank.py). Accelerate runs the same
 loop on CPU, one GPU or several.
 """
 
@@ -340,6 +340,15 @@ def vae_card(name: str, raw: dict, result: dict, swap: dict | None, repair: list
                       f"{ns[kind]['psnr_hole']:.2f} | {gain(kind):+.2f} |" for kind in ours)
     stopped = (f" (stopped by its time budget of {t['train']['max_minutes']} min, before the "
                f"{t['train']['steps']:,} steps asked)") if t["steps"] < t["train"]["steps"] else ""
+    resume = t["train"].get("resume")
+    command = (f"python -m studio train vae --catalog {catalog} --size {cfg['size']} --width {cfg['width']} "
+               f"--steps {t['train']['steps']}")
+    if resume:
+        command += (f" --resume {resume} --phrasings {t['train']['phrasings']} --lr {t['train']['lr']} "
+                    f"--warmup {t['train']['warmup']}")
+    command_lines = f"- command: `{command}`" + (
+        f"\n- these steps continue an earlier run: they start from the weights `{resume}` held then (that "
+        f"run's card is in the repository's history)" if resume else "")
     prior = raw.get("prior")
     if prior:
         fit, nll = prior["fit"], prior["held_out_nll_per_dim"]
@@ -381,7 +390,7 @@ text and is not trained.
 - {t['steps']:,} steps x batch {t['batch_size']} ({t['epochs_seen']} full passes), AdamW with a one-cycle
   schedule (peak lr {t['train']['lr']}), seed {t['train']['seed']}
 - hardware: {t['hardware']}; wall time {t['seconds'] / 60:.1f} min{stopped}
-- command: `python -m studio train vae --catalog {catalog} --size {cfg['size']} --width {cfg['width']} --steps {t['train']['steps']}`
+{command_lines}
 
 ## Generation (`python -m studio eval generate --model weights/{name} --prompts {Path(suite).stem} --per-prompt {result['per_prompt']}`)
 
