@@ -69,6 +69,11 @@ class Block(nn.Module):
         return F.avg_pool2d(out, 2) if self.scale < 1 else out
 
 
+def diagonal_normal_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag exp(logvar)), summed over the last dimension."""
+    return -0.5 * ((z - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
+
+
 class MixturePrior(nn.Module):
     """p(z | text) = sum_k pi_k(text) N(z; mu_k(text), diag sigma_k(text)^2). It reads the VAE's text
     condition and MiniLM's pooled sentence vector (whose neighbourhoods carry over to wordings the caption
@@ -90,7 +95,7 @@ class MixturePrior(nn.Module):
     def log_prob(self, z: torch.Tensor, cond: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
         """log p(z | text), (B,)."""
         logits, mu, logvar = self(cond, pooled)
-        per = -0.5 * (((z[:, None] - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(2)
+        per = diagonal_normal_log_prob(z[:, None], mu, logvar)                 # (B, K)
         return torch.logsumexp(F.log_softmax(logits, dim=1) + per, dim=1)
 
     def sample(self, cond: torch.Tensor, pooled: torch.Tensor, eps: torch.Tensor,

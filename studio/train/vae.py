@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..eval.masks import MASK_RECIPES, random_mask
-from ..models.vae import ConditionalVAE, VAEConfig
+from ..models.vae import ConditionalVAE, VAEConfig, diagonal_normal_log_prob
 from .bank import CaptionBank, render_epoch
 from .common import start_run, write_trained
 
@@ -248,8 +248,7 @@ def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device
         if prior == "mixture":
             return -model.mixture.log_prob(z, cond, pooled).mean() / config.z_dim
         mu_p, logvar_p = model.prior(cond)
-        log_p = -0.5 * ((z - mu_p) ** 2 / logvar_p.exp() + logvar_p + math.log(2 * math.pi)).sum(1)
-        return -log_p.mean() / config.z_dim
+        return -diagonal_normal_log_prob(z, mu_p, logvar_p).mean() / config.z_dim
 
     for step in range(1, cfg.steps + 1):
         loss = nll(fit[rng.integers(len(fit), size=min(cfg.batch_size, len(fit)))], "mixture")
