@@ -50,23 +50,24 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, kee
     except UnidentifiedImageError:
         raise ImageLoadError(f"{name} is not an image format this studio reads "
                              "(PNG, JPEG, WebP, GIF, BMP or TIFF)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(f"{name} declares an enormous canvas, refused as a possible decompression "
-                             f"bomb ({exc})") from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise ImageLoadError(f"{name} is corrupt: its header cannot be read ({exc})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"{name} is larger than the limit of {max_pixels:,} pixels "
+                             f"(about {max_pixels / 1e6:.0f} megapixels); downscale it before uploading") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        raise ImageLoadError(f"{name} is corrupt: its header cannot be read") from None
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageLoadError(f"{name} has an empty canvas ({width}x{height})")
     if width * height > max_pixels:
         raise ImageLoadError(f"{name} is {width}x{height} = {width * height:,} pixels, above the limit of "
-                             f"{max_pixels:,}; downscale it before uploading")
+                             f"{max_pixels:,} (about {max_pixels / 1e6:.0f} megapixels); downscale it before "
+                             "uploading")
     # 2. decode fully now, so truncated or corrupt data fails here and not later in an edit
     try:
         image.seek(0)
         image.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageLoadError(f"{name} is truncated or corrupt and cannot be decoded ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise ImageLoadError(f"{name} is truncated or corrupt and cannot be decoded") from None
     # 3. orientation, colour management, mode
     image = ImageOps.exif_transpose(image)
     image = _to_srgb(image, name)
@@ -77,9 +78,9 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> tuple[str, bytes]:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
-            raise ImageLoadError(f"no such file: {path}")
+            raise ImageLoadError(f"no such file: {path.name}")
         if not path.is_file():
-            raise ImageLoadError(f"{path} is not a file")
+            raise ImageLoadError(f"{path.name} is not a file")
         size = path.stat().st_size
         if size > max_bytes:
             raise ImageLoadError(f"{path.name} is {size / 2**20:.0f} MB, above the {max_bytes / 2**20:.0f} MB limit")

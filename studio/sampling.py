@@ -34,8 +34,22 @@ class GenerationResult:
     truncation: float | None
 
 
+MAX_SEED = 2**63 - 1               # torch.Generator.manual_seed takes a signed 64-bit integer
+
+
 def new_seed() -> int:
     return secrets.randbits(31)
+
+
+def check_seed(seed) -> int:
+    """The seed to use: a fresh one for None, else a whole number in 0..MAX_SEED (ValueError otherwise)."""
+    if seed is None:
+        return new_seed()
+    if isinstance(seed, float) and seed.is_integer():
+        seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED:,}, got {str(seed)[:40]!r}")
+    return seed
 
 
 def truncated_normal(shape: tuple[int, ...], threshold: float | None, generator: torch.Generator) -> torch.Tensor:
@@ -78,7 +92,7 @@ class GanGenerator(_ModelFolder):
             raise ValueError(f"n must be an int in 1..{MAX_IMAGES}, got {n!r}")
         if truncation is not None and not 0 < truncation <= 4:
             raise ValueError(f"truncation must be in (0, 4] or None, got {truncation}")
-        seed = new_seed() if seed is None else int(seed)
+        seed = check_seed(seed)
         # 1. text (raises ValueError for an empty or over-long prompt)
         text = self.encoder.encode([prompt])
         tokens, mask, pooled = (t.to(self.device).expand(n, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled))
@@ -129,7 +143,7 @@ class VaeGenerator(_ModelFolder):
     def _check(n: int, seed: int | None) -> int:
         if not isinstance(n, int) or not 1 <= n <= MAX_IMAGES:
             raise ValueError(f"n must be an int in 1..{MAX_IMAGES}, got {n!r}")
-        return new_seed() if seed is None else int(seed)
+        return check_seed(seed)
 
     # ---- the four entries
     @torch.inference_mode()

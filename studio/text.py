@@ -243,8 +243,8 @@ class TextEncoder:
                 lengths = enc["attention_mask"].sum(1).tolist()
                 for text, n in zip(chunk, lengths):
                     if n > self.max_tokens:
-                        raise ValueError(f"a prompt is {n} wordpieces long; the limit is {self.max_tokens} "
-                                         f"(about {self.max_tokens * 3 // 4} words): {text[:60]!r}...")
+                        raise ValueError(f"this description is too long for the model, which reads about "
+                                         f"{self.max_tokens * 3 // 4} words: shorten it ({text[:40]!r}...)")
                 enc = {k: v.to(self.device) for k, v in enc.items()}
                 hidden = model(**enc).last_hidden_state                          # (b, T, 384)
                 weights = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)   # mean over real tokens

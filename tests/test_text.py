@@ -90,7 +90,7 @@ def test_bad_prompts(encoder):
         encoder.encode(["red bag", "   "])
     with pytest.raises(ValueError, match="at least one"):
         encoder.encode([])
-    with pytest.raises(ValueError, match="wordpieces long; the limit is 77"):
+    with pytest.raises(ValueError, match="too long for the model, which reads about 57 words"):
         encoder.encode(["very " * 90 + "long description"])
     with pytest.raises(TypeError):
         encoder.encode([None])  # type: ignore[list-item]

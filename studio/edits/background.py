@@ -48,12 +48,17 @@ def encode_png(image: Image.Image) -> str:
 
 
 def decode_png(data: str) -> Image.Image:
+    """Embedded base64 image data (a mask, a texture), decoded under the upload's pixel limit."""
+    from ..images import load_image
+
     try:
-        image = Image.open(io.BytesIO(base64.b64decode(data, validate=True)))
-        image.load()
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"embedded image data is not a readable PNG ({exc})") from None
-    return image
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise ValueError("embedded image data is not base64 PNG data") from None
+    try:
+        return load_image(raw)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("the upload", "the embedded image", 1)) from None
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,24 @@ Steps (every spatial amount is relative to the image, or scaled with it, so a pr
 
 `region` ("all", "product", "background") is the product lock. The product mask is estimated once, when
 a step first needs it, and then follows every geometric step.
+
+Every request's work is bounded: a recipe has at most MAX_STEPS steps, and the size after every step is
+predicted from the input size before any pixel is touched (`Recipe.check_size`), so a recipe whose canvas
+would grow past MAX_PIXELS (the upload limit) or whose total work would pass MAX_WORK is refused up front,
+naming the step. `apply` checks the real size after each step as well.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
@@ -43,6 +50,10 @@ from .style import LOOKS, TRANSFERS, ColorStats, look, transfer
 
 RECIPE_VERSION = 1
 PREVIEW_SIDE = 512
+MAX_STEPS = 64                      # far above any hand-made edit; a slider drag is one step
+MAX_PIXELS = DEFAULT_MAX_PIXELS     # after every step: the same limit as an upload
+MAX_WORK = 1_500_000_000            # pixels summed over the steps: ~60 steps on a 24 MP photo
+Size = tuple[int, int]
 
 
 @dataclass
@@ -69,6 +80,7 @@ class Operation:
     apply: Callable[[_State, dict], None]             # updates the state in place
     summary: Callable[[dict], str]                    # for the history list
     regional: bool = False                            # takes "region"
+    size: Callable[[Size, dict, float], Size] | None = None   # the size after the step (None: unchanged)
 
 
 def _number(params: dict, name: str, default: float, low: float, high: float) -> float:
@@ -103,6 +115,17 @@ def _summary_adjust(p: dict) -> str:
 # ---- geometry
 def _check_rotate(p: dict) -> dict:
     return {"degrees": _number(p, "degrees", 0.0, -360, 360), "expand": bool(p.get("expand", True))}
+
+
+def _size_rotate(size: Size, p: dict, scale: float) -> Size:
+    turns = p["degrees"] / 90
+    if turns == round(turns):
+        return size[::-1] if int(round(turns)) % 2 else size
+    if not p["expand"]:
+        return size
+    angle = math.radians(p["degrees"])
+    cos, sin = abs(math.cos(angle)), abs(math.sin(angle))
+    return math.ceil(size[0] * cos + size[1] * sin), math.ceil(size[0] * sin + size[1] * cos)
 
 
 def _apply_rotate(state: _State, p: dict) -> None:
@@ -142,6 +165,16 @@ def _crop(image: Image.Image, p: dict) -> Image.Image:
     return geometry.crop_fraction(image, tuple(p["box"]))
 
 
+def _size_crop(size: Size, p: dict, scale: float) -> Size:
+    if "aspect" in p:
+        left, top, right, bottom = geometry.aspect_box(size, p["aspect"], tuple(p["anchor"]))
+        return right - left, bottom - top
+    left, top, right, bottom = p["box"]
+    w, h = size
+    return (max(round(right * w), round(left * w) + 1) - round(left * w),
+            max(round(bottom * h), round(top * h) + 1) - round(top * h))
+
+
 def _apply_crop(state: _State, p: dict) -> None:
     state.image = _crop(state.image, p)
     state.move_mask(lambda m: _crop(m, p))
@@ -153,9 +186,13 @@ def _check_resize(p: dict) -> dict:
     return given
 
 
+def _size_resize(size: Size, p: dict, scale: float) -> Size:
+    scaled = {k: max(1, round(p[k] * scale)) for k in ("width", "height", "longest") if k in p}
+    return geometry.target_size(size, **scaled)
+
+
 def _apply_resize(state: _State, p: dict) -> None:
-    scaled = {k: max(1, round(p[k] * state.scale)) for k in ("width", "height", "longest") if k in p}
-    size = geometry.target_size(state.image.size, **scaled)
+    size = _size_resize(state.image.size, p, state.scale)
     state.image = geometry.resize(state.image, width=size[0], height=size[1])
     state.move_mask(lambda m: geometry.resize(m, width=size[0], height=size[1]))
 
@@ -165,11 +202,20 @@ def _check_preset(p: dict) -> dict:
     return {"preset": preset.name if preset.name != "custom" else preset.to_dict()}
 
 
-def _apply_preset(state: _State, p: dict) -> None:
+def _scaled_preset(p: dict, scale: float):
     preset = preset_from_spec(p["preset"])
-    if state.scale != 1:
-        preset = replace(preset, width=max(1, round(preset.width * state.scale)),
-                         height=max(1, round(preset.height * state.scale)))
+    if scale != 1:
+        preset = replace(preset, width=max(1, round(preset.width * scale)), height=max(1, round(preset.height * scale)))
+    return preset
+
+
+def _size_preset(size: Size, p: dict, scale: float) -> Size:
+    preset = _scaled_preset(p, scale)
+    return preset.width, preset.height
+
+
+def _apply_preset(state: _State, p: dict) -> None:
+    preset = _scaled_preset(p, state.scale)
     state.image, state.mask = fix_with_mask(state.image, preset, state.product())
 
 
@@ -234,15 +280,16 @@ def _apply_repair(state: _State, p: dict) -> None:
 OPERATIONS: dict[str, Operation] = {
     "adjust": Operation(tuple(RANGES), _check_adjust, _apply_adjust, _summary_adjust, regional=True),
     "rotate": Operation(("degrees", "expand"), _check_rotate, _apply_rotate,
-                        lambda p: f"Rotate {p['degrees']:g}°"),
+                        lambda p: f"Rotate {p['degrees']:g}°", size=_size_rotate),
     "flip": Operation(("axis",), _check_flip, _apply_flip, lambda p: f"Flip {p['axis']}"),
     "crop": Operation(("aspect", "anchor", "box"), _check_crop, _apply_crop,
-                      lambda p: f"Crop to {p['aspect']}" if "aspect" in p else "Crop to a box"),
+                      lambda p: f"Crop to {p['aspect']}" if "aspect" in p else "Crop to a box", size=_size_crop),
     "resize": Operation(("width", "height", "longest"), _check_resize, _apply_resize,
                         lambda p: "Resize to " + ", ".join(f"{k} {p[k]}px" for k in ("width", "height", "longest")
-                                                           if k in p)),
+                                                           if k in p), size=_size_resize),
     "preset": Operation(("preset",), _check_preset, _apply_preset,
-                        lambda p: f"Preset {p['preset'] if isinstance(p['preset'], str) else 'custom'}"),
+                        lambda p: f"Preset {p['preset'] if isinstance(p['preset'], str) else 'custom'}",
+                        size=_size_preset),
     "background": Operation(("background", "shadow"), _check_background, _apply_background,
                             lambda p: f"Background {p['background']['kind']}"
                                       + (" with shadow" if p["shadow"] else "")),
@@ -280,6 +327,11 @@ def check_step(step: dict, index: int | None = None) -> dict:
     return {"op": name, **params}
 
 
+def _check_length(n: int) -> None:
+    if n > MAX_STEPS:
+        raise ValueError(f"a recipe has at most {MAX_STEPS} steps, this one has {n:,}")
+
+
 def downscale(image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
     """A copy whose longest side is at most max_side (the preview source)."""
     if max_side < 1:
@@ -294,6 +346,7 @@ class Recipe:
     steps: tuple[dict, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        _check_length(len(self.steps))
         object.__setattr__(self, "steps", tuple(check_step(s, i) for i, s in enumerate(self.steps)))
 
     @classmethod
@@ -327,7 +380,33 @@ class Recipe:
         return json.dumps(self.to_dict(), indent=indent, separators=None if indent else (",", ":"))
 
     def then(self, step: dict) -> "Recipe":
+        _check_length(len(self.steps) + 1)
         return Recipe._of_checked(self.steps + (check_step(step, len(self.steps)),))
+
+    def sizes(self, size: Size, scale: float = 1.0) -> list[Size]:
+        """The image size after each step, predicted from the input size without touching a pixel."""
+        out = []
+        for index, step in enumerate(self.steps):
+            predict = OPERATIONS[step["op"]].size
+            try:
+                size = predict(size, step, scale) if predict else size
+            except ValueError as exc:
+                raise ValueError(f"step {index + 1} ({step['op']}): {exc}") from None
+            out.append(size)
+        return out
+
+    def check_size(self, size: Size, *, max_pixels: int = MAX_PIXELS, max_work: int = MAX_WORK) -> None:
+        """Refuse, before any work, a recipe whose image would grow past max_pixels after some step or whose
+        steps would process more than max_work pixels in all; the message names the step."""
+        work = size[0] * size[1]
+        for index, (step, (w, h)) in enumerate(zip(self.steps, self.sizes(size))):
+            if w * h > max_pixels:
+                raise ValueError(f"step {index + 1} ({step['op']}) would make the image {w:,}x{h:,} = "
+                                 f"{w * h:,} pixels, above the limit of {max_pixels:,}; remove that step")
+            work += w * h
+            if work > max_work:
+                raise ValueError(f"the recipe is too much work for one request from step {index + 1} "
+                                 f"({step['op']}) on: split it or work on a smaller image")
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -347,6 +426,8 @@ class Recipe:
             raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {scale}")
+        # the limits hold for the full-resolution image a preview stands for
+        self.check_size((round(image.width / scale), round(image.height / scale)))
         state = _State(image.copy(), scale)
         for index, step in enumerate(self.steps):
             before, region = state.image, step.get("region", "all")
@@ -357,6 +438,9 @@ class Recipe:
                     state.image = limit_to_region(state.image, before, mask, region)
             except ValueError as exc:
                 raise ValueError(f"step {index + 1} ({step['op']}): {exc}") from None
+            if state.image.width * state.image.height > MAX_PIXELS * scale ** 2 * 1.01 + 4096:   # the prediction's backstop
+                raise ValueError(f"step {index + 1} ({step['op']}) made the image {state.image.width:,}x"
+                                 f"{state.image.height:,} pixels, above the limit of {MAX_PIXELS:,}")
         return state.image
 
     def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
@@ -392,8 +476,27 @@ class EditHistory:
     def recipe(self) -> Recipe:
         return Recipe._of_checked(self._steps[:self._cursor])
 
+    @property
+    def steps(self) -> list[dict]:
+        """Every step, the redo tail included (a copy)."""
+        return [dict(s) for s in self._steps]
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @classmethod
+    def restore(cls, steps: list[dict], cursor: int) -> "EditHistory":
+        """From saved `steps` and `cursor` (every step re-validated)."""
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor <= len(steps):
+            raise ValueError(f"a history cursor must be in 0..{len(steps)}, got {cursor!r}")
+        history = cls(Recipe(tuple(steps)))
+        history._cursor = cursor
+        return history
+
     def push(self, step: dict) -> Recipe:
-        checked = check_step(step)
+        _check_length(self._cursor + 1)
+        checked = check_step(step, self._cursor)
         del self._steps[self._cursor:]                      # a new step drops the redo tail
         self._steps.append(checked)
         self._cursor += 1

@@ -10,11 +10,29 @@
 The sliders show one "adjust" step at the end of the recipe: moving them previews that step, releasing
 them records it (replacing a trailing adjust step, so a drag is one undo), and undo puts the sliders back
 to the values of whatever adjust step is then last. The original is never modified.
+
+A step that would take the full-resolution image past the recipe limits (recipe.MAX_STEPS, MAX_PIXELS,
+MAX_WORK) is refused when it is pushed, before any pixel work, with the step named.
+
+`SessionStore` keeps sessions on disk (the original as PNG, the history and provenance as JSON) under a
+per-browser id, so a reload or a server restart finds them again, and holds only the most recently used
+ones in memory:
+
+    store = SessionStore("studio-data/sessions")
+    store.put(browser_id, session)        # after every change (the original is written once)
+    store.get(browser_id)                 # from memory, else from disk, else None
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import tempfile
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,12 +51,18 @@ class EditSession:
     history: EditHistory = field(default_factory=EditHistory)
     preview_source: Preview | None = None
     _rendered: tuple[str, Image.Image] | None = None           # (recipe JSON, full-resolution result)
+    name: str | None = None                                    # the upload's file name, for the download
 
     @classmethod
-    def open(cls, image: Image.Image, provenance: Provenance | None = None) -> "EditSession":
+    def open(cls, image: Image.Image, provenance: Provenance | None = None, name: str | None = None
+             ) -> "EditSession":
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
-        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image))
+        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=_clean_name(name))
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.original.mode == "RGBA"
 
     # ---- the recipe
     @property
@@ -67,6 +91,8 @@ class EditSession:
 
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
         adjust = Adjustments(**values).to_dict()
+        if adjust:
+            self._base().then({"op": "adjust", **adjust}).check_size(self.original.size)
         if self._slider_step() is not None:
             self.history.undo()                          # replace the trailing adjust step: one drag, one undo
         if adjust:
@@ -74,6 +100,8 @@ class EditSession:
         return self.recipe
 
     def push(self, step: dict) -> Recipe:
+        """Add a step; refused (ValueError naming it) when the result would break the recipe limits."""
+        self.recipe.then(step).check_size(self.original.size)
         return self.history.push(step)
 
     def undo(self) -> bool:
@@ -103,10 +131,135 @@ class EditSession:
         """Write the full-resolution result with its provenance; returns the path."""
         kind = resolve_format("x." + format, None)
         made = replace(self.provenance, recipe=self.recipe)
-        stem = stem or _stem(made)
+        stem = stem or _stem(made, self.name)
         return export(self.render(), Path(folder) / f"{stem}{EXTENSIONS[kind]}", quality=quality, provenance=made)
 
+    # ---- persistence
+    def state(self) -> dict:
+        """Everything but the original's pixels, as JSON-ready data."""
+        made = self.provenance
+        return {"version": 1, "name": self.name, "steps": self.history.steps, "cursor": self.history.cursor,
+                "provenance": {"origin": made.origin, "prompt": made.prompt, "seed": made.seed, "model": made.model,
+                               "truncation": made.truncation, "prior_source_type": made.prior_source_type}}
 
-def _stem(provenance: Provenance) -> str:
+    @classmethod
+    def from_state(cls, original: Image.Image, state: dict) -> "EditSession":
+        session = cls.open(original, Provenance(**state["provenance"]), state.get("name"))
+        session.history = EditHistory.restore(state["steps"], state["cursor"])
+        return session
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A file name's stem, reduced to safe characters (it names the download)."""
+    if not name:
+        return None
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(str(name)).stem).strip("-._")[:60]
+    return stem or None
+
+
+def _stem(provenance: Provenance, name: str | None = None) -> str:
+    if name and provenance.prompt is None:
+        return f"{name}-edited"
     words = re.sub(r"[^a-z0-9]+", "-", (provenance.prompt or "product").lower()).strip("-")[:40] or "product"
     return f"{words}-seed{provenance.seed}" if provenance.seed is not None else f"{words}-edited"
+
+
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class SessionStore:
+    """Edit sessions on disk under `root`/<id>/ (original.png, session.json), the most recent in memory.
+
+    Ids are 32 hex characters (uuid4; anything else is refused, so an id never walks the file system).
+    Sessions untouched for `max_age` seconds are deleted by `expire()`; at most `max_sessions` are kept on
+    disk (the oldest go first) and `in_memory` in memory.
+    """
+
+    def __init__(self, root: str | Path, in_memory: int = 8, max_age: float = 7 * 24 * 3600,
+                 max_sessions: int = 1000):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.in_memory, self.max_age, self.max_sessions = in_memory, max_age, max_sessions
+        self._live: OrderedDict[str, EditSession] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def new_id() -> str:
+        import uuid
+
+        return uuid.uuid4().hex
+
+    @staticmethod
+    def valid(session_id) -> bool:
+        return isinstance(session_id, str) and SESSION_ID.fullmatch(session_id) is not None
+
+    def _folder(self, session_id: str) -> Path:
+        if not self.valid(session_id):
+            raise ValueError("this page's session id is not valid; reload the page")
+        return self.root / session_id
+
+    def put(self, session_id: str, session: EditSession, *, new_original: bool = False) -> None:
+        """Save the session (after every change); the original's PNG is written when new or replaced."""
+        folder = self._folder(session_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        original = folder / "original.png"
+        if new_original or not original.exists():
+            _atomic_write(original, lambda f: session.original.save(f, format="PNG", compress_level=1))
+        state = json.dumps(session.state())
+        _atomic_write(folder / "session.json", lambda f: f.write(state.encode("utf-8")))
+        with self._lock:
+            self._live[session_id] = session
+            self._live.move_to_end(session_id)
+            while len(self._live) > self.in_memory:
+                self._live.popitem(last=False)
+        if new_original:
+            self.expire()
+
+    def get(self, session_id) -> EditSession | None:
+        if not self.valid(session_id):
+            return None
+        with self._lock:
+            if session_id in self._live:
+                self._live.move_to_end(session_id)
+                return self._live[session_id]
+        folder = self.root / session_id
+        try:
+            state = json.loads((folder / "session.json").read_text())
+            with Image.open(folder / "original.png") as image:
+                original = image.convert("RGBA" if image.mode == "RGBA" else "RGB")
+            session = EditSession.from_state(original, state)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None                                  # missing or damaged: the page starts afresh
+        with self._lock:
+            self._live[session_id] = session
+            while len(self._live) > self.in_memory:
+                self._live.popitem(last=False)
+        return session
+
+    def release(self, session_id) -> None:
+        """Drop a session from memory (its tab closed); it stays on disk until it expires."""
+        with self._lock:
+            self._live.pop(session_id, None)
+
+    def expire(self, now: float | None = None) -> int:
+        """Delete sessions idle for more than max_age, then the oldest beyond max_sessions; returns how many."""
+        now = time.time() if now is None else now
+        folders = []
+        for folder in self.root.iterdir():
+            if folder.is_dir() and self.valid(folder.name):
+                stamp = folder / "session.json"
+                folders.append((stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime, folder))
+        folders.sort()
+        doomed = [f for t, f in folders if now - t > self.max_age]
+        alive = [f for t, f in folders if now - t <= self.max_age]
+        doomed += alive[:max(0, len(alive) - self.max_sessions)]
+        for folder in doomed:
+            self.release(folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
+        return len(doomed)
+
+
+def _atomic_write(path: Path, write) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        write(tmp)
+    os.replace(tmp.name, path)

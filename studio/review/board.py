@@ -32,6 +32,7 @@ from PIL import Image
 from ..edits.export import Provenance, export
 from ..edits.recipe import Recipe
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 ACTIONS = ("approve", "reject", "reset", "star", "unstar", "comment")
 STATUSES = ("pending", "approved", "rejected")
 MAX_TEXT = 2000
@@ -61,6 +62,15 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions(item_id, id);
 """
+
+
+def csv_cell(value) -> str:
+    """A spreadsheet-safe CSV cell (OWASP CSV injection): text starting with = + - @, a tab or a line break
+    would run as a formula in Excel or Sheets, so it is prefixed with a single quote. Numbers pass as they are."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class BoardError(ValueError):
@@ -286,8 +296,9 @@ class Board:
             writer.writerow(["file", "id", "title", "prompt", "seed", "model", "status", "approved_by", "recipe"])
             for r in rows:
                 seed = "" if r["seed"] is None else r["seed"]
-                writer.writerow([r["file"], r["id"], r["title"], r["prompt"] or "", seed, r["model"] or "",
-                                 r["status"], " ".join(r["approved_by"]), json.dumps(r["recipe"])])
+                writer.writerow([csv_cell(v) for v in (
+                    r["file"], r["id"], r["title"], r["prompt"] or "", seed, r["model"] or "", r["status"],
+                    " ".join(r["approved_by"]), json.dumps(r["recipe"]))])
             archive.writestr("manifest.csv", text.getvalue())
         return Path(target) if isinstance(target, (str, Path)) else None
 

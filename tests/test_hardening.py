@@ -1,0 +1,144 @@
+"""The library's side of hardening the app: bounded recipes, saved edit sessions, spreadsheet-safe manifests,
+plain-language errors, transparency through every step."""
+
+import csv
+import io
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import product_photo
+from studio.edits.export import export
+from studio.edits.recipe import MAX_STEPS, Recipe
+from studio.edits.session import EditSession, SessionStore
+from studio.images import ImageLoadError, load_image
+from studio.review.board import Board, csv_cell
+from studio.sampling import MAX_SEED, check_seed
+
+
+def test_canvas_growth_is_refused_before_any_work_naming_the_step():
+    # each expanding 45° turn multiplies the pixel count by ~2: a 600x400 photo passes 64 MP within 12 steps
+    recipe = Recipe.from_json([{"op": "rotate", "degrees": 45}] * 20)
+    sizes = recipe.sizes((600, 400))
+    assert sizes[0] == (708, 708) and sizes[-1][0] > 100_000
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"step \d+ \(rotate\) would make the image .* above the limit"):
+        recipe.apply(product_photo((600, 400)))
+    assert time.perf_counter() - start < 1.0             # refused from the sizes alone
+
+
+def test_predicted_sizes_match_the_real_ones():
+    image = product_photo((333, 201))
+    recipe = Recipe.from_json([{"op": "rotate", "degrees": 17}, {"op": "crop", "aspect": "4:5"},
+                               {"op": "rotate", "degrees": 90}, {"op": "crop", "box": [0.1, 0.2, 0.7, 0.9]},
+                               {"op": "resize", "longest": 150}, {"op": "preset", "preset": "taobao-main"},
+                               {"op": "flip", "axis": "vertical"}])
+    state = image
+    for step, predicted in zip(recipe.steps, recipe.sizes(image.size)):
+        state = Recipe.from_json([step]).apply(state)
+        assert abs(state.width - predicted[0]) <= 1 and abs(state.height - predicted[1]) <= 1, step
+
+
+def test_long_recipes_are_refused():
+    with pytest.raises(ValueError, match=f"at most {MAX_STEPS} steps"):
+        Recipe.from_json([{"op": "flip", "axis": "horizontal"}] * 10_000)
+    session = EditSession.open(product_photo((60, 40)))
+    for _ in range(MAX_STEPS):
+        session.push({"op": "flip", "axis": "horizontal"})
+    with pytest.raises(ValueError, match="at most"):
+        session.push({"op": "flip", "axis": "horizontal"})
+
+
+def test_a_session_refuses_a_step_that_would_grow_the_full_image_too_far():
+    session = EditSession.open(product_photo((4000, 3000)))
+    session.push({"op": "rotate", "degrees": 45})
+    with pytest.raises(ValueError, match="step 3 \\(rotate\\)"):
+        for _ in range(5):
+            session.push({"op": "rotate", "degrees": 45})
+    assert len(session.recipe) == 2                    # the refused step was not recorded
+
+
+def test_a_session_survives_in_the_store_and_is_restored_from_disk(tmp_path):
+    store = SessionStore(tmp_path / "sessions", in_memory=1)
+    sid = store.new_id()
+    session = EditSession.open(product_photo((80, 60)), name="My Boot (1).JPG")
+    session.push({"op": "rotate", "degrees": 90})
+    session.commit_adjust({"brightness": 1.3})
+    session.undo()
+    store.put(sid, session, new_original=True)
+    other = store.new_id()
+    store.put(other, EditSession.open(product_photo((30, 30))), new_original=True)   # evicts sid from memory
+    fresh = SessionStore(tmp_path / "sessions")                                          # a restarted server
+    restored = fresh.get(sid)
+    assert restored is not None and restored is not session
+    assert restored.recipe == session.recipe and restored.redo() and restored.recipe.steps[-1]["op"] == "adjust"
+    assert np.array_equal(np.asarray(restored.original), np.asarray(session.original))
+    assert restored.export(tmp_path / "out", "png").name == "My-Boot-1-edited.png"
+    assert fresh.get("../../etc") is None and fresh.get(None) is None
+    with pytest.raises(ValueError, match="session id"):
+        fresh.put("../x", session)
+
+
+def test_sessions_expire(tmp_path):
+    store = SessionStore(tmp_path / "sessions", max_age=60, max_sessions=2)
+    ids = [store.new_id() for _ in range(3)]
+    for sid in ids:
+        store.put(sid, EditSession.open(product_photo((20, 20))))
+    assert store.expire() == 1 and store.get(ids[0]) is None        # the oldest beyond max_sessions
+    assert store.expire(now=time.time() + 3600) == 2 and not any(store.root.iterdir())
+
+
+def test_transparency_survives_every_step_and_png_webp_exports(tmp_path):
+    rgba = np.zeros((60, 80, 4), np.uint8)
+    rgba[10:50, 20:60] = (200, 40, 40, 255)
+    image = Image.fromarray(rgba, "RGBA")
+    recipe = Recipe.from_json([{"op": "adjust", "brightness": 1.2}, {"op": "rotate", "degrees": 10},
+                               {"op": "look", "name": "detail", "strength": 0.5}, {"op": "crop", "aspect": "1:1"},
+                               {"op": "background", "background": {"kind": "transparent"}, "shadow": None}])
+    out = recipe.apply(image)
+    assert out.mode == "RGBA" and np.asarray(out)[..., 3].min() == 0 and np.asarray(out)[..., 3].max() == 255
+    for format in ("png", "webp"):
+        path = export(out, tmp_path / f"x.{format}", quality=100)
+        assert Image.open(path).mode == "RGBA"
+    flat = Image.open(export(out, tmp_path / "x.jpg"))
+    assert flat.mode == "RGB" and flat.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_manifest_csv_cells_cannot_become_formulas(tmp_path):
+    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csv_cell("+1") == "'+1" and csv_cell("@SUM(A1)") == "'@SUM(A1)" and csv_cell("red bag") == "red bag"
+    assert csv_cell(12) == "12"
+    board = Board(tmp_path / "data")
+    item = board.add(product_photo((20, 20)), added_by="Ana", prompt="=cmd|' /C calc'!A0", seed=3)
+    board.decide(item.id, "Ana", "approve")
+    target = tmp_path / "approved.zip"
+    board.export_approved(target)
+    with zipfile.ZipFile(target) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode())))
+    assert rows[1][3] == "'=cmd|' /C calc'!A0" and rows[1][4] == "3"
+
+
+def test_errors_are_in_plain_words(tmp_path):
+    with pytest.raises(ValueError, match="whole number from 0 to"):
+        check_seed(2**70)
+    with pytest.raises(ValueError, match="whole number"):
+        check_seed("abc")
+    assert check_seed(7.0) == 7 and check_seed(MAX_SEED) == MAX_SEED and 0 <= check_seed(None) < 2**31
+    big = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(big, "PNG")
+    with pytest.raises(ImageLoadError) as caught:
+        load_image(big.getvalue())
+    assert "64,000,000 pixels" in str(caught.value) and "bomb" not in str(caught.value)
+    with pytest.raises(ImageLoadError) as caught:
+        load_image(b"not an image at all")
+    assert "BytesIO" not in str(caught.value) and "0x" not in str(caught.value)
+    missing = tmp_path / "secret" / "file.png"
+    with pytest.raises(ImageLoadError) as caught:
+        load_image(missing)
+    assert str(tmp_path) not in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        Recipe.from_json([{"op": "repair", "mask": "aGVsbG8="}])
+    assert "BytesIO" not in str(caught.value) and "embedded image" in str(caught.value)
