@@ -363,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--quiet", action="store_true", help="no progress bar")
     edit.set_defaults(func=_edit)
 
+    user = commands.add_parser("user", help="reviewer accounts for the app's --auth-file")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="add or replace an account (the password is asked for, or read "
+                                               "as one line from stdin)")
+    add.add_argument("file", help="the auth file, e.g. studio-data/users.txt (created if missing)")
+    add.add_argument("name", help="the reviewer's name, shown on the board")
+    add.set_defaults(func=_user_add)
+
     evaluate = commands.add_parser("eval", help="measure models and repair methods")
     eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)
     generate = eval_commands.add_parser("generate", help="score a text-to-image model on a prompt suite")
@@ -415,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     prompts.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     prompts.set_defaults(func=_eval_prompts)
     return parser
+
+
+def _user_add(args) -> int:
+    import getpass
+
+    from .review.auth import add_user
+
+    password = getpass.getpass(f"password for {args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
+    add_user(args.file, args.name, password.rstrip("\n"))
+    print(f"{args.name} can now sign in with --auth-file {args.file}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,29 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, kee
     return _normalise_mode(image, keep_alpha)
 
 
+SMALL_SIDE = 64
+WIDE_ASPECT = 8
+
+
+def upload_notes(source: str | Path, image: Image.Image) -> list[str]:
+    """What a merchant should be told about an upload that loaded fine: only the first frame of an
+    animation is used, a tiny image is shown enlarged, an extreme aspect ratio previews as a strip."""
+    notes = []
+    try:
+        with Image.open(source) as opened:
+            frames = getattr(opened, "n_frames", 1)
+    except (OSError, ValueError):
+        frames = 1
+    if frames > 1:
+        notes.append(f"{Path(str(source)).name} is animated ({frames} frames): only the first frame is edited")
+    if max(image.size) < SMALL_SIDE:
+        notes.append(f"this image is only {image.width}x{image.height} px: it is shown enlarged, and a "
+                     "marketplace will want a larger photo")
+    if max(image.size) > WIDE_ASPECT * min(image.size):
+        notes.append(f"this image is {image.width}x{image.height} px, a very long strip: previews show it small")
+    return notes
+
+
 def _read_bytes(source: ImageSource, max_bytes: int) -> tuple[str, bytes]:
     if isinstance(source, (str, Path)):
         path = Path(source)

@@ -9,7 +9,6 @@ Same seed, same prompt, same device -> the same pixels.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 from PIL import Image
 
 from .checkpoints import load_pretrained
+from .seeds import MAX_SEED, check_seed, new_seed  # noqa: F401  (re-exported)
 from .images import to_pil
 from .text import TextEncoder
 
@@ -32,24 +32,6 @@ class GenerationResult:
     seed: int
     model: str
     truncation: float | None
-
-
-MAX_SEED = 2**63 - 1               # torch.Generator.manual_seed takes a signed 64-bit integer
-
-
-def new_seed() -> int:
-    return secrets.randbits(31)
-
-
-def check_seed(seed) -> int:
-    """The seed to use: a fresh one for None, else a whole number in 0..MAX_SEED (ValueError otherwise)."""
-    if seed is None:
-        return new_seed()
-    if isinstance(seed, float) and seed.is_integer():
-        seed = int(seed)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED:,}, got {str(seed)[:40]!r}")
-    return seed
 
 
 def truncated_normal(shape: tuple[int, ...], threshold: float | None, generator: torch.Generator) -> torch.Tensor:

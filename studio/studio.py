@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .checkpoints import WEIGHTS_DIR
 from .sampling import GanGenerator, GenerationResult, VaeGenerator
-from .text import TextEncoder
+from .text import TextEncoder, check_prompt
 
 GENERATOR_KINDS = {"gan": GanGenerator, "vae": VaeGenerator}
 
@@ -55,7 +55,7 @@ class Studio:
     def generate(self, prompt: str, n: int = 4, seed: int | None = None, model: str | None = None,
                  truncation: float | None = None) -> GenerationResult:
         """n variants of `prompt`; the result carries the seed used (None draws a fresh one)."""
-        return self._generator(model).generate(prompt, n=n, seed=seed, truncation=truncation)
+        return self._generator(model).generate(check_prompt(prompt), n=n, seed=seed, truncation=truncation)
 
     # ---- the VAE's extra abilities (model: a VAE folder name; default the first one)
     def has_vae(self) -> bool:
@@ -64,7 +64,8 @@ class Studio:
     def variations(self, image, prompt: str, strength: float = 0.5, n: int = 4, seed: int | None = None,
                    model: str | None = None) -> GenerationResult:
         """More like this `image`: 0 reconstructs it, 1 is a fresh sample for the prompt."""
-        return self._generator(model, ("vae",)).variations(image, prompt, strength=strength, n=n, seed=seed)
+        return self._generator(model, ("vae",)).variations(image, check_prompt(prompt), strength=strength, n=n,
+                                                           seed=seed)
 
     def interpolate(self, image_a, image_b, steps: int = 5, prompt: str = "a product", model: str | None = None,
                     prompt_b: str | None = None):

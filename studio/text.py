@@ -44,6 +44,18 @@ class TextEncoding:
     mask: "torch.Tensor"      # (B, T) bool, True on real tokens ([CLS] ... [SEP])
 
 
+MAX_PROMPT_CHARS = 300     # a product description; the model reads about 57 words of it
+
+
+def check_prompt(text) -> str:
+    """A merchant's description, checked: a non-empty string of at most MAX_PROMPT_CHARS characters."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("describe the product first (the description is empty)")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(f"the description is {len(text):,} characters long; the limit is {MAX_PROMPT_CHARS}")
+    return text
+
+
 def normalise_text(text: str) -> str:
     """The form a prompt is encoded and cached under: whitespace collapsed and stripped."""
     if not isinstance(text, str):

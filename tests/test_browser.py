@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
 ARTIFACTS = Path(os.environ.get("STUDIO_ARTIFACTS", Path(__file__).resolve().parents[1] / "runs" / "browser-test"))
 TIMEOUT = 30_000
+sync_api.expect.set_options(timeout=20_000)         # the first generate loads the text encoder
 
 
 @pytest.fixture(scope="module")

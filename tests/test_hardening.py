@@ -16,7 +16,7 @@ from studio.edits.recipe import MAX_STEPS, Recipe
 from studio.edits.session import EditSession, SessionStore
 from studio.images import ImageLoadError, load_image
 from studio.review.board import Board, csv_cell
-from studio.sampling import MAX_SEED, check_seed
+from studio.seeds import MAX_SEED, check_seed
 
 
 def test_canvas_growth_is_refused_before_any_work_naming_the_step():

@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     reviewer TEXT NOT NULL,
     action TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'reset', 'star', 'unstar', 'comment')),
     comment TEXT,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions(item_id, id);
 """
@@ -85,6 +86,7 @@ class Decision:
     action: str
     comment: str | None
     at: float
+    verified: bool = False          # the reviewer was signed in (else the name is as typed)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class Board:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
+            if "verified" not in columns:                # a board made before reviewers could sign in
+                conn.execute("ALTER TABLE decisions ADD COLUMN verified INTEGER NOT NULL DEFAULT 0")
 
     # ---- plumbing
     @contextmanager
@@ -187,8 +192,10 @@ class Board:
                           provenance.recipe.to_json(), relative, image.width, image.height))
         return self.get(item_id)
 
-    def decide(self, item_id: str, reviewer: str, action: str, comment: str | None = None) -> Decision:
-        """Record one reviewer's action (approve, reject, reset, star, unstar, comment)."""
+    def decide(self, item_id: str, reviewer: str, action: str, comment: str | None = None, *,
+               verified: bool = False) -> Decision:
+        """Record one reviewer's action (approve, reject, reset, star, unstar, comment); `verified` when the
+        name comes from a sign-in rather than from what someone typed."""
         reviewer = _name(reviewer, "reviewer")
         if action not in ACTIONS:
             raise BoardError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
@@ -200,9 +207,11 @@ class Board:
             if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
                 raise BoardError(f"no board item {item_id!r}")
             at = time.time()
-            cursor = conn.execute("INSERT INTO decisions (item_id, reviewer, action, comment, at) VALUES (?,?,?,?,?)",
-                                  (item_id, reviewer, action, comment.strip() if comment else None, at))
-            return Decision(cursor.lastrowid, item_id, reviewer, action, comment, at)
+            cursor = conn.execute("INSERT INTO decisions (item_id, reviewer, action, comment, at, verified) "
+                                  "VALUES (?,?,?,?,?,?)",
+                                  (item_id, reviewer, action, comment.strip() if comment else None, at,
+                                   int(bool(verified))))
+            return Decision(cursor.lastrowid, item_id, reviewer, action, comment, at, bool(verified))
 
     # ---- reading
     def _item(self, row: tuple, decisions: list[Decision]) -> Item:
@@ -229,9 +238,9 @@ class Board:
         if not item_ids:
             return found
         marks = ",".join("?" * len(item_ids))
-        for row in conn.execute(f"SELECT id, item_id, reviewer, action, comment, at FROM decisions "
+        for row in conn.execute(f"SELECT id, item_id, reviewer, action, comment, at, verified FROM decisions "
                                 f"WHERE item_id IN ({marks}) ORDER BY id", item_ids):
-            found[row[1]].append(Decision(*row))
+            found[row[1]].append(Decision(*row[:6], bool(row[6])))
         return found
 
     def get(self, item_id: str) -> Item:
@@ -255,10 +264,10 @@ class Board:
     def history(self, item_id: str | None = None) -> list[Decision]:
         """The audit trail, oldest first: every action ever taken (on one item, or on all)."""
         with self._connect() as conn:
-            query = "SELECT id, item_id, reviewer, action, comment, at FROM decisions"
+            query = "SELECT id, item_id, reviewer, action, comment, at, verified FROM decisions"
             rows = conn.execute(query + (" WHERE item_id = ? ORDER BY id" if item_id else " ORDER BY id"),
                                 (item_id,) if item_id else ()).fetchall()
-        return [Decision(*r) for r in rows]
+        return [Decision(*r[:6], bool(r[6])) for r in rows]
 
     def thumbnail(self, item_id: str, side: int = 256) -> Path:
         """A PNG preview of the item, at least `side` px on its longest side (small generated images are

@@ -1,0 +1,68 @@
+"""Recipe steps built from what a merchant chose: the one place the UI and the scriptable API make them,
+so the two cannot drift apart. Each function returns a step dict for `Recipe` / `EditSession.push`.
+
+    style_step(load_image("sunset.jpg"), "reinhard", region="product", strength=0.8)
+    repair_step(mask, "telea")                   # mask: bool (H, W) array or an image, non-zero = fill
+    background_step("gradient", "#ffffff", "#d9dde3", shadow=True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .background import encode_png
+from .style import ColorStats
+
+SHADOW = {"opacity": 0.35, "blur": 0.02, "offset": 0.015}
+TURNS = {"left": 90, "right": -90}
+
+
+def rotate_step(direction: str) -> dict:
+    if direction not in TURNS:
+        raise ValueError(f"rotate left or right, got {direction!r}")
+    return {"op": "rotate", "degrees": TURNS[direction]}
+
+
+def background_step(kind: str, color: str = "#ffffff", bottom: str = "#d9dde3", shadow: bool = True) -> dict:
+    """A colour, a vertical gradient (color at the top) or transparency behind the cut-out product."""
+    backdrop = {"color": {"kind": "color", "color": color}, "gradient": {"kind": "gradient", "top": color,
+                                                                         "bottom": bottom},
+                "transparent": {"kind": "transparent"}}.get(kind)
+    if backdrop is None:
+        raise ValueError(f"the new background is a color, a gradient or transparent, got {kind!r}")
+    return {"op": "background", "background": backdrop, "shadow": dict(SHADOW) if shadow else None}
+
+
+def style_step(reference: Image.Image | None, method: str = "reinhard", region: str = "all",
+               strength: float = 1.0) -> dict:
+    """Colour transfer from a reference photo; the step keeps the reference's statistics, not the photo."""
+    if reference is None:
+        raise ValueError("upload a style reference photo first")
+    stats = ColorStats.measure(reference.convert("RGB"))
+    step = {"op": "style", "method": method, "stats": stats.to_dict(), "strength": _fraction(strength, "strength")}
+    return {**step, "region": region} if region != "all" else step
+
+
+def look_step(name: str, strength: float = 1.0) -> dict:
+    return {"op": "look", "name": name, "strength": _fraction(strength, "look strength")}
+
+
+def repair_step(mask, method: str = "telea") -> dict:
+    """A repair of the mask's non-zero pixels (an array or an image, resized to the image when applied)."""
+    if isinstance(mask, Image.Image):
+        mask = np.asarray(mask.convert("L")) > 0
+    mask = np.asarray(mask).astype(bool)
+    if mask.ndim != 2 or not mask.any():
+        raise ValueError("the mask is empty: paint over the part to repair")
+    return {"op": "repair", "mask": encode_png(Image.fromarray(mask.astype(np.uint8) * 255)), "method": method}
+
+
+def _fraction(value, what: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number from 0 to 1, got {str(value)[:40]!r}") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"{what} must be a number from 0 to 1, got {value:g}")
+    return value

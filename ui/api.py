@@ -1,0 +1,87 @@
+"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export (and /generate, which
+is the Generate room's button itself, in ui/generate.py).
+
+Names and argument order are a contract with merchants' scripts: new arguments go at the end, optional.
+Images go in as uploaded files (`gradio_client.handle_file`); a bare server path is refused.
+"""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+from gradio import FileData
+
+from studio import load_image
+from studio.edits import Provenance, Recipe
+from studio.edits.export import export as export_file
+from studio.edits.steps import repair_step, style_step
+from studio.seeds import check_seed
+
+from .common import Context, friendly, uploaded
+
+FORMATS = ("png", "jpeg", "webp")
+
+
+def _number(value, what: str, low: float, high: float, whole: bool = False):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}") from None
+    if not low <= number <= high or (whole and not number.is_integer()):
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{what} must be {kind} from {low:g} to {high:g}, got {str(value)[:40]}")
+    return int(number) if whole else number
+
+
+def _format(value) -> str:
+    if not isinstance(value, str) or value.lower() not in FORMATS + ("jpg",):
+        raise ValueError(f"format must be png, jpeg or webp, got {str(value)[:20]!r}")
+    return "jpeg" if value.lower() == "jpg" else value.lower()
+
+
+def build(ctx: Context, demo: gr.Blocks) -> None:
+    studio = ctx.studio
+
+    def edit(image: FileData, recipe: str, format: str = "png", quality: int = 95) -> FileData:
+        """Apply a recipe (JSON list of steps) to an image at full resolution; returns the exported file."""
+        path = uploaded(image, demo)
+        steps = Recipe.from_json(recipe if isinstance(recipe, (str, list, dict)) else str(recipe))
+        kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
+        source = load_image(path)
+        steps.check_size(source.size)
+        out = export_file(steps.apply(source), ctx.out_folder() / f"edited.{kind}", quality=q,
+                          provenance=Provenance.inherit(path, steps))
+        return FileData(path=str(out))
+
+    def repair(image: FileData, mask: FileData, method: str = "telea") -> FileData:
+        """Fill the mask's non-zero pixels (any size; resized to the image) with a repair method."""
+        step = repair_step(load_image(uploaded(mask, demo), keep_alpha=False), method)
+        return edit(image, json.dumps([step]), "png")
+
+    def stylize(image: FileData, reference: FileData, method: str = "reinhard", strength: float = 1.0,
+                region: str = "all") -> FileData:
+        """Colour transfer from a reference photo (reinhard or histogram), optionally product-only."""
+        step = style_step(load_image(uploaded(reference, demo), keep_alpha=False), method, region, strength)
+        return edit(image, json.dumps([step]), "png")
+
+    def export(image: FileData, format: str = "png", quality: int = 95, preset: str = "",
+               prompt: str = "", seed: int = -1, model: str = "") -> FileData:
+        """Write an image as PNG/JPEG/WebP with provenance; an optional marketplace preset is applied first.
+        prompt/seed/model mark a generated image (seed -1 = none)."""
+        path = uploaded(image, demo)
+        steps = Recipe.from_json([{"op": "preset", "preset": preset}] if preset else [])
+        kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
+        seed_used = None if seed in (-1, None) else check_seed(seed)
+        for value, what in ((prompt, "prompt"), (model, "model")):
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{what} must be text")
+        inherited = Provenance.inherit(path, steps)
+        made = Provenance("generated", prompt=prompt or None, seed=seed_used, model=model or None,
+                          recipe=steps) if prompt or model else inherited
+        out = export_file(steps.apply(load_image(path)), ctx.out_folder() / f"export.{kind}", quality=q,
+                          provenance=made)
+        return FileData(path=str(out))
+
+    for fn in (edit, repair, stylize, export):
+        gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)

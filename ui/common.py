@@ -1,0 +1,143 @@
+"""What every room of the app shares: the context (studio, board, saved sessions, output folder), the one
+place errors become messages, the check that a file really arrived through Gradio's upload, and display copies.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from gradio import utils as gradio_utils
+from PIL import Image
+
+from studio.edits.export import export as export_file
+from studio.edits.session import EditSession, SessionStore
+from studio.images import ImageLoadError
+from studio.review import BoardError
+
+log = logging.getLogger("studio.app")
+NOT_UPLOADED = "only files uploaded to this app can be used; upload the image again"
+NO_IMAGE = "upload a photo or pick a variant first"
+INTERNAL = "something went wrong on our side while doing that; please try again"
+PREVIEW_SIDE = 384
+
+
+@dataclass
+class Context:
+    """The app's shared pieces; the rooms (generate, edit, board, api) read what they need from it."""
+    studio: object
+    board: object
+    sessions: SessionStore
+    exports: Path
+    verified_names: bool = False                 # reviewers signed in (--auth/--auth-file): names are real
+    components: dict = field(default_factory=dict)
+
+    def out_folder(self) -> Path:
+        """A fresh folder per request; folders older than an hour go (downloads are fetched at once)."""
+        cutoff = time.time() - 3600
+        for old in self.exports.iterdir():
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = self.exports / uuid.uuid4().hex[:10]
+        folder.mkdir(parents=True)
+        return folder
+
+    def as_files(self, images_with_captions, provenances=None) -> list[tuple[str, str]]:
+        """Gallery items as PNG files we wrote (with provenance), not PIL images: Gradio copies files into
+        its cache atomically, while PIL outputs are rewritten in place, so two users receiving the same
+        pixels at the same moment could be served a half-written file."""
+        folder = self.out_folder()
+        shown = []
+        for i, (image, caption) in enumerate(images_with_captions):
+            made = provenances[i] if provenances else None
+            path = export_file(image, folder / f"{i:02d}.png", provenance=made, sidecar=False)
+            shown.append((str(path), caption))
+        return shown
+
+    def session(self, browser_id) -> EditSession:
+        current = self.sessions.get(browser_id)
+        if current is None:
+            raise ValueError(NO_IMAGE)
+        return current
+
+
+def friendly(fn):
+    """The one place errors become messages in the page: a user's mistake is one log line and its message;
+    anything else is logged with its traceback on the server and shown as a neutral sentence."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, ImageLoadError, BoardError, TypeError) as exc:
+            log.info("refused %s: %s", fn.__name__, str(exc)[:200])
+            # the modal renders HTML, and messages quote what the user typed
+            raise gr.Error(html.escape(str(exc)[:500]), print_exception=False) from None
+        except MemoryError:
+            log.warning("out of memory in %s", fn.__name__)
+            raise gr.Error("that request needs more memory than this server has; try a smaller image",
+                           print_exception=False) from None
+        except Exception:                                   # noqa: BLE001 - the user sees no internals
+            log.exception("failed: %s", fn.__name__)
+            raise gr.Error(INTERNAL, print_exception=False) from None
+    return wrapper
+
+
+def uploaded(file, demo: gr.Blocks) -> str:
+    """The server path of a file that arrived through Gradio's upload, else ValueError.
+
+    Gradio's rule for inputs is that a file is usable only when it lies in its upload folder (its
+    preprocessing applies `is_allowed_file` with the upload folder as the only created path and the
+    launch's blocked_paths). The scriptable endpoints are `gr.api` functions, which Gradio does not
+    preprocess, so the same rule is applied here; a bare path string is never taken.
+    """
+    if file is None:
+        raise ValueError("no file was given")
+    if isinstance(file, dict):
+        path = file.get("path")
+    else:
+        path = getattr(file, "path", None)
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ValueError(NOT_UPLOADED)
+    absolute = gradio_utils.abspath(path)
+    allowed, _ = gradio_utils.is_allowed_file(absolute, blocked_paths=demo.blocked_paths or [], allowed_paths=[],
+                                              created_paths=[gradio_utils.get_upload_folder()])
+    if not allowed or not absolute.is_file():
+        raise ValueError(NOT_UPLOADED)
+    return str(absolute)
+
+
+def checkerboard(size: tuple[int, int], cell: int = 8) -> Image.Image:
+    yy, xx = np.mgrid[:size[1], :size[0]]
+    light = ((yy // cell + xx // cell) % 2 == 0)
+    return Image.fromarray(np.where(light, 255, 204).astype(np.uint8), "L").convert("RGB")
+
+
+def display(image: Image.Image, side: int = 256) -> Image.Image:
+    """A copy to show: small generated images enlarged, transparency over a checkerboard (RGB, so any
+    format can carry it). The image itself is never changed."""
+    if max(image.size) < side:
+        scale = side / max(image.size)
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    if image.mode == "RGBA":
+        board = checkerboard(image.size)
+        board.paste(image, mask=image.getchannel("A"))
+        return board
+    return image
+
+
+def size_note(image: Image.Image, shown: Image.Image | None = None) -> str:
+    """The image's real pixel size, saying when the view enlarges it."""
+    text = f"{image.width}x{image.height} px"
+    if shown is not None and max(shown.size) > max(image.size):
+        text += ", shown enlarged"
+    return text

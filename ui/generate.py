@@ -1,0 +1,210 @@
+"""The Generate room: a description in, seeded variants out; pick one to edit, save or vary."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from types import SimpleNamespace
+
+import gradio as gr
+
+from studio.edits import Provenance, Recipe
+from studio.edits.export import export as export_file
+from studio.text import MAX_PROMPT_CHARS
+
+from .common import Context, display, friendly
+
+# in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
+EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
+            "pink dress on a pastel blue background", "yellow handbag, light grey backdrop"]
+# for a furniture model (Sweet Home 3D names and rooms)
+FURNITURE_EXAMPLES = ["an armchair for the living room, on a cream background",
+                      "a bedside table on a light grey background"]
+MAX_SETS = 10                     # earlier variant sets kept for "Back"
+
+try:                                    # on a ZeroGPU Space, model calls borrow the GPU; elsewhere a no-op
+    import spaces
+
+    gpu = spaces.GPU(duration=60)
+except ImportError:
+    def gpu(fn):
+        return fn
+
+
+def layout(ctx: Context) -> SimpleNamespace:
+    studio = ctx.studio
+    models = studio.models()
+    ui = SimpleNamespace(models=models)
+    if not models:
+        gr.Markdown(f"**No generator is installed** in `{studio.weights.name}`. Train one with "
+                    "`python -m studio train gan --catalog fashion`, then restart. You can still "
+                    "upload your own photos on the Edit tab.")
+    with gr.Row():
+        with gr.Column(scale=2):
+            ui.prompt = gr.Textbox(label="Product description", elem_id="prompt", max_lines=2,
+                                   max_length=MAX_PROMPT_CHARS, placeholder="navy ankle boot on a cream background")
+            ui.counter = gr.Markdown(f"0 / {MAX_PROMPT_CHARS} characters", elem_id="prompt-counter")
+            furniture = any("furniture" in name for name in models)
+            gr.Examples(EXAMPLES + (FURNITURE_EXAMPLES if furniture else []), inputs=ui.prompt, cache_examples=False)
+        with gr.Column(scale=1):
+            ui.model = gr.Dropdown(models, value=models[0] if models else None, label="Model", elem_id="model")
+            ui.count = gr.Slider(1, 8, value=4, step=1, label="Variants", elem_id="count")
+            with gr.Row():
+                ui.seed = gr.Number(value=0, precision=0, label="Seed (the last one used shows here)", minimum=0,
+                                    elem_id="seed")
+                ui.random_seed = gr.Checkbox(value=True, label="Random seed", elem_id="random-seed")
+            ui.truncation = gr.Slider(0.2, 2.0, value=1.0, step=0.05, label="Diversity (noise truncation)")
+    ui.generate = gr.Button("Generate", variant="primary", interactive=bool(models), elem_id="generate-button")
+    ui.used_seed = gr.Markdown(elem_id="used-seed")
+    ui.gallery = gr.Gallery(label="Variants", columns=4, height=320, format="png", allow_preview=False,
+                            elem_id="variants")
+    with gr.Row():
+        ui.to_edit = gr.Button("Edit the selected variant", elem_id="edit-variant")
+        ui.to_board = gr.Button("Save the selected variant to the board", elem_id="save-variant")
+        ui.back = gr.Button("Back to the previous variants", elem_id="back-variants")
+        ui.pack = gr.Button("Prepare all variants as a zip")
+        ui.pack_download = gr.DownloadButton("Download all variants", visible=False)
+    ui.picked = gr.State(None)
+    ui.variants = gr.State([])
+    ui.earlier = gr.State([])                      # earlier variant sets, newest last
+    ui.has_vae = studio.has_vae()
+    if ui.has_vae:
+        with gr.Row():
+            ui.likeness = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="How different (more like this)")
+            ui.more_like = gr.Button("More like the selected variant", elem_id="more-like")
+            ui.partner = gr.Number(value=2, precision=0, minimum=1, maximum=8, label="Blend with variant #")
+            ui.blend_steps = gr.Slider(3, 8, value=5, step=1, label="In-betweens")
+            ui.blend = gr.Button("Blend", elem_id="blend")
+    return ui
+
+
+def chosen_variant(made, index):
+    if not made:
+        raise ValueError("generate some variants first")
+    index = index if index is not None else 0
+    if not 0 <= index < len(made):
+        raise ValueError(f"there is no variant #{index + 1}; pick one of 1..{len(made)}")
+    return made[index]
+
+
+def _gallery(ctx: Context, made, captions) -> list:
+    return ctx.as_files([(display(image), caption) for (image, _), caption in zip(made, captions)],
+                        [p for _, p in made])
+
+
+def _size_caption(made) -> str:
+    if not made:
+        return ""
+    image = made[0][0]
+    return f"generated at {image.width}x{image.height} px, shown enlarged" if max(image.size) < 256 else \
+        f"{image.width}x{image.height} px"
+
+
+def wire(ctx: Context, ui: SimpleNamespace) -> None:
+    studio = ctx.studio
+
+    ui.prompt.input(None, ui.prompt, ui.counter, js=f"(t) => `${{(t || '').length}} / {MAX_PROMPT_CHARS} characters`",
+                    api_visibility="private")
+
+    @friendly
+    def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made):
+        if model_name not in ui.models:
+            raise ValueError(f"unknown model {str(model_name)[:40]!r}; available: {', '.join(ui.models) or 'none'}")
+        result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value,
+                                      model=model_name, truncation=float(trunc))
+        new = [(image, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
+                                  truncation=float(trunc))) for image in result.images]
+        shown = _gallery(ctx, new, [f"seed {result.seed} · #{i + 1}" for i in range(len(new))])
+        note = f"Seed used: **{result.seed}** · {_size_caption(new)}"
+        return shown, result.seed, note, new, _remember(earlier, made), None
+
+    # the seed box shows the seed used: untick "Random seed" to reproduce this set
+    gr.on([ui.generate.click, ui.prompt.submit], run_generate,
+          [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants],
+          [ui.gallery, ui.seed, ui.used_seed, ui.variants, ui.earlier, ui.picked], api_name="generate",
+          api_description="Variants for a product description: (gallery, the seed used, a note)",
+          concurrency_id="model", concurrency_limit=1)
+
+    def pick_variant(evt: gr.SelectData):
+        return evt.index
+
+    ui.gallery.select(pick_variant, None, ui.picked, api_visibility="private")
+
+    @friendly
+    def go_back(earlier):
+        if not earlier:
+            raise ValueError("there are no earlier variants to go back to")
+        made = earlier[-1]
+        shown = _gallery(ctx, made, [f"seed {p.seed} · #{i + 1}" for i, (_, p) in enumerate(made)])
+        return shown, made, earlier[:-1], None
+
+    ui.back.click(go_back, ui.earlier, [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private")
+
+    @friendly
+    def save_variant(made, index, name, request: gr.Request):
+        from .board import reviewer
+
+        image, provenance = chosen_variant(made, index)
+        item = ctx.board.add(image, added_by=reviewer(ctx, name, request, adding=True), prompt=provenance.prompt,
+                             seed=provenance.seed, model=provenance.model, origin="generated")
+        gr.Info(f"Saved to the board as {item.title!r}")
+
+    ui.to_board.click(save_variant, [ui.variants, ui.picked, ctx.components["your_name"]], None,
+                      api_visibility="private").success(**ctx.components["refresh_board"])
+
+    if ui.has_vae:
+        def _vae_of(provenance):
+            """The VAE that made a variant (a furniture variant stays with the furniture VAE); else the first."""
+            return provenance.model if provenance.model in studio.models(("vae",)) else None
+
+        @friendly
+        def more_like_this(made, index, strength, earlier):
+            image, provenance = chosen_variant(made, index)
+            result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
+                                            n=max(2, len(made)), seed=provenance.seed, model=_vae_of(provenance))
+            new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model))
+                   for im in result.images]
+            shown = _gallery(ctx, new, [f"like #{(index or 0) + 1} · {i + 1}" for i in range(len(new))])
+            return shown, new, _remember(earlier, made), None
+
+        ui.more_like.click(more_like_this, [ui.variants, ui.picked, ui.likeness, ui.earlier],
+                           [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
+                           concurrency_id="model", concurrency_limit=1)
+
+        @friendly
+        def blend_variants(made, index, other, steps, earlier):
+            (a, made_a), (b, made_b) = chosen_variant(made, index), chosen_variant(made, int(other or 1) - 1)
+            frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product",
+                                             model=_vae_of(made_a), prompt_b=made_b.prompt or None)
+            new = [(im, made_a) for im in frames]
+            shown = _gallery(ctx, new, [f"blend {i + 1}/{len(frames)}" for i in range(len(frames))])
+            return shown, new, _remember(earlier, made), None
+
+        ui.blend.click(blend_variants, [ui.variants, ui.picked, ui.partner, ui.blend_steps, ui.earlier],
+                       [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
+                       concurrency_id="model", concurrency_limit=1)
+
+    @friendly
+    def pack_variants(made):
+        if not made:
+            raise ValueError("generate some variants first")
+        folder = ctx.out_folder()
+        manifest = []
+        for i, (image, provenance) in enumerate(made, 1):
+            path = export_file(image, folder / f"variant-{i:02d}-seed{provenance.seed}.png", provenance=provenance,
+                               sidecar=False)
+            manifest.append({"file": path.name, "prompt": provenance.prompt, "seed": provenance.seed, "variant": i,
+                             "model": provenance.model, "truncation": provenance.truncation,
+                             "recipe": Recipe().to_dict()})
+        target = folder / f"variants-seed{made[0][1].seed}.zip"
+        with zipfile.ZipFile(target, "w") as archive:
+            for row in manifest:
+                archive.write(folder / row["file"], row["file"])
+            archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        return gr.DownloadButton(value=str(target), visible=True)
+
+    ui.pack.click(pack_variants, ui.variants, ui.pack_download, api_visibility="private")
+
+
+def _remember(earlier: list, made: list) -> list:
+    return (earlier + [made])[-MAX_SETS:] if made else earlier
