@@ -166,3 +166,76 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     page.get_by_role("button", name="Check the rules").click()
     expect(report).to_contain_text("Meets every Amazon main image rule")
     shot(page, "5-upload-amazon")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_transparent_cut_out_is_edited_downloaded_with_alpha_and_survives_a_restart(page, tmp_path):
+    """An RGBA product PNG: the preview shows it on a checkerboard, steps keep the alpha, the PNG download
+    has it; then the server restarts and a reload finds the same photo and history."""
+    import numpy as np
+
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    expect = sync_api.expect
+    rgba = np.zeros((300, 400, 4), np.uint8)
+    rgba[60:240, 120:280] = (200, 60, 40, 255)
+    cut_out = tmp_path / "red-bag.png"
+    Image.fromarray(rgba, "RGBA").save(cut_out)
+    port, data = _free_port(), tmp_path / "data"
+
+    def start():
+        demo = build_demo(Studio(tmp_path / "no-weights"), Board(data), tmp_path / "exports")
+        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port,
+                                run_history=False)
+        return demo, url
+
+    demo, url = start()
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Edit").click()
+        page.locator("#upload input[type=file]").set_input_files(str(cut_out))
+        expect(page.locator("#image-info")).to_contain_text("checkerboard")
+        page.locator("#slider-brightness input[type=range]").fill("1.3")
+        page.locator("#slider-brightness input[type=range]").dispatch_event("pointerup")
+        expect(page.locator("#history")).to_contain_text("brightness 1.30")
+        page.get_by_text("Layout: rotate, flip, crop, marketplace presets").click()
+        page.get_by_role("button", name="Rotate left").click()
+        expect(page.locator("#history")).to_contain_text("Rotate 90")
+        expect(page.locator("#image-info")).to_contain_text("300x400 px")
+        shot(page, "6-transparent-edit")
+        page.locator("#export-button").click()
+        with page.expect_download() as pending:
+            page.locator("#download").click()
+        saved = tmp_path / pending.value.suggested_filename
+        pending.value.save_as(saved)
+        assert saved.name == "red-bag-edited.png"
+        with Image.open(saved) as downloaded:
+            assert downloaded.mode == "RGBA" and downloaded.size == (300, 400)
+            assert np.asarray(downloaded)[..., 3].min() == 0
+        # a further edit makes the prepared file stale: the download button goes away
+        page.get_by_role("button", name="Flip horizontally").click()
+        expect(page.locator("#history")).to_contain_text("Flip horizontal")
+        expect(page.locator("#download")).to_be_hidden()
+    finally:
+        demo.close()
+    demo, url = start()                                 # the same port: localStorage belongs to the origin
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Edit").click()
+        expect(page.locator("#history")).to_contain_text("brightness 1.30")
+        expect(page.locator("#history")).to_contain_text("Flip horizontal")
+        expect(page.locator("#preview img")).to_be_visible()
+        page.locator("#undo").click()
+        expect(page.locator("#history")).not_to_contain_text("Flip horizontal")
+        shot(page, "7-restored-after-restart")
+    finally:
+        demo.close()
