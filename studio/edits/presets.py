@@ -19,12 +19,17 @@ from PIL import Image
 
 from .background import Backdrop, parse_color, replace_background
 from .geometry import MAX_SIDE, aspect_box, place_on_canvas
-from .mask import product_box, product_mask
+from .mask import composite, feather, product_box, product_mask
 
 BACKGROUND_TOLERANCE = 3       # channel levels: JPEG encoders turn 255 into 254 near edges
 BACKGROUND_SHARE = 0.99        # of background pixels that must match the preset's colour
 EDGE_MARGIN = 0.01             # background pixels closer than this (fraction of the side) to the product are
                                # the product's anti-aliased edge, not background
+# A cut-out the fix refuses to use, because it would throw most of the product away: an estimated mask
+# (not an upload's own alpha) covering under MIN_CUTOUT of the frame, or scattered so that its largest
+# piece holds under MIN_MAIN_PIECE of it (a busy photo reduced to a few specks).
+MIN_CUTOUT = 0.02
+MIN_MAIN_PIECE = 0.6
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,8 @@ def fix_with_mask(image: Image.Image, preset: Preset, mask: np.ndarray | None = 
     size = (preset.width, preset.height)
     mask_image = Image.fromarray(mask.astype(np.uint8) * 255, "L")
     if preset.background is not None:
-        flat = replace_background(image, Backdrop("color", color=preset.background), mask=mask)
-        placed = place_on_canvas(flat, size, box, preset.fill, preset.background)
-        placed_mask = place_on_canvas(mask_image, size, box, preset.fill, 0)
-        return placed, np.asarray(placed_mask) >= 128
+        _refuse_doubtful_cutout(image, mask)
+        return _place_cutout(image, mask, box, size, preset)
     crop = _crop_around(image.size, box, preset.width / preset.height)
     if crop is None:                                   # the product is wider than any crop: letterbox
         border = _border_colour(image)
@@ -179,6 +182,49 @@ def fix_with_mask(image: Image.Image, preset: Preset, mask: np.ndarray | None = 
         return placed, np.asarray(place_on_canvas(mask_image, size, whole, 1.0, 0)) >= 128
     out = image.crop(crop).resize(size, Image.Resampling.LANCZOS)
     return out, np.asarray(mask_image.crop(crop).resize(size, Image.Resampling.NEAREST)) >= 128
+
+
+def _refuse_doubtful_cutout(image: Image.Image, mask: np.ndarray) -> None:
+    """ValueError when an estimated cut-out would keep only a sliver or a scatter of the picture."""
+    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 255:
+        return                                         # the upload's own transparency is the product
+    share = float(mask.mean())
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    main = stats[1:, cv2.CC_STAT_AREA].max() / max(1, mask.sum()) if count > 1 else 1.0
+    if share < MIN_CUTOUT or main < MIN_MAIN_PIECE:
+        raise ValueError(
+            f"the product cannot be cut out of this background reliably (the cut-out would keep {share:.1%} of "
+            f"the picture in {count - 1} pieces), so the fix would remove most of it. Use a photo on a plainer "
+            "backdrop, or a transparent PNG of the product")
+
+
+def _place_cutout(image: Image.Image, mask: np.ndarray, box, size, preset: Preset
+                  ) -> tuple[Image.Image, np.ndarray]:
+    """The product scaled onto the preset's colour. The mask is scaled as a smooth field, cut at one half
+    and feathered at the output's own scale, so everything beyond a few pixels of the product's edge is
+    exactly the preset's colour: an edge feathered before a large upscale (a 32 px variant to 2,000 px)
+    would spread into a wide grey halo that the background rule rightly fails."""
+    product = place_on_canvas(image.convert("RGB"), size, box, preset.fill, preset.background)
+    field = Image.fromarray(mask.astype(np.uint8) * 255, "L")
+    placed = np.asarray(_place_smooth(field, size, box, preset.fill)) >= 128
+    alpha = feather(placed)
+    if image.mode == "RGBA":                           # a cut-out upload keeps its own soft edge
+        own = np.asarray(_place_smooth(image.getchannel("A"), size, box, preset.fill), np.float32) / 255
+        alpha = np.minimum(alpha, own)
+    backdrop = np.empty((size[1], size[0], 3), np.uint8)
+    backdrop[:] = preset.background
+    return Image.fromarray(composite(np.asarray(product), backdrop, alpha), "RGB"), placed
+
+
+def _place_smooth(channel: Image.Image, size, box, fill: float) -> Image.Image:
+    """place_on_canvas for a mask, resampled bilinearly instead of nearest (no staircase when enlarged)."""
+    crop = channel.crop(box)
+    scale = fill * min(size[0] / crop.width, size[1] / crop.height)
+    scaled = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+                         Image.Resampling.BILINEAR)
+    out = Image.new("L", size, 0)
+    out.paste(scaled, ((size[0] - scaled.width) // 2, (size[1] - scaled.height) // 2))
+    return out
 
 
 def _crop_around(size, box, ratio) -> tuple[int, int, int, int] | None:

@@ -100,9 +100,18 @@ class EditSession:
         return self.recipe
 
     def push(self, step: dict) -> Recipe:
-        """Add a step; refused (ValueError naming it) when the result would break the recipe limits."""
+        """Add a step; refused (ValueError naming it) when the result would break the recipe limits, or when
+        the step itself refuses the image (a fix that would cut away most of the product): the history,
+        redo tail included, is then as it was."""
         self.recipe.then(step).check_size(self.original.size)
-        return self.history.push(step)
+        saved = self.history.steps, self.history.cursor
+        self.history.push(step)
+        try:
+            self.preview()
+        except ValueError:
+            self.history = EditHistory.restore(*saved)
+            raise
+        return self.recipe
 
     def undo(self) -> bool:
         return self.history.undo()
