@@ -28,6 +28,7 @@ from ui import api, board as board_room, edit as edit_room, generate as generate
 from ui.common import Context, friendly
 
 MAX_UPLOAD = "50mb"
+SESSION_TTL = 6 * 3600          # seconds an idle tab keeps its edit session in memory (on disk: a week)
 
 
 def _browser_secret(data_dir: Path) -> str:
@@ -60,8 +61,12 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         ctx.components["your_name"] = gr.Textbox(
             label="Your name (shown on the review board)", placeholder="e.g. Ana", elem_id="your-name", max_lines=1,
             max_length=100, visible=not verified_names)
+        # the edit session's id lives in the browser (localStorage, so a reload or a restart finds it) and,
+        # for the handlers, in this tab's state, whose expiry or deletion frees the session's memory
         ctx.components["browser"] = gr.BrowserState(None, storage_key="studio-edit-session",
                                                     secret=_browser_secret(board.root))
+        ctx.components["session_key"] = gr.State(None, time_to_live=SESSION_TTL,
+                                                 delete_callback=ctx.sessions.release)
         ctx.components["refresh_board"] = {}
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
@@ -76,27 +81,18 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         _wire_between_rooms(ctx, generate_ui, edit_ui, tabs)
         api.build(ctx, demo)
 
-        open_tabs: dict[str, str] = {}             # Gradio session -> browser id, to free memory when a tab closes
-
         @friendly
-        def restore(browser_id, request: gr.Request):
+        def restore(browser_id):
             """On page load: this browser's id (a new one on its first visit) and its saved edit session."""
             if not ctx.sessions.valid(browser_id):
                 browser_id = ctx.sessions.new_id()
-            if request is not None and request.session_hash:
-                open_tabs[request.session_hash] = browser_id
-            return (browser_id, *edit_room.session_outputs(ctx.sessions.get(browser_id)))
+            return (browser_id, browser_id, *edit_room.session_outputs(ctx.sessions.get(browser_id)))
 
-        def close_tab(request: gr.Request):
-            browser_id = open_tabs.pop(getattr(request, "session_hash", None) or "", None)
-            if browser_id is not None and browser_id not in open_tabs.values():
-                ctx.sessions.release(browser_id)        # it stays on disk; a reload reads it back
-
-        demo.load(restore, ctx.components["browser"], [ctx.components["browser"], *edit_ui.outputs],
+        demo.load(restore, ctx.components["browser"],
+                  [ctx.components["browser"], ctx.components["session_key"], *edit_ui.outputs],
                   api_visibility="private")
         view, view_inputs, view_outputs = ctx.components["board_view"]
         demo.load(view, view_inputs, view_outputs, api_visibility="private")
-        demo.unload(close_tab)
         demo.studio, demo.board, demo.exports, demo.sessions = studio, board, exports, ctx.sessions  # tests, bench
     return demo
 
@@ -111,8 +107,9 @@ def _wire_between_rooms(ctx: Context, generate_ui, edit_ui, tabs) -> None:
         return (*ctx.components["open_session"](browser_id, EditSession.open(image, provenance)),
                 gr.Tabs(selected="edit"))
 
-    generate_ui.to_edit.click(edit_variant, [ctx.components["browser"], generate_ui.variants, generate_ui.picked],
-                              [*edit_ui.outputs, tabs], api_visibility="private")
+    generate_ui.to_edit.click(edit_variant, [ctx.components["session_key"], generate_ui.variants, generate_ui.picked],
+                              [ctx.components["session_key"], ctx.components["browser"], *edit_ui.outputs, tabs],
+                              api_visibility="private")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -133,24 +133,27 @@ def session_outputs(current: EditSession | None, report: str = "") -> tuple:
 
 
 def wire(ctx: Context, ui: SimpleNamespace) -> None:
-    browser = ctx.components["browser"]
+    key = ctx.components["session_key"]               # this tab's session id (from the browser's, on load)
     cpu = {"concurrency_id": "cpu", "concurrency_limit": 4}
 
     def start(bid, session: EditSession) -> tuple:
+        """A new session under this browser's id (a script's client gets one here: it runs no page load)."""
+        bid = bid if ctx.sessions.valid(bid) else ctx.sessions.new_id()
         ctx.sessions.put(bid, session, new_original=True)
-        return session_outputs(session)
+        return (bid, bid, *session_outputs(session))
 
     @friendly
     def open_upload(bid, path):
         if path is None:
-            return session_outputs(ctx.sessions.get(bid))
+            return (bid, bid, *session_outputs(ctx.sessions.get(bid)))
         image = load_image(path)
         for note in upload_notes(path, image):
             gr.Warning(note)
         return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path))
 
     # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
-    ui.upload.upload(open_upload, [browser, ui.upload], ui.outputs, api_name="open_upload",
+    ui.upload.upload(open_upload, [key, ui.upload], [key, ctx.components["browser"], *ui.outputs],
+                     api_name="open_upload",
                      api_visibility="undocumented", **cpu)
     ctx.components["open_session"] = start
 
@@ -160,7 +163,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             return None
         return display(current.live(dict(zip(RANGES, values))), PREVIEW_SIDE)
 
-    gr.on([s.input for s in ui.sliders.values()], friendly(live_preview), [browser, *ui.sliders.values()],
+    gr.on([s.input for s in ui.sliders.values()], friendly(live_preview), [key, *ui.sliders.values()],
           ui.preview, trigger_mode="always_last", show_progress="hidden", api_name="live_preview",
           api_visibility="undocumented", **cpu)
 
@@ -171,7 +174,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         ctx.sessions.put(bid, current)
         return session_outputs(current)
 
-    gr.on([s.release for s in ui.sliders.values()], commit_sliders, [browser, *ui.sliders.values()], ui.outputs,
+    gr.on([s.release for s in ui.sliders.values()], commit_sliders, [key, *ui.sliders.values()], ui.outputs,
           trigger_mode="always_last", show_progress="hidden", api_visibility="private", **cpu)
 
     def bind(button, make_step, inputs=()):
@@ -181,7 +184,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             current.push(make_step(*args))
             ctx.sessions.put(bid, current)
             return session_outputs(current)
-        return button.click(run, [browser, *inputs], ui.outputs, api_visibility="private", **cpu)
+        return button.click(run, [key, *inputs], ui.outputs, api_visibility="private", **cpu)
 
     bind(ui.rotate_left, lambda: rotate_step("left"))
     bind(ui.rotate_right, lambda: rotate_step("right"))
@@ -199,7 +202,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         ctx.sessions.put(bid, current)
         return session_outputs(current, _report(name, current.check(name)))
 
-    ui.fix.click(fix_to_preset, [browser, ui.preset], ui.outputs, api_visibility="private", **cpu)
+    ui.fix.click(fix_to_preset, [key, ui.preset], ui.outputs, api_visibility="private", **cpu)
 
     @friendly
     def load_into_editor(bid):
@@ -207,7 +210,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         shown = display(current.preview(), PREVIEW_SIDE).convert("RGBA")     # painted at display size, mapped back
         return {"background": np.asarray(shown), "layers": [], "composite": None}
 
-    ui.load_editor.click(load_into_editor, browser, ui.editor, api_visibility="private")
+    ui.load_editor.click(load_into_editor, key, ui.editor, api_visibility="private")
 
     def repair_from_editor(value, how):
         layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
@@ -218,7 +221,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     # after a repair the canvas shows the repaired image, strokes cleared, ready for the next blemish
     bind(ui.repair, repair_from_editor, [ui.editor, ui.repair_method]).success(
-        load_into_editor, browser, ui.editor, api_visibility="private")
+        load_into_editor, key, ui.editor, api_visibility="private")
 
     @friendly
     def undo_redo(bid, forward: bool):
@@ -227,14 +230,14 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         ctx.sessions.put(bid, current)
         return session_outputs(current)
 
-    ui.undo.click(lambda bid: undo_redo(bid, False), browser, ui.outputs, api_visibility="private", **cpu)
-    ui.redo.click(lambda bid: undo_redo(bid, True), browser, ui.outputs, api_visibility="private", **cpu)
+    ui.undo.click(lambda bid: undo_redo(bid, False), key, ui.outputs, api_visibility="private", **cpu)
+    ui.redo.click(lambda bid: undo_redo(bid, True), key, ui.outputs, api_visibility="private", **cpu)
 
     @friendly
     def check_rules(bid, name):
         return _report(name, ctx.session(bid).check(name))
 
-    ui.check.click(check_rules, [browser, ui.preset], ui.report, api_visibility="private", **cpu)
+    ui.check.click(check_rules, [key, ui.preset], ui.report, api_visibility="private", **cpu)
     # a rule report or a prepared file describes one state of the image: a new choice makes them stale
     ui.preset.change(lambda: "", None, ui.report, api_visibility="private")
     gr.on([ui.format.change, ui.quality.release], lambda: gr.DownloadButton(visible=False, value=None), None,
@@ -252,7 +255,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         path = current.export(ctx.out_folder(), kind, int(q))
         return gr.DownloadButton(f"Download {path.name}", value=str(path), visible=True)
 
-    ui.export.click(prepare_download, [browser, ui.format, ui.quality], ui.download, api_visibility="private", **cpu)
+    ui.export.click(prepare_download, [key, ui.format, ui.quality], ui.download, api_visibility="private", **cpu)
 
     @friendly
     def save_current(bid, name, request: gr.Request):
@@ -265,7 +268,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                              origin=made.origin, title=made.prompt or current.name or "edited photo")
         gr.Info(f"Saved to the board as {item.title!r}")
 
-    ui.save.click(save_current, [browser, ctx.components["your_name"]], None,
+    ui.save.click(save_current, [key, ctx.components["your_name"]], None,
                   api_visibility="private").success(**ctx.components["refresh_board"])
 
 
