@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help setup data browser test demo bench clean
+.PHONY: help setup data browser test demo bench bench-data clean
 
 help:
 	@echo "make test   set up (.venv, packages, Debian data) and run the test suite"
@@ -60,8 +60,17 @@ test: setup browser
 demo: setup
 	exec $(PY) app.py
 
+# The benchmarks' real photo (Debian's mate-backgrounds, GPL: read from the package, never copied here).
+BENCH_PHOTO := /usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg
+bench-data:
+	@if [ ! -e $(BENCH_PHOTO) ]; then \
+	  echo "installing Debian's mate-backgrounds for the benchmarks' photo"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mate-backgrounds; \
+	fi
+
 # Each bench/<name>.py prints `name: value (baseline value, ratio)` lines; bench/_*.py are helpers.
-bench: setup
+bench: setup bench-data
 	@for f in bench/[!_]*.py; do echo "== $$f"; $(PY) "$$f" || exit 1; done
 
 clean:

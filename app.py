@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
         auth = (user, password)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from studio import Studio
+    from studio.runtime import tune_allocator
+
+    tune_allocator()                    # big preview buffers reused, not re-mapped per slider event
 
     demo = build_demo(Studio(args.weights, device=args.device), Board(args.data_dir), verified_names=auth is not None)
     demo.queue(max_size=64)

@@ -61,6 +61,9 @@ def main() -> None:
     from studio import Studio
     from studio.edits.recipe import Preview
     from studio.review import Board
+    from studio.runtime import tune_allocator
+
+    tune_allocator()                                      # as app.main does
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-app-"))
     weights, which = weights_folder(scratch)

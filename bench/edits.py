@@ -11,12 +11,16 @@ Lines (`name: value (baseline value, ratio)`):
 - export_recipe5_4000x3000_{jpeg,png}: a 5-step recipe applied to a 4000x3000 photo and written with
   metadata, against the same five steps done with plain Pillow (ImageEnhance, point, rotate, crop,
   UnsharpMask) and saved without metadata.
-The photo is a real one from Debian's mate-backgrounds when installed, else a synthetic stand-in.
+The photo is a real one from Debian's mate-backgrounds, which `make bench` installs (a synthetic stand-in,
+said so on the first line, only when run by hand without it). The process's allocator is tuned as the app's
+is (studio/runtime.py); `adjust_bcs_1024_untuned` repeats the first line in a fresh process without that,
+to show what it is worth.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from bench._common import best_of, report  # noqa: E402
 from studio.edits.adjust import Adjustments  # noqa: E402
 from studio.edits.export import Provenance, export  # noqa: E402
 from studio.edits.recipe import Preview, Recipe  # noqa: E402
+from studio.runtime import tune_allocator  # noqa: E402
 
 PHOTO = Path("/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg")
 RECIPE = Recipe.from_json([
@@ -67,13 +72,22 @@ def pillow_pipeline(image: Image.Image, format: str) -> None:
     image.save(io.BytesIO(), format=format.upper(), quality=92)
 
 
-def main() -> None:
-    print(f"photo: {PHOTO if PHOTO.is_file() else 'synthetic'}")
+def adjust_line(name: str) -> None:
     square = photo(1024, 1024)
     fused = Adjustments(brightness=1.1, contrast=1.15, saturation=1.2)
     ours = best_of(lambda: fused.apply(square), repeat=41, warmup=3)
     theirs = best_of(lambda: pillow_chain(square), repeat=41, warmup=3)
-    report("adjust_bcs_1024", ours, theirs)
+    report(name, ours, theirs)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--untuned"]:
+        adjust_line("adjust_bcs_1024_untuned")
+        return
+    print(f"photo: {PHOTO if PHOTO.is_file() else 'synthetic (install mate-backgrounds: make bench does)'}; "
+          f"allocator tuned: {tune_allocator()}")
+    adjust_line("adjust_bcs_1024")
+    subprocess.run([sys.executable, __file__, "--untuned"], check=True)
 
     upload = photo(2000, 2000)
     source = Preview.of(upload)                        # made once per upload, as the app does

@@ -157,6 +157,9 @@ def _edit(args: argparse.Namespace) -> int:
 
     from .edits.batch import collect_images, edit_files
     from .edits.recipe import Recipe
+    from .runtime import tune_allocator
+
+    tune_allocator()
 
     path = Path(args.recipe)
     if not path.is_file():
