@@ -198,3 +198,34 @@ def test_a_fix_that_would_destroy_the_picture_is_refused_and_nothing_is_lost():
     from studio.edits.presets import check
 
     assert check(fixed, PRESETS["amazon-main"]) == []
+
+
+def test_a_panorama_previews_as_a_readable_strip():
+    from studio.edits.recipe import Preview
+
+    assert Preview.of(Image.new("RGB", (8000, 200))).image.size == (3238, 81)
+    assert Preview.of(Image.new("RGB", (2000, 1500))).image.size == (512, 384)        # ordinary photos as before
+
+
+def test_upload_notes_say_what_happened(tmp_path):
+    from studio.images import upload_notes
+
+    frames = [Image.new("RGB", (80, 80), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    gif = tmp_path / "spin.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    assert any("animated (3 frames)" in n for n in upload_notes(gif, load_image(gif)))
+    tiny = tmp_path / "dot.png"
+    Image.new("RGB", (1, 1)).save(tiny)
+    assert any("only 1x1 px" in n for n in upload_notes(tiny, load_image(tiny)))
+    plain = tmp_path / "plain.png"
+    product_photo((120, 90)).save(plain)
+    assert upload_notes(plain, load_image(plain)) == []
+
+
+def test_display_copies_show_transparency_on_a_checkerboard():
+    from ui.common import display
+
+    rgba = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    shown = display(rgba, 256)
+    assert shown.mode == "RGB" and len(set(np.asarray(shown).reshape(-1, 3)[:, 0].tolist())) == 2
+    assert display(Image.new("RGB", (32, 32)), 256).size == (256, 256)

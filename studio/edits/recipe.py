@@ -332,6 +332,15 @@ def _check_length(n: int) -> None:
         raise ValueError(f"a recipe has at most {MAX_STEPS} steps, this one has {n:,}")
 
 
+def preview_side(size: Size, max_side: int = PREVIEW_SIDE, wide: float = 4.0) -> int:
+    """The preview's longest side: max_side, except for a long strip (aspect beyond `wide`), which keeps
+    the same pixel budget (max_side squared) so a 8000x200 panorama previews at 3238x81, not 512x13."""
+    long, short = max(size), max(1, min(size))
+    if long / short <= wide:
+        return max_side
+    return min(long, max(max_side, int(math.sqrt(max_side * max_side * long / short))))
+
+
 def downscale(image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
     """A copy whose longest side is at most max_side (the preview source)."""
     if max_side < 1:
@@ -458,8 +467,9 @@ class Preview:
 
     @classmethod
     def of(cls, image: Image.Image, max_side: int = PREVIEW_SIDE) -> "Preview":
-        small = downscale(image, max_side)
-        return cls(small, small.width / image.width, max_side)
+        side = preview_side(image.size, max_side)
+        small = downscale(image, side)
+        return cls(small, small.width / image.width, side)
 
     def render(self, recipe: Recipe) -> Image.Image:
         return downscale(recipe.apply(self.image, scale=self.scale), self.max_side)
