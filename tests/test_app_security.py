@@ -185,3 +185,14 @@ def test_plain_words_for_bad_arguments(server, tmp_path):
     status, answer = raw_call(url, "/generate", ["red boot", "../../etc", 2, 1, False, 1.0])
     assert "not in the list of choices" in answer or "unknown model" in answer     # Gradio's dropdown refuses first
     assert_clean(answer)
+
+
+def test_the_upload_event_takes_only_uploads_too(server):
+    """The Edit room's upload event (undocumented, used by the bench) reads a gr.File input: Gradio's own
+    preprocessing refuses anything that did not arrive through its upload route."""
+    _, url, _, root = server
+    private = str(root / "private.png")
+    for payload in (private, {"path": private, "meta": {"_type": "gradio.FileData"}}):
+        status, text = raw_call(url, "/open_upload", [payload])
+        assert status == 200 and "event: error" in text, text[:300]
+        assert_clean(text)

@@ -41,8 +41,6 @@ def _format(value) -> str:
 
 
 def build(ctx: Context, demo: gr.Blocks) -> None:
-    studio = ctx.studio
-
     def edit(image: FileData, recipe: str, format: str = "png", quality: int = 95) -> FileData:
         """Apply a recipe (JSON list of steps) to an image at full resolution; returns the exported file."""
         path = uploaded(image, demo)

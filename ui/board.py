@@ -96,8 +96,9 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         lines = [f"### {text(item.title)}",
                  f"**Status:** {item.status}" + (f" (approved by {approvals})" if approvals else "")
                  + (f" (rejected by {rejections})" if rejections else ""),
-                 f"**Prompt:** {text(item.prompt) or '—'} · **seed** {item.seed if item.seed is not None else '—'} · "
-                 f"**model** {text(item.model) or '—'} · {item.width}x{item.height} px · added by {text(item.added_by)}",
+                 f"**Prompt:** {text(item.prompt) or '—'} · **seed** {item.seed if item.seed is not None else '—'}"
+                 f" · **model** {text(item.model) or '—'} · {item.width}x{item.height} px"
+                 f" · added by {text(item.added_by)}",
                  "**Recipe:** " + (text("; ".join(item.recipe.summaries())) or "none")]
         lines += [f"> {who(d.reviewer, d.verified)}: {text(d.comment)}" for d in trail if d.action == "comment"]
         if trail:

@@ -133,11 +133,3 @@ def display(image: Image.Image, side: int = 256) -> Image.Image:
         board.paste(image, mask=image.getchannel("A"))
         return board
     return image
-
-
-def size_note(image: Image.Image, shown: Image.Image | None = None) -> str:
-    """The image's real pixel size, saying when the view enlarges it."""
-    text = f"{image.width}x{image.height} px"
-    if shown is not None and max(shown.size) > max(image.size):
-        text += ", shown enlarged"
-    return text

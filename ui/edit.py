@@ -19,7 +19,7 @@ from studio.edits.steps import background_step, look_step, repair_step, rotate_s
 from studio.edits.style import TRANSFERS
 from studio.images import upload_notes
 
-from .common import PREVIEW_SIDE, Context, display, friendly, size_note
+from .common import PREVIEW_SIDE, Context, display, friendly
 
 EXPORT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WebP": "webp"}
 NO_EDITS = "_No edits yet._"

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .background import Backdrop, parse_color, replace_background
+from .background import parse_color
 from .geometry import MAX_SIDE, aspect_box, place_on_canvas
 from .mask import composite, feather, product_box, product_mask
 

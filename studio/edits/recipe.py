@@ -447,7 +447,8 @@ class Recipe:
                     state.image = limit_to_region(state.image, before, mask, region)
             except ValueError as exc:
                 raise ValueError(f"step {index + 1} ({step['op']}): {exc}") from None
-            if state.image.width * state.image.height > MAX_PIXELS * scale ** 2 * 1.01 + 4096:   # the prediction's backstop
+            # the prediction's backstop (a little slack for rounding in the predicted sizes)
+            if state.image.width * state.image.height > MAX_PIXELS * scale ** 2 * 1.01 + 4096:
                 raise ValueError(f"step {index + 1} ({step['op']}) made the image {state.image.width:,}x"
                                  f"{state.image.height:,} pixels, above the limit of {MAX_PIXELS:,}")
         return state.image
