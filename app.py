@@ -83,10 +83,10 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
 
         @friendly
         def restore(browser_id):
-            """On page load: this browser's id (a new one on its first visit) and its saved edit session."""
-            if not ctx.sessions.valid(browser_id):
-                browser_id = ctx.sessions.new_id()
-            return (browser_id, browser_id, *edit_room.session_outputs(ctx.sessions.get(browser_id)))
+            """On page load: the edit session this browser changed last, as a copy of its own for this tab (two
+            tabs never edit one session); nothing for a first visit."""
+            tab_id = ctx.sessions.fork(browser_id)
+            return (gr.skip(), tab_id, *edit_room.session_outputs(ctx.sessions.get(tab_id)))
 
         demo.load(restore, ctx.components["browser"],
                   [ctx.components["browser"], ctx.components["session_key"], *edit_ui.outputs],

@@ -229,3 +229,20 @@ def test_display_copies_show_transparency_on_a_checkerboard():
     shown = display(rgba, 256)
     assert shown.mode == "RGB" and len(set(np.asarray(shown).reshape(-1, 3)[:, 0].tolist())) == 2
     assert display(Image.new("RGB", (32, 32)), 256).size == (256, 256)
+
+
+def test_a_forked_session_is_a_copy_of_its_own(tmp_path):
+    """A page load restores the browser's last session as a copy for that tab: two tabs never edit one."""
+    store = SessionStore(tmp_path / "sessions")
+    first = store.new_id()
+    session = EditSession.open(product_photo((50, 40)), name="boot.png")
+    session.push({"op": "flip", "axis": "horizontal"})
+    store.put(first, session, new_original=True)
+    tab_a, tab_b = store.fork(first), store.fork(first)
+    assert len({first, tab_a, tab_b}) == 3 and store.fork(store.new_id()) is None and store.fork(None) is None
+    a, b = store.get(tab_a), store.get(tab_b)
+    a.push({"op": "rotate", "degrees": 90})
+    store.put(tab_a, a)
+    assert [s["op"] for s in SessionStore(tmp_path / "sessions").get(tab_b).recipe.steps] == ["flip"]
+    assert [s["op"] for s in SessionStore(tmp_path / "sessions").get(tab_a).recipe.steps] == ["flip", "rotate"]
+    assert b is not a and np.array_equal(np.asarray(b.original), np.asarray(session.original))

@@ -18,7 +18,7 @@ from studio.edits.export import export as export_file
 from studio.edits.steps import repair_step, style_step
 from studio.seeds import check_seed
 
-from .common import Context, friendly, uploaded
+from .common import Context, friendly, plain, uploaded
 
 FORMATS = ("png", "jpeg", "webp")
 
@@ -43,6 +43,7 @@ def _format(value) -> str:
 def build(ctx: Context, demo: gr.Blocks) -> None:
     def edit(image: FileData, recipe: str, format: str = "png", quality: int = 95) -> FileData:
         """Apply a recipe (JSON list of steps) to an image at full resolution; returns the exported file."""
+        plain(format=format, quality=quality)
         path = uploaded(image, demo)
         steps = Recipe.from_json(recipe if isinstance(recipe, (str, list, dict)) else str(recipe))
         kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
@@ -54,12 +55,14 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     def repair(image: FileData, mask: FileData, method: str = "telea") -> FileData:
         """Fill the mask's non-zero pixels (any size; resized to the image) with a repair method."""
+        plain(method=method)
         step = repair_step(load_image(uploaded(mask, demo), keep_alpha=False), method)
         return edit(image, json.dumps([step]), "png")
 
     def stylize(image: FileData, reference: FileData, method: str = "reinhard", strength: float = 1.0,
                 region: str = "all") -> FileData:
         """Colour transfer from a reference photo (reinhard or histogram), optionally product-only."""
+        plain(method=method, strength=strength, region=region)
         step = style_step(load_image(uploaded(reference, demo), keep_alpha=False), method, region, strength)
         return edit(image, json.dumps([step]), "png")
 
@@ -67,6 +70,7 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
                prompt: str = "", seed: int = -1, model: str = "") -> FileData:
         """Write an image as PNG/JPEG/WebP with provenance; an optional marketplace preset is applied first.
         prompt/seed/model mark a generated image (seed -1 = none)."""
+        plain(format=format, quality=quality, preset=preset, prompt=prompt, seed=seed, model=model)
         path = uploaded(image, demo)
         steps = Recipe.from_json([{"op": "preset", "preset": preset}] if preset else [])
         kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)

@@ -78,7 +78,7 @@ def friendly(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (ValueError, ImageLoadError, BoardError, TypeError) as exc:
+        except (ValueError, ImageLoadError, BoardError) as exc:
             log.info("refused %s: %s", fn.__name__, str(exc)[:200])
             # the modal renders HTML, and messages quote what the user typed
             raise gr.Error(html.escape(str(exc)[:500]), print_exception=False) from None
@@ -114,6 +114,14 @@ def uploaded(file, demo: gr.Blocks) -> str:
     if not allowed or not absolute.is_file():
         raise ValueError(NOT_UPLOADED)
     return str(absolute)
+
+
+def plain(**named) -> None:
+    """Arguments that are text, numbers or flags must be just that: an object or a list (a FileData sent
+    where text belongs, say) is refused before any message could quote it back with a server path inside."""
+    for what, value in named.items():
+        if isinstance(value, (dict, list, tuple)):
+            raise ValueError(f"{what} must be text or a number, not a list or an object")
 
 
 def checkerboard(size: tuple[int, int], cell: int = 8) -> Image.Image:

@@ -140,16 +140,19 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     key = ctx.components["session_key"]               # this tab's session id (from the browser's, on load)
     cpu = {"concurrency_id": "cpu", "concurrency_limit": 4}
 
+    changed = [ctx.components["browser"], *ui.outputs]   # the browser remembers the session changed last
+
     def start(bid, session: EditSession) -> tuple:
-        """A new session under this browser's id (a script's client gets one here: it runs no page load)."""
-        bid = bid if ctx.sessions.valid(bid) else ctx.sessions.new_id()
+        """A new photo: a session of its own (another tab's stays as it is); this tab and the browser take
+        its id."""
+        bid = ctx.sessions.new_id()
         ctx.sessions.put(bid, session, new_original=True)
         return (bid, bid, *session_outputs(session))
 
     @friendly
     def open_upload(bid, path):
         if path is None:
-            return (bid, bid, *session_outputs(ctx.sessions.get(bid)))
+            return (bid, gr.skip(), *session_outputs(ctx.sessions.get(bid)))
         image = load_image(path)
         for note in upload_notes(path, image):
             gr.Warning(note)
@@ -176,9 +179,9 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         current = ctx.session(bid)
         current.commit_adjust(dict(zip(RANGES, values)))
         ctx.sessions.put(bid, current)
-        return session_outputs(current)
+        return (bid, *session_outputs(current))
 
-    gr.on([s.release for s in ui.sliders.values()], commit_sliders, [key, *ui.sliders.values()], ui.outputs,
+    gr.on([s.release for s in ui.sliders.values()], commit_sliders, [key, *ui.sliders.values()], changed,
           trigger_mode="always_last", show_progress="hidden", api_visibility="private", **cpu)
 
     def bind(button, make_step, inputs=()):
@@ -187,8 +190,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             current = ctx.session(bid)
             current.push(make_step(*args))
             ctx.sessions.put(bid, current)
-            return session_outputs(current)
-        return button.click(run, [key, *inputs], ui.outputs, api_visibility="private", **cpu)
+            return (bid, *session_outputs(current))
+        return button.click(run, [key, *inputs], changed, api_visibility="private", **cpu)
 
     bind(ui.rotate_left, lambda: rotate_step("left"))
     bind(ui.rotate_right, lambda: rotate_step("right"))
@@ -204,9 +207,9 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         current = ctx.session(bid)
         current.push({"op": "preset", "preset": name})
         ctx.sessions.put(bid, current)
-        return session_outputs(current, _report(name, current.check(name)))
+        return (bid, *session_outputs(current, _report(name, current.check(name))))
 
-    ui.fix.click(fix_to_preset, [key, ui.preset], ui.outputs, api_visibility="private", **cpu)
+    ui.fix.click(fix_to_preset, [key, ui.preset], changed, api_visibility="private", **cpu)
 
     @friendly
     def load_into_editor(bid):
@@ -232,10 +235,10 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         current = ctx.session(bid)
         current.redo() if forward else current.undo()
         ctx.sessions.put(bid, current)
-        return session_outputs(current)
+        return (bid, *session_outputs(current))
 
-    ui.undo.click(lambda bid: undo_redo(bid, False), key, ui.outputs, api_visibility="private", **cpu)
-    ui.redo.click(lambda bid: undo_redo(bid, True), key, ui.outputs, api_visibility="private", **cpu)
+    ui.undo.click(lambda bid: undo_redo(bid, False), key, changed, api_visibility="private", **cpu)
+    ui.redo.click(lambda bid: undo_redo(bid, True), key, changed, api_visibility="private", **cpu)
 
     @friendly
     def check_rules(bid, name):

@@ -12,7 +12,7 @@ from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
 from studio.text import MAX_PROMPT_CHARS
 
-from .common import Context, display, friendly
+from .common import Context, display, friendly, plain
 
 # in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
 EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
@@ -47,7 +47,10 @@ def layout(ctx: Context) -> SimpleNamespace:
             furniture = any("furniture" in name for name in models)
             gr.Examples(EXAMPLES + (FURNITURE_EXAMPLES if furniture else []), inputs=ui.prompt, cache_examples=False)
         with gr.Column(scale=1):
-            ui.model = gr.Dropdown(models, value=models[0] if models else None, label="Model", elem_id="model")
+            # custom values allowed so that run_generate, not Gradio, refuses an unknown one: Gradio's own
+            # refusal quotes the value back, whatever it holds
+            ui.model = gr.Dropdown(models, value=models[0] if models else None, label="Model", elem_id="model",
+                                   allow_custom_value=True)
             ui.count = gr.Slider(1, 8, value=4, step=1, label="Variants", elem_id="count")
             with gr.Row():
                 ui.seed = gr.Number(value=0, precision=0, label="Seed (the last one used shows here)", minimum=0,
@@ -108,6 +111,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     @friendly
     def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made):
+        plain(description=text, model=model_name)
         if model_name not in ui.models:
             raise ValueError(f"unknown model {str(model_name)[:40]!r}; available: {', '.join(ui.models) or 'none'}")
         result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value,

@@ -245,6 +245,21 @@ class SessionStore:
                 self._live.popitem(last=False)
         return session
 
+    def fork(self, session_id) -> str | None:
+        """A copy of a saved session under a new id (the original's PNG hard-linked, it is never rewritten in
+        place); None when there is none to copy."""
+        if self.get(session_id) is None:
+            return None
+        source, new = self.root / session_id, self.new_id()
+        target = self.root / new
+        target.mkdir()
+        try:
+            os.link(source / "original.png", target / "original.png")
+        except OSError:                                  # a file system without hard links
+            shutil.copyfile(source / "original.png", target / "original.png")
+        shutil.copyfile(source / "session.json", target / "session.json")
+        return new
+
     def release(self, session_id) -> None:
         """Drop a session from memory (its tab closed); it stays on disk until it expires."""
         with self._lock:
