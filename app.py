@@ -25,7 +25,7 @@ import gradio as gr
 from studio.edits.session import SessionStore
 from studio.review import Board
 from ui import api, board as board_room, edit as edit_room, generate as generate_room
-from ui.common import Context, friendly
+from ui.common import Context, keeping
 
 MAX_UPLOAD = "50mb"
 SESSION_TTL = 6 * 3600          # seconds an idle tab keeps its edit session in memory (on disk: a week)
@@ -81,12 +81,16 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
         _wire_between_rooms(ctx, generate_ui, edit_ui, tabs)
         api.build(ctx, demo)
 
-        @friendly
-        def restore(browser_id):
+        @keeping(2 + len(edit_ui.outputs))
+        def restore(browser_id, request: gr.Request):
             """On page load: the edit session this browser changed last, as a copy of its own for this tab (two
-            tabs never edit one session); nothing for a first visit."""
+            tabs never edit one session); nothing for a first visit, or when the tab already opened a photo."""
+            skip = tuple(gr.skip() for _ in range(2 + len(edit_ui.outputs)))
+            if ctx.has_started(request):
+                return skip
             tab_id = ctx.sessions.fork(browser_id)
-            return (gr.skip(), tab_id, *edit_room.session_outputs(ctx.sessions.get(tab_id)))
+            shown = (gr.skip(), tab_id, *edit_room.session_outputs(ctx.sessions.get(tab_id)))
+            return skip if ctx.has_started(request) else shown     # an upload won the race meanwhile
 
         demo.load(restore, ctx.components["browser"],
                   [ctx.components["browser"], ctx.components["session_key"], *edit_ui.outputs],
@@ -99,12 +103,12 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
 
 def _wire_between_rooms(ctx: Context, generate_ui, edit_ui, tabs) -> None:
     """A variant picked on Generate opens on Edit."""
-    @friendly
-    def edit_variant(browser_id, made, index):
+    @keeping(3 + len(edit_ui.outputs))
+    def edit_variant(browser_id, made, index, request: gr.Request):
         from studio.edits.session import EditSession
 
         image, provenance = generate_room.chosen_variant(made, index)
-        return (*ctx.components["open_session"](browser_id, EditSession.open(image, provenance)),
+        return (*ctx.components["open_session"](browser_id, EditSession.open(image, provenance), request),
                 gr.Tabs(selected="edit"))
 
     generate_ui.to_edit.click(edit_variant, [ctx.components["session_key"], generate_ui.variants, generate_ui.picked],

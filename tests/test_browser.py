@@ -166,6 +166,25 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     page.get_by_role("button", name="Check the rules").click()
     expect(report).to_contain_text("Meets every Amazon main image rule")
     shot(page, "5-upload-amazon")
+    # a busy night photo whose cut-out would be four sparkles: the fix is refused with the reason, and the
+    # page keeps showing the photo and its history (no red "Error" over every control)
+    from test_hardening import busy_photo
+
+    night = tmp_path / "night.png"
+    busy_photo().save(night)
+    page.goto(url)
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#upload input[type=file]").set_input_files(str(night))
+    expect(page.locator("#image-info")).to_contain_text("320x240 px")
+    page.get_by_text("Layout: rotate, flip, crop, marketplace presets").click()
+    page.get_by_role("button", name="Flip horizontally").click()
+    expect(page.locator("#history")).to_contain_text("Flip horizontal")
+    page.get_by_role("button", name="Fix to the preset").click()
+    expect(page.get_by_text("cannot be cut out of this background reliably").first).to_be_visible()
+    expect(page.locator("#history")).to_contain_text("Flip horizontal")
+    expect(page.locator("#preview img")).to_be_visible()
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+    shot(page, "5b-fix-refused")
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from .common import Context, friendly
+from .common import Context, keeping
 
 FILTERS = ["all", "pending", "approved", "rejected", "starred"]
 
@@ -48,7 +48,7 @@ def layout(ctx: Context) -> SimpleNamespace:
         ui.export = gr.Button("Zip the approved items")
         ui.download = gr.DownloadButton("Download approved", visible=False)
     ui.gallery = gr.Gallery(label="Board", columns=5, height=300, allow_preview=False, format="png",
-                            object_fit="contain", elem_id="board")
+                            object_fit="contain", fit_columns=False, elem_id="board")
     ui.ids = gr.State([])
     ui.chosen = gr.State(None)
     ui.details = gr.Markdown("_Select an item._", elem_id="item-details")
@@ -60,7 +60,7 @@ def layout(ctx: Context) -> SimpleNamespace:
         ui.add_comment = gr.Button("Add comment", elem_id="add-comment")
     ui.compare_pick = gr.Dropdown([], multiselect=True, label="Compare side by side (pick two or more)")
     ui.side_by_side = gr.Gallery(label="Side by side", columns=4, height=320, allow_preview=False, format="png",
-                                 object_fit="contain")
+                                 object_fit="contain", fit_columns=False)
     return ui
 
 
@@ -77,9 +77,10 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         return shown, [i.id for i in items], gr.Dropdown(choices=choices)
 
     # the other rooms refresh the board after they save to it: `.success(**ctx.components["refresh_board"])`
-    ctx.components["refresh_board"].update(fn=friendly(board_view), inputs=ui.filter, outputs=view_outputs,
+    shown_view = keeping(len(view_outputs))(board_view)
+    ctx.components["refresh_board"].update(fn=shown_view, inputs=ui.filter, outputs=view_outputs,
                                            api_visibility="private")
-    gr.on([ui.refresh.click, ui.filter.change], friendly(board_view), ui.filter, view_outputs,
+    gr.on([ui.refresh.click, ui.filter.change], shown_view, ui.filter, view_outputs,
           api_visibility="private")
 
     def who(name: str, verified: bool) -> str:
@@ -109,10 +110,10 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         item_id = ids[evt.index]
         return item_id, describe(item_id)
 
-    ui.gallery.select(friendly(choose), ui.ids, [ui.chosen, ui.details], api_visibility="private")
+    ui.gallery.select(keeping(2)(choose), ui.ids, [ui.chosen, ui.details], api_visibility="private")
 
     def act(action):
-        @friendly
+        @keeping(5)                          # a refused comment stays in its box
         def run(item_id, name, words, which, request: gr.Request):
             if item_id is None:
                 raise ValueError("select an item on the board first")
@@ -126,17 +127,17 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         button.click(act(action), [ui.chosen, ctx.components["your_name"], ui.comment, ui.filter],
                      [ui.details, *view_outputs, ui.comment], api_visibility="private")
 
-    @friendly
+    @keeping(1)
     def side_by_side(ids):
         return [(str(board.thumbnail(item_id)), f"{board.get(item_id).status.upper()} · {board.get(item_id).title}")
                 for item_id in ids or []]
 
     ui.compare_pick.change(side_by_side, ui.compare_pick, ui.side_by_side, api_visibility="private")
 
-    @friendly
+    @keeping(1)
     def zip_approved():
         path = board.export_approved(ctx.out_folder() / "approved.zip")
         return gr.DownloadButton(value=str(path), visible=True)
 
     ui.export.click(zip_approved, None, ui.download, api_visibility="private")
-    ctx.components["board_view"] = (friendly(board_view), ui.filter, view_outputs)
+    ctx.components["board_view"] = (shown_view, ui.filter, view_outputs)

@@ -8,8 +8,10 @@ import functools
 import html
 import logging
 import shutil
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,21 @@ class Context:
     exports: Path
     verified_names: bool = False                 # reviewers signed in (--auth/--auth-file): names are real
     components: dict = field(default_factory=dict)
+    _started: OrderedDict = field(default_factory=OrderedDict)     # tabs (Gradio sessions) that opened a photo
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def mark_started(self, request) -> None:
+        """This tab opened a photo itself: a slower page-load restore must not replace it."""
+        tab = getattr(request, "session_hash", None)
+        if tab:
+            with self._lock:
+                self._started[tab] = True
+                while len(self._started) > 10_000:
+                    self._started.popitem(last=False)
+
+    def has_started(self, request) -> bool:
+        with self._lock:
+            return getattr(request, "session_hash", None) in self._started
 
     def out_folder(self) -> Path:
         """A fresh folder per request; folders older than an hour go (downloads are fetched at once)."""
@@ -90,6 +107,24 @@ def friendly(fn):
             log.exception("failed: %s", fn.__name__)
             raise gr.Error(INTERNAL, print_exception=False) from None
     return wrapper
+
+
+def keeping(count: int):
+    """`friendly` for a page's own controls: a refusal is a warning toast and every output keeps what it
+    showed (gr.skip), instead of Gradio's red "Error" over each of the event's `count` outputs. The
+    scriptable endpoints raise instead, so a script gets the message as an exception."""
+    def decorate(fn):
+        guarded = friendly(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return guarded(*args, **kwargs)
+            except gr.Error as exc:
+                gr.Warning(exc.message, duration=12, title="Not done")
+                return None if count == 0 else gr.skip() if count == 1 else tuple(gr.skip() for _ in range(count))
+        return wrapper
+    return decorate
 
 
 def uploaded(file, demo: gr.Blocks) -> str:

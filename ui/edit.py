@@ -19,7 +19,7 @@ from studio.edits.steps import background_step, look_step, repair_step, rotate_s
 from studio.edits.style import TRANSFERS
 from studio.images import upload_notes
 
-from .common import PREVIEW_SIDE, Context, display, friendly
+from .common import PREVIEW_SIDE, Context, display, keeping
 
 EXPORT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WebP": "webp"}
 NO_EDITS = "_No edits yet._"
@@ -142,21 +142,22 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     changed = [ctx.components["browser"], *ui.outputs]   # the browser remembers the session changed last
 
-    def start(bid, session: EditSession) -> tuple:
+    def start(bid, session: EditSession, request=None) -> tuple:
         """A new photo: a session of its own (another tab's stays as it is); this tab and the browser take
         its id."""
+        ctx.mark_started(request)
         bid = ctx.sessions.new_id()
         ctx.sessions.put(bid, session, new_original=True)
         return (bid, bid, *session_outputs(session))
 
-    @friendly
-    def open_upload(bid, path):
+    @keeping(len(changed) + 1)
+    def open_upload(bid, path, request: gr.Request):
         if path is None:
             return (bid, gr.skip(), *session_outputs(ctx.sessions.get(bid)))
         image = load_image(path)
         for note in upload_notes(path, image):
             gr.Warning(note)
-        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path))
+        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path), request)
 
     # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
     ui.upload.upload(open_upload, [key, ui.upload], [key, ctx.components["browser"], *ui.outputs],
@@ -170,11 +171,11 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             return None
         return display(current.live(dict(zip(RANGES, values))), PREVIEW_SIDE)
 
-    gr.on([s.input for s in ui.sliders.values()], friendly(live_preview), [key, *ui.sliders.values()],
+    gr.on([s.input for s in ui.sliders.values()], keeping(1)(live_preview), [key, *ui.sliders.values()],
           ui.preview, trigger_mode="always_last", show_progress="hidden", api_name="live_preview",
           api_visibility="undocumented", **cpu)
 
-    @friendly
+    @keeping(len(changed))
     def commit_sliders(bid, *values):
         current = ctx.session(bid)
         current.commit_adjust(dict(zip(RANGES, values)))
@@ -185,7 +186,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
           trigger_mode="always_last", show_progress="hidden", api_visibility="private", **cpu)
 
     def bind(button, make_step, inputs=()):
-        @friendly
+        @keeping(len(changed))
         def run(bid, *args):
             current = ctx.session(bid)
             current.push(make_step(*args))
@@ -202,7 +203,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
          [ui.reference, ui.method, ui.style_region, ui.strength])
     bind(ui.apply_look, look_step, [ui.look, ui.look_strength])
 
-    @friendly
+    @keeping(len(changed))
     def fix_to_preset(bid, name):
         current = ctx.session(bid)
         current.push({"op": "preset", "preset": name})
@@ -211,7 +212,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     ui.fix.click(fix_to_preset, [key, ui.preset], changed, api_visibility="private", **cpu)
 
-    @friendly
+    @keeping(1)
     def load_into_editor(bid):
         current = ctx.session(bid)
         shown = display(current.preview(), PREVIEW_SIDE).convert("RGBA")     # painted at display size, mapped back
@@ -230,7 +231,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.repair, repair_from_editor, [ui.editor, ui.repair_method]).success(
         load_into_editor, key, ui.editor, api_visibility="private")
 
-    @friendly
+    @keeping(len(changed))
     def undo_redo(bid, forward: bool):
         current = ctx.session(bid)
         current.redo() if forward else current.undo()
@@ -240,7 +241,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     ui.undo.click(lambda bid: undo_redo(bid, False), key, changed, api_visibility="private", **cpu)
     ui.redo.click(lambda bid: undo_redo(bid, True), key, changed, api_visibility="private", **cpu)
 
-    @friendly
+    @keeping(1)
     def check_rules(bid, name):
         return _report(name, ctx.session(bid).check(name))
 
@@ -250,7 +251,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     gr.on([ui.format.change, ui.quality.release], lambda: gr.DownloadButton(visible=False, value=None), None,
           ui.download, api_visibility="private")
 
-    @friendly
+    @keeping(1)
     def prepare_download(bid, label, q):
         current = ctx.session(bid)
         kind = EXPORT_FORMATS.get(label)
@@ -264,7 +265,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     ui.export.click(prepare_download, [key, ui.format, ui.quality], ui.download, api_visibility="private", **cpu)
 
-    @friendly
+    @keeping(0)
     def save_current(bid, name, request: gr.Request):
         from .board import reviewer
 

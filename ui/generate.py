@@ -12,7 +12,7 @@ from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
 from studio.text import MAX_PROMPT_CHARS
 
-from .common import Context, display, friendly, plain
+from .common import Context, display, friendly, keeping, plain
 
 # in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
 EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
@@ -134,7 +134,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     ui.gallery.select(pick_variant, None, ui.picked, api_visibility="private")
 
-    @friendly
+    @keeping(4)
     def go_back(earlier):
         if not earlier:
             raise ValueError("there are no earlier variants to go back to")
@@ -144,7 +144,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     ui.back.click(go_back, ui.earlier, [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private")
 
-    @friendly
+    @keeping(0)
     def save_variant(made, index, name, request: gr.Request):
         from .board import reviewer
 
@@ -161,7 +161,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             """The VAE that made a variant (a furniture variant stays with the furniture VAE); else the first."""
             return provenance.model if provenance.model in studio.models(("vae",)) else None
 
-        @friendly
+        @keeping(4)
         def more_like_this(made, index, strength, earlier):
             image, provenance = chosen_variant(made, index)
             result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
@@ -175,7 +175,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                            [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
                            concurrency_id="model", concurrency_limit=1)
 
-        @friendly
+        @keeping(4)
         def blend_variants(made, index, other, steps, earlier):
             (a, made_a), (b, made_b) = chosen_variant(made, index), chosen_variant(made, int(other or 1) - 1)
             frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product",
@@ -188,7 +188,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                        [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
                        concurrency_id="model", concurrency_limit=1)
 
-    @friendly
+    @keeping(1)
     def pack_variants(made):
         if not made:
             raise ValueError("generate some variants first")
