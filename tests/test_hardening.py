@@ -5,7 +5,6 @@ import csv
 import io
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,27 +142,6 @@ def test_errors_are_in_plain_words(tmp_path):
     with pytest.raises(ValueError) as caught:
         Recipe.from_json([{"op": "repair", "mask": "aGVsbG8="}])
     assert "BytesIO" not in str(caught.value) and "embedded image" in str(caught.value)
-
-
-WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "vae-fashion"
-
-
-@pytest.mark.skipif(not (WEIGHTS / "config.json").is_file(), reason="shipped weights not present")
-def test_fixed_generated_variants_pass_the_same_check():
-    """40 shipped-VAE variants (32 px) fixed to Amazon's main-image preset all pass Amazon's check; before
-    the mask was feathered at the output scale, 30 of 40 failed the background rule."""
-    from studio import Studio
-    from studio.edits.presets import PRESETS, check
-
-    studio = Studio(WEIGHTS.parent)
-    prompts = ["navy ankle boot on a cream background", "red sneaker on a white background",
-               "pink dress on a pastel blue background", "yellow handbag, light grey backdrop"]
-    failures = []
-    for seed, prompt in enumerate(prompts):
-        for image in studio.generate(prompt, n=10, seed=seed, model="vae-fashion").images:
-            fixed = Recipe.from_json([{"op": "preset", "preset": "amazon-main"}]).apply(image)
-            failures += [v.message for v in check(fixed, PRESETS["amazon-main"])]
-    assert failures == []
 
 
 def busy_photo(size=(320, 240), seed=0) -> Image.Image:
