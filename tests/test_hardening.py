@@ -89,6 +89,10 @@ def test_sessions_expire(tmp_path):
         store.put(sid, EditSession.open(product_photo((20, 20))))
     assert store.expire() == 1 and store.get(ids[0]) is None        # the oldest beyond max_sessions
     assert store.expire(now=time.time() + 3600) == 2 and not any(store.root.iterdir())
+    small = SessionStore(tmp_path / "small", max_bytes=1)                    # a disk budget: only the newest stays
+    for sid in ids:
+        small.put(sid, EditSession.open(product_photo((20, 20))), new_original=True)
+    assert [f.name for f in small.root.iterdir()] == [ids[-1]]
 
 
 def test_transparency_survives_every_step_and_png_webp_exports(tmp_path):

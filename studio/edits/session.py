@@ -180,15 +180,16 @@ class SessionStore:
     """Edit sessions on disk under `root`/<id>/ (original.png, session.json), the most recent in memory.
 
     Ids are 32 hex characters (uuid4; anything else is refused, so an id never walks the file system).
-    Sessions untouched for `max_age` seconds are deleted by `expire()`; at most `max_sessions` are kept on
-    disk (the oldest go first) and `in_memory` in memory.
+    Sessions untouched for `max_age` seconds are deleted by `expire()`, and then the oldest while more than
+    `max_sessions` or `max_bytes` are kept on disk; `in_memory` stay in memory.
     """
 
     def __init__(self, root: str | Path, in_memory: int = 8, max_age: float = 7 * 24 * 3600,
-                 max_sessions: int = 1000):
+                 max_sessions: int = 1000, max_bytes: int = 5 * 2**30):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.in_memory, self.max_age, self.max_sessions = in_memory, max_age, max_sessions
+        self.max_bytes = max_bytes
         self._live: OrderedDict[str, EditSession] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -266,17 +267,23 @@ class SessionStore:
             self._live.pop(session_id, None)
 
     def expire(self, now: float | None = None) -> int:
-        """Delete sessions idle for more than max_age, then the oldest beyond max_sessions; returns how many."""
+        """Delete sessions idle for more than max_age, then the oldest beyond max_sessions or max_bytes;
+        returns how many went."""
         now = time.time() if now is None else now
         folders = []
         for folder in self.root.iterdir():
             if folder.is_dir() and self.valid(folder.name):
                 stamp = folder / "session.json"
-                folders.append((stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime, folder))
+                size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+                folders.append((stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime, size, folder))
         folders.sort()
-        doomed = [f for t, f in folders if now - t > self.max_age]
-        alive = [f for t, f in folders if now - t <= self.max_age]
-        doomed += alive[:max(0, len(alive) - self.max_sessions)]
+        doomed = [f for t, _, f in folders if now - t > self.max_age]
+        alive = [(size, f) for t, size, f in folders if now - t <= self.max_age]
+        total = sum(size for size, _ in alive)
+        while len(alive) > 1 and (len(alive) > self.max_sessions or total > self.max_bytes):   # newest stays
+            size, folder = alive.pop(0)
+            doomed.append(folder)
+            total -= size
         for folder in doomed:
             self.release(folder.name)
             shutil.rmtree(folder, ignore_errors=True)
