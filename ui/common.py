@@ -159,6 +159,24 @@ def plain(**named) -> None:
             raise ValueError(f"{what} must be text or a number, not a list or an object")
 
 
+def explained(component, what: str):
+    """A component whose own input check (Gradio's preprocessing, which answers a raw-HTTP `seed: "abc"`
+    with an error that has no message) says instead which value is wrong and what it should be."""
+    check = component.preprocess
+
+    @functools.wraps(check)
+    def preprocess(payload):
+        try:
+            return check(payload)
+        except gr.Error:
+            raise
+        except (TypeError, ValueError, OverflowError):
+            raise gr.Error(f"{what} must be {'a number' if payload is not None else 'given'}", print_exception=False
+                           ) from None
+    component.preprocess = preprocess
+    return component
+
+
 def checkerboard(size: tuple[int, int], cell: int = 8) -> Image.Image:
     yy, xx = np.mgrid[:size[1], :size[0]]
     light = ((yy // cell + xx // cell) % 2 == 0)

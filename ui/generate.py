@@ -12,7 +12,7 @@ from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
 from studio.text import MAX_PROMPT_CHARS
 
-from .common import Context, display, friendly, keeping, plain
+from .common import Context, display, explained, friendly, keeping, plain
 
 # in the shipped models' vocabulary (studio/data/vocab.py): 14 colours, 6 backgrounds, 10 product kinds
 EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white background",
@@ -51,12 +51,14 @@ def layout(ctx: Context) -> SimpleNamespace:
             # refusal quotes the value back, whatever it holds
             ui.model = gr.Dropdown(models, value=models[0] if models else None, label="Model", elem_id="model",
                                    allow_custom_value=True)
-            ui.count = gr.Slider(1, 8, value=4, step=1, label="Variants", elem_id="count")
+            ui.count = explained(gr.Slider(1, 8, value=4, step=1, label="Variants", elem_id="count"),
+                                 "the number of variants")
             with gr.Row():
-                ui.seed = gr.Number(value=0, precision=0, label="Seed (the last one used shows here)", minimum=0,
-                                    elem_id="seed")
+                ui.seed = explained(gr.Number(value=0, precision=0, label="Seed (the last one used shows here)",
+                                              minimum=0, elem_id="seed"), "the seed")
                 ui.random_seed = gr.Checkbox(value=True, label="Random seed", elem_id="random-seed")
-            ui.truncation = gr.Slider(0.2, 2.0, value=1.0, step=0.05, label="Diversity (noise truncation)")
+            ui.truncation = explained(gr.Slider(0.2, 2.0, value=1.0, step=0.05, label="Diversity (noise truncation)"),
+                                      "the diversity")
     ui.generate = gr.Button("Generate", variant="primary", interactive=bool(models), elem_id="generate-button")
     ui.used_seed = gr.Markdown(elem_id="used-seed")
     ui.gallery = gr.Gallery(label="Variants", columns=4, height=320, format="png", allow_preview=False,
