@@ -133,8 +133,16 @@ def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page,
     expect(page.locator("#item-details")).to_contain_text("pending")
     page.locator("#approve").click()
     expect(page.locator("#item-details")).to_contain_text("approved by Ana")
+    # a comment is text: markup in it is shown, never rendered, and the box is cleared for the next one
+    page.locator("#comment textarea").fill('<img src=x onerror="window.hacked=1"> looks *great*')
+    page.locator("#add-comment").click()
+    expect(page.locator("#item-details")).to_contain_text('<img src=x onerror="window.hacked=1"> looks *great*')
+    expect(page.locator("#item-details img")).to_have_count(0)
+    expect(page.locator("#comment textarea")).to_have_value("")
+    assert page.evaluate("window.hacked") is None
     shot(page, "4-board")
     assert demo.board.items(status="approved")[0].approvals == ("Ana",)
+    expect(page.locator("#item-details")).to_contain_text("Ana (unverified)")
 
 
 def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, page, tmp_path):

@@ -4,6 +4,7 @@ every change, so a reload or a server restart finds it again."""
 
 from __future__ import annotations
 
+import html
 from types import SimpleNamespace
 
 import gradio as gr
@@ -156,7 +157,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             return (bid, gr.skip(), *session_outputs(ctx.sessions.get(bid)))
         image = load_image(path)
         for note in upload_notes(path, image):
-            gr.Warning(note)
+            gr.Warning(html.escape(note))                 # toasts render HTML; the note names the file
         return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path), request)
 
     # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
@@ -274,7 +275,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         item = ctx.board.add(current.render(), added_by=reviewer(ctx, name, request, adding=True),
                              prompt=made.prompt, seed=made.seed, model=made.model, recipe=current.recipe,
                              origin=made.origin, title=made.prompt or current.name or "edited photo")
-        gr.Info(f"Saved to the board as {item.title!r}")
+        gr.Info(f"Saved to the board as {html.escape(repr(item.title))}")        # toasts render HTML
 
     ui.save.click(save_current, [key, ctx.components["your_name"]], None,
                   api_visibility="private").success(**ctx.components["refresh_board"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import zipfile
 from types import SimpleNamespace
@@ -153,7 +154,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         image, provenance = chosen_variant(made, index)
         item = ctx.board.add(image, added_by=reviewer(ctx, name, request, adding=True), prompt=provenance.prompt,
                              seed=provenance.seed, model=provenance.model, origin="generated")
-        gr.Info(f"Saved to the board as {item.title!r}")
+        gr.Info(f"Saved to the board as {html.escape(repr(item.title))}")        # toasts render HTML
 
     ui.to_board.click(save_variant, [ui.variants, ui.picked, ctx.components["your_name"]], None,
                       api_visibility="private").success(**ctx.components["refresh_board"])
