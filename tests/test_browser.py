@@ -4,6 +4,7 @@ Screenshots of each stage go to $STUDIO_ARTIFACTS (default runs/browser-test/) f
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -238,6 +239,13 @@ def test_a_transparent_cut_out_is_edited_downloaded_with_alpha_and_survives_a_re
         page.get_by_role("button", name="Rotate left").click()
         expect(page.locator("#history")).to_contain_text("Rotate 90")
         expect(page.locator("#image-info")).to_contain_text("300x400 px")
+        # the slider still shows the brightness that applies, and moving it changes that step in place
+        expect(page.locator("#slider-brightness input[type=number]")).to_have_value("1.3")
+        page.locator("#slider-brightness input[type=range]").fill("1.4")
+        page.locator("#slider-brightness input[type=range]").dispatch_event("pointerup")
+        expect(page.locator("#history")).to_contain_text(re.compile(r"Adjust: brightness 1\.40\s+Rotate 90"))
+        page.locator("#undo").click()
+        expect(page.locator("#history")).to_contain_text(re.compile(r"Adjust: brightness 1\.30\s+Rotate 90"))
         shot(page, "6-transparent-edit")
         page.locator("#export-button").click()
         with page.expect_download() as pending:

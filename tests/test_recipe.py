@@ -83,6 +83,28 @@ def test_repair_step_leaves_unmasked_pixels_unchanged():
     assert np.array_equal(out[outside], np.asarray(photo)[outside])
 
 
+def test_history_changes_a_step_in_place_and_saves_compactly():
+    history = EditHistory()
+    history.push({"op": "adjust", "brightness": 1.2})
+    history.push({"op": "flip", "axis": "vertical"})
+    history.replace(0, {"op": "adjust", "brightness": 1.5})
+    assert history.recipe.steps[0]["brightness"] == 1.5 and len(history.recipe) == 2
+    history.replace(0, {"op": "adjust", "brightness": 1.7}, amend=True)          # folded into the last action
+    assert history.undo() and history.recipe.steps[0]["brightness"] == 1.2
+    assert history.redo() and history.recipe.steps[0]["brightness"] == 1.7 and not history.can_redo
+    history.replace(0, None)
+    assert [s["op"] for s in history.recipe.steps] == ["flip"]
+    with pytest.raises(ValueError, match="no step 5"):
+        history.replace(4, None)
+    saved = history.to_dict()
+    assert len(saved["steps"]) == 3 and len(saved["states"]) == 5           # each step stored once
+    again = EditHistory.from_dict(saved)
+    assert again.recipe == history.recipe and again.undo() and again.recipe.steps[0]["brightness"] == 1.7
+    for _ in range(EditHistory.MAX_UNDO + 20):
+        history.push({"op": "flip", "axis": "horizontal"}) if len(history.recipe) < 60 else history.undo()
+    assert len(history.to_dict()["states"]) <= EditHistory.MAX_UNDO + 1
+
+
 def test_history_undo_redo_are_list_operations():
     history = EditHistory()
     assert not history.undo() and not history.can_undo

@@ -10,21 +10,39 @@ def ops(session):
     return [step["op"] for step in session.recipe.steps]
 
 
-def test_sliders_are_one_trailing_step_and_never_replace_other_steps(tmp_path):
+def test_sliders_edit_their_step_in_place_and_keep_showing_it():
     session = EditSession.open(product_photo((120, 90)))
     session.push({"op": "rotate", "degrees": 90})
     session.commit_adjust({"brightness": 1.2})
     assert ops(session) == ["rotate", "adjust"]
-    session.commit_adjust({"brightness": 1.4, "contrast": 1.1})          # the same drag, refined
+    session.commit_adjust({"brightness": 1.4, "contrast": 1.1})          # another release: the same undo step
     assert ops(session) == ["rotate", "adjust"] and session.slider_values()["brightness"] == 1.4
     session.undo()
     assert ops(session) == ["rotate"] and session.slider_values()["brightness"] == 1.0
     session.redo()
     session.push({"op": "flip", "axis": "horizontal"})
-    session.commit_adjust({"saturation": 1.3})
-    assert ops(session) == ["rotate", "adjust", "flip", "adjust"]
+    # after another step the sliders still show the adjustment that applies ...
+    assert session.slider_values()["brightness"] == 1.4 and session.slider_values()["contrast"] == 1.1
+    # ... and moving them changes that step where it stands, not a second one on top
+    session.commit_adjust({"brightness": 1.4, "contrast": 1.1, "saturation": 1.3})
+    assert ops(session) == ["rotate", "adjust", "flip"] and session.recipe.steps[1]["saturation"] == 1.3
+    live = session.live({"brightness": 2.0, "contrast": 1.1, "saturation": 1.3})
+    assert np.asarray(live).mean() > np.asarray(session.preview()).mean() and ops(session)[1] == "adjust"
+    session.undo()                                                       # back to before the saturation
+    assert "saturation" not in session.recipe.steps[1] and ops(session) == ["rotate", "adjust", "flip"]
+    session.redo()
     session.commit_adjust({})                                            # sliders back to neutral: step gone
+    assert ops(session) == ["rotate", "flip"] and session.slider_values()["brightness"] == 1.0
+    session.undo()
     assert ops(session) == ["rotate", "adjust", "flip"]
+
+
+def test_regional_adjustments_are_not_the_sliders():
+    session = EditSession.open(product_photo((120, 90)))
+    session.push({"op": "adjust", "brightness": 1.5, "region": "product"})
+    assert session.slider_values()["brightness"] == 1.0
+    session.commit_adjust({"contrast": 1.2})
+    assert [s.get("region") for s in session.recipe.steps] == ["product", None]
 
 
 def test_live_preview_records_nothing_and_export_is_full_resolution(tmp_path):

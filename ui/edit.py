@@ -128,10 +128,6 @@ def session_outputs(current: EditSession | None, report: str = "") -> tuple:
     info = f"{full[0]}x{full[1]} px at full resolution" + (", shown enlarged" if max(full) < PREVIEW_SIDE else "")
     if result.mode == "RGBA":
         info += " · transparent areas show as a checkerboard"
-    steps = current.recipe.steps
-    if any(s["op"] == "adjust" and "region" not in s for s in steps) and steps[-1]["op"] != "adjust":
-        info += (" · the sliders now adjust on top of the steps so far (they start from neutral); the earlier "
-                 "adjustment stays in the history and still applies")
     return (shown, _pair(before, shown), _history(current), info,
             gr.Button(interactive=current.history.can_undo), gr.Button(interactive=current.history.can_redo),
             hidden, report, *[values[name] for name in RANGES])

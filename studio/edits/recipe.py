@@ -477,41 +477,47 @@ class Preview:
 
 
 class EditHistory:
-    """Undo/redo as list operations over recipe steps."""
+    """Undo/redo over recipes: each action leaves a snapshot (the steps themselves are shared, not copied), so
+    an action may add a step or change one in place (the sliders' adjust step) and undo is one move back.
+    At most MAX_UNDO snapshots are kept; the oldest go first."""
+
+    MAX_UNDO = 100
 
     def __init__(self, recipe: Recipe | None = None):
-        self._steps: list[dict] = list(recipe.steps) if recipe else []
-        self._cursor = len(self._steps)
+        self._states: list[tuple[dict, ...]] = [tuple(recipe.steps) if recipe else ()]
+        self._cursor = 0
 
     @property
     def recipe(self) -> Recipe:
-        return Recipe._of_checked(self._steps[:self._cursor])
+        return Recipe._of_checked(self._states[self._cursor])
 
-    @property
-    def steps(self) -> list[dict]:
-        """Every step, the redo tail included (a copy)."""
-        return [dict(s) for s in self._steps]
-
-    @property
-    def cursor(self) -> int:
-        return self._cursor
-
-    @classmethod
-    def restore(cls, steps: list[dict], cursor: int) -> "EditHistory":
-        """From saved `steps` and `cursor` (every step re-validated)."""
-        if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor <= len(steps):
-            raise ValueError(f"a history cursor must be in 0..{len(steps)}, got {cursor!r}")
-        history = cls(Recipe(tuple(steps)))
-        history._cursor = cursor
-        return history
-
-    def push(self, step: dict) -> Recipe:
-        _check_length(self._cursor + 1)
-        checked = check_step(step, self._cursor)
-        del self._steps[self._cursor:]                      # a new step drops the redo tail
-        self._steps.append(checked)
-        self._cursor += 1
+    def _record(self, steps: tuple[dict, ...], amend: bool) -> Recipe:
+        _check_length(len(steps))
+        if amend and self._cursor > 0:
+            self._states[self._cursor] = steps               # refine the last action (one drag, one undo)
+            del self._states[self._cursor + 1:]
+        else:
+            del self._states[self._cursor + 1:]               # a new action drops the redo tail
+            self._states.append(steps)
+            self._cursor += 1
+            if len(self._states) > self.MAX_UNDO + 1:
+                del self._states[0]
+                self._cursor -= 1
         return self.recipe
+
+    def push(self, step: dict, *, amend: bool = False) -> Recipe:
+        """Add a step at the end."""
+        current = self._states[self._cursor]
+        _check_length(len(current) + 1)
+        return self._record(current + (check_step(step, len(current)),), amend)
+
+    def replace(self, index: int, step: dict | None, *, amend: bool = False) -> Recipe:
+        """Change step `index` in place (None removes it); `amend` folds this into the previous action."""
+        current = self._states[self._cursor]
+        if not 0 <= index < len(current):
+            raise ValueError(f"there is no step {index + 1} to change")
+        new = () if step is None else (check_step(step, index),)
+        return self._record(current[:index] + new + current[index + 1:], amend)
 
     def undo(self) -> bool:
         if self._cursor == 0:
@@ -520,7 +526,7 @@ class EditHistory:
         return True
 
     def redo(self) -> bool:
-        if self._cursor == len(self._steps):
+        if self._cursor == len(self._states) - 1:
             return False
         self._cursor += 1
         return True
@@ -531,4 +537,48 @@ class EditHistory:
 
     @property
     def can_redo(self) -> bool:
-        return self._cursor < len(self._steps)
+        return self._cursor < len(self._states) - 1
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    def to_dict(self) -> dict:
+        """JSON-ready: each distinct step once, each snapshot as indices into them."""
+        steps: list[dict] = []
+        index: dict[int, int] = {}
+        states = []
+        for state in self._states:
+            for step in state:
+                if id(step) not in index:
+                    index[id(step)] = len(steps)
+                    steps.append(step)
+            states.append([index[id(step)] for step in state])
+        return {"steps": [dict(s) for s in steps], "states": states, "cursor": self._cursor}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EditHistory":
+        """From to_dict()'s data (every step re-validated)."""
+        if not isinstance(data.get("steps"), list) or len(data["steps"]) > MAX_STEPS * (cls.MAX_UNDO + 1):
+            raise ValueError("a saved history's steps are damaged")
+        checked = [check_step(step, i) for i, step in enumerate(data["steps"])]
+        states = data["states"]
+        cursor = data["cursor"]
+        if not isinstance(states, list) or not states or len(states) > cls.MAX_UNDO + 1:
+            raise ValueError("a saved history needs 1 to 101 snapshots")
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor < len(states):
+            raise ValueError(f"a history cursor must be in 0..{len(states) - 1}, got {cursor!r}")
+        history = cls()
+        history._states = []
+        for state in states:
+            if not isinstance(state, list) or len(state) > MAX_STEPS or not all(
+                    isinstance(i, int) and 0 <= i < len(checked) for i in state):
+                raise ValueError("a saved history snapshot is damaged")
+            history._states.append(tuple(checked[i] for i in state))
+        history._cursor = cursor
+        return history
+
+    def copy(self) -> "EditHistory":
+        twin = EditHistory()
+        twin._states, twin._cursor = list(self._states), self._cursor
+        return twin

@@ -7,9 +7,10 @@
     session.undo(); session.redo()
     session.export("out/", "png")                                 # full resolution, with provenance
 
-The sliders show one "adjust" step at the end of the recipe: moving them previews that step, releasing
-them records it (replacing a trailing adjust step, so a drag is one undo), and undo puts the sliders back
-to the values of whatever adjust step is then last. The original is never modified.
+The sliders show the recipe's last whole-image "adjust" step, wherever it stands: moving them previews that
+step changed in place, releasing them records the change (a run of releases is one undo), so after a
+rotate or a crop they still show the adjustment that applies. With no adjust step yet, the first release
+adds one at the end. Undo puts the sliders back to the values before. The original is never modified.
 
 A step that would take the full-resolution image past the recipe limits (recipe.MAX_STEPS, MAX_PIXELS,
 MAX_WORK) is refused when it is pushed, before any pixel work, with the step named.
@@ -52,6 +53,7 @@ class EditSession:
     preview_source: Preview | None = None
     _rendered: tuple[str, Image.Image] | None = None           # (recipe JSON, full-resolution result)
     name: str | None = None                                    # the upload's file name, for the download
+    _sliders_last: tuple | None = None                         # (history cursor, step index) of the last release
 
     @classmethod
     def open(cls, image: Image.Image, provenance: Provenance | None = None, name: str | None = None
@@ -69,34 +71,50 @@ class EditSession:
     def recipe(self) -> Recipe:
         return self.history.recipe
 
-    def _slider_step(self) -> dict | None:
-        """The trailing whole-image adjust step, which the sliders show, if the recipe ends with one."""
+    def _slider_index(self) -> int | None:
+        """Where the sliders' step is: the last whole-image adjust step of the recipe, wherever it stands."""
         steps = self.recipe.steps
-        return steps[-1] if steps and steps[-1]["op"] == "adjust" and "region" not in steps[-1] else None
-
-    def _base(self) -> Recipe:
-        """The recipe without the sliders' step."""
-        steps = self.recipe.steps
-        return self.recipe if self._slider_step() is None else Recipe._of_checked(steps[:-1])
+        for index in range(len(steps) - 1, -1, -1):
+            if steps[index]["op"] == "adjust" and "region" not in steps[index]:
+                return index
+        return None
 
     def slider_values(self) -> dict[str, float]:
-        tail = self._slider_step() or {}
-        return {name: float(tail.get(name, neutral)) for name, (_, _, neutral) in RANGES.items()}
+        index = self._slider_index()
+        step = self.recipe.steps[index] if index is not None else {}
+        return {name: float(step.get(name, neutral)) for name, (_, _, neutral) in RANGES.items()}
+
+    def _with_sliders(self, values: dict[str, float]) -> Recipe:
+        """The recipe with the sliders at `values`: their step changed in place (removed when neutral), or
+        added at the end when there is none yet."""
+        adjust = Adjustments(**values).to_dict()
+        steps, index = list(self.recipe.steps), self._slider_index()
+        step = {"op": "adjust", **adjust}
+        if index is None:
+            return Recipe._of_checked(steps + [step]) if adjust else self.recipe
+        steps[index:index + 1] = [step] if adjust else []
+        return Recipe._of_checked(steps)
 
     def live(self, values: dict[str, float]) -> Image.Image:
         """The preview with the sliders at `values`, nothing recorded."""
-        adjust = Adjustments(**values).to_dict()
-        recipe = self._base().then({"op": "adjust", **adjust}) if adjust else self._base()
-        return self.preview_source.render(recipe)
+        return self.preview_source.render(self._with_sliders(values))
 
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
+        """Record the sliders (released): their step changes in place, so they keep showing their values
+        after other steps; a run of slider releases is one undo."""
         adjust = Adjustments(**values).to_dict()
-        if adjust:
-            self._base().then({"op": "adjust", **adjust}).check_size(self.original.size)
-        if self._slider_step() is not None:
-            self.history.undo()                          # replace the trailing adjust step: one drag, one undo
-        if adjust:
-            self.history.push({"op": "adjust", **adjust})
+        self._with_sliders(values).check_size(self.original.size)
+        index = self._slider_index()
+        amend = self._sliders_last == (self.history.cursor, index) and index is not None
+        if index is None:
+            if not adjust:
+                return self.recipe
+            self.history.push({"op": "adjust", **adjust}, amend=amend)
+            index = len(self.recipe.steps) - 1
+        else:
+            self.history.replace(index, {"op": "adjust", **adjust} if adjust else None, amend=amend)
+            index = index if adjust else None
+        self._sliders_last = (self.history.cursor, index)
         return self.recipe
 
     def push(self, step: dict) -> Recipe:
@@ -104,12 +122,12 @@ class EditSession:
         the step itself refuses the image (a fix that would cut away most of the product): the history,
         redo tail included, is then as it was."""
         self.recipe.then(step).check_size(self.original.size)
-        saved = self.history.steps, self.history.cursor
+        saved = self.history.copy()
         self.history.push(step)
         try:
             self.preview()
         except ValueError:
-            self.history = EditHistory.restore(*saved)
+            self.history = saved
             raise
         return self.recipe
 
@@ -147,14 +165,14 @@ class EditSession:
     def state(self) -> dict:
         """Everything but the original's pixels, as JSON-ready data."""
         made = self.provenance
-        return {"version": 1, "name": self.name, "steps": self.history.steps, "cursor": self.history.cursor,
+        return {"version": 2, "name": self.name, "history": self.history.to_dict(),
                 "provenance": {"origin": made.origin, "prompt": made.prompt, "seed": made.seed, "model": made.model,
                                "truncation": made.truncation, "prior_source_type": made.prior_source_type}}
 
     @classmethod
     def from_state(cls, original: Image.Image, state: dict) -> "EditSession":
         session = cls.open(original, Provenance(**state["provenance"]), state.get("name"))
-        session.history = EditHistory.restore(state["steps"], state["cursor"])
+        session.history = EditHistory.from_dict(state["history"])
         return session
 
 
