@@ -96,6 +96,7 @@ def test_uploaded_files_still_work_and_rgba_stays_rgba(server, tmp_path):
     out = client.predict(gradio_client.handle_file(str(cut_out)), json.dumps(recipe), "webp", 100, api_name="/edit")
     image = Image.open(out)
     assert image.mode == "RGBA" and np.asarray(image)[..., 3].min() == 0
+    assert Path(out).name == "cut-out-edited.webp"                       # the upload's own name comes back
 
 
 def test_canvas_growth_and_long_recipes_are_refused_quickly_and_the_server_lives(server, photo_file):

@@ -16,7 +16,9 @@ from studio import load_image
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
 from studio.edits.steps import repair_step, style_step
+from studio.edits.session import clean_name
 from studio.seeds import check_seed
+from studio.text import check_prompt
 
 from .common import Context, friendly, plain, uploaded
 
@@ -34,6 +36,12 @@ def _number(value, what: str, low: float, high: float, whole: bool = False):
     return int(number) if whole else number
 
 
+def _stem(file) -> str:
+    """The uploaded file's own name, made safe, for the file we send back."""
+    name = file.get("orig_name") if isinstance(file, dict) else getattr(file, "orig_name", None)
+    return clean_name(name if isinstance(name, str) else None) or "image"
+
+
 def _format(value) -> str:
     if not isinstance(value, str) or value.lower() not in FORMATS + ("jpg",):
         raise ValueError(f"format must be png, jpeg or webp, got {str(value)[:20]!r}")
@@ -49,7 +57,7 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
         source = load_image(path)
         steps.check_size(source.size)
-        out = export_file(steps.apply(source), ctx.out_folder() / f"edited.{kind}", quality=q,
+        out = export_file(steps.apply(source), ctx.out_folder() / f"{_stem(image)}-edited.{kind}", quality=q,
                           provenance=Provenance.inherit(path, steps))
         return FileData(path=str(out))
 
@@ -78,10 +86,14 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         for value, what in ((prompt, "prompt"), (model, "model")):
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{what} must be text")
+        if prompt:
+            check_prompt(prompt)
+        if model and len(model) > 100:
+            raise ValueError("a model name is at most 100 characters")
         inherited = Provenance.inherit(path, steps)
         made = Provenance("generated", prompt=prompt or None, seed=seed_used, model=model or None,
                           recipe=steps) if prompt or model else inherited
-        out = export_file(steps.apply(load_image(path)), ctx.out_folder() / f"export.{kind}", quality=q,
+        out = export_file(steps.apply(load_image(path)), ctx.out_folder() / f"{_stem(image)}.{kind}", quality=q,
                           provenance=made)
         return FileData(path=str(out))
 

@@ -60,7 +60,7 @@ class EditSession:
              ) -> "EditSession":
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
-        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=_clean_name(name))
+        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=clean_name(name))
 
     @property
     def has_alpha(self) -> bool:
@@ -176,7 +176,7 @@ class EditSession:
         return session
 
 
-def _clean_name(name: str | None) -> str | None:
+def clean_name(name: str | None) -> str | None:
     """A file name's stem, reduced to safe characters (it names the download)."""
     if not name:
         return None
