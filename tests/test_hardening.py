@@ -228,3 +228,16 @@ def test_a_forked_session_is_a_copy_of_its_own(tmp_path):
     assert [s["op"] for s in SessionStore(tmp_path / "sessions").get(tab_b).recipe.steps] == ["flip"]
     assert [s["op"] for s in SessionStore(tmp_path / "sessions").get(tab_a).recipe.steps] == ["flip", "rotate"]
     assert b is not a and np.array_equal(np.asarray(b.original), np.asarray(session.original))
+
+
+def test_small_products_and_pairs_on_a_plain_backdrop_are_still_fixed():
+    """The refusal is for busy scenes only: a ring filling 1% of a white photo, or a pair of earrings (two
+    pieces of equal size), is cut out from a plain backdrop reliably and gets fixed."""
+    from studio.edits.presets import PRESETS, check, fix
+
+    ring = product_photo((1000, 800), background=(250, 250, 250), box=(0.47, 0.46, 0.55, 0.56))
+    pair = np.asarray(product_photo((600, 400), background=(245, 245, 245), box=(0.2, 0.4, 0.3, 0.6))).copy()
+    pair[:, 300:] = np.asarray(product_photo((600, 400), background=(245, 245, 245), box=(0.2, 0.4, 0.3, 0.6)))[:, :300]
+    for image in (ring, Image.fromarray(pair)):
+        fixed = fix(image, PRESETS["amazon-main"])
+        assert check(fixed, PRESETS["amazon-main"]) == []

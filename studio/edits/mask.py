@@ -38,23 +38,41 @@ def product_mask(image: Image.Image) -> np.ndarray:
             return alpha >= 128
     rgb = np.asarray(image.convert("RGB"))
     h, w = rgb.shape[:2]
-    scale = min(1.0, WORK_SIDE / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) \
-        if scale < 1 else rgb
-    found = _estimate(small)
+    found = _estimate(_small(rgb))
     if found.shape != (h, w):
         found = cv2.resize(found.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
     return found
 
 
-def _estimate(rgb: np.ndarray) -> np.ndarray:
+def _small(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) \
+        if scale < 1 else rgb
+
+
+def _misfit(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(distance to the predicted backdrop, the border ring, the ring's 90th-percentile misfit)."""
     h, w = rgb.shape[:2]
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
     ring = np.zeros((h, w), bool)
     width = max(1, round(0.03 * min(h, w)))
     ring[:width], ring[-width:], ring[:, :width], ring[:, -width:] = True, True, True, True
     distance = np.linalg.norm(lab - _backdrop_plate(lab, width), axis=-1)
-    spread = float(np.percentile(distance[ring], 90))
+    return distance, ring, float(np.percentile(distance[ring], 90))
+
+
+def plain_backdrop(image: Image.Image) -> bool:
+    """Whether the border shows a smooth backdrop (studio white, a plain colour, a paper sweep), where the
+    colour-distance mask is reliable; a busy scene needs GrabCut, whose cut-out can miss the product."""
+    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 255:
+        return True
+    return _misfit(_small(np.asarray(image.convert("RGB"))))[2] <= UNIFORM_SPREAD
+
+
+def _estimate(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    distance, ring, spread = _misfit(rgb)
     threshold = max(MIN_DISTANCE, 2 * spread)
     likely = distance > threshold
     if spread > UNIFORM_SPREAD and min(h, w) >= 16:

@@ -19,15 +19,16 @@ from PIL import Image
 
 from .background import parse_color
 from .geometry import MAX_SIDE, aspect_box, place_on_canvas
-from .mask import composite, feather, product_box, product_mask
+from .mask import composite, feather, plain_backdrop, product_box, product_mask
 
 BACKGROUND_TOLERANCE = 3       # channel levels: JPEG encoders turn 255 into 254 near edges
 BACKGROUND_SHARE = 0.99        # of background pixels that must match the preset's colour
 EDGE_MARGIN = 0.01             # background pixels closer than this (fraction of the side) to the product are
                                # the product's anti-aliased edge, not background
-# A cut-out the fix refuses to use, because it would throw most of the product away: an estimated mask
-# (not an upload's own alpha) covering under MIN_CUTOUT of the frame, or scattered so that its largest
-# piece holds under MIN_MAIN_PIECE of it (a busy photo reduced to a few specks).
+# A cut-out the fix refuses to use, because it would throw most of the product away: on a busy backdrop
+# (where the mask comes from GrabCut; a plain backdrop's colour mask and an upload's own alpha are trusted,
+# small products and pairs of earrings included), a mask covering under MIN_CUTOUT of the frame, or
+# scattered so that its largest piece holds under MIN_MAIN_PIECE of it (a rocket reduced to four sparkles).
 MIN_CUTOUT = 0.02
 MIN_MAIN_PIECE = 0.6
 
@@ -143,10 +144,14 @@ def check(image: Image.Image, preset: Preset, mask: np.ndarray | None = None) ->
     return problems
 
 
-def _background_share(rgb: np.ndarray, mask: np.ndarray, colour) -> float | None:
+def _background_region(mask: np.ndarray) -> np.ndarray:
+    """Where the background rule looks: farther than EDGE_MARGIN from the product."""
     margin = max(1, round(EDGE_MARGIN * max(mask.shape)))
-    near = cv2.dilate(mask.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
-    background = rgb[~near]
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) == 0
+
+
+def _background_share(rgb: np.ndarray, mask: np.ndarray, colour) -> float | None:
+    background = rgb[_background_region(mask)]
     if background.size == 0:
         return None
     close = np.all(np.abs(background.astype(np.int16) - np.array(colour, np.int16)) <= BACKGROUND_TOLERANCE, -1)
@@ -186,8 +191,8 @@ def fix_with_mask(image: Image.Image, preset: Preset, mask: np.ndarray | None = 
 
 def _refuse_doubtful_cutout(image: Image.Image, mask: np.ndarray) -> None:
     """ValueError when an estimated cut-out would keep only a sliver or a scatter of the picture."""
-    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 255:
-        return                                         # the upload's own transparency is the product
+    if plain_backdrop(image):
+        return
     share = float(mask.mean())
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     main = stats[1:, cv2.CC_STAT_AREA].max() / max(1, mask.sum()) if count > 1 else 1.0
@@ -213,7 +218,12 @@ def _place_cutout(image: Image.Image, mask: np.ndarray, box, size, preset: Prese
         alpha = np.minimum(alpha, own)
     backdrop = np.empty((size[1], size[0], 3), np.uint8)
     backdrop[:] = preset.background
-    return Image.fromarray(composite(np.asarray(product), backdrop, alpha), "RGB"), placed
+    out = composite(np.asarray(product), backdrop, alpha)
+    # What the rule check will call background is made exactly the preset's colour: the cut-out of a small
+    # product, enlarged many times, carries a band of the old backdrop inside its edge; those pixels are
+    # within the mask threshold (ΔE 4) of the new colour, so snapping them is all but invisible.
+    out[_background_region(product_mask(Image.fromarray(out, "RGB")))] = preset.background
+    return Image.fromarray(out, "RGB"), placed
 
 
 def _place_smooth(channel: Image.Image, size, box, fill: float) -> Image.Image:

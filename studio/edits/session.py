@@ -62,10 +62,6 @@ class EditSession:
             raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=clean_name(name))
 
-    @property
-    def has_alpha(self) -> bool:
-        return self.original.mode == "RGBA"
-
     # ---- the recipe
     @property
     def recipe(self) -> Recipe:
