@@ -206,14 +206,12 @@ def _eval_generate(args: argparse.Namespace) -> int:
 
 
 def _eval_repair(args: argparse.Namespace) -> int:
-    from .edits.repair import register_model_method
+    from .edits.repair import CLASSICAL
     from .eval.repair import evaluate_repair, markdown_table
 
-    if args.vae:
-        register_model_method("vae", args.vae)
-
+    methods = CLASSICAL.with_model("vae", args.vae) if args.vae else CLASSICAL
     results = [evaluate_repair(method, catalog=args.catalog, masks=tuple(args.masks.split(",")), n=args.n,
-                               seed=args.seed, size=args.size) for method in args.method.split(",")]
+                               seed=args.seed, size=args.size, methods=methods) for method in args.method.split(",")]
     print(markdown_table(results))
     _write_json(args.json, results[0] if len(results) == 1 else {"results": results})
     return 0
@@ -395,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--n", type=int, default=500, help="images per mask set (default: 500)")
     repair.add_argument("--size", type=int, default=None, help="image size (default: the catalog's)")
     repair.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    repair.add_argument("--vae", default=None, help="a VAE folder to score as method `vae` (default: the shipped one)")
+    repair.add_argument("--vae", default=None, help="a VAE folder to score as method `vae`, e.g. weights/vae-fashion")
     repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
     repair.set_defaults(func=_eval_repair)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
 
 from .checkpoints import load_pretrained
+from .edits.repair import blend_seam, fill_hole
 from .seeds import MAX_SEED, check_seed, new_seed  # noqa: F401  (re-exported)
 from .images import to_pil
 from .text import TextEncoder
@@ -188,13 +188,8 @@ class VaeGenerator(_ModelFolder):
         h = torch.from_numpy(hole_small)[None, None].to(self.device)
         cond, _, _ = self._condition(prompt, 1)
         mu_q, _ = self.model.encode(x, h, cond)
-        decoded = np.asarray(self._back(to_pil(self.model.decode(mu_q, cond))[0], box, image.size)).astype(np.int16)
-        residual = np.clip((rgb.astype(np.int16) - decoded) // 2 + 128, 0, 255).astype(np.uint8)
-        residual[hole] = 128
-        padded = cv2.copyMakeBorder(residual, 1, 1, 1, 1, cv2.BORDER_REPLICATE)      # opencv#25389, as in
-        padded_hole = np.pad(hole, 1, constant_values=True).astype(np.uint8)          # edits/repair.py
-        smooth = cv2.inpaint(padded, padded_hole, 3, cv2.INPAINT_TELEA)[1:-1, 1:-1]
-        return np.clip(decoded + (smooth.astype(np.int16) - 128) * 2, 0, 255).astype(np.uint8)
+        decoded = np.asarray(self._back(to_pil(self.model.decode(mu_q, cond))[0], box, image.size))
+        return blend_seam(rgb, decoded, hole)
 
     def _letterbox_mask(self, hole, box) -> Image.Image:
         small = Image.fromarray(hole.astype(np.uint8) * 255).resize((box[2] - box[0], box[3] - box[1]),
@@ -205,6 +200,4 @@ class VaeGenerator(_ModelFolder):
 
     def repair(self, image: Image.Image, mask, prompt: str = "a product") -> Image.Image:
         """Fill the masked region; every unmasked pixel (and alpha) is returned exactly."""
-        from .edits.repair import fill_hole
-
         return fill_hole(image, mask, lambda rgb, hole: self.fill(rgb, hole, prompt))

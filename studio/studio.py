@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .checkpoints import WEIGHTS_DIR
 from .sampling import GanGenerator, GenerationResult, VaeGenerator
 from .text import TextEncoder, check_prompt
+
+if TYPE_CHECKING:
+    from .edits.repair import RepairMethods
 
 GENERATOR_KINDS = {"gan": GanGenerator, "vae": VaeGenerator}
 
@@ -20,6 +24,21 @@ class Studio:
         self.encoder = TextEncoder(device=device)
         self._generators: dict[str, GanGenerator | VaeGenerator] = {}
         self._lock = threading.Lock()
+        self._repair_methods = None
+
+    def repair_methods(self) -> "RepairMethods":
+        """This studio's repair methods: Telea and Navier-Stokes, and each VAE in its weights folder as
+        `vae:<folder>` on its device (nothing loads until a fill runs); `vae` names the first of them, as
+        it always has for scripts. Built once, owned here."""
+        from .edits.repair import CLASSICAL
+
+        if self._repair_methods is None:
+            methods = CLASSICAL
+            vaes = self.models(("vae",))
+            for name in vaes:
+                methods = methods.with_model(f"vae:{name}", self.weights / name, self.device)
+            self._repair_methods = methods.with_alias("vae", f"vae:{vaes[0]}") if vaes else methods
+        return self._repair_methods
 
     def models(self, kinds: tuple[str, ...] = tuple(GENERATOR_KINDS)) -> list[str]:
         """Generator folders under the weights directory (a merchant's own trained model included)."""

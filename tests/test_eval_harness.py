@@ -112,21 +112,22 @@ def test_cli_eval_generate_writes_json(tiny_judge, tmp_path, monkeypatch):
 
 @needs_fashion
 def test_eval_repair_ranks_a_good_fill_above_a_bad_one(tmp_path):
-    from studio.edits import repair as repair_module
+    from studio.edits.repair import CLASSICAL, RepairMethod
     from studio.eval.repair import evaluate_repair
 
-    def paint_black(rgb, hole, radius):
-        out = rgb.copy()
-        out[hole] = 0
-        return out
+    class PaintBlack(RepairMethod):
+        name = "black"
+
+        def fill(self, rgb, hole, radius):
+            out = rgb.copy()
+            out[hole] = 0
+            return out
 
     fake = lambda images: np.stack([np.asarray(im, np.float64).reshape(-1)[:64] for im in images])  # noqa: E731
-    repair_module.METHODS["black"] = paint_black
-    try:
-        black = evaluate_repair("black", masks=("thin", "thick"), n=20, effnet=fake)
-        telea = evaluate_repair("telea", masks=("thin", "thick"), n=20, effnet=fake)
-    finally:
-        del repair_module.METHODS["black"]
+    methods = CLASSICAL.with_method(PaintBlack())
+    black = evaluate_repair("black", masks=("thin", "thick"), n=20, effnet=fake, methods=methods)
+    telea = evaluate_repair("telea", masks=("thin", "thick"), n=20, effnet=fake)
+    assert "black" not in CLASSICAL
     for kind in ("thin", "thick"):
         assert telea["masks"][kind]["psnr_hole"] > black["masks"][kind]["psnr_hole"] + 5
         assert telea["masks"][kind]["ssim"] > black["masks"][kind]["ssim"]

@@ -10,7 +10,6 @@ from studio.edits.background import encode_png
 from studio.edits.export import (COMPOSITE, GENERATED, INLINE_RECIPE_LIMIT, Provenance, export, infotext,
                                  parse_infotext, read_metadata, sidecar_path)
 from studio.edits.recipe import Recipe
-from studio.edits.repair import LEARNED
 from studio.images import load_image
 
 RECIPE = Recipe.from_json([{"op": "adjust", "brightness": 1.1, "saturation": 1.2},
@@ -50,15 +49,13 @@ def test_digital_source_type_follows_what_made_the_pixels(tmp_path):
     only_adjusted = export(photo, tmp_path / "adjusted.jpg", provenance=Provenance("upload", recipe=RECIPE))
     assert read_metadata(only_adjusted)["digital_source_type"] is None
     assert "DigitalSourceType" not in Image.open(only_adjusted).info["xmp"].decode()
-    LEARNED.add("telea")                          # pretend Telea were a trained model for this one check
-    try:
-        mask = encode_png(Image.new("L", (40, 30), 0).point(lambda _: 255).crop((0, 0, 40, 30)))
-        repaired = Recipe.from_json([{"op": "repair", "mask": mask, "method": "telea"}])
-        assert repaired.uses_model
-        path = export(photo, tmp_path / "repaired.png", provenance=Provenance("upload", recipe=repaired))
-        assert read_metadata(path)["digital_source_type"] == COMPOSITE
-    finally:
-        LEARNED.discard("telea")
+    mask = encode_png(Image.new("L", (40, 30), 0).point(lambda _: 255).crop((0, 0, 40, 30)))
+    telea = Recipe.from_json([{"op": "repair", "mask": mask, "method": "telea"}])
+    assert not telea.uses_model
+    repaired = Recipe.from_json([{"op": "repair", "mask": mask, "method": "vae:vae-fashion"}])      # a trained one
+    assert repaired.uses_model
+    path = export(photo, tmp_path / "repaired.png", provenance=Provenance("upload", recipe=repaired))
+    assert read_metadata(path)["digital_source_type"] == COMPOSITE
 
 
 def test_editing_a_generated_file_keeps_its_ai_label_and_parameters(tmp_path):

@@ -2,9 +2,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.edits.repair import LEARNED, METHODS, repair
+from studio.checkpoints import WEIGHTS_DIR
+from studio.edits.repair import CLASSICAL as CLASSICAL_METHODS
+from studio.edits.repair import repair
 
-CLASSICAL = [m for m in METHODS if m not in LEARNED]      # the OpenCV pitfalls below are theirs
+# the classical methods, and the shipped VAE as a learned one when it is there (it loads on first use)
+SHIPPED_VAE = WEIGHTS_DIR / "vae-fashion"
+METHODS = CLASSICAL_METHODS.with_model("vae:vae-fashion", SHIPPED_VAE) if (SHIPPED_VAE / "config.json").is_file() \
+    else CLASSICAL_METHODS
+CLASSICAL = list(CLASSICAL_METHODS)                      # the OpenCV pitfalls below are theirs
 
 
 def gradient(size=25) -> np.ndarray:
@@ -19,7 +25,7 @@ def test_unmasked_pixels_and_alpha_are_untouched(method):
     image = Image.fromarray(rgba, "RGBA")
     hole = np.zeros((40, 30), bool)
     hole[10:20, 5:15] = True
-    out = np.asarray(repair(image, hole, method))
+    out = np.asarray(repair(image, hole, method, methods=METHODS))
     assert out.shape == rgba.shape
     assert np.array_equal(out[~hole], rgba[~hole])
     assert np.array_equal(out[..., 3], rgba[..., 3])
@@ -65,3 +71,19 @@ def test_bad_inputs():
     mask_image = Image.new("L", (8, 8), 0)
     mask_image.putpixel((3, 3), 255)
     assert repair(image, mask_image).size == (8, 8)
+
+
+def test_the_editing_engine_imports_without_torch_and_registers_nothing_at_import():
+    """`studio.edits` (repair included) loads no torch and no model; the registry a recipe gets by default
+    is the classical one whatever was imported before (the app passes its Studio's own)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import studio.edits, studio.edits.repair as r; "
+             "print('torch' in sys.modules, 'studio.sampling' in sys.modules, list(r.CLASSICAL))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "False", "['telea',", "'ns']"], done.stderr
+    # the other way round: the sampler imports the engine, the engine imports the sampler only inside a fill
+    again = subprocess.run([sys.executable, "-c", "import studio.sampling, studio.edits.repair as r; "
+                            "print(list(r.CLASSICAL))"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and again.stdout.strip() == "['telea', 'ns']", again.stderr

@@ -108,21 +108,28 @@ def test_repair_keeps_every_unmasked_pixel(tiny_vae):
 
 def test_the_studio_facade_and_the_repair_registry(tiny_vae):
     from studio import Studio
-    from studio.edits.repair import LEARNED, METHODS, register_model_method, repair
+    from studio.edits.recipe import Recipe
+    from studio.edits.repair import CLASSICAL, repair
+    from studio.edits.steps import repair_step
 
     studio = Studio(weights=tiny_vae.parent)
     assert studio.models() == ["vae-tiny"] and studio.has_vae()
     assert len(studio.interpolate(Image.new("RGB", (16, 16), "red"), Image.new("RGB", (16, 16), "blue"), 4)) == 4
-    name = register_model_method("vae-test", tiny_vae)
-    try:
-        photo = Image.new("RGB", (16, 16), (200, 30, 30))
-        hole = np.zeros((16, 16), bool)
-        hole[4:8, 4:8] = True
-        assert "vae-test" in LEARNED
-        assert np.array_equal(np.asarray(repair(photo, hole, name))[~hole], np.asarray(photo)[~hole])
-    finally:
-        METHODS.pop(name, None)
-        LEARNED.discard(name)
+    # the studio owns its repair methods, built from its own weights; the shared classical set never changes
+    methods = studio.repair_methods()
+    assert list(methods) == ["telea", "ns", "vae:vae-tiny", "vae"] and methods.learned == ("vae:vae-tiny", "vae")
+    assert methods.get("vae").target is methods.get("vae:vae-tiny")      # one model behind both names
+    assert methods.choices == ("telea", "ns", "vae:vae-tiny")
+    assert list(CLASSICAL) == ["telea", "ns"] and studio.repair_methods() is methods
+    photo = Image.new("RGB", (16, 16), (200, 30, 30))
+    hole = np.zeros((16, 16), bool)
+    hole[4:8, 4:8] = True
+    assert np.array_equal(np.asarray(repair(photo, hole, "vae:vae-tiny", methods=methods))[~hole],
+                          np.asarray(photo)[~hole])
+    recipe = Recipe.from_json([repair_step(hole, "vae:vae-tiny")])     # a recipe is data: it parses anywhere ...
+    assert recipe.uses_model and recipe.apply(photo, methods=methods).size == (16, 16)
+    with pytest.raises(ValueError, match="unknown repair method 'vae:vae-tiny'; this studio has: telea, ns"):
+        recipe.apply(photo)                                             # ... and applies where the model is
 
 
 @needs_fashion

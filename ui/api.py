@@ -57,7 +57,8 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
         source = load_image(path)
         steps.check_size(source.size)
-        out = export_file(steps.apply(source), ctx.out_folder() / f"{_stem(image)}-edited.{kind}", quality=q,
+        target = ctx.out_folder() / f"{_stem(image)}-edited.{kind}"
+        out = export_file(steps.apply(source, methods=ctx.methods), target, quality=q,
                           provenance=Provenance.inherit(path, steps))
         return FileData(path=str(out))
 

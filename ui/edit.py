@@ -14,7 +14,6 @@ from PIL import Image
 from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
-from studio.edits.repair import METHODS as REPAIR_METHODS
 from studio.edits.session import EditSession
 from studio.edits.steps import background_step, look_step, repair_step, rotate_step, style_step
 from studio.edits.style import TRANSFERS
@@ -83,7 +82,7 @@ def layout(ctx: Context) -> SimpleNamespace:
                                                   default_size=12), height=420)
         with gr.Row():
             ui.load_editor = gr.Button("Load the current image", elem_id="load-repair")
-            ui.repair_method = gr.Radio(list(REPAIR_METHODS), value="telea", label="Method")
+            ui.repair_method = gr.Radio(list(ctx.methods.choices), value="telea", label="Method")
             ui.repair = gr.Button("Repair", elem_id="repair-button")
     with gr.Row():
         ui.format = gr.Radio(list(EXPORT_FORMATS), value="PNG", label="Download as", elem_id="format")
@@ -154,7 +153,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         image = load_image(path)
         for note in upload_notes(path, image):
             gr.Warning(html.escape(note))                 # toasts render HTML; the note names the file
-        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path), request)
+        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path, methods=ctx.methods),
+                     request)
 
     # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
     ui.upload.upload(open_upload, [key, ui.upload], [key, ctx.components["browser"], *ui.outputs],

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -45,7 +46,7 @@ from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
 from .mask import REGIONS, limit_to_region, product_mask
 from .presets import fix_with_mask, preset_from_spec
-from .repair import DEFAULT_RADIUS, LEARNED, METHODS as REPAIR_METHODS, repair
+from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
 from .style import LOOKS, TRANSFERS, ColorStats, look, transfer
 
 RECIPE_VERSION = 1
@@ -61,6 +62,7 @@ class _State:
     image: Image.Image
     scale: float = 1.0                     # preview side / export side
     mask: np.ndarray | None = None         # the product mask once something needed it
+    methods: RepairMethods = CLASSICAL     # the repair methods of whoever applies the recipe
 
     def product(self) -> np.ndarray:
         if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
@@ -267,14 +269,19 @@ def _check_repair(p: dict) -> dict:
     radius = p.get("radius", DEFAULT_RADIUS)
     if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= 50:
         raise ValueError(f"radius must be whole pixels in 1..50, got {radius!r}")
-    return {"mask": p["mask"], "method": _choice(p, "method", tuple(REPAIR_METHODS), "telea"), "radius": radius}
+    method = p.get("method", "telea")
+    # a recipe is data: which methods exist depends on the studio applying it (its weights), so the name is
+    # only checked for shape here, and against the studio's own methods when the recipe is applied
+    if not isinstance(method, str) or not re.fullmatch(r"[a-z0-9][a-z0-9:._-]{0,63}", method):
+        raise ValueError(f"a repair method is a name like telea, ns or vae:vae-fashion, got {str(method)[:40]!r}")
+    return {"mask": p["mask"], "method": method, "radius": radius}
 
 
 def _apply_repair(state: _State, p: dict) -> None:
     mask = decode_png(p["mask"]).convert("L")
     if mask.size != state.image.size:
         mask = mask.resize(state.image.size, Image.Resampling.NEAREST)
-    state.image = repair(state.image, np.asarray(mask) > 0, p["method"], p["radius"])
+    state.image = repair(state.image, np.asarray(mask) > 0, p["method"], p["radius"], methods=state.methods)
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -423,21 +430,22 @@ class Recipe:
     @property
     def uses_model(self) -> bool:
         """Whether a trained model made any pixels (decides the IPTC digital source type of an upload)."""
-        return any(s["op"] == "repair" and s["method"] in LEARNED for s in self.steps)
+        return any(s["op"] == "repair" and s["method"] not in CLASSICAL_NAMES for s in self.steps)
 
     def summaries(self) -> list[str]:
         return [OPERATIONS[s["op"]].summary(s) + (f" ({s['region']} only)" if "region" in s else "")
                 for s in self.steps]
 
-    def apply(self, image: Image.Image, *, scale: float = 1.0) -> Image.Image:
-        """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one."""
+    def apply(self, image: Image.Image, *, scale: float = 1.0, methods: RepairMethods = CLASSICAL) -> Image.Image:
+        """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one; `methods`
+        are the repair methods a repair step may name (a Studio's own, with its trained models)."""
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {scale}")
         # the limits hold for the full-resolution image a preview stands for
         self.check_size((round(image.width / scale), round(image.height / scale)))
-        state = _State(image.copy(), scale)
+        state = _State(image.copy(), scale, methods=methods)
         for index, step in enumerate(self.steps):
             before, region = state.image, step.get("region", "all")
             try:
@@ -453,10 +461,11 @@ class Recipe:
                                  f"{state.image.height:,} pixels, above the limit of {MAX_PIXELS:,}")
         return state.image
 
-    def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE) -> Image.Image:
+    def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE, methods: RepairMethods = CLASSICAL
+                ) -> Image.Image:
         """The same steps on a copy downscaled to max_side (sizes in steps scaled alike): what the live
         preview shows. The result is at most max_side too, even after an upscaling preset."""
-        return Preview.of(image, max_side).render(self)
+        return Preview.of(image, max_side).render(self, methods)
 
 
 @dataclass(frozen=True)
@@ -472,8 +481,8 @@ class Preview:
         small = downscale(image, side)
         return cls(small, small.width / image.width, side)
 
-    def render(self, recipe: Recipe) -> Image.Image:
-        return downscale(recipe.apply(self.image, scale=self.scale), self.max_side)
+    def render(self, recipe: Recipe, methods: RepairMethods = CLASSICAL) -> Image.Image:
+        return downscale(recipe.apply(self.image, scale=self.scale, methods=methods), self.max_side)
 
 
 class EditHistory:

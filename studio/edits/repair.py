@@ -1,6 +1,8 @@
 """Classical repair (inpainting): OpenCV Telea and Navier-Stokes behind one entry.
 
     repair(image, mask, method="telea")   # PIL RGB/RGBA + bool mask (True = fill) -> PIL, same size/mode
+    methods = CLASSICAL.with_model("vae:vae-fashion", "weights/vae-fashion")     # a Studio builds its own
+    repair(image, mask, method="vae:vae-fashion", methods=methods)
 
 Pixels outside the mask come back unchanged, always. OpenCV pitfalls handled here:
 - holes touching the top/left border fill wrongly (opencv#25389): the image is padded by one pixel, the
@@ -20,59 +22,124 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..checkpoints import WEIGHTS_DIR
-
 DEFAULT_RADIUS = 3
+CLASSICAL_NAMES = ("telea", "ns")
 
 
-def _opencv(flag: int) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
-    def run(rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+class RepairMethod:
+    """One way to fill a hole (IOPaint's shape: classical methods are classes too): a name, whether a
+    trained model makes its pixels (an upload repaired with it is a composite with AI content), and
+    `fill(rgb uint8 (H, W, 3), hole bool (H, W), radius) -> rgb uint8`."""
+
+    name: str = ""
+    learned: bool = False
+
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def crop_pad(self, radius: int) -> int | None:
+        """Context the fill needs around the hole: a classical fill looks `radius` around it; a learned one
+        needs the whole image (None)."""
+        return None if self.learned else 2 * radius + 2
+
+
+class OpenCVInpaint(RepairMethod):
+    """cv2.inpaint (Telea or Navier-Stokes), padded by a pixel against opencv#25389."""
+
+    def __init__(self, name: str, flag: int):
+        self.name, self.flag = name, flag
+
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
         padded = cv2.copyMakeBorder(rgb, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
         padded_hole = np.pad(hole, 1, constant_values=True).astype(np.uint8)
-        return cv2.inpaint(padded, padded_hole, radius, flag)[1:-1, 1:-1]
-    return run
+        return cv2.inpaint(padded, padded_hole, radius, self.flag)[1:-1, 1:-1]
 
 
-# name -> fill(rgb uint8 (H, W, 3), hole bool (H, W), radius) -> rgb uint8. Learned methods register here too.
-METHODS: dict[str, Callable[[np.ndarray, np.ndarray, int], np.ndarray]] = {
-    "telea": _opencv(cv2.INPAINT_TELEA),
-    "ns": _opencv(cv2.INPAINT_NS),
-}
+class ModelInpaint(RepairMethod):
+    """A trained VAE folder as a repair method; the model loads (with torch) on the first fill only."""
 
+    learned = True
 
-# names in METHODS whose fill comes from a trained model: an upload repaired with one of them is a composite
-# with AI-generated content (IPTC compositeWithTrainedAlgorithmicMedia).
-LEARNED: set[str] = set()
-
-
-class _ModelFill:
-    """A trained VAE folder as a repair method; the model loads (with torch) on the first call only."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, name: str, folder: str | Path, device: str = "cpu"):
+        self.name, self.folder, self.device = name, Path(folder), device
+        if not (self.folder / "config.json").is_file():
+            raise ValueError(f"{self.folder.name} is not a model folder (no config.json)")
         self._vae = None
 
-    def __call__(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
         if self._vae is None:
-            from ..sampling import VaeGenerator
+            from ..sampling import VaeGenerator          # torch, only when a learned fill runs
 
-            self._vae = VaeGenerator(self.folder)
+            self._vae = VaeGenerator(self.folder, self.device)
         return self._vae.fill(rgb, hole)
 
 
-def register_model_method(name: str, folder: str | Path) -> str:
-    """Make a trained VAE folder a repair method (`eval repair --method NAME`, the app's method picker)."""
-    folder = Path(folder)
-    if not (folder / "config.json").is_file():
-        raise ValueError(f"{folder} is not a model folder (no config.json)")
-    METHODS[name] = _ModelFill(folder)
-    LEARNED.add(name)
-    return name
+class RepairMethods:
+    """The repair methods one Studio (or one evaluation run) offers, by name: Telea and Navier-Stokes always,
+    trained ones added with `with_model`, which returns a new registry (this one never changes, so what a
+    recipe can use never depends on who imported what first)."""
+
+    def __init__(self, extra: tuple[RepairMethod, ...] = ()):
+        methods = (OpenCVInpaint("telea", cv2.INPAINT_TELEA), OpenCVInpaint("ns", cv2.INPAINT_NS), *extra)
+        self._methods = {m.name: m for m in methods}
+
+    def with_model(self, name: str, folder: str | Path, device: str = "cpu") -> "RepairMethods":
+        return self.with_method(ModelInpaint(name, folder, device))
+
+    def with_method(self, method: RepairMethod) -> "RepairMethods":
+        if not method.name or method.name in CLASSICAL_NAMES:
+            raise ValueError(f"a repair method needs a name of its own, got {method.name!r}")
+        return RepairMethods(tuple(m for m in self._methods.values() if m.name not in CLASSICAL_NAMES) + (method,))
+
+    def with_alias(self, alias: str, name: str) -> "RepairMethods":
+        """`alias` as a second name for method `name` (the same object: one model load serves both)."""
+        return self.with_method(_Alias(alias, self.get(name)))
+
+    def get(self, name: str) -> RepairMethod:
+        if name not in self._methods:
+            raise ValueError(f"unknown repair method {str(name)[:40]!r}; this studio has: {', '.join(self._methods)}")
+        return self._methods[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self._methods
+
+    def __iter__(self):
+        return iter(self._methods)
+
+    def __len__(self) -> int:
+        return len(self._methods)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The names to offer a merchant: every method once (no aliases)."""
+        return tuple(name for name, m in self._methods.items() if not isinstance(m, _Alias))
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        return tuple(name for name, m in self._methods.items() if m.learned)
 
 
-# The shipped VAE, when there is one, is the "vae" method (a path check at import: nothing is loaded).
-if (WEIGHTS_DIR / "vae-fashion" / "config.json").is_file():
-    register_model_method("vae", WEIGHTS_DIR / "vae-fashion")
+class _Alias(RepairMethod):
+    def __init__(self, name: str, target: RepairMethod):
+        self.name, self.target, self.learned = name, target, target.learned
+
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+        return self.target.fill(rgb, hole, radius)
+
+
+CLASSICAL = RepairMethods()          # what a recipe gets when nobody passes a Studio's own registry
+TELEA = CLASSICAL.get("telea")
+
+
+def blend_seam(rgb: np.ndarray, decoded: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """A model's fill made to meet the surrounding pixels: the residual (original - decode) known outside
+    the hole is filled into it with Telea and added to the decode, so the seam matches while the model's
+    content stays. uint8 (H, W, 3) in and out."""
+    decoded = decoded.astype(np.int16)
+    residual = np.clip((rgb.astype(np.int16) - decoded) // 2 + 128, 0, 255).astype(np.uint8)
+    residual[hole] = 128
+    smooth = TELEA.fill(residual, hole, 3)
+    return np.clip(decoded + (smooth.astype(np.int16) - 128) * 2, 0, 255).astype(np.uint8)
 
 
 def as_mask(mask, size: tuple[int, int]) -> np.ndarray:
@@ -109,12 +176,11 @@ def fill_hole(image: Image.Image, mask, fill: Callable[[np.ndarray, np.ndarray],
     return Image.fromarray(out, "RGB")
 
 
-def repair(image: Image.Image, mask, method: str = "telea", radius: int = DEFAULT_RADIUS) -> Image.Image:
-    """Fill the masked region of `image`; unmasked pixels (and alpha) are returned exactly."""
-    if method not in METHODS:
-        raise ValueError(f"unknown repair method {method!r}; known: {', '.join(METHODS)}")
+def repair(image: Image.Image, mask, method: str = "telea", radius: int = DEFAULT_RADIUS,
+           methods: RepairMethods = CLASSICAL) -> Image.Image:
+    """Fill the masked region of `image` with `methods`' `method`; unmasked pixels (and alpha) are returned
+    exactly."""
+    chosen = methods.get(method)
     if not 1 <= radius <= 50:
         raise ValueError(f"radius must be in 1..50 px, got {radius}")
-    # classical fills only look `radius` around the hole; a learned one needs the whole image as context
-    return fill_hole(image, mask, lambda rgb, hole: METHODS[method](rgb, hole, radius),
-                     crop_pad=None if method in LEARNED else 2 * radius + 2)
+    return fill_hole(image, mask, lambda rgb, hole: chosen.fill(rgb, hole, radius), crop_pad=chosen.crop_pad(radius))

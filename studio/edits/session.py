@@ -43,6 +43,7 @@ from .adjust import RANGES, Adjustments
 from .export import EXTENSIONS, Provenance, export, resolve_format
 from .presets import check, preset_from_spec
 from .recipe import EditHistory, Preview, Recipe
+from .repair import CLASSICAL, RepairMethods
 
 
 @dataclass
@@ -54,13 +55,15 @@ class EditSession:
     _rendered: tuple[str, Image.Image] | None = None           # (recipe JSON, full-resolution result)
     name: str | None = None                                    # the upload's file name, for the download
     _sliders_last: tuple | None = None                         # (history cursor, step index) of the last release
+    methods: RepairMethods = CLASSICAL                         # the repair methods its steps may use
 
     @classmethod
-    def open(cls, image: Image.Image, provenance: Provenance | None = None, name: str | None = None
-             ) -> "EditSession":
+    def open(cls, image: Image.Image, provenance: Provenance | None = None, name: str | None = None,
+             methods: RepairMethods = CLASSICAL) -> "EditSession":
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
-        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=clean_name(name))
+        return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=clean_name(name),
+                   methods=methods)
 
     # ---- the recipe
     @property
@@ -93,7 +96,7 @@ class EditSession:
 
     def live(self, values: dict[str, float]) -> Image.Image:
         """The preview with the sliders at `values`, nothing recorded."""
-        return self.preview_source.render(self._with_sliders(values))
+        return self.preview_source.render(self._with_sliders(values), self.methods)
 
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
         """Record the sliders (released): their step changes in place, so they keep showing their values
@@ -135,7 +138,7 @@ class EditSession:
 
     # ---- images
     def preview(self) -> Image.Image:
-        return self.preview_source.render(self.recipe)
+        return self.preview_source.render(self.recipe, self.methods)
 
     def before(self) -> Image.Image:
         return self.preview_source.image
@@ -144,7 +147,7 @@ class EditSession:
         """Full resolution, cached per recipe."""
         key = self.recipe.to_json()
         if self._rendered is None or self._rendered[0] != key:
-            self._rendered = (key, self.recipe.apply(self.original))
+            self._rendered = (key, self.recipe.apply(self.original, methods=self.methods))
         return self._rendered[1]
 
     def check(self, preset) -> list:
@@ -166,8 +169,8 @@ class EditSession:
                                "truncation": made.truncation, "prior_source_type": made.prior_source_type}}
 
     @classmethod
-    def from_state(cls, original: Image.Image, state: dict) -> "EditSession":
-        session = cls.open(original, Provenance(**state["provenance"]), state.get("name"))
+    def from_state(cls, original: Image.Image, state: dict, methods: RepairMethods = CLASSICAL) -> "EditSession":
+        session = cls.open(original, Provenance(**state["provenance"]), state.get("name"), methods)
         session.history = EditHistory.from_dict(state["history"])
         return session
 
@@ -199,11 +202,11 @@ class SessionStore:
     """
 
     def __init__(self, root: str | Path, in_memory: int = 8, max_age: float = 7 * 24 * 3600,
-                 max_sessions: int = 1000, max_bytes: int = 5 * 2**30):
+                 max_sessions: int = 1000, max_bytes: int = 5 * 2**30, methods: RepairMethods = CLASSICAL):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.in_memory, self.max_age, self.max_sessions = in_memory, max_age, max_sessions
-        self.max_bytes = max_bytes
+        self.max_bytes, self.methods = max_bytes, methods
         self._live: OrderedDict[str, EditSession] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -251,7 +254,7 @@ class SessionStore:
             state = json.loads((folder / "session.json").read_text())
             with Image.open(folder / "original.png") as image:
                 original = image.convert("RGBA" if image.mode == "RGBA" else "RGB")
-            session = EditSession.from_state(original, state)
+            session = EditSession.from_state(original, state, self.methods)
         except (OSError, ValueError, KeyError, TypeError):
             return None                                  # missing or damaged: the page starts afresh
         with self._lock:

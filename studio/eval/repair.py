@@ -4,8 +4,8 @@
         --seed 0 --json runs/repair-telea.json
 
 For each mask set: PSNR and SSIM inside the hole and over the whole image (mean over images), and
-fd_effnet between repaired and original images. Methods come from studio.edits.repair.METHODS; a
-learned method registers there and is scored the same way.
+fd_effnet between repaired and original images. Methods come from a studio.edits.repair.RepairMethods
+registry (CLASSICAL unless given); a learned method added with `with_model` is scored the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from ..data import open_catalog
-from ..edits.repair import METHODS, repair
+from ..edits.repair import CLASSICAL, RepairMethods, repair
 from .judge import EffnetFeatures
 from .masks import MASK_RECIPES, mask_batch
 from .metrics import frechet_distance, psnr, ssim
@@ -27,10 +27,10 @@ HOLE_FILL = (0, 0, 0)    # what the method sees inside the hole: it must not use
 
 def evaluate_repair(method: str, catalog: str = "fashion", masks: tuple[str, ...] = ("thin", "medium", "thick"),
                     n: int = 500, seed: int = 0, size: int | None = None, split: str = "test",
-                    effnet: Callable[[list[Image.Image]], np.ndarray] | None = None) -> dict:
-    """Metrics per mask set for one method. `effnet` maps images to features."""
-    if method not in METHODS:
-        raise ValueError(f"unknown repair method {method!r}; registered: {', '.join(METHODS)}")
+                    effnet: Callable[[list[Image.Image]], np.ndarray] | None = None,
+                    methods: RepairMethods = CLASSICAL) -> dict:
+    """Metrics per mask set for one of `methods`' methods. `effnet` maps images to features."""
+    methods.get(method)                                  # an unknown name fails before any work
     unknown = [m for m in masks if m not in MASK_RECIPES]
     if unknown:
         raise ValueError(f"unknown mask set(s) {unknown}; known: {', '.join(MASK_RECIPES)}")
@@ -52,7 +52,7 @@ def evaluate_repair(method: str, catalog: str = "fashion", masks: tuple[str, ...
         for image, hole in zip(originals, holes):
             damaged = np.asarray(image).copy()
             damaged[hole] = HOLE_FILL
-            fixed = repair(Image.fromarray(damaged), hole, method)
+            fixed = repair(Image.fromarray(damaged), hole, method, methods=methods)
             a, b = np.asarray(image), np.asarray(fixed)
             rows.append((psnr(a, b, hole), ssim(a, b, hole), psnr(a, b), ssim(a, b)))
             repaired.append(fixed)

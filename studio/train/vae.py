@@ -283,7 +283,7 @@ def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50,
     retrieval baseline).
     """
     from ..checkpoints import read_config
-    from ..edits.repair import register_model_method
+    from ..edits.repair import CLASSICAL
     from ..eval.generate import GeneratorSampler, evaluate_generation
     from ..eval.judge import Judge, default_evaluator
     from ..eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, load_prompts
@@ -300,8 +300,10 @@ def finish_vae(folder: str | Path, per_prompt: int = 10, swap_pairs_n: int = 50,
     result["suite"] = suite.name
     # the swap test needs product colours: fashion only
     swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4) if catalog == "fashion" else None
-    name = register_model_method(f"vae:{folder.name}", folder)
-    repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=sampler.size) for method in (name, "telea", "ns")]
+    name = f"vae:{folder.name}"
+    methods = CLASSICAL.with_model(name, folder)
+    repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=sampler.size, methods=methods)
+              for method in (name, "telea", "ns")]
     repair[0]["method"] = folder.name
     # the full numbers go to runs/ (a weights folder holds config, weights and card only)
     Path("runs").mkdir(exist_ok=True)
