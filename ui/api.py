@@ -15,7 +15,7 @@ from gradio import FileData
 from studio import load_image
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
-from studio.edits.steps import repair_step, style_step
+from studio.edits.steps import number, repair_step, style_step
 from studio.edits.session import clean_name
 from studio.seeds import check_seed
 from studio.text import check_prompt
@@ -23,17 +23,6 @@ from studio.text import check_prompt
 from .common import Context, friendly, plain, uploaded
 
 FORMATS = ("png", "jpeg", "webp")
-
-
-def _number(value, what: str, low: float, high: float, whole: bool = False):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}") from None
-    if not low <= number <= high or (whole and not number.is_integer()):
-        kind = "a whole number" if whole else "a number"
-        raise ValueError(f"{what} must be {kind} from {low:g} to {high:g}, got {str(value)[:40]}")
-    return int(number) if whole else number
 
 
 def _stem(file) -> str:
@@ -54,9 +43,8 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         plain(format=format, quality=quality)
         path = uploaded(image, demo)
         steps = Recipe.from_json(recipe if isinstance(recipe, (str, list, dict)) else str(recipe))
-        kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
+        kind, q = _format(format), number(quality, "quality", 1, 100, whole=True)
         source = load_image(path)
-        steps.check_size(source.size)
         target = ctx.out_folder() / f"{_stem(image)}-edited.{kind}"
         out = export_file(steps.apply(source, methods=ctx.methods), target, quality=q,
                           provenance=Provenance.inherit(path, steps))
@@ -82,7 +70,7 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         plain(format=format, quality=quality, preset=preset, prompt=prompt, seed=seed, model=model)
         path = uploaded(image, demo)
         steps = Recipe.from_json([{"op": "preset", "preset": preset}] if preset else [])
-        kind, q = _format(format), _number(quality, "quality", 1, 100, whole=True)
+        kind, q = _format(format), number(quality, "quality", 1, 100, whole=True)
         seed_used = None if seed in (-1, None) else check_seed(seed)
         for value, what in ((prompt, "prompt"), (model, "model")):
             if value is not None and not isinstance(value, str):

@@ -30,11 +30,12 @@ def reviewer(ctx: Context, typed: str | None, request: gr.Request | None, adding
 
 
 def text(value) -> str:
-    """User-written text shown as text in Markdown: HTML escaped, Markdown's own markup characters too."""
-    escaped = html.escape(str(value or ""), quote=True)
-    for mark in "\\`*_{}[]()#+-.!|>~":
+    """User-written text shown as text in Markdown: Markdown's markup characters backslash-escaped first,
+    then HTML escaped (in that order, so the entities HTML escaping makes, like &#x27;, stay whole)."""
+    escaped = str(value or "").replace("\n", " ")
+    for mark in "\\`*_{}[]()#+-.!|~":                # > and < become &gt; and &lt; below
         escaped = escaped.replace(mark, "\\" + mark)
-    return escaped.replace("\n", " ")
+    return html.escape(escaped, quote=True)
 
 
 def layout(ctx: Context) -> SimpleNamespace:

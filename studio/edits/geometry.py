@@ -130,15 +130,16 @@ def resize(image: Image.Image, width: int | None = None, height: int | None = No
 
 
 def place_on_canvas(image: Image.Image, canvas: tuple[int, int], box: tuple[int, int, int, int], fill: float,
-                    background=None) -> Image.Image:
+                    background=None, resample: Image.Resampling | None = None) -> Image.Image:
     """Crop `box` (the product's bounding box) out of image, scale it so its larger side relative to the
-    canvas is `fill`, and centre it on a canvas of `background` (default: the mode's fill colour)."""
+    canvas is `fill`, and centre it on a canvas of `background` (default: the mode's fill colour).
+    `resample` overrides resize()'s choice (nearest for masks), e.g. bilinear for a mask to be cut later."""
     if not 0 < fill <= 1:
         raise ValueError(f"fill must be in (0, 1], got {fill}")
     product = image.crop(box)
     scale = fill * min(canvas[0] / product.width, canvas[1] / product.height)
-    size = (max(1, round(product.width * scale)), max(1, round(product.height * scale)))
-    product = resize(product, width=min(size[0], MAX_SIDE), height=min(size[1], MAX_SIDE))
+    size = (min(max(1, round(product.width * scale)), MAX_SIDE), min(max(1, round(product.height * scale)), MAX_SIDE))
+    product = resize(product, width=size[0], height=size[1]) if resample is None else product.resize(size, resample)
     out = Image.new(image.mode, canvas, default_fill(image.mode) if background is None else background)
     offset = ((canvas[0] - product.width) // 2, (canvas[1] - product.height) // 2)
     if product.mode == "RGBA" and out.mode == "RGBA":

@@ -211,10 +211,11 @@ def _place_cutout(image: Image.Image, mask: np.ndarray, box, size, preset: Prese
     would spread into a wide grey halo that the background rule rightly fails."""
     product = place_on_canvas(image.convert("RGB"), size, box, preset.fill, preset.background)
     field = Image.fromarray(mask.astype(np.uint8) * 255, "L")
-    placed = np.asarray(_place_smooth(field, size, box, preset.fill)) >= 128
+    placed = np.asarray(place_on_canvas(field, size, box, preset.fill, 0, Image.Resampling.BILINEAR)) >= 128
     alpha = feather(placed)
     if image.mode == "RGBA":                           # a cut-out upload keeps its own soft edge
-        own = np.asarray(_place_smooth(image.getchannel("A"), size, box, preset.fill), np.float32) / 255
+        own = np.asarray(place_on_canvas(image.getchannel("A"), size, box, preset.fill, 0, Image.Resampling.BILINEAR),
+                         np.float32) / 255
         alpha = np.minimum(alpha, own)
     backdrop = np.empty((size[1], size[0], 3), np.uint8)
     backdrop[:] = preset.background
@@ -224,17 +225,6 @@ def _place_cutout(image: Image.Image, mask: np.ndarray, box, size, preset: Prese
     # within the mask threshold (ΔE 4) of the new colour, so snapping them is all but invisible.
     out[_background_region(product_mask(Image.fromarray(out, "RGB")))] = preset.background
     return Image.fromarray(out, "RGB"), placed
-
-
-def _place_smooth(channel: Image.Image, size, box, fill: float) -> Image.Image:
-    """place_on_canvas for a mask, resampled bilinearly instead of nearest (no staircase when enlarged)."""
-    crop = channel.crop(box)
-    scale = fill * min(size[0] / crop.width, size[1] / crop.height)
-    scaled = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
-                         Image.Resampling.BILINEAR)
-    out = Image.new("L", size, 0)
-    out.paste(scaled, ((size[0] - scaled.width) // 2, (size[1] - scaled.height) // 2))
-    return out
 
 
 def _crop_around(size, box, ratio) -> tuple[int, int, int, int] | None:

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -41,6 +40,7 @@ from PIL import Image
 
 from .adjust import RANGES, Adjustments
 from .export import EXTENSIONS, Provenance, export, resolve_format
+from ..files import atomic_write
 from .presets import check, preset_from_spec
 from .recipe import EditHistory, Preview, Recipe
 from .repair import CLASSICAL, RepairMethods
@@ -53,6 +53,7 @@ class EditSession:
     history: EditHistory = field(default_factory=EditHistory)
     preview_source: Preview | None = None
     _rendered: tuple[str, Image.Image] | None = None           # (recipe JSON, full-resolution result)
+    _preview: tuple | None = None                              # (the recipe's steps, their preview)
     name: str | None = None                                    # the upload's file name, for the download
     _sliders_last: tuple | None = None                         # (history cursor, step index) of the last release
     methods: RepairMethods = CLASSICAL                         # the repair methods its steps may use
@@ -138,7 +139,12 @@ class EditSession:
 
     # ---- images
     def preview(self) -> Image.Image:
-        return self.preview_source.render(self.recipe, self.methods)
+        """The recipe on the preview copy, cached while the recipe stays the same (a pushed step is rendered
+        once, not again for the page). The history's steps tuple is the key: it changes with every action."""
+        steps = self.recipe.steps
+        if self._preview is None or self._preview[0] is not steps:
+            self._preview = (steps, self.preview_source.render(self.recipe, self.methods))
+        return self._preview[1]
 
     def before(self) -> Image.Image:
         return self.preview_source.image
@@ -231,14 +237,10 @@ class SessionStore:
         folder.mkdir(parents=True, exist_ok=True)
         original = folder / "original.png"
         if new_original or not original.exists():
-            _atomic_write(original, lambda f: session.original.save(f, format="PNG", compress_level=1))
+            atomic_write(original, lambda f: session.original.save(f, format="PNG", compress_level=1))
         state = json.dumps(session.state())
-        _atomic_write(folder / "session.json", lambda f: f.write(state.encode("utf-8")))
-        with self._lock:
-            self._live[session_id] = session
-            self._live.move_to_end(session_id)
-            while len(self._live) > self.in_memory:
-                self._live.popitem(last=False)
+        atomic_write(folder / "session.json", lambda f: f.write(state.encode("utf-8")))
+        self._remember(session_id, session)
         if new_original:
             self.expire()
 
@@ -257,16 +259,21 @@ class SessionStore:
             session = EditSession.from_state(original, state, self.methods)
         except (OSError, ValueError, KeyError, TypeError):
             return None                                  # missing or damaged: the page starts afresh
+        self._remember(session_id, session)
+        return session
+
+    def _remember(self, session_id: str, session: EditSession) -> None:
         with self._lock:
             self._live[session_id] = session
+            self._live.move_to_end(session_id)
             while len(self._live) > self.in_memory:
                 self._live.popitem(last=False)
-        return session
 
     def fork(self, session_id) -> str | None:
         """A copy of a saved session under a new id (the original's PNG hard-linked, it is never rewritten in
         place); None when there is none to copy."""
-        if self.get(session_id) is None:
+        found = self.get(session_id)
+        if found is None:
             return None
         source, new = self.root / session_id, self.new_id()
         target = self.root / new
@@ -276,6 +283,10 @@ class SessionStore:
         except OSError:                                  # a file system without hard links
             shutil.copyfile(source / "original.png", target / "original.png")
         shutil.copyfile(source / "session.json", target / "session.json")
+        # the copy in memory shares the decoded original and its preview copy (neither is ever changed) and
+        # gets a history of its own, so a page load decodes the photo once, not twice
+        twin = replace(found, history=found.history.copy(), _rendered=None, _preview=None, _sliders_last=None)
+        self._remember(new, twin)
         return new
 
     def release(self, session_id) -> None:
@@ -306,8 +317,3 @@ class SessionStore:
             shutil.rmtree(folder, ignore_errors=True)
         return len(doomed)
 
-
-def _atomic_write(path: Path, write) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        write(tmp)
-    os.replace(tmp.name, path)

@@ -58,11 +58,17 @@ def repair_step(mask, method: str = "telea") -> dict:
     return {"op": "repair", "mask": encode_png(Image.fromarray(mask.astype(np.uint8) * 255)), "method": method}
 
 
-def _fraction(value, what: str) -> float:
+def number(value, what: str, low: float, high: float, whole: bool = False) -> float | int:
+    """A merchant's number checked against its range (whole when asked), else a ValueError naming it."""
     try:
-        value = float(value)
+        found = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number from 0 to 1, got {str(value)[:40]!r}") from None
-    if not 0 <= value <= 1:
-        raise ValueError(f"{what} must be a number from 0 to 1, got {value:g}")
-    return value
+        raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}") from None
+    if not low <= found <= high or (whole and not found.is_integer()):
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{what} must be {kind} from {low:g} to {high:g}, got {str(value)[:40]}")
+    return int(found) if whole else found
+
+
+def _fraction(value, what: str) -> float:
+    return number(value, what, 0, 1)

@@ -19,7 +19,6 @@ import io
 import json
 import os
 import sqlite3
-import tempfile
 import time
 import uuid
 import zipfile
@@ -31,6 +30,7 @@ from PIL import Image
 
 from ..edits.export import Provenance, export
 from ..edits.recipe import Recipe
+from ..files import atomic_write
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 ACTIONS = ("approve", "reject", "reset", "star", "unstar", "comment")
@@ -168,10 +168,7 @@ class Board:
         relative = Path("images") / digest[:2] / f"{digest}.png"
         target = self.root / relative
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
-                tmp.write(data)
-            os.replace(tmp.name, target)               # atomic: readers never see half a file
+            atomic_write(target, lambda f: f.write(data))          # readers never see half a file
         return relative.as_posix()
 
     # ---- writing
@@ -278,10 +275,7 @@ class Board:
             scale = side / max(image.size)
             image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
                                  Image.Resampling.LANCZOS)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
-                image.save(tmp, format="PNG")
-            os.replace(tmp.name, target)
+            atomic_write(target, lambda f: image.save(f, format="PNG"))
         return target
 
     # ---- export
