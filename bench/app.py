@@ -41,13 +41,13 @@ def weights_folder(scratch: Path) -> tuple[Path, str]:
         return Path("weights"), f"shipped {shipped[0]}"
     import torch
 
-    from studio.checkpoints import save_pretrained
-    from studio.models.gan import GANConfig, Generator
+    from studio.models.gan import Generator
+    from studio.pipelines import GANPipeline
 
     torch.manual_seed(0)
-    config = GANConfig()
-    save_pretrained(Generator(config), config, scratch / "gan-random", kind="gan")
-    return scratch, f"random-init {config.size} px GAN (no generator shipped)"
+    generator = Generator()
+    GANPipeline(generator).save_pretrained(str(scratch / "gan-random"))
+    return scratch, f"random-init {generator.config.size} px GAN (no generator shipped)"
 
 
 def median_ms(fn, repeat: int) -> float:

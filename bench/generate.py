@@ -17,19 +17,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import best_of, report  # noqa: E402
-from studio.checkpoints import read_config  # noqa: E402
-from studio.models.gan import GANConfig, Generator  # noqa: E402
+from studio.models.gan import Generator  # noqa: E402
 from studio.text import TextEncoder  # noqa: E402
 
 
 def main(folder: str = "weights/gan-fashion") -> None:
     torch.manual_seed(0)
-    if (Path(folder) / "config.json").is_file():
-        config = GANConfig(**read_config(folder)["config"])
+    if (Path(folder) / "generator" / "config.json").is_file():
+        G = Generator.from_pretrained(folder, subfolder="generator").eval()
     else:
-        config = GANConfig()
+        G = Generator().eval()
         print(f"(no {folder}: timing an untrained generator of the default shape)")
-    G = Generator(config).eval()
+    config = G.config
     encoder = TextEncoder(lru_size=0)
     encoder.encode(["warm-up prompt"])
     counter = itertools.count()

@@ -3,6 +3,7 @@
 Public API (importing `studio` loads no model and no torch):
 
     from studio import load_image, TextEncoder, Recipe, export_image, read_metadata
+    from studio import open_pipeline            # any generator folder: pipe(prompt, num_images=4, seed=1)
     from studio.data import open_catalog
 """
 
@@ -14,7 +15,8 @@ __version__ = "0.1.0"
 
 _LAZY = {"Studio": ("studio", "Studio"), "Recipe": ("edits.recipe", "Recipe"),
          "EditHistory": ("edits.recipe", "EditHistory"), "Provenance": ("edits.export", "Provenance"),
-         "export_image": ("edits.export", "export"), "read_metadata": ("edits.export", "read_metadata")}
+         "export_image": ("edits.export", "export"), "read_metadata": ("edits.export", "read_metadata"),
+         "open_pipeline": ("pipelines", "open_pipeline"), "GenerationOutput": ("pipelines", "GenerationOutput")}
 
 
 def __getattr__(name: str):
@@ -26,5 +28,6 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module 'studio' has no attribute {name!r}")
 
-__all__ = ["EditHistory", "ImageLoadError", "Provenance", "Recipe", "Studio", "TextEncoder", "TextEncoding",
-           "export_image", "fit", "flatten", "load_image", "read_metadata", "to_pil", "to_tensor"]
+__all__ = ["EditHistory", "GenerationOutput", "ImageLoadError", "Provenance", "Recipe", "Studio", "TextEncoder",
+           "TextEncoding", "export_image", "fit", "flatten", "load_image", "open_pipeline", "read_metadata", "to_pil",
+           "to_tensor"]

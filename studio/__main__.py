@@ -6,8 +6,11 @@
     python -m studio data preview --catalog furniture --out furniture.png
     python -m studio data preview --catalog path/to/shop --skip-bad-rows --out shop.png
     python -m studio train evaluator --catalog fashion --epochs 18 --out weights/evaluator-fashion
-    python -m studio train vae --catalog fashion --size 32 --width 32 --steps 6000 --minutes 45
+    python -m studio train vae --catalog fashion --size 32 --width 32 --steps 6000 --max-minutes 110
+    python -m studio train vae --catalog fashion --steps 6000 --max-minutes 110 --resume   # the next leg
+    accelerate launch --num_processes 2 -m studio train vae --catalog fashion        # several processes
     python -m studio train vae-prior --model weights/vae-fashion --components 32 --steps 3000
+    python -m studio card weights/vae-fashion                  # re-evaluate, rewrite the model card
     python -m studio eval generate --model retrieval --prompts studio/eval/prompts/fashion-visible.jsonl \
         --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
@@ -82,73 +85,87 @@ def _data_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_evaluator(args: argparse.Namespace) -> int:
-    from .train.evaluator import EvaluatorTrainConfig, train_evaluator
-
-    out = args.out or (f"runs/dry-run/evaluator-{Path(args.catalog).name}" if args.dry_run
-                       else f"weights/evaluator-{Path(args.catalog).name}")
-    cfg = EvaluatorTrainConfig(catalog=args.catalog, size=args.size, epochs=1 if args.dry_run else args.epochs,
-                               batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.seed,
-                               limit=512 if args.dry_run else args.limit, out=out,
-                               runs=str(Path("runs") / Path(out).name))
-    metrics = train_evaluator(cfg)
-    print(f"wrote {out}: test accuracy " + ", ".join(f"{k} {100 * v:.2f}%" for k, v in metrics["test_accuracy"].items()))
-    return 0
+# a dry run: a few steps on a few images, written under runs/dry-run/ (explicit flags still win)
+DRY_RUNS = {
+    "evaluator": {"epochs": 1, "limit": 512},
+    "gan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2},
+    "vae": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "mask_pool": 32, "prior_components": 4,
+            "prior_steps": 4, "prior_phrasings": 2, "log_every": 2},
+}
 
 
-def _train_gan(args: argparse.Namespace) -> int:
-    from .train.gan import GANTrainConfig, train_gan
+def _trainer(kind: str):
+    """(config class, train function) of a trainer, imported on use."""
+    if kind == "evaluator":
+        from .train.evaluator import EvaluatorTrainConfig, train_evaluator
 
-    out = args.out or (f"runs/dry-run/gan-{args.catalog}" if args.dry_run else f"weights/gan-{args.catalog}")
-    cfg = GANTrainConfig(catalog=args.catalog, size=args.size, width=args.width,
-                         steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
-                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else 6,
-                         max_minutes=args.minutes, seed=args.seed, log_every=2 if args.dry_run else 50,
-                         out=out, runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
-    train_gan(cfg)
-    return 0
+        return EvaluatorTrainConfig, train_evaluator
+    if kind == "gan":
+        from .train.gan import GANTrainConfig, train_gan
 
-
-def _train_vae(args: argparse.Namespace) -> int:
+        return GANTrainConfig, train_gan
     from .train.vae import VAETrainConfig, train_vae
 
-    out = args.out or (f"runs/dry-run/vae-{args.catalog}" if args.dry_run else f"weights/vae-{args.catalog}")
-    cfg = VAETrainConfig(catalog=args.catalog, size=args.size, width=args.width,
-                         steps=4 if args.dry_run else args.steps, batch_size=8 if args.dry_run else args.batch_size,
-                         limit=64 if args.dry_run else None, phrasings=2 if args.dry_run else args.phrasings,
-                         lr=args.lr, warmup=args.warmup, resume=args.resume,
-                         mask_pool=32 if args.dry_run else 4000, max_minutes=args.minutes, seed=args.seed,
-                         prior_components=4 if args.dry_run else args.prior_components,
-                         prior_steps=4 if args.dry_run else args.prior_steps,
-                         prior_phrasings=2 if args.dry_run else args.prior_phrasings,
-                         log_every=2 if args.dry_run else 50, out=out,
-                         runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
-    train_vae(cfg)
+    return VAETrainConfig, train_vae
+
+
+def _train(args: argparse.Namespace) -> int:
+    kind = args.train_command
+    cls, train = _trainer(kind)
+    catalog = Path(getattr(args, "catalog", "fashion")).name
+    defaults = dict(DRY_RUNS[kind]) if args.dry_run else {}
+    out = getattr(args, "out", None) or (f"runs/dry-run/{kind}-{catalog}" if args.dry_run else f"weights/{kind}-{catalog}")
+    defaults.update(out=out, runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
+    from .train.configs import config_from_flags
+
+    metrics = train(config_from_flags(cls, args, defaults))
+    if kind == "evaluator":
+        print(f"wrote {out}: test accuracy " + ", ".join(f"{k} {100 * v:.2f}%" for k, v in metrics["test_accuracy"].items()))
     return 0
 
 
 def _train_vae_prior(args: argparse.Namespace) -> int:
-    from .train.vae import PriorFitConfig, fit_prior
+    from .train.configs import PriorFitConfig, config_from_flags
+    from .train.vae import fit_prior
 
-    fit_prior(args.model, PriorFitConfig(components=args.components, steps=args.steps, seed=args.seed,
-                                         phrasings=args.phrasings))
+    fit_prior(args.model, config_from_flags(PriorFitConfig, args))
+    return 0
+
+
+def _card(args: argparse.Namespace) -> int:
+    from .cards import evaluate, write_card
+
+    folder = Path(args.model)
+    target = args.json or f"runs/{folder.name}-eval.json"
+    if args.from_json:
+        evaluation = json.loads(Path(args.from_json).read_text())
+    else:
+        evaluation = evaluate(folder, device=args.device, per_prompt=args.per_prompt, swap_pairs_n=args.swap_pairs,
+                              repair_n=args.repair_n, log=lambda m: print(m, file=sys.stderr))
+    card = write_card(folder, evaluation, json_path=None if args.from_json else target)
+    print(f"wrote {card}" + ("" if args.from_json else f" and {target}"))
     return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .checkpoints import read_config
-    from .studio import GENERATOR_KINDS
+    from .pipelines import open_pipeline
 
-    kind = read_config(args.model).get("kind")
-    if kind not in GENERATOR_KINDS:
-        raise ValueError(f"{args.model} holds a {kind!r} model; generators: {', '.join(GENERATOR_KINDS)}")
-    result = GENERATOR_KINDS[kind](args.model, device=args.device).generate(
-        args.prompt, n=args.n, seed=args.seed, truncation=args.truncation)
+    pipeline = open_pipeline(args.model, device=args.device)
+    result = pipeline(args.prompt, num_images=args.n, seed=args.seed, truncation=args.truncation)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, image in enumerate(result.images):
         image.save(out / f"{result.model}-seed{result.seed}-{i:02d}.png")
     print(f"wrote {len(result.images)} images to {out} (seed {result.seed})")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .convert import convert
+
+    for folder in args.folders:
+        convert(folder, half=args.half)
+        print(f"converted {folder}")
     return 0
 
 
@@ -273,6 +290,14 @@ def generative_trainer(commands, kind: str, description: str, width: int, width_
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .train.configs import (
+        EvaluatorTrainConfig,
+        GANTrainConfig,
+        PriorFitConfig,
+        VAETrainConfig,
+        add_config_flags,
+    )
+
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -303,44 +328,31 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--tile", type=int, default=160, help="tile size on the sheet in px (default: 160)")
     preview.set_defaults(func=_data_preview)
 
-    train = commands.add_parser("train", help="train a model and write weights/<name>/")
+    train = commands.add_parser("train", help="train a model and write weights/<name>/ (under `accelerate launch` "
+                                              "too: one process per device)")
     train_commands = train.add_subparsers(dest="train_command", required=True)
-    evaluator = train_commands.add_parser("evaluator", help="the attribute evaluator (the harness's judge)")
-    evaluator.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
-    evaluator.add_argument("--size", type=int, default=32, help="input size in px (default: 32)")
-    evaluator.add_argument("--epochs", type=int, default=18, help="epochs, each with fresh colourways (default: 18)")
-    evaluator.add_argument("--batch-size", type=int, default=256, help="batch size (default: 256)")
-    evaluator.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, one-cycle (default: 2e-3)")
-    evaluator.add_argument("--width", type=int, default=32, help="channels of the first stage (default: 32)")
-    evaluator.add_argument("--limit", type=int, default=None, help="train on only this many images per epoch")
-    evaluator.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    evaluator.add_argument("--out", default=None, help="output folder (default: weights/evaluator-<catalog>)")
-    evaluator.add_argument("--dry-run", action="store_true",
-                           help="one short epoch on 512 images, written under runs/dry-run/")
-    evaluator.set_defaults(func=_train_evaluator)
-
-    generative_trainer(train_commands, "gan", "the text-conditioned GAN", width=24,
-                       width_help="generator/discriminator width", steps=3000).set_defaults(func=_train_gan)
-    vae = generative_trainer(train_commands, "vae", "the text-conditioned VAE (sampling, variations, repair)",
-                             width=32, width_help="encoder/decoder width", steps=6000)
-    vae.add_argument("--prior-components", type=int, default=32,
-                     help="then fit a mixture prior with this many components; 0 keeps the Gaussian (default: 32)")
-    vae.add_argument("--prior-steps", type=int, default=3000, help="mixture prior fitting steps (default: 3000)")
-    vae.add_argument("--prior-phrasings", type=int, default=24,
-                     help="captions per label combination the prior learns from (default: 24)")
-    vae.add_argument("--resume", default=None, help="start from a VAE folder's weights (or a runs/ state.pt)")
-    vae.add_argument("--phrasings", type=int, default=6, help="captions per label combination (default: 6)")
-    vae.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 0.001)")
-    vae.add_argument("--warmup", type=float, default=0.2,
-                     help="share of the steps over which the KL weight ramps up; 0 when resuming (default: 0.2)")
-    vae.set_defaults(func=_train_vae)
+    for kind, description in (("evaluator", "the attribute evaluator (the harness's judge)"),
+                              ("gan", "the text-conditioned GAN"),
+                              ("vae", "the text-conditioned VAE (sampling, variations, repair)")):
+        trainer = train_commands.add_parser(kind, help=description)
+        add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig}[kind])
+        trainer.add_argument("--dry-run", action="store_true",
+                             help="a few steps on a few images, written under runs/dry-run/")
+        trainer.set_defaults(func=_train)
     prior = train_commands.add_parser("vae-prior", help="fit (or refit) a trained VAE's mixture prior p(z | text)")
     prior.add_argument("--model", required=True, help="a VAE folder, rewritten in place")
-    prior.add_argument("--components", type=int, default=32, help="mixture components (default: 32)")
-    prior.add_argument("--steps", type=int, default=3000, help="fitting steps (default: 3000)")
-    prior.add_argument("--phrasings", type=int, default=24, help="captions per label combination (default: 24)")
-    prior.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    add_config_flags(prior, PriorFitConfig)
     prior.set_defaults(func=_train_vae_prior)
+
+    card = commands.add_parser("card", help="re-evaluate a model folder and rewrite its model card (README.md)")
+    card.add_argument("model", help="a model folder, e.g. weights/vae-fashion")
+    card.add_argument("--from-json", default=None, help="write the card from this evaluation JSON, measuring nothing")
+    card.add_argument("--json", default=None, help="where the evaluation goes (default: runs/<name>-eval.json)")
+    card.add_argument("--per-prompt", type=int, default=10, help="images per prompt (default: 10)")
+    card.add_argument("--swap-pairs", type=int, default=50, help="swap-test prompt pairs (default: 50)")
+    card.add_argument("--repair-n", type=int, default=500, help="images per repair mask set (default: 500)")
+    card.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    card.set_defaults(func=_card)
 
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")
@@ -351,6 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     sample.add_argument("--out", required=True, help="folder for the PNGs")
     sample.set_defaults(func=_generate)
+
+    convert = commands.add_parser("convert", help="rewrite model folders of the first layout in diffusers' layout")
+    convert.add_argument("folders", nargs="+", help="model folders (config.json with kind and config)")
+    convert.add_argument("--half", action="store_true", help="store generator weights in float16")
+    convert.set_defaults(func=_convert)
 
     edit = commands.add_parser("edit", help="apply an edit recipe to images and folders of images")
     edit.add_argument("images", nargs="+", help="image files and/or folders (their PNG/JPEG/WebP/GIF/BMP/TIFF)")

@@ -132,3 +132,38 @@ def product_photo(size=(160, 120), product=(40, 70, 170), background=(246, 246, 
     rgb[inside] = (np.array(product, np.float32)[None] * shade[inside][:, None])
     rgb += rng.normal(0, 1.5, rgb.shape)
     return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")
+
+
+# ---- tiny generator folders in the shipped layout (diffusers' save_pretrained)
+TINY_TEXT = {"text_width": 16, "text_queries": 2, "text_heads": 2}
+TINY_GAN = {"size": 16, "width": 8, "z_dim": 16, "cond_dim": 16, **TINY_TEXT}
+TINY_VAE = {"size": 16, "width": 8, "z_dim": 8, **TINY_TEXT}
+
+
+def write_gan(folder: Path, seed: int = 0, **overrides) -> Path:
+    """A randomly initialised GAN pipeline folder (seeded)."""
+    import torch
+
+    from studio.models.gan import Generator
+    from studio.pipelines import GANPipeline
+
+    torch.manual_seed(seed)
+    GANPipeline(Generator(**{**TINY_GAN, **overrides})).save_pretrained(str(folder))
+    return Path(folder)
+
+
+def write_vae(folder: Path, seed: int = 0, sharpen: bool = True, **overrides) -> Path:
+    """A randomly initialised VAE pipeline folder (seeded); `sharpen`: a decoder that reacts to z clearly,
+    as a trained one does."""
+    import torch
+
+    from studio.models.vae import ConditionalVAE
+    from studio.pipelines import VAEPipeline
+
+    torch.manual_seed(seed)
+    model = ConditionalVAE(**{**TINY_VAE, **overrides})
+    if sharpen:
+        with torch.no_grad():
+            model.from_latent.weight.mul_(20)
+    VAEPipeline(model).save_pretrained(str(folder))
+    return Path(folder)

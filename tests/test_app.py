@@ -6,26 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from conftest import product_photo, write_gan, write_vae
 from PIL import Image
 
-from conftest import product_photo
-from studio.checkpoints import save_pretrained
 from studio.edits.export import read_metadata
-from studio.models.gan import GANConfig, Generator
-from studio.models.text_condition import TextConditionConfig
 
 gradio_client = pytest.importorskip("gradio_client")
-TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
 
 
 def tiny_weights(root: Path) -> Path:
-    from studio.models.vae import ConditionalVAE, VAEConfig
-
-    torch.manual_seed(0)
-    save_pretrained(Generator(TINY), TINY, root / "gan-tiny", kind="gan")
-    vae = VAEConfig(size=16, width=8, z_dim=8, text=TINY.text)
-    save_pretrained(ConditionalVAE(vae), vae, root / "vae-tiny", kind="vae")
+    write_gan(root / "gan-tiny")
+    write_vae(root / "vae-tiny", sharpen=False)
     return root
 
 

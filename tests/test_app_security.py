@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import product_photo
+from PIL import Image
 from test_app import tiny_weights
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -218,7 +217,7 @@ def test_the_upload_event_takes_only_uploads_too(server):
 SHIPPED = Path(__file__).resolve().parents[1] / "weights"
 
 
-@pytest.mark.skipif(not (SHIPPED / "vae-fashion" / "config.json").is_file(), reason="shipped weights not present")
+@pytest.mark.skipif(not (SHIPPED / "vae-fashion" / "model_index.json").is_file(), reason="shipped weights not present")
 def test_forty_generated_variants_fixed_through_the_server_pass_their_check(tmp_path):
     """/generate on the shipped fashion VAE, then /export with Amazon's preset (its JPEG): every file passes
     Amazon's rule check, read back from what the server wrote. Before the fix feathered the mask at the

@@ -9,18 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
+from conftest import write_gan
 from PIL import Image
 
-from studio.checkpoints import save_pretrained
 from studio.edits.export import read_metadata
-from studio.models.gan import GANConfig, Generator
-from studio.models.text_condition import TextConditionConfig
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
-TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
 ARTIFACTS = Path(os.environ.get("STUDIO_ARTIFACTS", Path(__file__).resolve().parents[1] / "runs" / "browser-test"))
 TIMEOUT = 30_000
 sync_api.expect.set_options(timeout=20_000)         # the first generate loads the text encoder
@@ -33,8 +29,7 @@ def app_url(tmp_path_factory):
     from studio.review import Board
 
     root = tmp_path_factory.mktemp("browser-app")
-    torch.manual_seed(0)
-    save_pretrained(Generator(TINY), TINY, root / "weights" / "gan-tiny", kind="gan")
+    write_gan(root / "weights" / "gan-tiny")
     demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     yield url, demo

@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import needs_fashion
+
 from studio.__main__ import main
-from studio.checkpoints import load_pretrained, read_config
+from studio.checkpoints import open_network
 from studio.data import captions
 from studio.data.vocab import BACKGROUNDS, CATEGORIES, COLORS, is_visible
 from studio.eval.prompts import FASHION_VISIBLE, build_fashion_suite, load_prompts
@@ -68,10 +68,13 @@ def tiny_judge(tmp_path_factory):
 
 @needs_fashion
 def test_trained_evaluator_round_trips(tiny_judge):
-    model, config, raw = load_pretrained(tiny_judge)
-    assert raw["kind"] == "evaluator" and config.labels[0] == CATEGORIES
-    assert set(raw["metrics"]["test_accuracy"]) == {"category", "color", "background"}
-    assert read_config(tiny_judge)["catalog"] == "fashion"
+    from studio.models import AttributeEvaluator
+
+    model = open_network(tiny_judge, AttributeEvaluator)
+    config = model.config
+    assert tuple(config.labels[0]) == CATEGORIES and config.catalog == "fashion"
+    assert set(config.training["test_accuracy"]) == {"category", "color", "background"}
+    assert (tiny_judge / "README.md").read_text().startswith(f"# {tiny_judge.name}")
 
 
 @needs_fashion

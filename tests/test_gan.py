@@ -5,16 +5,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_GAN, needs_fashion, write_gan
 
-from conftest import needs_fashion
 from studio.__main__ import main
-from studio.checkpoints import load_pretrained, save_pretrained
-from studio.models.gan import Discriminator, GANConfig, Generator
-from studio.models.text_condition import TextCondition, TextConditionConfig
-from studio.sampling import GanGenerator, truncated_normal
+from studio.models.gan import Discriminator, Generator
+from studio.models.text_condition import TextCondition
+from studio.pipelines import GANPipeline, open_pipeline, truncated_normal
 from studio.train.gan import diff_augment
-
-TINY = GANConfig(size=16, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
 
 
 def text_batch(b=3, t=5, seed=0):
@@ -24,19 +21,22 @@ def text_batch(b=3, t=5, seed=0):
 
 @pytest.mark.parametrize("size", [16, 32, 64])
 def test_shapes(size):
-    config = GANConfig(size=size, width=8, z_dim=16, cond_dim=16, text=TextConditionConfig(dim=16, queries=2, heads=2))
-    G, D = Generator(config), Discriminator(config)
+    G = Generator(**{**TINY_GAN, "size": size})
+    D = Discriminator.matching(G)
     tokens, mask, pooled = text_batch()
-    images = G(torch.randn(3, 16), tokens, mask, pooled)
-    assert images.shape == (3, 3, size, size) and images.abs().max() <= 1
+    images, mu, logvar = G(torch.randn(3, 16), tokens, mask, pooled)
+    assert images.shape == (3, 3, size, size) and images.abs().max() <= 1 and mu.shape == logvar.shape == (3, 16)
     assert D(images, tokens, mask, pooled).shape == (3,)
+    # conditioning augmentation: noise moves the condition by its learned spread, only when given
+    noisy = G(torch.zeros(3, 16), tokens, mask, pooled, cond_noise=torch.randn(3, 16))[0]
+    assert not torch.allclose(noisy, G(torch.zeros(3, 16), tokens, mask, pooled)[0])
     with pytest.raises(ValueError, match="power of two"):
-        GANConfig(size=48)
+        Generator(size=48)
 
 
 def test_condition_reads_the_tokens_not_only_the_pooled_vector():
     torch.manual_seed(0)
-    condition = TextCondition(TextConditionConfig(dim=16, queries=2, heads=2))
+    condition = TextCondition(queries=2, heads=2, dim=16)
     tokens, mask, pooled = text_batch(b=1)
     # A colour swap keeps the pooled vector (cosine 0.98) but changes the contextual token states
     # (per-token cosine < 0.8, tests/test_text.py); the condition must follow the tokens.
@@ -50,14 +50,23 @@ def test_condition_reads_the_tokens_not_only_the_pooled_vector():
     assert torch.allclose(a, condition(padded, padded_mask, pooled), atol=1e-5)
 
 
-def test_save_load_round_trip(tmp_path):
-    G = Generator(TINY).eval()
-    save_pretrained(G, TINY, tmp_path / "gan", kind="gan")
-    loaded, config, raw = load_pretrained(tmp_path / "gan")
-    assert config == TINY and raw["kind"] == "gan"
+def test_save_load_round_trip_in_diffusers_layout(tmp_path):
+    G = Generator(**TINY_GAN).eval()
+    G.save_pretrained(tmp_path / "net")
+    config = json.loads((tmp_path / "net" / "config.json").read_text())
+    assert config["_class_name"] == "Generator" and config["width"] == 8 and "text" not in config   # flat, readable
+    loaded = Generator.from_pretrained(tmp_path / "net")
     z, (tokens, mask, pooled) = torch.randn(3, 16), text_batch()
     with torch.no_grad():
-        assert torch.equal(G(z, tokens, mask, pooled), loaded(z, tokens, mask, pooled))
+        assert torch.equal(G(z, tokens, mask, pooled)[0], loaded(z, tokens, mask, pooled)[0])
+    # as a pipeline: model_index.json names the pipeline and its component; open_pipeline reads it back
+    GANPipeline(G).save_pretrained(str(tmp_path / "gan"))
+    index = json.loads((tmp_path / "gan" / "model_index.json").read_text())
+    assert index["_class_name"] == "GANPipeline" and index["generator"] == ["studio.models.gan", "Generator"]
+    pipe = open_pipeline(tmp_path / "gan")
+    assert pipe.capabilities == {"generate"} and pipe.size == 16 and pipe.name == "gan"
+    with torch.no_grad():
+        assert torch.equal(G(z, tokens, mask, pooled)[0], pipe.generator(z, tokens, mask, pooled)[0])
 
 
 def test_diff_augment_translation_and_cutout_only():
@@ -82,30 +91,30 @@ def test_truncation_bounds_the_noise():
 
 @pytest.fixture(scope="module")
 def tiny_gan(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gan") / "gan-tiny"
-    torch.manual_seed(0)
-    save_pretrained(Generator(TINY), TINY, folder, kind="gan")
-    return folder
+    return write_gan(tmp_path_factory.mktemp("gan") / "gan-tiny")
 
 
 def test_generate_is_reproducible_and_checks_inputs(tiny_gan):
-    gen = GanGenerator(tiny_gan)
-    a = gen.generate("red sneaker on a white background", n=4, seed=7)
-    b = gen.generate("red sneaker on a white background", n=4, seed=7)
-    c = gen.generate("red sneaker on a white background", n=4, seed=8)
+    gen = open_pipeline(tiny_gan)
+    a = gen("red sneaker on a white background", num_images=4, seed=7)
+    b = gen("red sneaker on a white background", num_images=4, seed=7)
+    c = gen("red sneaker on a white background", num_images=4, seed=8)
     assert len(a.images) == 4 and a.seed == 7 and a.images[0].size == (16, 16)
+    assert a.method == "generate" and a.parameters == {"truncation": None} and a.model == "gan-tiny"
     assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a.images, b.images))
     assert not np.array_equal(np.asarray(a.images[0]), np.asarray(c.images[0]))
     assert not np.array_equal(np.asarray(a.images[0]), np.asarray(a.images[1]))   # n distinct draws
-    fresh = gen.generate("red sneaker", n=1)
+    fresh = gen("red sneaker", num_images=1)
     assert isinstance(fresh.seed, int) and 0 <= fresh.seed < 2 ** 31
-    for bad in ({"n": 0}, {"n": 65}, {"truncation": 0}, {"truncation": 9}):
+    again = gen("red sneaker", num_images=1, **fresh.parameters, seed=fresh.seed)   # the output says how to redo it
+    assert np.array_equal(np.asarray(again.images[0]), np.asarray(fresh.images[0]))
+    for bad in ({"num_images": 0}, {"num_images": 65}, {"truncation": 0}, {"truncation": 9}):
         with pytest.raises(ValueError):
-            gen.generate("red sneaker", **{"n": 2, **bad})
+            gen("red sneaker", **{"num_images": 2, **bad})
     with pytest.raises(ValueError, match="empty"):
-        gen.generate("   ")
+        gen("   ")
     with pytest.raises(ValueError, match="too long for the model"):
-        gen.generate("very " * 100 + "long")
+        gen("very " * 100 + "long")
 
 
 def test_studio_facade_lists_and_uses_generators(tiny_gan):
@@ -117,11 +126,16 @@ def test_studio_facade_lists_and_uses_generators(tiny_gan):
     assert result.seed == 3 and len(result.images) == 2
     with pytest.raises(ValueError, match="unknown model"):
         studio.generate("navy ankle boot", model="gan-nope")
+    assert not studio.can("gan-tiny", "variations") and studio.can("gan-tiny", "generate")
+    with pytest.raises(ValueError, match="unknown model 'gan-tiny' for variations"):
+        studio.variations(None, "navy ankle boot", model="gan-tiny")
     evaluator = tiny_gan.parent / "evaluator-x"
     evaluator.mkdir()
-    (evaluator / "config.json").write_text('{"kind": "evaluator"}')
+    (evaluator / "config.json").write_text('{"_class_name": "AttributeEvaluator"}')
     with pytest.raises(ValueError, match="unknown model"):
-        studio.generate("navy ankle boot", model=str(evaluator))
+        studio.generate("navy ankle boot", model="evaluator-x")
+    with pytest.raises(ValueError, match="evaluator-x is not a generator: it holds AttributeEvaluator"):
+        open_pipeline(evaluator)
     with pytest.raises(ValueError, match="no generator"):
         Studio(weights=evaluator).generate("navy ankle boot")
 
@@ -130,8 +144,10 @@ def test_studio_facade_lists_and_uses_generators(tiny_gan):
 def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "gan", "--dry-run", "--width", "8", "--out", str(tmp_path / "gan-dry")]) == 0
-    model, config, raw = load_pretrained(tmp_path / "gan-dry")
-    assert raw["kind"] == "gan" and raw["training"]["steps"] == 4 and config.width == 8
+    pipe = open_pipeline(tmp_path / "gan-dry")
+    record = pipe.generator.config.training
+    assert pipe.family == "gan" and record["steps"] == 4 and pipe.generator.config.width == 8
+    assert pipe.generator.config.catalog == "fashion" and record["train"]["width"] == 8
     history = json.loads((tmp_path / "runs" / "gan-dry-dry" / "history.json").read_text())
     assert history["history"] and {"loss_d", "loss_g", "d_mis"} <= set(history["history"][-1])
     assert main(["generate", "red bag", "--model", str(tmp_path / "gan-dry"), "-n", "2", "--seed", "4",

@@ -8,7 +8,7 @@ from studio.edits.repair import repair
 
 # the classical methods, and the shipped VAE as a learned one when it is there (it loads on first use)
 SHIPPED_VAE = WEIGHTS_DIR / "vae-fashion"
-METHODS = CLASSICAL_METHODS.with_model("vae:vae-fashion", SHIPPED_VAE) if (SHIPPED_VAE / "config.json").is_file() \
+METHODS = CLASSICAL_METHODS.with_model("vae:vae-fashion", SHIPPED_VAE) if (SHIPPED_VAE / "model_index.json").is_file() \
     else CLASSICAL_METHODS
 CLASSICAL = list(CLASSICAL_METHODS)                      # the OpenCV pitfalls below are theirs
 
@@ -80,10 +80,10 @@ def test_the_editing_engine_imports_without_torch_and_registers_nothing_at_impor
     import sys
 
     probe = ("import sys; import studio.edits, studio.edits.repair as r; "
-             "print('torch' in sys.modules, 'studio.sampling' in sys.modules, list(r.CLASSICAL))")
+             "print('torch' in sys.modules, 'studio.pipelines' in sys.modules, list(r.CLASSICAL))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "False", "['telea',", "'ns']"], done.stderr
-    # the other way round: the sampler imports the engine, the engine imports the sampler only inside a fill
-    again = subprocess.run([sys.executable, "-c", "import studio.sampling, studio.edits.repair as r; "
+    # the other way round: the pipelines import the engine, the engine imports them only inside a fill
+    again = subprocess.run([sys.executable, "-c", "import studio.pipelines, studio.edits.repair as r; "
                             "print(list(r.CLASSICAL))"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and again.stdout.strip() == "['telea', 'ns']", again.stderr

@@ -1,37 +1,29 @@
 """The VAE at tiny sizes (networks, API contracts), and the shipped weights when present."""
 
-import dataclasses
+import json
 
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_VAE, needs_fashion, write_vae
 from PIL import Image
 
-from conftest import needs_fashion
 from studio.__main__ import main
-from studio.checkpoints import WEIGHTS_DIR, load_pretrained, save_pretrained
-from studio.models.text_condition import TextConditionConfig
-from studio.models.vae import ConditionalVAE, VAEConfig
-from studio.sampling import VaeGenerator
+from studio.checkpoints import WEIGHTS_DIR
+from studio.models.vae import ConditionalVAE
+from studio.pipelines import CAPABILITIES, open_pipeline
 from studio.train.vae import gaussian_kl
 
-TINY = VAEConfig(size=16, width=8, z_dim=8, text=TextConditionConfig(dim=16, queries=2, heads=2))
 SHIPPED = WEIGHTS_DIR / "vae-fashion"
 
 
 @pytest.fixture(scope="module")
 def tiny_vae(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("vae") / "vae-tiny"
-    torch.manual_seed(0)
-    model = ConditionalVAE(TINY)
-    with torch.no_grad():                          # a decoder that reacts to z clearly, as a trained one does
-        model.from_latent.weight.mul_(20)
-    save_pretrained(model, TINY, folder, kind="vae")
-    return folder
+    return write_vae(tmp_path_factory.mktemp("vae") / "vae-tiny")
 
 
 def test_shapes_and_kl():
-    model = ConditionalVAE(TINY)
+    model = ConditionalVAE(**TINY_VAE)
     x, hole = torch.rand(3, 3, 16, 16) * 2 - 1, torch.zeros(3, 1, 16, 16)
     tokens, mask, pooled = torch.randn(3, 5, 384), torch.ones(3, 5, dtype=torch.bool), torch.randn(3, 384)
     recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(x, hole, tokens, mask, pooled)
@@ -42,26 +34,28 @@ def test_shapes_and_kl():
 
 
 def test_save_load_round_trip_and_seeded_sampling(tiny_vae):
-    model, config, raw = load_pretrained(tiny_vae)
-    assert raw["kind"] == "vae" and config == TINY
-    vae = VaeGenerator(tiny_vae)
-    a = vae.generate("red sneaker on a white background", n=3, seed=5)
-    b = vae.generate("red sneaker on a white background", n=3, seed=5)
+    index = json.loads((tiny_vae / "model_index.json").read_text())
+    assert index["_class_name"] == "VAEPipeline" and index["vae"] == ["studio.models.vae", "ConditionalVAE"]
+    assert ConditionalVAE.from_pretrained(tiny_vae, subfolder="vae").config.z_dim == 8
+    vae = open_pipeline(tiny_vae)
+    assert vae.capabilities == CAPABILITIES["vae"] == {"generate", "variations", "interpolate", "inpaint"}
+    a = vae("red sneaker on a white background", num_images=3, seed=5)
+    b = vae("red sneaker on a white background", num_images=3, seed=5)
     assert a.seed == 5 and len(a.images) == 3 and a.images[0].size == (16, 16)
     assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a.images, b.images))
     assert not np.array_equal(np.asarray(a.images[0]), np.asarray(a.images[1]))
     with pytest.raises(ValueError, match="empty"):
-        vae.generate("  ")
+        vae("  ")
 
 
 def test_mixture_prior_density_and_seeded_draws():
     torch.manual_seed(0)
     cond, pooled, z = torch.randn(4, 16), torch.randn(4, 384), torch.randn(4, 8)
-    one = ConditionalVAE(dataclasses.replace(TINY, prior_components=1)).mixture
+    one = ConditionalVAE(**TINY_VAE, prior_components=1).mixture
     _, mu, logvar = one(cond, pooled)
     gaussian = torch.distributions.Normal(mu[:, 0], (0.5 * logvar[:, 0]).exp()).log_prob(z).sum(1)
     assert torch.allclose(one.log_prob(z, cond, pooled), gaussian, atol=1e-4)
-    three = ConditionalVAE(dataclasses.replace(TINY, prior_components=3)).mixture
+    three = ConditionalVAE(**TINY_VAE, prior_components=3).mixture
     logits, mu, logvar = three(cond, pooled)
     parts = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z[:, None]).sum(2)
     by_hand = torch.log((logits.softmax(1) * parts.exp()).sum(1))
@@ -72,7 +66,7 @@ def test_mixture_prior_density_and_seeded_draws():
     again = three.sample(cond, pooled, torch.zeros(4, 8), torch.Generator().manual_seed(3))
     assert torch.equal(draw, again)
     with pytest.raises(ValueError, match="prior_components"):
-        dataclasses.replace(TINY, prior_components=-1)
+        ConditionalVAE(**TINY_VAE, prior_components=-1)
 
 
 def spread(images):
@@ -81,26 +75,29 @@ def spread(images):
 
 
 def test_variations_start_at_the_reconstruction_and_spread_with_strength(tiny_vae):
-    vae = VaeGenerator(tiny_vae)
-    image = vae.generate("navy ankle boot", n=1, seed=1).images[0]
-    zero = vae.variations(image, "navy ankle boot", strength=0.0, n=4, seed=2).images
-    assert spread(zero) == 0                                     # strength 0: every output is the reconstruction
-    spreads = [spread(vae.variations(image, "navy ankle boot", strength=s, n=8, seed=3).images)
+    vae = open_pipeline(tiny_vae)
+    image = vae("navy ankle boot", num_images=1, seed=1).images[0]
+    zero = vae.variations(image, "navy ankle boot", strength=0.0, num_images=4, seed=2)
+    assert spread(zero.images) == 0                              # strength 0: every output is the reconstruction
+    assert zero.method == "variations" and zero.parameters == {"strength": 0.0} and zero.seed == 2
+    spreads = [spread(vae.variations(image, "navy ankle boot", strength=s, num_images=8, seed=3).images)
                for s in (0.0, 0.3, 0.7, 1.0)]
     assert all(a < b for a, b in zip(spreads, spreads[1:])), spreads
     big = image.resize((50, 40))
-    assert vae.variations(big, "navy ankle boot", strength=0.5, n=2, seed=1).images[0].size == (50, 40)
+    assert vae.variations(big, "navy ankle boot", strength=0.5, num_images=2, seed=1).images[0].size == (50, 40)
     with pytest.raises(ValueError, match="strength"):
         vae.variations(image, "navy ankle boot", strength=1.5)
 
 
 def test_repair_keeps_every_unmasked_pixel(tiny_vae):
-    vae = VaeGenerator(tiny_vae)
+    vae = open_pipeline(tiny_vae)
     rng = np.random.default_rng(0)
     photo = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
     hole = np.zeros((30, 40), bool)
     hole[10:20, 12:25] = True
-    out = np.asarray(vae.repair(photo, hole, prompt="a product"))
+    result = vae.inpaint(photo, hole, prompt="a product")
+    assert result.method == "inpaint" and len(result.images) == 1
+    out = np.asarray(result.images[0])
     assert out.shape == (30, 40, 3)
     assert np.array_equal(out[~hole], np.asarray(photo)[~hole])
     assert not np.array_equal(out[hole], np.asarray(photo)[hole])
@@ -113,8 +110,9 @@ def test_the_studio_facade_and_the_repair_registry(tiny_vae):
     from studio.edits.steps import repair_step
 
     studio = Studio(weights=tiny_vae.parent)
-    assert studio.models() == ["vae-tiny"] and studio.has_vae()
-    assert len(studio.interpolate(Image.new("RGB", (16, 16), "red"), Image.new("RGB", (16, 16), "blue"), 4)) == 4
+    assert studio.models() == studio.models("inpaint") == ["vae-tiny"] and studio.can(None, "variations")
+    frames = studio.interpolate(Image.new("RGB", (16, 16), "red"), Image.new("RGB", (16, 16), "blue"), 4)
+    assert len(frames.images) == 4 and frames.method == "interpolate" and frames.seed is None
     # the studio owns its repair methods, built from its own weights; the shared classical set never changes
     methods = studio.repair_methods()
     assert list(methods) == ["telea", "ns", "vae:vae-tiny", "vae"] and methods.learned == ("vae:vae-tiny", "vae")
@@ -137,65 +135,35 @@ def test_dry_run_training_writes_a_loadable_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "vae", "--catalog", "fashion", "--dry-run"]) == 0
     folder = tmp_path / "runs" / "dry-run" / "vae-fashion"
-    vae = VaeGenerator(folder)
-    assert vae.config.prior_components == 4 and vae.model.mixture is not None      # the second stage ran
-    assert vae.generate("red sneaker", n=2, seed=0).images[0].size == (32, 32)
-    prior = load_pretrained(folder)[2]["prior"]
+    vae = open_pipeline(folder)
+    assert vae.vae.config.prior_components == 4 and vae.vae.mixture is not None      # the second stage ran
+    assert vae("red sneaker", num_images=2, seed=0).images[0].size == (32, 32)
+    record = vae.vae.config.training
+    prior = record["prior"]
     assert set(prior["held_out_nll_per_dim"]) == {"mixture", "gaussian"} and prior["held_out_images"] >= 1
-    assert load_pretrained(folder)[2]["training"]["steps"] == 4                      # refit keeps the record
-    # a second run resumes from the first one's weights; a folder of another shape is refused clearly
-    assert main(["train", "vae", "--dry-run", "--resume", str(folder), "--warmup", "0", "--out", "again"]) == 0
-    assert load_pretrained("again")[2]["training"]["train"]["resume"] == str(folder)
-    assert main(["train", "vae", "--dry-run", "--width", "8", "--resume", str(folder), "--out", "other"]) == 2
-    assert main(["train", "vae", "--dry-run", "--resume", "missing-folder", "--out", "other"]) == 2
+    assert record["steps"] == 4                                                       # refit keeps the record
+    # a new run can start from the first one's weights; a folder of another shape is refused clearly
+    assert main(["train", "vae", "--dry-run", "--init-from", str(folder), "--warmup", "0", "--out", "again"]) == 0
+    assert open_pipeline("again").vae.config.training["train"]["init_from"] == str(folder)
+    assert main(["train", "vae", "--dry-run", "--width", "8", "--init-from", str(folder), "--out", "other"]) == 2
+    assert main(["train", "vae", "--dry-run", "--init-from", "missing-folder", "--out", "other"]) == 2
 
 
-@pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no VAE shipped in weights/")
+@pytest.mark.skipif(not (SHIPPED / "model_index.json").is_file(), reason="no VAE shipped in weights/")
 def test_shipped_vae_interpolation_moves_monotonically_in_evaluator_features():
     """Five seeded pairs of different products: each frame's evaluator features are strictly further along
     the A -> B axis than the frame before (projection onto f(B) - f(A), from 0 at A to 1 at B)."""
     from studio.eval.judge import Judge, default_evaluator
 
-    vae = VaeGenerator(SHIPPED)
+    vae = open_pipeline(SHIPPED)
     judge = Judge(default_evaluator("fashion"))
     prompt_a, prompt_b = "red sneaker on a white background", "navy trousers on a beige background"
     for seed in range(1, 6):
-        a = vae.generate(prompt_a, n=1, seed=seed).images[0]
-        b = vae.generate(prompt_b, n=1, seed=seed).images[0]
-        features = judge.analyse(vae.interpolate(a, b, steps=7, prompt=prompt_a, prompt_b=prompt_b))[1]
+        a = vae(prompt_a, num_images=1, seed=seed).images[0]
+        b = vae(prompt_b, num_images=1, seed=seed).images[0]
+        features = judge.analyse(vae.interpolate(a, b, steps=7, prompt=prompt_a, prompt_b=prompt_b).images)[1]
         axis = features[-1] - features[0]
         progress = (features - features[0]) @ axis / (axis @ axis)
         assert all(x < y for x, y in zip(progress, progress[1:])), (seed, progress.round(2))
         # the frames really travel: the middle one is well away from A, not stuck near it
         assert np.linalg.norm(features[3] - features[0]) > 0.25 * np.linalg.norm(axis)
-
-
-def _result(category, color):
-    acc = {"category": category, "color": color, "background": 0.95, "all": 0.5}
-    one = {"attribute_accuracy": acc, "fd_evaluator": 1.0, "kid_evaluator": 0.0, "fd_effnet": 1.0, "diversity": 1.0,
-           "memorization": {"ratio": 1.0}, "attribute_accuracy_by_style": {"template": acc}}
-    return {**one, "real_reference": one, "model": "m", "per_prompt": 2, "n_images": 4}
-
-
-def _repair(method, psnr):
-    row = {"hole_area": 0.3, "psnr_hole": psnr, "ssim_hole": 0.8, "psnr": 25.0, "ssim": 0.9, "fd_effnet": 1.0}
-    return {"method": method, "n": 4, "size": 32, "masks": {k: dict(row) for k in ("thin", "medium", "thick")}}
-
-
-def test_model_card_states_the_bar_from_the_numbers():
-    from studio.train.vae import vae_card
-
-    raw = {"catalog": "fashion", "config": {"size": 32, "width": 8, "z_dim": 8},
-           "training": {"steps": 10, "batch_size": 4, "epochs_seen": 1, "seconds": 60, "hardware": "cpu",
-                        "train": {"warmup": 0.2, "free_bits": 0.05, "masked_share": 0.5, "phrasings": 6, "steps": 10,
-                                  "lr": 1e-3, "seed": 0, "max_minutes": None}},
-           "prior": {"fit": {"components": 4, "steps": 5, "batch_size": 8, "phrasings": 2}, "seconds": 6,
-                     "held_out_images": 3, "held_out_nll_per_dim": {"mixture": 1.1, "gaussian": 1.3}}}
-    repair = [_repair("m", 20.0), _repair("telea", 18.5), _repair("ns", 19.5)]
-    card = vae_card("m", raw, _result(0.79, 0.86), {"swap_accuracy": 0.8, "pairs": 2, "per_prompt": 2}, repair, {})
-    assert "| category accuracy | >= 80% | 79.0% (**not met**) |" in card
-    assert "| colour accuracy | >= 85% | 86.0% (met) |" in card and "| swap test | >= 80% | 80.0% (met) |" in card
-    assert "| repair, medium masks | >= +1 dB over the better of Telea and NS | +0.50 dB (**not met**) |" in card
-    assert "mixture of 4 Gaussians" in card and "**1.100** under" in card
-    furniture = vae_card("m", {**raw, "catalog": "furniture"}, _result(0.5, None), None, repair, {})
-    assert "No swap test" in furniture and "Against the bar" not in furniture and "sweethome3d" in furniture

@@ -73,14 +73,17 @@ def layout(ctx: Context) -> SimpleNamespace:
     ui.picked = gr.State(None)
     ui.variants = gr.State([])
     ui.earlier = gr.State([])                      # earlier variant sets, newest last
-    ui.has_vae = studio.has_vae()
-    if ui.has_vae:
+    # what the installed generators can do beyond generating (pipelines.CAPABILITIES), not which kind they are
+    ui.can_vary, ui.can_blend = bool(studio.models("variations")), bool(studio.models("interpolate"))
+    if ui.can_vary or ui.can_blend:
         with gr.Row():
-            ui.likeness = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="How different (more like this)")
-            ui.more_like = gr.Button("More like the selected variant", elem_id="more-like")
-            ui.partner = gr.Number(value=2, precision=0, minimum=1, maximum=8, label="Blend with variant #")
-            ui.blend_steps = gr.Slider(3, 8, value=5, step=1, label="In-betweens")
-            ui.blend = gr.Button("Blend", elem_id="blend")
+            if ui.can_vary:
+                ui.likeness = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="How different (more like this)")
+                ui.more_like = gr.Button("More like the selected variant", elem_id="more-like")
+            if ui.can_blend:
+                ui.partner = gr.Number(value=2, precision=0, minimum=1, maximum=8, label="Blend with variant #")
+                ui.blend_steps = gr.Slider(3, 8, value=5, step=1, label="In-betweens")
+                ui.blend = gr.Button("Blend", elem_id="blend")
     return ui
 
 
@@ -159,16 +162,18 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     ui.to_board.click(save_variant, [ui.variants, ui.picked, ctx.components["your_name"]], None,
                       api_visibility="private").success(**ctx.components["refresh_board"])
 
-    if ui.has_vae:
-        def _vae_of(provenance):
-            """The VAE that made a variant (a furniture variant stays with the furniture VAE); else the first."""
-            return provenance.model if provenance.model in studio.models(("vae",)) else None
+    def _model_for(provenance, capability):
+        """The model that made a variant when it can do this too (a furniture variant stays with the
+        furniture model); else the first that can."""
+        return provenance.model if provenance.model in studio.models(capability) else None
 
+    if ui.can_vary:
         @keeping(4)
         def more_like_this(made, index, strength, earlier):
             image, provenance = chosen_variant(made, index)
             result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
-                                            n=max(2, len(made)), seed=provenance.seed, model=_vae_of(provenance))
+                                            n=max(2, len(made)), seed=provenance.seed,
+                                            model=_model_for(provenance, "variations"))
             new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model))
                    for im in result.images]
             shown = _gallery(ctx, new, [f"like #{(index or 0) + 1} · {i + 1}" for i in range(len(new))])
@@ -178,11 +183,13 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                            [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
                            concurrency_id="model", concurrency_limit=1)
 
+    if ui.can_blend:
         @keeping(4)
         def blend_variants(made, index, other, steps, earlier):
             (a, made_a), (b, made_b) = chosen_variant(made, index), chosen_variant(made, int(other or 1) - 1)
             frames = gpu(studio.interpolate)(a, b, steps=int(steps), prompt=made_a.prompt or "a product",
-                                             model=_vae_of(made_a), prompt_b=made_b.prompt or None)
+                                             model=_model_for(made_a, "interpolate"),
+                                             prompt_b=made_b.prompt or None).images
             new = [(im, made_a) for im in frames]
             shown = _gallery(ctx, new, [f"blend {i + 1}/{len(frames)}" for i in range(len(frames))])
             return shown, new, _remember(earlier, made), None

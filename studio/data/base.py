@@ -34,6 +34,7 @@ class Catalog:
     attributes: tuple[str, ...]
     splits: tuple[str, ...]
     note: str = ""              # where the splits come from, shown by `data stats`
+    data_credit: str = ""       # the source, its creators and licence, as model cards state it (once, here)
     default_size: int = 64
 
     def __len__(self) -> int:

@@ -23,7 +23,14 @@ from PIL import Image
 
 from . import captions
 from .base import Catalog, CatalogError, Sample, check_size, check_split
-from .vocab import BACKGROUNDS, CATEGORIES, COLORS, hex_to_rgb, srgb_to_lab, visible_backgrounds
+from .vocab import (
+    BACKGROUNDS,
+    CATEGORIES,
+    COLORS,
+    hex_to_rgb,
+    srgb_to_lab,
+    visible_backgrounds,
+)
 
 DEFAULT_ROOT = Path("/usr/share/datasets/fashion-mnist")
 APT_PACKAGE = "dataset-fashion-mnist"
@@ -151,6 +158,10 @@ class FashionCatalog(Catalog):
     default_size = 32
     note = ("Fashion-MNIST's own splits: its 60,000 train images are train + val (500 per category "
             "carved out, fixed), its 10,000 test images are test")
+    data_credit = ("Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017), (c) Zalando SE, MIT licence, from Debian's "
+                   "`dataset-fashion-mnist`. Each product is recoloured into one of 14 named colours on one of 6 "
+                   "backgrounds (visible pairs only), re-drawn every epoch. Splits: train 55,000 / val 5,000 "
+                   "(carved from Fashion-MNIST train) / test 10,000 (Fashion-MNIST test).")
 
     def __init__(self, split: str = "train", size: int = 32, seed: int = 0, root: str | Path | None = None):
         self.split = check_split(split, self.splits)

@@ -192,6 +192,11 @@ class FurnitureCatalog(Catalog):
     attributes = ("category", "background", "name")
     splits = ("train", "test")
     note = "split by item: a hash of library and id puts one item in ten in test"
+    data_credit = ("Sweet Home 3D furniture libraries from Debian's `sweethome3d-furniture`: Blend Swap CC-0 "
+                   "items are CC0 (public domain); Blend Swap CC-BY, Kator Legaz and Scopia items are CC-BY 3.0, "
+                   "their creators listed in the package and credited per item by `python -m studio data stats`. "
+                   "Renders composited on 6 named backgrounds, re-drawn every epoch. Split by item: a hash of "
+                   "library and id puts about one item in ten in test.")
 
     def __init__(self, split: str = "train", size: int = 64, seed: int = 0, root: str | Path | None = None,
                  exclude_categories: Sequence[str] = EXCLUDED_CATEGORIES):

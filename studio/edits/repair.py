@@ -56,22 +56,28 @@ class OpenCVInpaint(RepairMethod):
 
 
 class ModelInpaint(RepairMethod):
-    """A trained VAE folder as a repair method; the model loads (with torch) on the first fill only."""
+    """A trained generator folder that can inpaint (studio.pipelines: the VAE) as a repair method; the
+    pipeline loads (with torch) on the first fill only."""
 
     learned = True
 
     def __init__(self, name: str, folder: str | Path, device: str = "cpu"):
         self.name, self.folder, self.device = name, Path(folder), device
-        if not (self.folder / "config.json").is_file():
-            raise ValueError(f"{self.folder.name} is not a model folder (no config.json)")
-        self._vae = None
+        if not (self.folder / "model_index.json").is_file():
+            raise ValueError(f"{self.folder.name} is not a generator folder (no model_index.json)")
+        self._pipeline = None
 
     def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
-        if self._vae is None:
-            from ..sampling import VaeGenerator          # torch, only when a learned fill runs
+        if self._pipeline is None:
+            from ..pipelines import (
+                open_pipeline,  # torch, only when a learned fill runs
+            )
 
-            self._vae = VaeGenerator(self.folder, self.device)
-        return self._vae.fill(rgb, hole)
+            pipeline = open_pipeline(self.folder, self.device)
+            if "inpaint" not in pipeline.capabilities:
+                raise ValueError(f"{self.folder.name} ({pipeline.family}) cannot inpaint")
+            self._pipeline = pipeline
+        return self._pipeline.fill(rgb, hole)
 
 
 class RepairMethods:

@@ -96,22 +96,17 @@ class RetrievalSampler:
         return [self.catalog[int(self.pool[i])].image for i in best]
 
 
-# Named samplers; model folders are opened by their config's kind (the GAN and VAE register here).
 class GeneratorSampler:
-    """A trained generator folder (GAN or VAE) as a sampler: the prompt text alone drives it."""
+    """A generator folder (any pipeline in studio.pipelines) as a sampler: the prompt text alone drives it."""
 
     def __init__(self, folder, device: str = "cpu"):
-        from ..checkpoints import read_config
-        from ..studio import GENERATOR_KINDS
+        from ..pipelines import open_pipeline
 
-        kind = read_config(folder).get("kind")
-        if kind not in GENERATOR_KINDS:
-            raise ValueError(f"{folder} holds a {kind!r} model, which cannot generate")
-        self.generator = GENERATOR_KINDS[kind](folder, device)
-        self.name, self.size = self.generator.name, self.generator.size
+        self.pipeline = open_pipeline(folder, device)
+        self.name, self.size = self.pipeline.name, self.pipeline.size
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
-        return self.generator.generate(spec.prompt, n=n, seed=seed).images
+        return self.pipeline(spec.prompt, num_images=n, seed=seed).images
 
 
 # `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
@@ -119,22 +114,15 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "retrieval": RetrievalSampler,
     "real": lambda catalog="fashion", size=32: RealSampler(catalog, half=1, size=size),
 }
-FOLDER_SAMPLERS: dict[str, Callable[..., Sampler]] = {"gan": GeneratorSampler, "vae": GeneratorSampler}
 
 
 def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu") -> Sampler:
+    """A named baseline, or a generator folder (opened by studio.pipelines.open_pipeline)."""
     if model in SAMPLERS:
         return SAMPLERS[model](catalog=catalog, size=size)
-    folder = Path(model)
-    if folder.is_dir():
-        from ..checkpoints import read_config
-
-        kind = read_config(folder).get("kind")
-        if kind not in FOLDER_SAMPLERS:
-            raise ValueError(f"{folder} holds a {kind!r} model, which cannot generate; generators: "
-                             f"{', '.join(FOLDER_SAMPLERS) or 'none registered yet'}")
-        return FOLDER_SAMPLERS[kind](folder, device=device)
-    raise ValueError(f"unknown model {model!r}: use {', '.join(SAMPLERS)} or a model folder")
+    if Path(model).is_dir():
+        return GeneratorSampler(model, device=device)
+    raise ValueError(f"unknown model {model!r}: use {', '.join(SAMPLERS)} or a generator folder")
 
 
 @dataclass

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..checkpoints import WEIGHTS_DIR, load_pretrained
+from ..checkpoints import WEIGHTS_DIR, open_network
 from ..images import to_tensor
 
 EFFNET_SIZE = 128     # input side for fd_effnet: 1280-d pooled features; cost grows with its square
@@ -51,16 +51,17 @@ class EffnetFeatures:
 
 class Judge:
     def __init__(self, folder: str | Path, device: str = "cpu", batch_size: int = 256):
+        from ..models.evaluator import AttributeEvaluator
+
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise FileNotFoundError(f"no evaluator at {folder}: train one with "
                                     f"`python -m studio train evaluator --catalog ...`")
-        self.model, self.config, raw = load_pretrained(folder, device)
-        if raw.get("kind") != "evaluator":
-            raise ValueError(f"{folder} holds a {raw.get('kind')!r}, not an evaluator")
+        self.model = open_network(folder, AttributeEvaluator, device)
+        self.config = self.model.config
         self.folder = folder
-        self.labels = {name: names for (name, _), names in zip(self.config.heads, self.config.labels)}
-        self.metrics = raw.get("metrics", {})
+        self.labels = {name: names for (name, _), names in zip(self.config.head_sizes, self.config.labels)}
+        self.metrics = self.config.training or {}
         self.device = device
         self.batch_size = batch_size
         self.effnet_features = EffnetFeatures(device)

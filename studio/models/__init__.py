@@ -1,16 +1,10 @@
-"""Networks, one per file, forward only. MODELS maps a saved folder's `kind` to (class, config class)."""
+"""Networks, one per file, forward only; each a diffusers ModelMixin + ConfigMixin, so
+`Class.from_pretrained(folder)` and `save_pretrained(folder)` work as a diffusers user expects."""
 
 from __future__ import annotations
 
-from .evaluator import AttributeEvaluator, EvaluatorConfig
-from .gan import GANConfig, Generator
-from .vae import ConditionalVAE, VAEConfig
+from .evaluator import AttributeEvaluator
+from .gan import Discriminator, Generator
+from .vae import ConditionalVAE
 
-MODELS: dict[str, tuple[type, type]] = {
-    "evaluator": (AttributeEvaluator, EvaluatorConfig),
-    "gan": (Generator, GANConfig),
-    "vae": (ConditionalVAE, VAEConfig),
-}
-
-__all__ = ["MODELS", "AttributeEvaluator", "ConditionalVAE", "EvaluatorConfig", "GANConfig", "Generator",
-           "VAEConfig"]
+__all__ = ["AttributeEvaluator", "ConditionalVAE", "Discriminator", "Generator"]

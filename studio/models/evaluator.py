@@ -7,20 +7,11 @@ the ceiling generated images are compared against, and its penultimate 256-d fea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-@dataclass(frozen=True)
-class EvaluatorConfig:
-    heads: tuple[tuple[str, int], ...] = (("category", 10), ("color", 14), ("background", 6))
-    labels: tuple[tuple[str, ...], ...] = ()   # label names per head, in head order
-    size: int = 32                             # input side; other sizes are resized to it
-    width: int = 32                            # channels of the first stage (x2, x4 after)
-    features: int = 256
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -30,17 +21,23 @@ def _block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
-class AttributeEvaluator(nn.Module):
-    def __init__(self, config: EvaluatorConfig):
+class AttributeEvaluator(ModelMixin, ConfigMixin):
+    """head_sizes: (attribute, number of labels) pairs; labels: the label names per head, in head order; size:
+    the input side (other sizes are resized to it); width: channels of the first stage (x2, x4 after).
+    `catalog` and `training` are provenance (the catalog it reads, its training record and test accuracy),
+    kept in config.json for the harness and the model card."""
+
+    @register_to_config
+    def __init__(self, head_sizes=(("category", 10), ("color", 14), ("background", 6)), labels=(), size: int = 32,
+                 width: int = 32, features: int = 256, catalog: str | None = None, training: dict | None = None):
         super().__init__()
-        self.config = config
-        w = config.width
+        w = width
         self.stage1 = _block(3, w)
         self.stage2 = _block(w, 2 * w)
         self.stage3 = _block(2 * w, 4 * w)
-        self.embed = nn.Linear(4 * w * 4 * 4, config.features)
+        self.embed = nn.Linear(4 * w * 4 * 4, features)
         self.dropout = nn.Dropout(0.3)
-        self.heads = nn.ModuleDict({name: nn.Linear(config.features, n) for name, n in config.heads})
+        self.heads = nn.ModuleDict({name: nn.Linear(features, n) for name, n in head_sizes})
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in [-1, 1] -> (B, features) penultimate activations."""

@@ -2,38 +2,21 @@
 by affine (FiLM) transforms in every generator block; a matching-aware discriminator with a projection
 head (Miyato & Koyama, ICLR 2018) and spectral norm (Miyato et al., ICLR 2018).
 
-Networks only: losses, conditioning augmentation, EMA and sampling live in studio/train/gan.py and
-studio/generate.py.
+Networks only, on diffusers' ModelMixin + ConfigMixin (`Generator.from_pretrained(folder)` reads the
+folder's config.json and safetensors): losses, conditioning augmentation and EMA live in
+studio/train/gan.py, sampling in studio/pipelines.py.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .text_condition import TextCondition, TextConditionConfig, check_image_config
-
-
-@dataclass(frozen=True)
-class GANConfig:
-    size: int = 32                  # output side: 32 or 64 (a power of two >= 16)
-    z_dim: int = 64
-    width: int = 32                 # channels at the highest resolution; x2 per halving, capped at 8x
-    cond_dim: int = 128             # the text condition after conditioning augmentation
-    text: TextConditionConfig = field(default_factory=TextConditionConfig)
-
-    def __post_init__(self):
-        check_image_config(self)
-
-    def channels(self) -> list[int]:
-        """Channels at 4x4, 8x8, ..., size x size."""
-        levels = int(math.log2(self.size)) - 1                 # 4 -> size
-        return [self.width * min(8, 2 ** (levels - 1 - i)) for i in range(levels)]
+from .text_condition import TextCondition, check_size, pyramid
 
 
 class FiLM(nn.Module):
@@ -66,16 +49,23 @@ class UpBlock(nn.Module):
         return self.skip(x) + h
 
 
-class Generator(nn.Module):
-    def __init__(self, config: GANConfig):
+class Generator(ModelMixin, ConfigMixin):
+    """size: output side (a power of two >= 16); width: channels at full resolution (x2 per halving, capped
+    at 8x); cond_dim: the text condition after conditioning augmentation; text_*: the text condition's sizes.
+    `catalog` and `training` are provenance (what it learned from, how long), kept in config.json for the
+    model card; they change nothing in the network."""
+
+    @register_to_config
+    def __init__(self, size: int = 32, z_dim: int = 64, width: int = 32, cond_dim: int = 128,
+                 text_dim: int = 384, text_queries: int = 4, text_heads: int = 4, text_width: int = 128,
+                 catalog: str | None = None, training: dict | None = None):
         super().__init__()
-        self.config = config
-        ch = config.channels()
-        self.text = TextCondition(config.text)
-        self.to_moments = nn.Linear(config.text.dim, 2 * config.cond_dim)      # conditioning augmentation
-        self.fc = nn.Linear(config.z_dim + config.cond_dim, ch[0] * 16)
-        self.blocks = nn.ModuleList(UpBlock(ch[i], ch[i + 1], config.z_dim + config.cond_dim)
-                                    for i in range(len(ch) - 1))
+        check_size(size)
+        ch = pyramid(size, width)[::-1]                                        # 4x4 ... size x size
+        self.text = TextCondition(text_dim, text_queries, text_heads, text_width)
+        self.to_moments = nn.Linear(text_width, 2 * cond_dim)                  # conditioning augmentation
+        self.fc = nn.Linear(z_dim + cond_dim, ch[0] * 16)
+        self.blocks = nn.ModuleList(UpBlock(ch[i], ch[i + 1], z_dim + cond_dim) for i in range(len(ch) - 1))
         self.to_rgb = nn.Conv2d(ch[-1], 3, 3, padding=1)
 
     def condition(self, tokens, mask, pooled) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,10 +80,14 @@ class Generator(nn.Module):
             x = block(x, zc)                                                   # ... (B, ch, size, size)
         return torch.tanh(self.to_rgb(F.leaky_relu(x, 0.2)))
 
-    def forward(self, z, tokens, mask, pooled) -> torch.Tensor:
-        """Deterministic condition (the mean): what sampling uses."""
-        mu, _ = self.condition(tokens, mask, pooled)
-        return self.synthesize(z, mu)
+    def forward(self, z, tokens, mask, pooled, cond_noise: torch.Tensor | None = None):
+        """-> (images (B, 3, size, size) in [-1, 1], mu, logvar of the condition). Sampling uses the
+        condition's mean (cond_noise None); training passes standard-normal noise of shape (B, cond_dim)
+        for conditioning augmentation and puts the moments' KL in its loss. One forward for both, so a
+        DistributedDataParallel wrapper sees every training pass."""
+        mu, logvar = self.condition(tokens, mask, pooled)
+        cond = mu if cond_noise is None else mu + cond_noise * (0.5 * logvar).exp()
+        return self.synthesize(z, cond), mu, logvar
 
 
 class DownBlock(nn.Module):
@@ -108,16 +102,27 @@ class DownBlock(nn.Module):
         return F.avg_pool2d(h + self.skip(x), 2)                               # (B, cout, H/2, W/2)
 
 
-class Discriminator(nn.Module):
-    def __init__(self, config: GANConfig):
+class Discriminator(ModelMixin, ConfigMixin):
+    """The generator's critic during training (never shipped): the same size, width and text sizes."""
+
+    @register_to_config
+    def __init__(self, size: int = 32, width: int = 32, text_dim: int = 384, text_queries: int = 4,
+                 text_heads: int = 4, text_width: int = 128):
         super().__init__()
-        self.config = config
-        ch = config.channels()[::-1]                                           # size ... 4
-        self.text = TextCondition(config.text)
+        check_size(size)
+        ch = pyramid(size, width)                                              # size ... 4
+        self.text = TextCondition(text_dim, text_queries, text_heads, text_width)
         self.from_rgb = spectral_norm(nn.Conv2d(3, ch[0], 3, padding=1))
         self.blocks = nn.ModuleList(DownBlock(ch[i], ch[i + 1]) for i in range(len(ch) - 1))
         self.out = spectral_norm(nn.Linear(ch[-1], 1))
-        self.embed = spectral_norm(nn.Linear(config.text.dim, ch[-1]))         # projection head
+        self.embed = spectral_norm(nn.Linear(text_width, ch[-1]))              # projection head
+
+    @classmethod
+    def matching(cls, generator: Generator) -> "Discriminator":
+        """A discriminator sized for `generator`."""
+        c = generator.config
+        return cls(size=c.size, width=c.width, text_dim=c.text_dim, text_queries=c.text_queries,
+                   text_heads=c.text_heads, text_width=c.text_width)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         x = self.from_rgb(images)                                              # (B, ch0, size, size)

@@ -13,40 +13,22 @@ prior p(z | text) is what sampling draws from.
   (a mixture density network, Bishop 1994; the fit-the-latents-afterwards idea of two-stage VAEs, Dai &
   Wipf 2019, and of Ghosh et al. 2020). When present, sampling and variations draw from it.
 
-Networks only; the losses, KL warm-up and free bits live in studio/train/vae.py.
+Networks only, on diffusers' ModelMixin + ConfigMixin; the losses, KL warm-up and free bits live in
+studio/train/vae.py, sampling in studio/pipelines.py.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
 
 from .gan import FiLM
-from .text_condition import TextCondition, TextConditionConfig, check_image_config
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    size: int = 32                  # a power of two >= 16
-    width: int = 32                 # channels at full resolution; x2 per halving, capped at 8x
-    z_dim: int = 128
-    text: TextConditionConfig = field(default_factory=TextConditionConfig)
-    prior_components: int = 0       # 0: sample from the jointly learned Gaussian prior; K: a K-Gaussian mixture
-    prior_hidden: int = 512
-
-    def __post_init__(self):
-        check_image_config(self)
-        if self.prior_components < 0:
-            raise ValueError(f"prior_components must be >= 0, got {self.prior_components}")
-
-    def channels(self) -> list[int]:
-        """Channels at size, size/2, ..., 4."""
-        levels = int(math.log2(self.size)) - 1
-        return [self.width * min(8, 2 ** i) for i in range(levels)]
+from .text_condition import TextCondition, check_size, pyramid
 
 
 class Block(nn.Module):
@@ -108,23 +90,33 @@ class MixturePrior(nn.Module):
         return mu[rows, k] + eps * (0.5 * logvar[rows, k]).exp()
 
 
-class ConditionalVAE(nn.Module):
-    def __init__(self, config: VAEConfig):
+class ConditionalVAE(ModelMixin, ConfigMixin):
+    """size: a power of two >= 16; width: channels at full resolution (x2 per halving, capped at 8x);
+    text_*: the text condition's sizes; prior_components: 0 samples from the jointly learned Gaussian
+    prior, K from a K-Gaussian mixture fitted afterwards. `catalog` and `training` are provenance, kept in
+    config.json for the model card."""
+
+    @register_to_config
+    def __init__(self, size: int = 32, width: int = 32, z_dim: int = 128, text_dim: int = 384,
+                 text_queries: int = 4, text_heads: int = 4, text_width: int = 128, prior_components: int = 0,
+                 prior_hidden: int = 512, catalog: str | None = None, training: dict | None = None):
         super().__init__()
-        self.config = config
-        c = config.channels()                                  # [w, 2w, ...] from size down to 4
-        d = config.text.dim
-        self.text = TextCondition(config.text)
+        check_size(size)
+        if prior_components < 0:
+            raise ValueError(f"prior_components must be >= 0, got {prior_components}")
+        c = self.channels = pyramid(size, width)                # [w, 2w, ...] from size down to 4
+        d = text_width
+        self.text = TextCondition(text_dim, text_queries, text_heads, text_width)
         self.stem = nn.Conv2d(4, c[0], 3, padding=1)
         self.down = nn.ModuleList(Block(c[i], c[i + 1], d, 0.5) for i in range(len(c) - 1))
-        self.to_posterior = nn.Linear(c[-1] * 16, 2 * config.z_dim)
-        self.prior_net = nn.Sequential(nn.Linear(d, 2 * d), nn.SiLU(), nn.Linear(2 * d, 2 * config.z_dim))
-        self.from_latent = nn.Linear(config.z_dim + d, c[-1] * 16)
+        self.to_posterior = nn.Linear(c[-1] * 16, 2 * z_dim)
+        self.prior_net = nn.Sequential(nn.Linear(d, 2 * d), nn.SiLU(), nn.Linear(2 * d, 2 * z_dim))
+        self.from_latent = nn.Linear(z_dim + d, c[-1] * 16)
         self.up = nn.ModuleList(Block(c[i + 1], c[i], d, 2.0) for i in reversed(range(len(c) - 1)))
         self.to_rgb = nn.Conv2d(c[0], 3, 3, padding=1)
         self.log_sigma = nn.Parameter(torch.tensor(-2.0))     # decoder noise level, learned (sigma-VAE)
-        self.mixture = (MixturePrior(d, config.text.text_dim, config.z_dim, config.prior_components,
-                                     config.prior_hidden) if config.prior_components else None)
+        self.mixture = (MixturePrior(d, text_dim, z_dim, prior_components, prior_hidden)
+                        if prior_components else None)
 
     def condition(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
         return self.text(tokens, mask, pooled)                 # (B, d)
@@ -152,7 +144,7 @@ class ConditionalVAE(nn.Module):
         return mu + eps * (0.5 * logvar).exp()
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        c = self.config.channels()
+        c = self.channels
         x = self.from_latent(torch.cat([z, cond], dim=1)).view(-1, c[-1], 4, 4)   # (B, C, 4, 4)
         for block in self.up:
             x = block(x, cond)                                                  # ... -> (B, w, S, S)

@@ -19,8 +19,7 @@ import torch
 
 from ..data import captions, open_catalog
 from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
-
-TRAINABLE_CATALOGS = ("fashion", "furniture")
+from .configs import TRAINABLE_CATALOGS  # noqa: E402
 
 
 class CaptionBank:
@@ -110,8 +109,8 @@ class CaptionBank:
 
 
 def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, bank: CaptionBank,
-                 min_images: int = 4096):
-    """Images (N, 3, size, size) in [-1, 1] and their combination ids, colourways / backgrounds drawn for
+                 min_images: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, size, size, 3) and their combination ids, colourways / backgrounds drawn for
     `epoch`. A catalog smaller than `min_images` (furniture: ~740 items) is drawn several times with
     successive seeds, so an epoch is never only a handful of batches."""
     images, combos, draw = [], [], 0
@@ -124,5 +123,9 @@ def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, ba
         draw += 1
         if limit is not None:
             break
-    array = np.concatenate(images)
-    return torch.from_numpy(array).permute(0, 3, 1, 2).float() / 127.5 - 1.0, np.concatenate(combos)
+    return np.concatenate(images), np.concatenate(combos)
+
+
+def to_unit(images: torch.Tensor, device) -> torch.Tensor:
+    """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1] on `device`."""
+    return images.to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0

@@ -1,0 +1,347 @@
+"""Model cards, in one place: every card is computed from the folder's config (architecture, catalog,
+training record) and an evaluation JSON; the catalog's data credit comes from the catalog class.
+
+    python -m studio card weights/vae-fashion             # re-evaluate, write runs/vae-fashion-eval.json + README.md
+    python -m studio card weights/vae-fashion --from-json runs/vae-fashion-eval.json     # rewrite only
+
+Text below the KEEP marker of an existing card (notes, earlier measurements, diagnosis) is written by hand
+and carried over unchanged; everything above it is regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+KEEP = "<!-- Written by hand below this line; `python -m studio card` keeps it as it is. -->"
+MINILM = "all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is not trained."
+
+
+# ---- what a folder holds (JSON only: rendering a card needs no torch)
+def describe(folder: str | Path) -> dict:
+    """{"family": gan | vae | evaluator, "name", "config": the network's config.json, "training", "catalog"}."""
+    folder = Path(folder)
+    index = folder / "model_index.json"
+    if index.is_file():
+        components = [k for k in json.loads(index.read_text()) if not k.startswith("_")]
+        config = json.loads((folder / components[0] / "config.json").read_text())
+    elif (folder / "config.json").is_file():
+        config = json.loads((folder / "config.json").read_text())
+    else:
+        raise ValueError(f"{folder.name} is not a model folder")
+    family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator"}.get(
+        config.get("_class_name"))
+    if family is None:
+        raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
+    return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
+            "catalog": config.get("catalog") or "fashion"}
+
+
+def data_credit(catalog: str) -> str:
+    from .data import CATALOGS
+
+    return CATALOGS[catalog].data_credit if catalog in CATALOGS else f"A merchant catalog (`{catalog}`)."
+
+
+# ---- evaluation
+def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap_pairs_n: int = 50,
+             repair_n: int = 500, log=print) -> dict:
+    """Every number a card shows, measured now: generation on the catalog's prompt suite, the swap test
+    (fashion), repair against Telea and Navier-Stokes in the same run (models that inpaint); for an
+    evaluator, its accuracy on the real test split."""
+    info = describe(folder)
+    if info["family"] == "evaluator":
+        return _evaluate_evaluator(folder, info, device)
+    from .edits.repair import CLASSICAL
+    from .eval.generate import GeneratorSampler, evaluate_generation
+    from .eval.judge import Judge, default_evaluator
+    from .eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, load_prompts
+    from .eval.repair import evaluate_repair
+    from .eval.swap import swap_pairs, swap_test
+
+    catalog = info["catalog"]
+    judge = Judge(default_evaluator(catalog), device=device)
+    sampler = GeneratorSampler(folder, device)
+    suite = FASHION_VISIBLE if catalog == "fashion" else FURNITURE_TEST
+    result = evaluate_generation(sampler, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
+    result["suite"] = Path(suite).name
+    swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4) if catalog == "fashion" else None
+    repair = None
+    if "inpaint" in sampler.pipeline.capabilities:
+        name = f"vae:{Path(folder).name}"
+        methods = CLASSICAL.with_model(name, folder, device)
+        repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=sampler.size, methods=methods)
+                  for method in (name, "telea", "ns")]
+        repair[0]["method"] = Path(folder).name
+    accuracy = judge.metrics.get("test_accuracy") or {}
+    return {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
+            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
+
+
+def _evaluate_evaluator(folder, info, device) -> dict:
+    import numpy as np
+
+    from .checkpoints import open_network
+    from .data import open_catalog
+    from .models.evaluator import AttributeEvaluator
+    from .train.evaluator import accuracy, render
+
+    model = open_network(folder, AttributeEvaluator, device)
+    config = info["config"]
+    space = {name: tuple(labels) for (name, _), labels in zip(config["head_sizes"], config["labels"])}
+    test = open_catalog(info["catalog"], split="test", size=config["size"], seed=0)
+    x, t = render(test, np.arange(len(test)), space)
+    return {"model": info["name"], "test_accuracy": accuracy(model, x, t, space, device=device),
+            "test_images": len(test)}
+
+
+# ---- the cards
+def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
+    info = describe(folder)
+    text = {"gan": _gan_card, "vae": _vae_card, "evaluator": _evaluator_card}[info["family"]](info, evaluation)
+    return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
+
+
+def write_card(folder: str | Path, evaluation: dict, json_path: str | Path | None = None) -> Path:
+    """README.md from `evaluation` (and the kept hand-written part of the card already there)."""
+    folder = Path(folder)
+    card = folder / "README.md"
+    kept = ""
+    if card.is_file():
+        old = card.read_text()
+        kept = old.split(KEEP, 1)[1] if KEEP in old else ""
+    card.write_text(render_card(folder, evaluation, kept))
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(evaluation, indent=2) + "\n")
+    return card
+
+
+def _command(family: str, train: dict) -> str:
+    """The training command that reproduces the record: the flags whose values differ from the defaults."""
+    from .train.evaluator import EvaluatorTrainConfig
+    from .train.gan import GANTrainConfig
+    from .train.vae import VAETrainConfig
+
+    cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig}[family]
+    train = dict(train)
+    if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
+        train["init_from"] = train.pop("resume")
+    parts = [f"python -m studio train {family}"]
+    for f in fields(cls):
+        skipped = ("out", "runs", "text_cache", "log_every", "save_every", "resume") + (
+            ("steps",) if family == "evaluator" else ())      # the evaluator's steps follow from its epochs
+        if f.name in skipped or f.name not in train:
+            continue
+        value = train[f.name]
+        if value != f.default or f.name in ("catalog", "steps", "epochs"):
+            if isinstance(value, bool):
+                parts += [f"--{f.name.replace('_', '-')}"] if value else []
+            else:
+                parts.append(f"--{f.name.replace('_', '-')} {value}")
+    return " ".join(parts)
+
+
+def _stopped(t: dict) -> str:
+    train = t.get("train", {})
+    if train.get("steps") and t.get("steps", 0) < train["steps"]:
+        return (f" (this leg stopped by its time budget of {train.get('max_minutes')} min, before the "
+                f"{train['steps']:,} steps asked)")
+    return ""
+
+
+def _training_lines(family: str, t: dict, optimiser: str) -> str:
+    train = t.get("train", {})
+    start = train.get("init_from") or (train.get("resume") if isinstance(train.get("resume"), str) else None)
+    lines = [f"- {t['steps']:,} steps x batch {t['batch_size']} ({t['epochs_seen']} full passes), {optimiser}, "
+             f"seed {train.get('seed', 0)}",
+             f"- hardware: {t['hardware']}"
+             + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
+             + f"; wall time {t['seconds'] / 60:.1f} min{_stopped(t)}",
+             f"- command: `{_command(family, train)}`"]
+    if start:
+        lines.append(f"- these steps continue an earlier run: they start from the weights `{start}` held then "
+                     "(that run's card is in the repository's history)")
+    return "\n".join(lines)
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def _generation_section(info: dict, evaluation: dict) -> str:
+    from .eval.generate import markdown_table, style_table
+
+    result, swap, name = evaluation["generate"], evaluation.get("swap"), info["name"]
+    judge = ", ".join(f"{100 * v:.1f}% {k}" for k, v in (evaluation.get("judge_accuracy") or {}).items())
+    suite = Path(result.get("suite", "fashion-visible.jsonl")).stem
+    swap_text = (f"Swap test (`python -m studio eval swap --model weights/{name}`): "
+                 f"{100 * swap['swap_accuracy']:.1f}% of samples show the product colour and the background their "
+                 f"prompt asked for ({swap['pairs']} pairs, both orders, {swap['per_prompt']} samples each)."
+                 if swap else "No swap test: it swaps product colours, which furniture captions do not name.")
+    return f"""## Generation (`python -m studio eval generate --model weights/{name} --prompts {suite} --per-prompt {result['per_prompt']}`)
+
+Judge: `weights/evaluator-{info['catalog']}` ({judge or 'see its model card'} on real test images). Reference:
+real test images of each prompt's labels. {result['n_images']:,} images per row.
+
+{markdown_table(result)}
+
+Accuracy by phrasing (free = wordings the caption templates never use):
+
+{style_table(result)}
+
+{swap_text}
+"""
+
+
+def _repair_section(info: dict, repair: list[dict]) -> str:
+    from .eval.repair import markdown_table as repair_table
+
+    ours, telea, ns = (r["masks"] for r in repair)
+    name = info["name"]
+    rows = "\n".join(f"| {kind} | {ours[kind]['psnr_hole']:.2f} | {telea[kind]['psnr_hole']:.2f} | "
+                     f"{ns[kind]['psnr_hole']:.2f} | {_gain(repair, kind):+.2f} |" for kind in ours)
+    return f"""## Repair (`python -m studio eval repair --catalog {info['catalog']} --method vae,telea,ns --n {repair[0]['n']}`)
+
+Real {info['catalog']} test images ({repair[0]['size']} px), LaMa-style masks, the same {repair[0]['n']} images
+and masks for every method, measured in one run:
+
+| masks | PSNR hole: {name} (dB) | Telea | Navier-Stokes | {name} minus the better classical |
+|---|---|---|---|---|
+{rows}
+
+{repair_table(repair)}
+"""
+
+
+def _gain(repair: list[dict], kind: str) -> float:
+    ours, telea, ns = (r["masks"][kind]["psnr_hole"] for r in repair)
+    return ours - max(telea, ns)
+
+
+def bar_table(evaluation: dict) -> str:
+    """The generation and repair bars of the VAE issue next to this model's numbers (fashion)."""
+    acc, swap, repair = evaluation["generate"]["attribute_accuracy"], evaluation["swap"], evaluation["repair"]
+    rows = [("category accuracy", ">= 80%", acc["category"] >= 0.80, _pct(acc["category"])),
+            ("colour accuracy", ">= 85%", acc["color"] >= 0.85, _pct(acc["color"])),
+            ("background accuracy", ">= 90%", acc["background"] >= 0.90, _pct(acc["background"])),
+            ("swap test", ">= 80%", swap["swap_accuracy"] >= 0.80, _pct(swap["swap_accuracy"]))]
+    if repair:
+        rows += [(f"repair, {kind} masks", ">= +1 dB over the better of Telea and NS", _gain(repair, kind) >= 1.0,
+                  f"{_gain(repair, kind):+.2f} dB") for kind in ("medium", "thick")]
+    lines = ["## Against the bar", "", "| measure | bar | this model |", "|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) |" for name, target, ok, value in rows]
+    if repair:
+        lines += ["", f"Thin masks (no bar): {_gain(repair, 'thin'):+.2f} dB."]
+    return "\n".join(lines) + "\n"
+
+
+def _vae_card(info: dict, evaluation: dict) -> str:
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    prior = t.get("prior")
+    if prior:
+        fit, nll = prior["fit"], prior["held_out_nll_per_dim"]
+        prior_text = f"""Sampling draws from a second-stage prior: p(z | text) as a mixture of {fit['components']} Gaussians
+(a mixture density network reading the text condition and MiniLM's pooled vector), fitted in
+{prior['seconds'] / 60:.1f} min ({fit['steps']:,} steps, batch {fit['batch_size']}, {fit['phrasings']} phrasings per
+label combination) to the posteriors of the training images with the VAE frozen
+(`python -m studio train vae-prior --model weights/{name}`). Negative log-likelihood per latent dimension of
+posterior draws of {prior['held_out_images']:,} held-out training images: **{nll['mixture']:.3f}** under the
+mixture, {nll['gaussian']:.3f} under the jointly learned Gaussian prior."""
+    else:
+        prior_text = "Sampling draws from the jointly learned Gaussian prior p(z | text)."
+    sections = [_generation_section(info, evaluation)]
+    if evaluation.get("repair"):
+        sections.append(_repair_section(info, evaluation["repair"]))
+    if info["catalog"] == "fashion" and evaluation.get("swap"):
+        sections.append(bar_table(evaluation))
+    body = "\n".join(sections)
+    return f"""# {name}
+
+A text-conditioned VAE ({c['size']} px, width {c['width']}, {c['z_dim']}-d latent): the GAN's text condition
+(attention pooling over MiniLM token states) drives FiLM in both encoder and decoder; a learned Gaussian prior
+p(z | text) is trained with the rest; the decoder likelihood is Gaussian with a learned sigma (sigma-VAE); KL
+warm-up over {int(100 * train.get('warmup', 0))}% of the steps and {train.get('free_bits')} free nats per dimension;
+{int(100 * train.get('masked_share', 0))}% of each batch has a LaMa-style hole blanked (mask as a 4th input
+channel) with the whole image as target, so repair is one encode -> decode pass. Weights stored in float16,
+computed in float32. Code: `studio/models/vae.py`, `studio/train/vae.py`, `studio/pipelines.py` (VAEPipeline).
+
+{prior_text}
+
+## Data
+{data_credit(info['catalog'])} Captions: {train.get('phrasings')} phrasings per label combination. {MINILM}
+
+## Training
+{_training_lines('vae', t, f"AdamW with a one-cycle schedule (peak lr {train.get('lr')})")}
+
+{body}"""
+
+
+def _gan_card(info: dict, evaluation: dict) -> str:
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    sections = [_generation_section(info, evaluation)]
+    if info["catalog"] == "fashion" and evaluation.get("swap"):
+        sections.append(bar_table(evaluation))
+    body = "\n".join(sections)
+    return f"""# {name}
+
+A text-conditioned GAN in the DF-GAN family ({c['size']} px, width {c['width']}): MiniLM token states ->
+attention-pooled text condition -> conditioning augmentation -> FiLM-fused up-blocks; trained against a
+spectral-norm projection discriminator on real/matched, fake/matched and real/mismatched pairs (hinge loss,
+lazy R1, DiffAugment translation + cutout, EMA generator through diffusers' EMAModel). Weights stored in
+float16, computed in float32. Code: `studio/models/gan.py`, `studio/train/gan.py`, `studio/pipelines.py`
+(GANPipeline).
+
+## Data
+{data_credit(info['catalog'])} Captions: {train.get('phrasings')} phrasings per label combination,
+{int(100 * train.get('partial_share', 0))}% leaving out the colour or the background. {MINILM}
+
+## Training
+{_training_lines('gan', t, f"Adam (lr {train.get('lr_g')} / {train.get('lr_d')}, betas 0/0.9)")}
+
+{body}"""
+
+
+def _evaluator_card(info: dict, evaluation: dict) -> str:
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    heads = [h for h, _ in c["head_sizes"]]
+    w = c["width"]
+    rows = "\n".join(f"| {head} | {100 * acc:.2f}% |" for head, acc in evaluation["test_accuracy"].items())
+    history = t.get("history") or []
+    held = next((k for k in (history[0] if history else {}) if k in ("val", "test")), None)
+    history_table = ""
+    if history and held:
+        history_table = (f"\n| epoch | loss | {' | '.join(f'{h} ({held})' for h in heads)} | seconds |\n"
+                         f"|---|---|{'---|' * len(heads)}---|\n"
+                         + "\n".join(f"| {h['epoch']} | {h['loss']:.3f} | "
+                                     + " | ".join(_pct(h[held].get(x)) for x in heads) + f" | {h['seconds']:.0f} |"
+                                     for h in history) + "\n")
+    return f"""# {name}
+
+The attribute evaluator: a CNN (three conv stages of width {w}/{2 * w}/{4 * w}, a {c['features']}-d embedding, one
+linear head per attribute) that reads {", ".join(heads)} off a {c['size']} px product image. It is the evaluation
+harness's judge: attribute accuracy of generated images, and its {c['features']}-d penultimate features for
+`fd_evaluator`, `kid_evaluator`, `diversity` and `memorization`. It is never used as a training loss.
+
+## Data
+{data_credit(info['catalog'])}
+
+## Training
+- {t.get('epochs', train.get('epochs'))} epochs x {t.get('train_images_per_epoch', 0):,} images, batch {train.get('batch_size')},
+  AdamW (weight decay {train.get('weight_decay')}), one-cycle learning rate peaking at {train.get('lr')}, seed {train.get('seed', 0)}
+- augmentation: shifts of up to 2 px, horizontal flips, new colourways/backgrounds each epoch
+- hardware: {t.get('hardware')}; wall time {t.get('seconds', 0) / 60:.1f} min (rendering included)
+- command: `{_command('evaluator', train)}`
+
+## Evaluation: accuracy on {evaluation['test_images']:,} real test images (never seen in training)
+
+| attribute | accuracy |
+|---|---|
+{rows}
+
+This is the ceiling generated images are compared against.
+{history_table}"""

@@ -1,0 +1,323 @@
+"""Generators as pipelines in diffusers' shape: one folder, one class, one output type.
+
+    pipe = open_pipeline("weights/vae-fashion")                 # any generator folder
+    out = pipe("navy ankle boot on a cream background", num_images=8, seed=1)
+    out.images, out.seed, out.parameters                        # what reproduces them
+    pipe.variations(image, "navy ankle boot", strength=0.5, num_images=4, seed=1)   # where offered
+
+A generator folder is what `DiffusionPipeline.save_pretrained` writes: `model_index.json` naming the
+pipeline class and its components, one sub-folder per component (config.json + safetensors, written by the
+component's own `save_pretrained`), and the model card. Each family states what it can do in
+`capabilities`; `CAPABILITIES` is the table the app and the CLI read instead of checking kinds.
+
+The text encoder (MiniLM, shipped with the environment) is not a component: it is shared by every
+pipeline a process opens and never copied into a weights folder.
+
+Same seed, same prompt, same device -> the same pixels: noise comes from a CPU `torch.Generator` seeded
+per call, so it does not depend on the device either.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline
+from PIL import Image
+
+from .edits.repair import blend_seam, fill_hole
+from .images import to_pil
+from .models.gan import Generator
+from .models.vae import ConditionalVAE
+from .seeds import check_seed
+
+if TYPE_CHECKING:
+    from .text import TextEncoder
+
+MAX_IMAGES = 64
+INDEX = "model_index.json"
+
+
+@dataclass(frozen=True)
+class GenerationOutput:
+    """What every pipeline call returns.
+
+    images: the pictures, at the model's size (or the input's, for calls that take an image);
+    seed: the seed used (None for deterministic calls such as interpolation);
+    prompt: the prompt as encoded; model: the folder's name; method: the call that made them;
+    parameters: everything else the call needs to make the same images again (truncation, strength, ...).
+    """
+    images: list[Image.Image]
+    seed: int | None
+    prompt: str
+    model: str
+    method: str = "generate"
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def truncation(self) -> float | None:
+        return self.parameters.get("truncation")
+
+
+def truncated_normal(shape: tuple[int, ...], threshold: float | None, generator: torch.Generator) -> torch.Tensor:
+    """Standard normal noise; with a threshold, entries beyond +-threshold are redrawn (the truncation
+    trick, Brock et al. 2019): lower thresholds trade variety for typical, cleaner samples."""
+    z = torch.randn(shape, generator=generator)
+    if threshold is not None:
+        for _ in range(100):
+            outside = z.abs() > threshold
+            if not outside.any():
+                break
+            z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        z = z.clamp(-threshold, threshold)
+    return z
+
+
+def _check_count(n, low: int = 1, what: str = "num_images") -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not low <= n <= MAX_IMAGES:
+        raise ValueError(f"{what} must be a whole number from {low} to {MAX_IMAGES}, got {n!r}")
+    return n
+
+
+def _check_truncation(truncation) -> None:
+    if truncation is not None and not 0 < truncation <= 4:
+        raise ValueError(f"truncation must be in (0, 4] or None, got {truncation}")
+
+
+class TextToImagePipeline(DiffusionPipeline):
+    """What the families share: the text encoder, the prompt's condition, the folder's name and size."""
+
+    family: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    network_name: ClassVar[str] = ""          # the component that holds the size, catalog and training record
+
+    @property
+    def network(self):
+        return getattr(self, self.network_name)
+
+    @property
+    def size(self) -> int:
+        return self.network.config.size
+
+    @property
+    def catalog(self) -> str | None:
+        return self.network.config.catalog
+
+    @property
+    def name(self) -> str:
+        return Path(self.name_or_path).name if getattr(self, "name_or_path", None) else self.family
+
+    def use_encoder(self, encoder: "TextEncoder | None") -> "TextToImagePipeline":
+        """Share a text encoder (else one is made on first use, on this pipeline's device)."""
+        self.__dict__["_encoder"] = encoder
+        return self
+
+    @property
+    def encoder(self) -> "TextEncoder":
+        if self.__dict__.get("_encoder") is None:
+            from .text import TextEncoder
+
+            self.__dict__["_encoder"] = TextEncoder(device=str(self.network.device))
+        return self.__dict__["_encoder"]
+
+    def _text(self, prompt: str, n: int):
+        """(tokens, mask, pooled) for `prompt`, repeated n times on the network's device, and the prompt as
+        encoded. Raises ValueError for an empty or over-long prompt."""
+        text = self.encoder.encode([prompt])
+        device = self.network.device
+        tokens, mask, pooled = (t.to(device).expand(n, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled))
+        return tokens, mask, pooled, text.texts[0]
+
+    def _output(self, images, seed, prompt, method, **parameters) -> GenerationOutput:
+        return GenerationOutput(images, seed, prompt, self.name, method, parameters)
+
+
+class GANPipeline(TextToImagePipeline):
+    """The text-conditioned GAN: one forward pass of the generator per call."""
+
+    family, network_name = "gan", "generator"
+    capabilities = frozenset({"generate"})
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.register_modules(generator=generator)
+
+    @torch.inference_mode()
+    def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None,
+                 truncation: float | None = None) -> GenerationOutput:
+        _check_count(num_images)
+        _check_truncation(truncation)
+        seed = check_seed(seed)
+        tokens, mask, pooled, text = self._text(prompt, num_images)
+        device = self.generator.device
+        z = truncated_normal((num_images, self.generator.config.z_dim), truncation,
+                             torch.Generator().manual_seed(seed)).to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            images = self.generator(z, tokens, mask, pooled)[0]
+        return self._output(to_pil(images.float()), seed, text, "generate", truncation=truncation)
+
+
+class VAEPipeline(TextToImagePipeline):
+    """The text-conditioned VAE: sampling from p(z | text), variations, in-betweens and inpainting.
+
+    Inputs of any size are letterboxed to the model's size; outputs are mapped back onto the input's size.
+    """
+
+    family, network_name = "vae", "vae"
+    capabilities = frozenset({"generate", "variations", "interpolate", "inpaint"})
+
+    def __init__(self, vae: ConditionalVAE):
+        super().__init__()
+        self.register_modules(vae=vae)
+
+    # ---- plumbing
+    def _condition(self, prompt: str, n: int):
+        """(VAE text condition (n, d), MiniLM pooled vector (n, 384), the prompt as encoded)."""
+        tokens, mask, pooled, text = self._text(prompt, n)
+        return self.vae.condition(tokens, mask, pooled), pooled, text
+
+    def _fit(self, image: Image.Image) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
+        """Letterbox onto the model's square; returns the tensor and the box the image occupies there."""
+        from .images import fit, to_tensor
+
+        size = self.size
+        scale = size / max(image.size)
+        w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+        box = ((size - w) // 2, (size - h) // 2, (size - w) // 2 + w, (size - h) // 2 + h)
+        return to_tensor(fit(image, size)).to(self.vae.device), box
+
+    @staticmethod
+    def _back(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:
+        crop = image.crop(box)
+        return crop if crop.size == size else crop.resize(size, Image.Resampling.BICUBIC)
+
+    def _no_hole(self, n: int) -> torch.Tensor:
+        return torch.zeros(n, 1, self.size, self.size, device=self.vae.device)
+
+    # ---- the four abilities
+    @torch.inference_mode()
+    def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None,
+                 truncation: float | None = None) -> GenerationOutput:
+        """z ~ p(z | text) (its noise truncated like the GAN's), decoded."""
+        _check_count(num_images)
+        _check_truncation(truncation)
+        seed = check_seed(seed)
+        cond, pooled, text = self._condition(prompt, num_images)
+        generator = torch.Generator().manual_seed(seed)
+        eps = truncated_normal((num_images, self.vae.config.z_dim), truncation, generator).to(self.vae.device)
+        images = self.vae.decode(self.vae.sample_latent(cond, pooled, eps, generator), cond)
+        return self._output(to_pil(images), seed, text, "generate", truncation=truncation)
+
+    @torch.inference_mode()
+    def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,
+                   seed: int | None = None) -> GenerationOutput:
+        """More like this: z = (1 - s) * posterior mean + s * a prior draw. s = 0 reconstructs the image,
+        s = 1 is an independent sample for the prompt; variety rises with s."""
+        if not 0 <= strength <= 1:
+            raise ValueError(f"strength must be in [0, 1], got {strength}")
+        _check_count(num_images)
+        seed = check_seed(seed)
+        x, box = self._fit(image)
+        n = num_images
+        cond, pooled, text = self._condition(prompt, n)
+        mu_q, _ = self.vae.encode(x.expand(n, -1, -1, -1), self._no_hole(n), cond)
+        generator = torch.Generator().manual_seed(seed)
+        eps = torch.randn((n, self.vae.config.z_dim), generator=generator).to(self.vae.device)
+        z = (1 - strength) * mu_q + strength * self.vae.sample_latent(cond, pooled, eps, generator)
+        images = [self._back(im, box, image.size) for im in to_pil(self.vae.decode(z, cond))]
+        return self._output(images, seed, text, "variations", strength=strength)
+
+    @torch.inference_mode()
+    def interpolate(self, image_a: Image.Image, image_b: Image.Image, steps: int = 5,
+                    prompt: str = "a product", prompt_b: str | None = None) -> GenerationOutput:
+        """`steps` frames from A's reconstruction to B's (both ends included): the latent and the text
+        condition both move linearly, from A's prompt to B's (`prompt_b`, default the same prompt)."""
+        _check_count(steps, 2, "steps")
+        (xa, box), (xb, _) = self._fit(image_a), self._fit(image_b)
+        cond_a, _, text = self._condition(prompt, 1)
+        cond_b = cond_a if prompt_b is None else self._condition(prompt_b, 1)[0]
+        za, zb = self.vae.encode(xa, self._no_hole(1), cond_a)[0], self.vae.encode(xb, self._no_hole(1), cond_b)[0]
+        t = torch.linspace(0, 1, steps, device=self.vae.device)[:, None]
+        frames = self.vae.decode(za * (1 - t) + zb * t, cond_a * (1 - t) + cond_b * t)
+        images = [self._back(im, box, image_a.size) for im in to_pil(frames)]
+        return self._output(images, None, text, "interpolate", steps=steps, prompt_b=prompt_b)
+
+    @torch.inference_mode()
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, prompt: str = "a product") -> np.ndarray:
+        """The hole's pixels as uint8 (H, W, 3) at the input's size (pixels outside the hole: the decode).
+
+        The decode is shifted by a smooth correction that makes it meet the surrounding pixels: the
+        residual (original - decode) known outside the hole is filled into it with Telea and added, so
+        the seam matches while the model's content stays."""
+        image = Image.fromarray(rgb)
+        x, box = self._fit(image)
+        small = Image.fromarray(hole.astype(np.uint8) * 255).resize((box[2] - box[0], box[3] - box[1]),
+                                                                    Image.Resampling.BILINEAR)
+        canvas = Image.new("L", (self.size, self.size), 0)
+        canvas.paste(small, box[:2])
+        hole_small = np.array(canvas.point(lambda v: 1 if v >= 64 else 0), dtype=np.float32)
+        h = torch.from_numpy(hole_small)[None, None].to(self.vae.device)
+        cond, _, _ = self._condition(prompt, 1)
+        mu_q, _ = self.vae.encode(x, h, cond)
+        decoded = np.asarray(self._back(to_pil(self.vae.decode(mu_q, cond))[0], box, image.size))
+        return blend_seam(rgb, decoded, hole)
+
+    def inpaint(self, image: Image.Image, mask, prompt: str = "a product") -> GenerationOutput:
+        """Fill the masked region; every unmasked pixel (and alpha) is returned exactly."""
+        repaired = fill_hole(image, mask, lambda rgb, hole: self.fill(rgb, hole, prompt))
+        return self._output([repaired], None, prompt, "inpaint")
+
+
+PIPELINES: dict[str, type[TextToImagePipeline]] = {cls.__name__: cls for cls in (GANPipeline, VAEPipeline)}
+CAPABILITIES: dict[str, frozenset[str]] = {cls.family: cls.capabilities for cls in PIPELINES.values()}
+
+
+def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
+    """The generator class a folder holds, read from its model_index.json (nothing is loaded). One clear
+    ValueError for anything else: a missing folder, a single network such as the evaluator, a pipeline
+    this studio does not know."""
+    folder = Path(folder)
+    index = folder / INDEX
+    if not index.is_file():
+        config = folder / "config.json"
+        if config.is_file():
+            try:
+                held = json.loads(config.read_text()).get("_class_name", "an unknown model")
+            except (OSError, ValueError, AttributeError):
+                held = "an unreadable config.json"
+            raise ValueError(f"{folder.name} is not a generator: it holds {held}, which makes no images")
+        raise ValueError(f"{folder.name} is not a generator folder (no {INDEX})")
+    try:
+        name = json.loads(index.read_text()).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        raise ValueError(f"{folder.name}: its {INDEX} cannot be read") from None
+    if name not in PIPELINES:
+        raise ValueError(f"{folder.name} holds a {name!r}; generators: {', '.join(PIPELINES)}")
+    return PIPELINES[name]
+
+
+def is_generator(folder: str | Path, capability: str = "generate") -> bool:
+    try:
+        return capability in pipeline_class(folder).capabilities
+    except ValueError:
+        return False
+
+
+def open_pipeline(folder: str | Path, device: str = "cpu", encoder: "TextEncoder | None" = None
+                  ) -> TextToImagePipeline:
+    """The one place a generator folder is opened (Studio, the CLI, the evaluation harness, the app).
+    Weights stored in half precision are computed in float32."""
+    from diffusers.utils import logging
+
+    cls = pipeline_class(folder)
+    logging.disable_progress_bar()
+    pipe = cls.from_pretrained(str(Path(folder)), dtype=torch.float32)
+    pipe.to(device)
+    for module in pipe.components.values():
+        if isinstance(module, torch.nn.Module):
+            module.eval().requires_grad_(False)
+    return pipe.use_encoder(encoder)

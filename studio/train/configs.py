@@ -1,0 +1,144 @@
+"""The training configurations, one frozen dataclass per trainer on a shared base, and the CLI flags
+generated from their fields (one source of defaults; each field's comment is its flag's help). No torch
+here, so `python -m studio train ... --help` stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass
+
+TRAINABLE_CATALOGS = ("fashion", "furniture")
+MIXED_PRECISION = ("no", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    catalog: str = "fashion"           # catalog to train on
+    size: int = 32                     # image size in px
+    steps: int = 3000                  # optimiser steps in all (a resumed run continues towards them)
+    batch_size: int = 64               # images per step on each process
+    seed: int = 0                      # seed
+    limit: int | None = None           # train on only the first N images (smoke runs)
+    max_minutes: float | None = None   # end this leg after this wall time (state saved, folder written)
+    log_every: int = 50                # steps between log lines
+    save_every: int = 500              # steps between saved training states
+    mixed_precision: str = "no"        # no, bf16 (CPU or GPU) or fp16 (GPU)
+    resume: bool = False               # continue the run whose state is in runs/<name>/state
+    out: str = ""                      # the folder written at the end (default: weights/<kind>-<catalog>)
+    runs: str = ""                     # training state, samples and history (default: runs/<name>)
+
+    def __post_init__(self):
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)}, "
+                             f"got {self.mixed_precision!r}")
+        for name in ("batch_size", "log_every", "save_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps < 0:
+            raise ValueError(f"steps must not be negative, got {self.steps}")
+
+
+@dataclass(frozen=True)
+class GANTrainConfig(TrainConfig):
+    width: int = 24                # generator/discriminator width
+    lr_g: float = 2e-4             # generator learning rate
+    lr_d: float = 2e-4             # discriminator learning rate
+    r1_gamma: float = 1.0          # R1 penalty weight
+    r1_every: int = 4              # steps between (lazy) R1 penalties
+    mismatch_weight: float = 0.5   # share of the fake term given to real images with mismatched captions
+    kl_weight: float = 1.0         # conditioning-augmentation KL weight
+    ema_decay: float = 0.999       # EMA decay of the generator's weights (warm-up: (1 + t) / (10 + t))
+    phrasings: int = 6             # captions per label combination in the caption bank
+    partial_share: float = 0.15    # captions that leave out the colour or the background
+    text_cache: str = "runs/text-cache"  # where caption encodings are cached
+
+
+@dataclass(frozen=True)
+class VAETrainConfig(TrainConfig):
+    width: int = 32                # encoder/decoder width
+    z_dim: int = 128               # latent size
+    steps: int = 6000              # optimiser steps in all
+    lr: float = 1e-3               # peak learning rate (one-cycle)
+    warmup: float = 0.2            # share of the steps over which the KL weight ramps 0 -> 1
+    free_bits: float = 0.05        # nats per latent dimension
+    masked_share: float = 0.5      # of each batch trained with a blanked hole
+    mask_pool: int = 4000          # masks drawn once and reused
+    phrasings: int = 6             # captions per label combination
+    partial_share: float = 0.15    # captions that leave out the colour or the background
+    text_cache: str = "runs/text-cache"  # where caption encodings are cached
+    prior_components: int = 32     # then fit a mixture prior with this many components; 0 skips it
+    prior_steps: int = 3000        # mixture prior fitting steps
+    prior_phrasings: int = 24      # captions per label combination the prior learns from
+    init_from: str | None = None   # start from this VAE folder's weights (a new run; not --resume)
+
+
+@dataclass(frozen=True)
+class PriorFitConfig:
+    """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
+    components: int = 32           # mixture components
+    hidden: int = 512              # hidden width of the mixture density network
+    steps: int = 3000              # fitting steps
+    batch_size: int = 512          # latents per step
+    lr: float = 1e-3               # learning rate (cosine schedule)
+    phrasings: int = 24            # captions per label combination (more than the VAE saw: this stage is cheap)
+    held_out: float = 0.05         # share of the encoded images kept out of the fit, for the NLL report
+    seed: int = 0                  # seed
+    limit: int | None = None       # dry runs: only the first N training images
+
+
+@dataclass(frozen=True)
+class EvaluatorTrainConfig(TrainConfig):
+    steps: int = 0                 # 0: epochs x batches per epoch
+    epochs: int = 18               # epochs, each with fresh colourways
+    batch_size: int = 256          # images per step on each process
+    lr: float = 2e-3               # peak learning rate, one-cycle
+    weight_decay: float = 5e-4     # AdamW weight decay
+    width: int = 32                # channels of the first stage
+
+
+# ---- CLI flags from the dataclass fields (one source of defaults)
+def _comments(cls) -> dict[str, str]:
+    """The `# ...` comment after each field in the class's source (and its bases'): the flag's help."""
+    import inspect
+
+    helps: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        for line in source.splitlines():
+            head, _, comment = line.partition("#")
+            name = head.split(":")[0].strip()
+            if comment and name.isidentifier() and ":" in head:
+                helps[name] = comment.strip()
+    return helps
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
+    """One --flag per field of the config dataclass `cls`, typed from the field, its help from the field's
+    comment. A flag left out stays out of the parsed namespace (config_from_flags fills it in)."""
+    hints = typing.get_type_hints(cls)
+    helps = _comments(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        hint = hints[f.name]
+        base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+        text = helps.get(f.name, "")
+        if base is bool:
+            parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+            continue
+        shown = "none" if f.default is None else f.default
+        parser.add_argument(flag, type=base, default=argparse.SUPPRESS, help=f"{text} (default: {shown})".strip())
+
+
+def config_from_flags(cls, args: argparse.Namespace, defaults: dict | None = None):
+    """The config dataclass: the flags given, else `defaults` (e.g. a dry run's), else the field's default."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    return cls(**{**(defaults or {}), **given})

@@ -1,0 +1,73 @@
+"""Model cards: computed from a folder's config (architecture, catalog, training record) and an evaluation
+JSON, in one module; the hand-written part of a card survives a rewrite."""
+
+import json
+
+from conftest import write_vae
+
+from studio.cards import KEEP, describe, render_card, write_card
+
+
+def _result(category, color):
+    acc = {"category": category, "color": color, "background": 0.95, "all": 0.5}
+    one = {"attribute_accuracy": acc, "fd_evaluator": 1.0, "kid_evaluator": 0.0, "fd_effnet": 1.0, "diversity": 1.0,
+           "memorization": {"ratio": 1.0}, "attribute_accuracy_by_style": {"template": acc}}
+    return {**one, "real_reference": one, "model": "m", "per_prompt": 2, "n_images": 4}
+
+
+def _repair(method, psnr):
+    row = {"hole_area": 0.3, "psnr_hole": psnr, "ssim_hole": 0.8, "psnr": 25.0, "ssim": 0.9, "fd_effnet": 1.0}
+    return {"method": method, "n": 4, "size": 32, "masks": {k: dict(row) for k in ("thin", "medium", "thick")}}
+
+
+RECORD = {"steps": 10, "batch_size": 4, "epochs_seen": 1, "seconds": 60, "hardware": "cpu", "processes": 1,
+          "train": {"catalog": "fashion", "warmup": 0.2, "free_bits": 0.05, "masked_share": 0.5, "phrasings": 6,
+                    "steps": 10, "lr": 1e-3, "seed": 0, "max_minutes": None, "width": 8},
+          "prior": {"fit": {"components": 4, "steps": 5, "batch_size": 8, "phrasings": 2}, "seconds": 6,
+                    "held_out_images": 3, "held_out_nll_per_dim": {"mixture": 1.1, "gaussian": 1.3}}}
+
+
+def _folder(tmp_path, catalog="fashion", record=RECORD):
+    return write_vae(tmp_path / "vae-m", catalog=catalog, training=record, sharpen=False)
+
+
+def test_the_vae_card_states_the_bar_from_the_numbers(tmp_path):
+    folder = _folder(tmp_path)
+    assert describe(folder)["family"] == "vae" and describe(folder)["catalog"] == "fashion"
+    repair = [_repair("m", 20.0), _repair("telea", 18.5), _repair("ns", 19.5)]
+    evaluation = {"generate": _result(0.79, 0.86), "swap": {"swap_accuracy": 0.8, "pairs": 2, "per_prompt": 2},
+                  "repair": repair, "judge_accuracy": {"category": 0.9}}
+    card = render_card(folder, evaluation)
+    assert "| category accuracy | >= 80% | 79.0% (**not met**) |" in card
+    assert "| colour accuracy | >= 85% | 86.0% (met) |" in card and "| swap test | >= 80% | 80.0% (met) |" in card
+    assert "| repair, medium masks | >= +1 dB over the better of Telea and NS | +0.50 dB (**not met**) |" in card
+    assert "mixture of 4 Gaussians" in card and "**1.100** under" in card and "Zalando" in card
+    # the command is rebuilt from the record: the flags that differ from the trainer's defaults
+    assert "python -m studio train vae --catalog fashion --steps 10 --width 8" in card
+    furniture = render_card(_folder(tmp_path / "f", "furniture"), {**evaluation, "swap": None,
+                                                                    "generate": _result(0.5, None)})
+    assert "No swap test" in furniture and "Against the bar" not in furniture and "sweethome3d" in furniture
+
+
+def test_a_rewrite_keeps_the_hand_written_part(tmp_path):
+    folder = _folder(tmp_path)
+    evaluation = {"generate": _result(0.5, 0.5), "swap": None, "repair": None}
+    (folder / "README.md").write_text(f"old numbers\n{KEEP}\n\n## Notes\n\nmeasured by hand: 42\n")
+    write_card(folder, evaluation, json_path=tmp_path / "runs" / "eval.json")
+    card = (folder / "README.md").read_text()
+    assert "old numbers" not in card and card.count(KEEP) == 1 and card.endswith("measured by hand: 42\n")
+    assert json.loads((tmp_path / "runs" / "eval.json").read_text()) == evaluation
+    write_card(folder, {**evaluation, "generate": _result(0.6, 0.5)})        # twice: still one copy of the notes
+    assert (folder / "README.md").read_text().count("measured by hand: 42") == 1
+
+
+def test_the_shipped_folders_describe_themselves():
+    from studio.checkpoints import WEIGHTS_DIR
+
+    for folder in sorted(p for p in WEIGHTS_DIR.iterdir() if p.is_dir()):
+        info = describe(folder)
+        assert info["training"].get("steps", 0) > 0 or info["training"].get("epochs"), folder.name
+        card = (folder / "README.md").read_text()
+        assert card.startswith(f"# {folder.name}\n") and KEEP in card
+        assert sorted(p.name for p in folder.iterdir() if p.is_file()) in (
+            ["README.md", "model_index.json"], ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
