@@ -24,10 +24,7 @@ import gradio as gr
 
 from studio.edits.session import SessionStore
 from studio.review import Board
-from ui import api
-from ui import board as board_room
-from ui import edit as edit_room
-from ui import generate as generate_room
+from ui import api, board as board_room, edit as edit_room, generate as generate_room
 from ui.common import Context, keeping
 
 MAX_UPLOAD = "50mb"

@@ -274,21 +274,6 @@ def _eval_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
-def generative_trainer(commands, kind: str, description: str, width: int, width_help: str, steps: int):
-    """The flags the GAN and VAE trainers share (one definition, two sub-commands)."""
-    parser = commands.add_parser(kind, help=description)
-    parser.add_argument("--catalog", default="fashion", help="catalog to train on (default: fashion)")
-    parser.add_argument("--size", type=int, default=32, help="image size, a power of two (default: 32)")
-    parser.add_argument("--width", type=int, default=width, help=f"{width_help} (default: {width})")
-    parser.add_argument("--steps", type=int, default=steps, help=f"training steps (default: {steps})")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
-    parser.add_argument("--minutes", type=float, default=None, help="stop after this wall time, still writing weights")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    parser.add_argument("--out", default=None, help=f"output folder (default: weights/{kind}-<catalog>)")
-    parser.add_argument("--dry-run", action="store_true", help="4 steps on 64 images, written under runs/dry-run/")
-    return parser
-
-
 def build_parser() -> argparse.ArgumentParser:
     from .train.configs import (
         EvaluatorTrainConfig,

@@ -94,6 +94,7 @@ class TextToImagePipeline(DiffusionPipeline):
     family: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[str]] = frozenset()
     network_name: ClassVar[str] = ""          # the component that holds the size, catalog and training record
+    network_class: ClassVar[type] = object    # the class model_index.json must name for it
 
     @property
     def network(self):
@@ -132,6 +133,16 @@ class TextToImagePipeline(DiffusionPipeline):
         tokens, mask, pooled = (t.to(device).expand(n, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled))
         return tokens, mask, pooled, text.texts[0]
 
+    def _seeded_noise(self, num_images: int, seed: int | None, truncation: float | None):
+        """Check a generating call's arguments; (the seed used, its CPU generator after the noise was drawn,
+        the (truncated) standard-normal noise (num_images, z_dim) on the network's device)."""
+        _check_count(num_images)
+        _check_truncation(truncation)
+        seed = check_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        noise = truncated_normal((num_images, self.network.config.z_dim), truncation, generator)
+        return seed, generator, noise.to(self.network.device)
+
     def _output(self, images, seed, prompt, method, **parameters) -> GenerationOutput:
         return GenerationOutput(images, seed, prompt, self.name, method, parameters)
 
@@ -139,7 +150,7 @@ class TextToImagePipeline(DiffusionPipeline):
 class GANPipeline(TextToImagePipeline):
     """The text-conditioned GAN: one forward pass of the generator per call."""
 
-    family, network_name = "gan", "generator"
+    family, network_name, network_class = "gan", "generator", Generator
     capabilities = frozenset({"generate"})
 
     def __init__(self, generator: Generator):
@@ -149,14 +160,9 @@ class GANPipeline(TextToImagePipeline):
     @torch.inference_mode()
     def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None,
                  truncation: float | None = None) -> GenerationOutput:
-        _check_count(num_images)
-        _check_truncation(truncation)
-        seed = check_seed(seed)
+        seed, _, z = self._seeded_noise(num_images, seed, truncation)
         tokens, mask, pooled, text = self._text(prompt, num_images)
-        device = self.generator.device
-        z = truncated_normal((num_images, self.generator.config.z_dim), truncation,
-                             torch.Generator().manual_seed(seed)).to(device)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=z.device.type == "cuda"):
             images = self.generator(z, tokens, mask, pooled)[0]
         return self._output(to_pil(images.float()), seed, text, "generate", truncation=truncation)
 
@@ -167,7 +173,7 @@ class VAEPipeline(TextToImagePipeline):
     Inputs of any size are letterboxed to the model's size; outputs are mapped back onto the input's size.
     """
 
-    family, network_name = "vae", "vae"
+    family, network_name, network_class = "vae", "vae", ConditionalVAE
     capabilities = frozenset({"generate", "variations", "interpolate", "inpaint"})
 
     def __init__(self, vae: ConditionalVAE):
@@ -203,12 +209,8 @@ class VAEPipeline(TextToImagePipeline):
     def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None,
                  truncation: float | None = None) -> GenerationOutput:
         """z ~ p(z | text) (its noise truncated like the GAN's), decoded."""
-        _check_count(num_images)
-        _check_truncation(truncation)
-        seed = check_seed(seed)
+        seed, generator, eps = self._seeded_noise(num_images, seed, truncation)
         cond, pooled, text = self._condition(prompt, num_images)
-        generator = torch.Generator().manual_seed(seed)
-        eps = truncated_normal((num_images, self.vae.config.z_dim), truncation, generator).to(self.vae.device)
         images = self.vae.decode(self.vae.sample_latent(cond, pooled, eps, generator), cond)
         return self._output(to_pil(images), seed, text, "generate", truncation=truncation)
 
@@ -292,12 +294,20 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
             raise ValueError(f"{folder.name} is not a generator: it holds {held}, which makes no images")
         raise ValueError(f"{folder.name} is not a generator folder (no {INDEX})")
     try:
-        name = json.loads(index.read_text()).get("_class_name")
+        content = json.loads(index.read_text())
+        name = content.get("_class_name")
     except (OSError, ValueError, AttributeError):
         raise ValueError(f"{folder.name}: its {INDEX} cannot be read") from None
     if name not in PIPELINES:
         raise ValueError(f"{folder.name} holds a {name!r}; generators: {', '.join(PIPELINES)}")
-    return PIPELINES[name]
+    cls = PIPELINES[name]
+    # diffusers imports whatever module a component entry names: only the network this pipeline is made of
+    expected = [cls.network_class.__module__, cls.network_class.__name__]
+    components = {k: v for k, v in content.items() if not k.startswith("_")}
+    if components != {cls.network_name: expected}:
+        raise ValueError(f"{folder.name}: a {name} is made of {cls.network_name} = {expected}, its {INDEX} "
+                         f"names {components}")
+    return cls
 
 
 def is_generator(folder: str | Path, capability: str = "generate") -> bool:

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import product_photo
 
+from conftest import product_photo
 from studio.review.auth import Accounts, add_user, hash_password, verify_password
 from studio.review.board import Board
 

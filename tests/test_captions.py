@@ -5,15 +5,8 @@ import numpy as np
 import pytest
 
 from studio.data import captions, vocab
-from studio.data.captions import (
-    BACKGROUND_WORDS,
-    CATEGORY_WORDS,
-    COLOR_WORDS,
-    TEMPLATES,
-    caption,
-    furniture_caption,
-    parse,
-)
+from studio.data.captions import (BACKGROUND_WORDS, CATEGORY_WORDS, COLOR_WORDS, TEMPLATES, caption,
+                                  furniture_caption, parse)
 
 
 def test_vocabulary_is_the_contract():

@@ -3,9 +3,9 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import needs_fashion, needs_furniture
 from PIL import Image
 
+from conftest import needs_fashion, needs_furniture
 from studio.__main__ import main
 
 

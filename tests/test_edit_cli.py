@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image
 
+from conftest import product_photo
 from studio.__main__ import main
 from studio.edits.export import read_metadata
 from studio.edits.recipe import Recipe

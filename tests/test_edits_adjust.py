@@ -1,18 +1,9 @@
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image, ImageFilter
 
-from studio.edits.adjust import (
-    RANGES,
-    Adjustments,
-    brightness,
-    contrast,
-    gamma,
-    saturation,
-    sharpness,
-    warmth,
-)
+from conftest import product_photo
+from studio.edits.adjust import RANGES, Adjustments, brightness, contrast, gamma, saturation, sharpness, warmth
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,12 @@
 import numpy as np
 import pytest
-from conftest import needs_furniture, product_photo
 from PIL import Image, ImageFilter
 
+from conftest import needs_furniture, product_photo
 from studio.edits import geometry
 from studio.edits.background import Backdrop, Shadow, parse_color, replace_background
 from studio.edits.mask import limit_to_region, product_box, product_mask
-from studio.edits.presets import (
-    PRESETS,
-    Preset,
-    check,
-    fix,
-    measure_fill,
-    preset_from_spec,
-)
+from studio.edits.presets import PRESETS, Preset, check, fix, measure_fill, preset_from_spec
 
 
 def iou(a, b):

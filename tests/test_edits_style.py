@@ -1,9 +1,9 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image
 
+from conftest import product_photo
 from studio.edits.mask import product_mask
 from studio.edits.style import LOOKS, ColorStats, look, transfer
 

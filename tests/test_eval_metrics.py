@@ -3,15 +3,8 @@ import numpy as np
 import pytest
 
 from studio.eval.masks import MASK_RECIPES, mask_batch, random_mask
-from studio.eval.metrics import (
-    diversity,
-    frechet_distance,
-    kernel_distance,
-    memorization,
-    nearest_distances,
-    psnr,
-    ssim,
-)
+from studio.eval.metrics import (diversity, frechet_distance, kernel_distance, memorization,
+                                 nearest_distances, psnr, ssim)
 
 
 def gaussian(n, d=16, shift=0.0, scale=1.0, seed=0):

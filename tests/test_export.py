@@ -3,21 +3,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image, ImageCms
 
+from conftest import product_photo
 from studio.edits.background import encode_png
-from studio.edits.export import (
-    COMPOSITE,
-    GENERATED,
-    INLINE_RECIPE_LIMIT,
-    Provenance,
-    export,
-    infotext,
-    parse_infotext,
-    read_metadata,
-    sidecar_path,
-)
+from studio.edits.export import (COMPOSITE, GENERATED, INLINE_RECIPE_LIMIT, Provenance, export, infotext,
+                                 parse_infotext, read_metadata, sidecar_path)
 from studio.edits.recipe import Recipe
 from studio.images import load_image
 

@@ -2,19 +2,12 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import FASHION_ROOT, needs_fashion, synthetic_products
 
+from conftest import FASHION_ROOT, needs_fashion, synthetic_products
 from studio.data import CatalogError, FashionCatalog, open_catalog
 from studio.data.captions import parse
 from studio.data.fashion import colorway, load_source, product_alpha, read_idx
-from studio.data.vocab import (
-    BACKGROUNDS,
-    CATEGORIES,
-    COLORS,
-    hex_to_rgb,
-    is_visible,
-    srgb_to_lab,
-)
+from studio.data.vocab import BACKGROUNDS, COLORS, CATEGORIES, hex_to_rgb, is_visible, srgb_to_lab
 
 
 @pytest.mark.parametrize("size", [32, 64])

@@ -1,16 +1,11 @@
 import zipfile
 
 import pytest
-from conftest import FURNITURE_ROOT, needs_furniture
 
+from conftest import FURNITURE_ROOT, needs_furniture
 from studio.data import CatalogError, FurnitureCatalog, open_catalog
-from studio.data.furniture import (
-    EXCLUDED_CATEGORIES,
-    category_label,
-    is_test_item,
-    parse_properties,
-    read_library,
-)
+from studio.data.furniture import (EXCLUDED_CATEGORIES, category_label, is_test_item, parse_properties,
+                                   read_library)
 from studio.data.vocab import BACKGROUNDS, hex_to_rgb
 
 

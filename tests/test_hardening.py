@@ -8,9 +8,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image
 
+from conftest import product_photo
 from studio.edits.export import export
 from studio.edits.recipe import MAX_STEPS, Recipe
 from studio.edits.session import EditSession, SessionStore

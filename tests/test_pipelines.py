@@ -91,6 +91,9 @@ def test_one_clear_error_for_what_is_not_a_generator(tmp_path):
     (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
     with pytest.raises(ValueError, match="holds a 'StableDiffusionPipeline'; generators: GANPipeline, VAEPipeline"):
         open_pipeline(tmp_path)
+    (tmp_path / "model_index.json").write_text('{"_class_name": "VAEPipeline", "vae": ["os", "system"]}')
+    with pytest.raises(ValueError, match=r"a VAEPipeline is made of vae = \['studio.models.vae', 'ConditionalVAE'\]"):
+        open_pipeline(tmp_path)                                     # nothing else is imported
     if (WEIGHTS_DIR / "evaluator-fashion").is_dir():
         with pytest.raises(ValueError, match="evaluator-fashion is not a generator: it holds AttributeEvaluator"):
             open_pipeline(WEIGHTS_DIR / "evaluator-fashion")

@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import product_photo
 from PIL import Image
 
+from conftest import product_photo
 from studio.edits.background import encode_png
 from studio.edits.recipe import EditHistory, Recipe, check_step, downscale
 from studio.edits.style import ColorStats

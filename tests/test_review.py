@@ -4,8 +4,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import product_photo
 
+from conftest import product_photo
 from studio.edits.export import read_metadata
 from studio.edits.recipe import Recipe
 from studio.review import Board, BoardError

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from conftest import product_photo
 
+from conftest import product_photo
 from studio.edits.export import Provenance, read_metadata
 from studio.edits.session import EditSession
 

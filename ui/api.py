@@ -15,8 +15,8 @@ from gradio import FileData
 from studio import load_image
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
-from studio.edits.session import clean_name
 from studio.edits.steps import number, repair_step, style_step
+from studio.edits.session import clean_name
 from studio.seeds import check_seed
 from studio.text import check_prompt
 

@@ -15,13 +15,7 @@ from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
 from studio.edits.session import EditSession
-from studio.edits.steps import (
-    background_step,
-    look_step,
-    repair_step,
-    rotate_step,
-    style_step,
-)
+from studio.edits.steps import background_step, look_step, repair_step, rotate_step, style_step
 from studio.edits.style import TRANSFERS
 from studio.images import upload_notes
 

@@ -38,9 +38,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..files import atomic_write
 from .adjust import RANGES, Adjustments
 from .export import EXTENSIONS, Provenance, export, resolve_format
+from ..files import atomic_write
 from .presets import check, preset_from_spec
 from .recipe import EditHistory, Preview, Recipe
 from .repair import CLASSICAL, RepairMethods

@@ -10,7 +10,7 @@
 - `write_generator`: what every generative trainer does last: the EMA or final weights as a pipeline folder
   (studio/pipelines.py), the training record in the network's config.json, history.json in runs/.
 
-A long run is a chain of legs: `--minutes 110` ends a leg (state saved, a usable folder written);
+A long run is a chain of legs: `--max-minutes 110` ends a leg (state saved, a usable folder written);
 the same command with `--resume` continues it from `runs/<name>/state/`.
 """
 
