@@ -222,7 +222,7 @@ def _gain(repair: list[dict], kind: str) -> float:
 
 def bar_table(evaluation: dict) -> str:
     """The generation and repair bars of the VAE issue next to this model's numbers (fashion)."""
-    acc, swap, repair = evaluation["generate"]["attribute_accuracy"], evaluation["swap"], evaluation["repair"]
+    acc, swap, repair = evaluation["generate"]["attribute_accuracy"], evaluation["swap"], evaluation.get("repair")
     rows = [("category accuracy", ">= 80%", acc["category"] >= 0.80, _pct(acc["category"])),
             ("colour accuracy", ">= 85%", acc["color"] >= 0.85, _pct(acc["color"])),
             ("background accuracy", ">= 90%", acc["background"] >= 0.90, _pct(acc["background"])),

@@ -71,3 +71,18 @@ def test_the_shipped_folders_describe_themselves():
         assert card.startswith(f"# {folder.name}\n") and KEEP in card
         assert sorted(p.name for p in folder.iterdir() if p.is_file()) in (
             ["README.md", "model_index.json"], ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+
+
+def test_the_gan_card_reads_its_own_record(tmp_path):
+    from conftest import write_gan
+
+    record = {"steps": 7, "batch_size": 8, "epochs_seen": 0, "seconds": 30, "hardware": "cpu", "processes": 2,
+              "train": {"catalog": "fashion", "steps": 3000, "max_minutes": 1.0, "width": 8, "lr_g": 2e-4,
+                        "lr_d": 2e-4, "phrasings": 6, "partial_share": 0.15, "seed": 0}}
+    folder = write_gan(tmp_path / "gan-m", catalog="fashion", training=record)
+    card = render_card(folder, {"generate": _result(0.3, 0.2), "swap": {"swap_accuracy": 0.1, "pairs": 2,
+                                                                          "per_prompt": 2}})
+    assert card.startswith("# gan-m\n") and "DF-GAN" in card and "x 2 processes" in card
+    assert "this leg stopped by its time budget of 1.0 min, before the 3,000 steps asked" in card
+    assert "`python -m studio train gan --catalog fashion --steps 3000 --max-minutes 1.0 --width 8`" in card
+    assert "| swap test | >= 80% | 10.0% (**not met**) |" in card and "repair" not in card.lower()

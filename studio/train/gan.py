@@ -71,7 +71,8 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     run.track(ema)
     loader = run.loader(data)
     run.resume(planned_steps_fixed=False)          # constant learning rates: a leg may extend the run
-    z_dim, cond_dim = run.unwrap(G).config.z_dim, run.unwrap(G).config.cond_dim
+    generator = run.unwrap(G)                     # unwrapped once: its config, EMA and the folder read it
+    z_dim, cond_dim = generator.config.z_dim, generator.config.cond_dim
     # 3. the loop: every pass goes through the wrapped networks' forward
     for images, combos in run.batches(data, loader):
         rng, augment = run.rng(), run.torch_rng()
@@ -106,12 +107,12 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
         run.accelerator.backward(loss_g)
         opt_g.step()
         # 3c. EMA; its decay warms up as (1 + t) / (10 + t), so short runs do not average in the random init
-        ema.step(run.unwrap(G).parameters())
+        ema.step(generator.parameters())
         if run.due():
             run.log(loss_d=loss_d.item(), loss_g=loss_g.item(), kl=kl.item(), d_real=d_real.mean().item(),
                     d_fake=d_fake.mean().item(), d_mis=d_mis.mean().item())
     # 4. write what the studio loads: the EMA generator
-    G_ema = copy.deepcopy(run.unwrap(G)).eval()
+    G_ema = copy.deepcopy(generator).eval()
     ema.copy_to(G_ema.parameters())
     if run.is_main:
         save_sample_grid(G_ema, bank, run.runs / f"samples-{run.step:06d}.png", device)
