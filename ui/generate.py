@@ -21,7 +21,10 @@ EXAMPLES = ["navy ankle boot on a cream background", "red sneaker on a white bac
 # for a furniture model (Sweet Home 3D names and rooms)
 FURNITURE_EXAMPLES = ["an armchair for the living room, on a cream background",
                       "a bedside table on a light grey background"]
+# and in Chinese, which the understanding layer reads (it routes and rewrites them for the models)
+CHINESE_EXAMPLES = ["白色背景上的红色运动鞋", "黑色连衣裙，浅灰色背景", "白底主图：棕色手提包"]
 MAX_SETS = 10                     # earlier variant sets kept for "Back"
+AUTO, AUTO_LABEL = "auto", "Auto (follows the prompt)"
 
 try:                                    # on a ZeroGPU Space, model calls borrow the GPU; elsewhere a no-op
     import spaces
@@ -45,12 +48,18 @@ def layout(ctx: Context) -> SimpleNamespace:
             ui.prompt = gr.Textbox(label="Product description", elem_id="prompt", max_lines=2,
                                    max_length=MAX_PROMPT_CHARS, placeholder="navy ankle boot on a cream background")
             ui.counter = gr.Markdown(f"0 / {MAX_PROMPT_CHARS} characters", elem_id="prompt-counter")
+            ui.understood = gr.Markdown(elem_id="understood")
             furniture = any("furniture" in name for name in models)
-            gr.Examples(EXAMPLES + (FURNITURE_EXAMPLES if furniture else []), inputs=ui.prompt, cache_examples=False)
+            chinese = CHINESE_EXAMPLES if studio.can_understand() else []
+            gr.Examples(EXAMPLES + chinese + (FURNITURE_EXAMPLES if furniture else []), inputs=ui.prompt,
+                        cache_examples=False)
         with gr.Column(scale=1):
             # custom values allowed so that run_generate, not Gradio, refuses an unknown one: Gradio's own
             # refusal quotes the value back, whatever it holds
-            ui.model = gr.Dropdown(models, value=models[0] if models else None, label="Model", elem_id="model",
+            # with the understanding heads installed, "auto" lets the prompt choose the model
+            ui.auto = studio.can_understand() and bool(models)
+            choices = ([(AUTO_LABEL, AUTO)] if ui.auto else []) + [(m, m) for m in models]
+            ui.model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label="Model", elem_id="model",
                                    allow_custom_value=True)
             ui.count = explained(gr.Slider(1, 8, value=4, step=1, label="Variants", elem_id="count"),
                                  "the number of variants")
@@ -118,21 +127,47 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     @friendly
     def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made):
         plain(description=text, model=model_name)
-        if model_name not in ui.models:
+        if model_name not in ui.models and not (ui.auto and model_name == AUTO):
             raise ValueError(f"unknown model {str(model_name)[:40]!r}; available: {', '.join(ui.models) or 'none'}")
+        chosen = None if model_name == AUTO else model_name
         result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value,
-                                      model=model_name, truncation=float(trunc))
+                                      model=chosen, truncation=float(trunc))
         new = [(image, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
-                                  truncation=float(trunc))) for image in result.images]
+                                  truncation=float(trunc), request=result.request)) for image in result.images]
         shown = _gallery(ctx, new, [f"seed {result.seed} · #{i + 1}" for i in range(len(new))])
-        note = f"Seed used: **{result.seed}** · {_size_caption(new)}"
-        return shown, result.seed, note, new, _remember(earlier, made), None
+        note = f"Seed used: **{result.seed}** · {result.model} · {_size_caption(new)}"
+        return shown, result.seed, note, new, _remember(earlier, made), None, understood_text(text, chosen)
+
+    def understood_text(text, chosen) -> str:
+        """'Understood as: red · sneaker · white background → vae-fashion', then any warnings."""
+        if not ui.auto or not (text or "").strip():
+            return ""
+        try:
+            understood = studio.understand(text, chosen)
+        except ValueError as exc:                  # an over-long prompt: the counter already says so
+            return f"⚠ {html.escape(str(exc))}"
+        line = f"Understood as: **{html.escape(understood.summary())}**"
+        if understood.canonical != understood.prompt:
+            line += f" · asks the model for “{html.escape(understood.canonical)}”"
+        if understood.model and chosen is None:
+            line += f" · model: {understood.model}"
+        return "\n\n".join([line, *(f"⚠ {html.escape(w)}" for w in understood.warnings)])
+
+    def show_understood(text, model_name):
+        plain(description=text, model=model_name)
+        return understood_text(text, None if model_name == AUTO else model_name)
+
+    if ui.auto:
+        # follows the prompt as it is typed (a few ms a read); the model picker stays the merchant's
+        gr.on([ui.prompt.change, ui.model.change], show_understood, [ui.prompt, ui.model], ui.understood,
+              trigger_mode="always_last", show_progress="hidden", api_visibility="private")
 
     # the seed box shows the seed used: untick "Random seed" to reproduce this set
     gr.on([ui.generate.click, ui.prompt.submit], run_generate,
           [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants],
-          [ui.gallery, ui.seed, ui.used_seed, ui.variants, ui.earlier, ui.picked], api_name="generate",
-          api_description="Variants for a product description: (gallery, the seed used, a note)",
+          [ui.gallery, ui.seed, ui.used_seed, ui.variants, ui.earlier, ui.picked, ui.understood], api_name="generate",
+          api_description="Variants for a product description: (gallery, the seed used, a note, how the prompt "
+                          "was understood)",
           concurrency_id="model", concurrency_limit=1)
 
     def pick_variant(evt: gr.SelectData):

@@ -58,6 +58,7 @@ class Provenance:
     truncation: float | None = None
     recipe: Recipe = field(default_factory=Recipe)
     prior_source_type: str | None = None    # what the input file already declared (kept, never stripped)
+    request: str | None = None              # the merchant's own words, when the model was given `prompt`
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -84,7 +85,7 @@ class Provenance:
         origin = "generated" if found.get("origin") == "generated" or prior == GENERATED else "upload"
         seed = found.get("seed")
         return cls(origin, prompt=found.get("prompt"), seed=seed if isinstance(seed, int) else None,
-                   model=found.get("model"), recipe=recipe, prior_source_type=prior)
+                   model=found.get("model"), recipe=recipe, prior_source_type=prior, request=found.get("request"))
 
 
 def _quote(value) -> str:
@@ -101,6 +102,8 @@ def infotext(provenance: Provenance, size: tuple[int, int], inline_recipe: bool 
         pairs.append(("Model", provenance.model))
     if provenance.truncation is not None:
         pairs.append(("Truncation", provenance.truncation))
+    if provenance.request and provenance.request != provenance.prompt:
+        pairs.append(("Request", provenance.request.replace("\n", " ")))
     pairs.append(("Source", provenance.origin))
     if provenance.recipe.steps:
         recipe_json = provenance.recipe.to_json()
@@ -222,8 +225,8 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 def _exact(provenance: Provenance, size: tuple[int, int]) -> dict:
-    return {"prompt": provenance.prompt, "seed": provenance.seed, "model": provenance.model,
-            "truncation": provenance.truncation, "origin": provenance.origin,
+    return {"prompt": provenance.prompt, "request": provenance.request, "seed": provenance.seed,
+            "model": provenance.model, "truncation": provenance.truncation, "origin": provenance.origin,
             "digital_source_type": provenance.digital_source_type, "size": list(size),
             "recipe": provenance.recipe.to_dict(), "version": _version()}
 
@@ -248,10 +251,10 @@ def read_metadata(source: str | Path | BinaryIO | Image.Image) -> dict:
     xmp = xmp.decode("utf-8", errors="replace") if isinstance(xmp, bytes) else xmp
     match = _SOURCE_TYPE.search(xmp)
     out = {"parameters": text or "", "digital_source_type": match.group(1) if match else None,
-           "prompt": None, "seed": None, "model": None, "origin": None, "recipe": None}
+           "prompt": None, "request": None, "seed": None, "model": None, "origin": None, "recipe": None}
     if "studio" in info:                                      # PNG: the exact JSON
         exact = json.loads(info["studio"])
-        out.update({k: exact.get(k) for k in ("prompt", "seed", "model", "origin")})
+        out.update({k: exact.get(k) for k in ("prompt", "request", "seed", "model", "origin")})
         out["recipe"] = Recipe.from_json(exact["recipe"])
         return out
     if text:
@@ -259,6 +262,7 @@ def read_metadata(source: str | Path | BinaryIO | Image.Image) -> dict:
         out["prompt"] = fields.get("prompt") or None
         out["seed"] = int(fields["Seed"]) if fields.get("Seed", "").lstrip("-").isdigit() else None
         out["model"] = fields.get("Model")
+        out["request"] = fields.get("Request")
         out["origin"] = fields.get("Source")
         out["recipe"] = Recipe.from_json(fields["Recipe"]) if "Recipe" in fields else None
         if "Recipe sha256" in fields:

@@ -109,6 +109,23 @@ class GeneratorSampler:
         return self.pipeline(spec.prompt, num_images=n, seed=seed).images
 
 
+class UnderstoodSampler:
+    """A sampler whose prompts go through studio.understand first, as the app's do: the generator is
+    given each prompt's canonical form."""
+
+    def __init__(self, sampler: Sampler, reader):
+        self.sampler, self.reader = sampler, reader
+        self.name, self.size = sampler.name, sampler.size
+        self._canonical: dict[str, str] = {}
+
+    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
+        import dataclasses
+
+        if spec.prompt not in self._canonical:
+            self._canonical[spec.prompt] = self.reader.read(spec.prompt).canonical
+        return self.sampler.sample(dataclasses.replace(spec, prompt=self._canonical[spec.prompt]), n, seed)
+
+
 # `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
 SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "retrieval": RetrievalSampler,

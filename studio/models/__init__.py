@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .evaluator import AttributeEvaluator
 from .gan import Discriminator, Generator
+from .prompt_heads import PromptHeads
 from .vae import ConditionalVAE
 
-__all__ = ["AttributeEvaluator", "ConditionalVAE", "Discriminator", "Generator"]
+__all__ = ["AttributeEvaluator", "ConditionalVAE", "Discriminator", "Generator", "PromptHeads"]

@@ -77,13 +77,12 @@ def hardware() -> str:
 class Run:
     """One training run (or one leg of it); see the module docstring."""
 
-    def __init__(self, cfg: TrainConfig, trainer: str, log=print):
+    def __init__(self, cfg: TrainConfig, trainer: str, log=print, catalogs=TRAINABLE_CATALOGS):
         from accelerate import Accelerator
         from accelerate.utils import DataLoaderConfiguration, set_seed
 
-        if cfg.catalog not in TRAINABLE_CATALOGS:
-            raise ValueError(f"the {trainer} trainer knows the catalogs {', '.join(TRAINABLE_CATALOGS)}, "
-                             f"not {cfg.catalog!r}")
+        if cfg.catalog not in catalogs:
+            raise ValueError(f"the {trainer} trainer knows the catalogs {', '.join(catalogs)}, not {cfg.catalog!r}")
         self.cfg, self.trainer, self._log = cfg, trainer, log
         self.started = time.time()
         # the seedable sampler shuffles each epoch by (seed, epoch): a resumed leg skips exactly the batches

