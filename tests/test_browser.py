@@ -269,3 +269,35 @@ def test_a_transparent_cut_out_is_edited_downloaded_with_alpha_and_survives_a_re
         shot(page, "7-restored-after-restart")
     finally:
         demo.close()
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "weights" / "understand" / "config.json").is_file(),
+                    reason="no understanding heads shipped")
+def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_warned_about(page, tmp_path):
+    import shutil
+
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    expect = sync_api.expect
+    weights = tmp_path / "weights"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "weights" / "understand", weights / "understand")
+    write_gan(weights / "gan-tiny", catalog="fashion")
+    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
+    try:
+        page.goto(url)
+        expect(page.locator("#model input")).to_have_value("Auto (follows the prompt)")
+        page.locator("#prompt textarea").fill("白色背景上的红色运动鞋")
+        expect(page.locator("#understood")).to_contain_text("Understood as: red · sneaker · white background")
+        expect(page.locator("#understood")).to_contain_text("a red sneaker on a white background")
+        page.locator("#generate-button").click()
+        expect(page.locator("#variants img")).to_have_count(4)
+        expect(page.locator("#used-seed")).to_contain_text("gan-tiny")
+        shot(page, "7-chinese-prompt")
+        page.locator("#prompt textarea").fill("leather wallet, brown, studio shot")
+        expect(page.locator("#understood")).to_contain_text("wallet: not a product these models know; nearest:")
+        shot(page, "8-unknown-product")
+    finally:
+        demo.close()
