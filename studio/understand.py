@@ -67,6 +67,8 @@ class Understanding:
         parts = [self.labels.get("color"), self.labels.get("category") or self.labels.get("furniture_noun"),
                  f"{_label_words(self.labels['background'])} background" if self.labels.get("background") else None]
         parts = [_label_words(p) for p in parts if p]
+        if self.unknown_product:
+            parts.insert(1 if self.labels.get("color") else 0, "a product no model makes")
         return " · ".join(parts) if parts else "nothing placed"
 
     def to_dict(self) -> dict:
@@ -195,6 +197,7 @@ class PromptReader:
         unknown = unknown_p >= UNKNOWN_AT or bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or product_unplaced)
         nearest: tuple[str, ...] = ()
         if unknown:
+            labels.update({head: None for head in ("category", "furniture_noun") if head in labels})
             order = np.argsort(-p["category"][:-1])[:2]
             nearest = tuple(_label_words(self.heads["category"][i]) for i in order)
             what = ", ".join(unplaced) if unplaced else "this product"

@@ -46,6 +46,7 @@ def test_chinese_and_english_land_on_the_same_labels_and_canonical_prompt():
     assert zh.summary() == "red · sneaker · white background" and not zh.warnings
     wallet = reader.read("leather wallet, brown, studio shot")
     assert wallet.unknown_product and "wallet" in wallet.unplaced and wallet.canonical == wallet.prompt
+    assert wallet.labels["category"] is None and wallet.summary() == "brown · a product no model makes"
     assert any("not a product these models know; nearest:" in w for w in wallet.warnings)
 
 
