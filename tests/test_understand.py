@@ -91,6 +91,14 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     assert chosen.model == "vae-fashion" and any("reads as furniture" in w for w in chosen.warnings)
     raw = studio.generate("red sneaker", n=1, seed=3, understand=False)
     assert raw.request is None and raw.prompt == "red sneaker"
+    # the app's examples follow the chosen model's catalog (every catalog for Auto)
+    from ui.generate import CHINESE_EXAMPLES, FURNITURE_EXAMPLES, examples_for
+
+    furniture = examples_for(studio, "vae-furniture")
+    assert set(FURNITURE_EXAMPLES) <= set(furniture) and not set(CHINESE_EXAMPLES) & set(furniture)
+    assert set(CHINESE_EXAMPLES) <= set(examples_for(studio, "vae-fashion")) and not set(
+        FURNITURE_EXAMPLES) & set(examples_for(studio, "vae-fashion"))
+    assert set(furniture) < set(examples_for(studio, "auto"))
 
 
 @needs_heads

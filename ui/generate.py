@@ -23,6 +23,7 @@ FURNITURE_EXAMPLES = ["an armchair for the living room, on a cream background",
                       "a bedside table on a light grey background"]
 # and in Chinese, which the understanding layer reads (it routes and rewrites them for the models)
 CHINESE_EXAMPLES = ["白色背景上的红色运动鞋", "黑色连衣裙，浅灰色背景", "白底主图：棕色手提包"]
+CHINESE_FURNITURE_EXAMPLES = ["浅灰色背景上的沙发"]
 MAX_SETS = 10                     # earlier variant sets kept for "Back"
 AUTO, AUTO_LABEL = "auto", "Auto (follows the prompt)"
 
@@ -49,10 +50,8 @@ def layout(ctx: Context) -> SimpleNamespace:
                                    max_length=MAX_PROMPT_CHARS, placeholder="navy ankle boot on a cream background")
             ui.counter = gr.Markdown(f"0 / {MAX_PROMPT_CHARS} characters", elem_id="prompt-counter")
             ui.understood = gr.Markdown(elem_id="understood")
-            furniture = any("furniture" in name for name in models)
-            chinese = CHINESE_EXAMPLES if studio.can_understand() else []
-            gr.Examples(EXAMPLES + chinese + (FURNITURE_EXAMPLES if furniture else []), inputs=ui.prompt,
-                        cache_examples=False)
+            ui.examples = gr.Examples([[e] for e in examples_for(studio, None)], inputs=ui.prompt,
+                                      cache_examples=False, examples_per_page=12)
         with gr.Column(scale=1):
             # custom values allowed so that run_generate, not Gradio, refuses an unknown one: Gradio's own
             # refusal quotes the value back, whatever it holds
@@ -94,6 +93,22 @@ def layout(ctx: Context) -> SimpleNamespace:
                 ui.blend_steps = gr.Slider(3, 8, value=5, step=1, label="In-betweens")
                 ui.blend = gr.Button("Blend", elem_id="blend")
     return ui
+
+
+def examples_for(studio, model: str | None) -> list[str]:
+    """Example prompts a model can make: by the catalog it was trained on (every installed one for Auto);
+    the Chinese ones when the understanding heads are installed to read them."""
+    from studio.pipelines import folder_catalog
+
+    names = [model] if model and model != AUTO else studio.models()
+    catalogs = {folder_catalog(studio.weights / name) or "fashion" for name in names}
+    chinese = studio.can_understand()
+    out = []
+    if "fashion" in catalogs:
+        out += EXAMPLES + (CHINESE_EXAMPLES if chinese else [])
+    if "furniture" in catalogs:
+        out += FURNITURE_EXAMPLES + (CHINESE_FURNITURE_EXAMPLES if chinese else [])
+    return out or EXAMPLES
 
 
 def chosen_variant(made, index):
@@ -156,6 +171,13 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     def show_understood(text, model_name):
         plain(description=text, model=model_name)
         return understood_text(text, None if model_name == AUTO else model_name)
+
+    def matching_examples(model_name):
+        plain(model=model_name)
+        return gr.Dataset(samples=[[e] for e in examples_for(studio, model_name if model_name in ui.models else None)])
+
+    ui.model.change(matching_examples, ui.model, ui.examples.dataset, api_visibility="private",
+                    show_progress="hidden")
 
     if ui.auto:
         # follows the prompt as it is typed (a few ms a read); the model picker stays the merchant's
