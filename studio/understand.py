@@ -205,11 +205,12 @@ class PromptReader:
             domain = "unknown"
         for head in not_sure:
             warnings.append(f"not sure which {head.replace('_', ' ')} this asks for; the model will choose")
+        canonical = self._canonical(prompt, language, domain, labels)
         if unplaced and not unknown:
-            warnings.append(f"not understood, so left out: {', '.join(unplaced)}")
+            left = ", so left out" if canonical != prompt else ""          # a prompt kept as typed keeps them
+            warnings.append(f"not understood{left}: {', '.join(unplaced)}")
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
-                             tuple(not_sure), self._canonical(prompt, language, domain, labels), unplaced, unknown,
-                             nearest, None, tuple(warnings))
+                             tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings))
 
     @staticmethod
     def _canonical(prompt: str, language: str, domain: str, labels: dict) -> str:

@@ -168,10 +168,12 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             line += f" · model: {understood.model}"
         return "\n\n".join([line, *(f"⚠ {html.escape(w)}" for w in understood.warnings)])
 
+    @friendly
     def show_understood(text, model_name):
         plain(description=text, model=model_name)
         return understood_text(text, None if model_name == AUTO else model_name)
 
+    @friendly
     def matching_examples(model_name):
         plain(model=model_name)
         return gr.Dataset(samples=[[e] for e in examples_for(studio, model_name if model_name in ui.models else None)])
