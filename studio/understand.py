@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS
 FOLDER = "understand"
 SURE = 0.5              # below this a label is "not sure"
 UNKNOWN_AT = 0.5        # the unknown-product probability from which a prompt is flagged
+RECENT = 512           # understandings kept for prompts read again
 UNKNOWN_LEAN = 0.15     # ... and from which it is flagged when it also has words nothing here knows
 CANONICAL_NOUNS = {"tshirt": "t-shirt", "trouser": "trousers", "pullover": "pullover", "dress": "dress",
                    "coat": "coat", "sandal": "sandals", "shirt": "shirt", "sneaker": "sneaker", "bag": "bag",
@@ -86,6 +88,8 @@ class PromptReader:
                                     f"`python -m studio train understand`")
         self._model = self._encoder = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, Understanding] = OrderedDict()   # the app reads a prompt as it is
+        # typed and again when it is generated: the same text is read once
 
     def _load(self):
         if self._model is None:
@@ -128,6 +132,19 @@ class PromptReader:
         from .text import check_prompt
 
         prompts = [check_prompt(p) for p in prompts]
+        with self._lock:
+            known = {p: self._recent[p] for p in prompts if p in self._recent}
+        todo = list(dict.fromkeys(p for p in prompts if p not in known))
+        if todo:
+            known.update(zip(todo, self._read(todo)))
+            with self._lock:
+                for p in todo:
+                    self._recent[p] = known[p]
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return [known[p] for p in prompts]
+
+    def _read(self, prompts: list[str]) -> list[Understanding]:
         probs = self.probabilities(prompts)
         unplaced = [self.unplaced_words(p) for p in prompts]
         # a prompt with words nothing here knows is read again without them: if what remains names no

@@ -40,6 +40,7 @@ class PromptHeads(ModelMixin, ConfigMixin):
         """x (B, input_dim) unit sentence vectors (+ MiniLM tokens (B, T, 384), mask (B, T), pooled (B, 384)
         when the heads read tokens) -> logits per head, (B, labels)."""
         if self.token_pool is not None:
+            tokens, pooled = tokens.to(x.dtype), pooled.to(x.dtype)          # stored in float16 for training
             x = torch.cat([x, self.token_pool(tokens, mask, pooled)], dim=1)   # (B, input_dim + token_width)
         h = self.trunk(x)                                             # (B, hidden)
         return {name: head(h) for name, head in self.outputs.items()}

@@ -7,7 +7,7 @@
   iterator, with the time budget), `log()`, `checkpoint()` (`save_state`: networks, optimisers, schedules,
   EMA, step and history) and `--resume` (`load_state`: the run continues from the saved step). Every write
   is guarded by `is_main_process`.
-- `write_generator`: what every generative trainer does last: the EMA or final weights as a pipeline folder
+- `write_trained`: what every trainer does last: the EMA or final weights as a pipeline folder or a network folder
   (studio/pipelines.py), the training record in the network's config.json, history.json in runs/.
 
 A long run is a chain of legs: `--max-minutes 110` ends a leg (state saved, a usable folder written);
@@ -209,16 +209,23 @@ class Run:
                 "hardware": hardware(), "train": asdict(cfg), **extra}
 
 
-def write_generator(run: Run, network, pipeline_cls, log=print, **record) -> dict:
-    """Main process: the network (provenance in its config.json) as a pipeline folder at cfg.out, float16
-    on disk; history.json in runs/. Every process waits for it. Returns the training record."""
-    metrics = run.record(**record)
+def write_trained(run: Run, network, metrics: dict, pipeline_cls=None, after=None, log=print,
+                  message: str | None = None) -> dict:
+    """What every trainer does last, on the main process: the training record into the network's
+    config.json; the folder at cfg.out (a pipeline of it, float16 on disk, when `pipeline_cls` is given,
+    else the network's own folder); history.json in runs/; then `after(folder)` (a model card, say). Every
+    process waits for it. Returns the record."""
     if run.is_main:
         network.register_to_config(catalog=run.cfg.catalog, training=metrics)
-        save_pipeline(pipeline_cls(network), run.cfg.out)
+        if pipeline_cls is not None:
+            save_pipeline(pipeline_cls(network), run.cfg.out)
+        else:
+            network.save_pretrained(run.cfg.out)
         (run.runs / "history.json").write_text(json.dumps({"metrics": metrics, "history": run.progress.history},
                                                           indent=2))
-        log(f"wrote {run.cfg.out} after {run.step} steps ({metrics['seconds'] / 60:.1f} min)")
+        if after is not None:
+            after(run.cfg.out)
+        log(message or f"wrote {run.cfg.out} after {run.step} steps ({metrics['seconds'] / 60:.1f} min)")
     run.accelerator.wait_for_everyone()
     return metrics
 

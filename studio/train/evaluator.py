@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..data import open_catalog
 from ..data.base import Catalog
 from ..models.evaluator import AttributeEvaluator
-from .common import EpochData, Run
+from .common import EpochData, Run, write_trained
 from .configs import EvaluatorTrainConfig
 
 
@@ -144,13 +144,10 @@ def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     test_acc = accuracy(net, test_x, test_t, space, device=device)
     metrics = run.record(test_accuracy=test_acc, test_images=int(test_n), train_images_per_epoch=int(n_train),
                          epochs=cfg.epochs, history=run.progress.history)
-    if run.is_main:
-        from ..cards import write_card
+    from ..cards import write_card
 
-        net.register_to_config(catalog=cfg.catalog, training=metrics)
-        net.to(memory_format=torch.contiguous_format).save_pretrained(cfg.out)
-        (run.runs / "history.json").write_text(json.dumps(metrics, indent=2))
-        write_card(cfg.out, {"model": Path(cfg.out).name, "test_accuracy": test_acc, "test_images": int(test_n)})
-        log(f"test accuracy: {json.dumps(test_acc)}  ({metrics['seconds']:.0f} s)")
-    run.accelerator.wait_for_everyone()
-    return metrics
+    def card(folder):
+        write_card(folder, {"model": Path(folder).name, "test_accuracy": test_acc, "test_images": int(test_n)})
+
+    return write_trained(run, net.to(memory_format=torch.contiguous_format), metrics, after=card, log=log,
+                         message=f"test accuracy: {json.dumps(test_acc)}  ({metrics['seconds']:.0f} s)")

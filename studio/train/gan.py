@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..models.gan import Discriminator, Generator
 from .bank import CaptionBank, render_epoch, to_unit
-from .common import EpochData, Run, write_generator
+from .common import EpochData, Run, write_trained
 from .configs import GANTrainConfig
 
 
@@ -116,7 +116,7 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     ema.copy_to(G_ema.parameters())
     if run.is_main:
         save_sample_grid(G_ema, bank, run.runs / f"samples-{run.step:06d}.png", device)
-    return write_generator(run, G_ema, GANPipeline, log)
+    return write_trained(run, G_ema, run.record(), GANPipeline, log=log)
 
 
 @torch.inference_mode()

@@ -18,7 +18,6 @@ the shared scaffold (studio/train/common.py).
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -27,7 +26,7 @@ import torch.nn.functional as F
 
 from ..data import phrasebook as pb
 from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS
-from .common import EpochData, Run
+from .common import EpochData, Run, write_trained
 from .configs import UnderstandTrainConfig
 
 NONE, OTHER = "none", "other"
@@ -171,8 +170,6 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
     n_inputs = len(inputs)
     for batch in run.batches(data, loader):
         x, ys = [b.to(run.device) for b in batch[:n_inputs]], batch[n_inputs:]
-        if not cfg.pooled_only:
-            x[1] = x[1].float()
         logits = model(*x)
         loss = sum(F.cross_entropy(logits[h], y.to(run.device), ignore_index=-1)
                    for h, y in zip(HEADS, ys) if (y >= 0).any())
@@ -186,21 +183,13 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
     held_inputs = (vectors[held],) + ((tokens[held], mask[held], pooled[held]) if not cfg.pooled_only else ())
     held_accuracy = accuracy(net, held_inputs, {h: t[held] for h, t in targets.items()})
     metrics = run.record(phrasings=len(texts), held_out=int(n_held), held_out_accuracy=held_accuracy)
-    if run.is_main:
-        net.register_to_config(catalog="all", training=metrics)
-        net.save_pretrained(cfg.out)
-        (run.runs / "history.json").write_text(json.dumps(metrics, indent=2))
-        log(f"wrote {cfg.out}: held-out accuracy " + ", ".join(f"{h} {100 * a:.1f}%" for h, a in held_accuracy.items()))
-    run.accelerator.wait_for_everyone()
-    return metrics
+    return write_trained(run, net, metrics, log=log, message=f"wrote {cfg.out}: held-out accuracy " + ", ".join(
+        f"{h} {100 * a:.1f}%" for h, a in held_accuracy.items()))
 
 
 @torch.inference_mode()
 def accuracy(model, inputs: tuple[np.ndarray, ...], targets: dict[str, np.ndarray]) -> dict[str, float]:
-    tensors = [torch.from_numpy(a).to(model.device) for a in inputs]
-    if len(tensors) > 1:
-        tensors[1] = tensors[1].float()
-    logits = model(*tensors)
+    logits = model(*(torch.from_numpy(a).to(model.device) for a in inputs))
     out = {}
     for head, target in targets.items():
         keep = target >= 0

@@ -31,7 +31,7 @@ import torch
 from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.vae import ConditionalVAE, diagonal_normal_log_prob
 from .bank import CaptionBank, render_epoch, to_unit
-from .common import EpochData, Run, save_pipeline, write_generator
+from .common import EpochData, Run, save_pipeline, write_trained
 from .configs import PriorFitConfig, VAETrainConfig
 
 
@@ -118,7 +118,7 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
         if run.due():
             run.log(loss=loss.item(), beta=beta, **parts)
     # 4. write what the studio loads; when the run is complete, fit the mixture prior to it
-    metrics = write_generator(run, net.eval(), VAEPipeline, log)
+    metrics = write_trained(run, net.eval(), run.record(), VAEPipeline, log=log)
     if cfg.prior_components and not run.out_of_time:
         if run.is_main:
             metrics["prior"] = fit_prior(cfg.out, PriorFitConfig(components=cfg.prior_components,
