@@ -93,6 +93,7 @@ DRY_RUNS = {
             "prior_steps": 4, "prior_phrasings": 2, "log_every": 2},
     "understand": {"steps": 20, "fashion_phrases": 400, "furniture_phrases": 100, "unknown_phrases": 100,
                    "log_every": 10},
+    "vaegan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "ramp": 2},
 }
 
 
@@ -111,6 +112,11 @@ def _trainer(kind: str):
         from .train.understand import train_understand
 
         return UnderstandTrainConfig, train_understand
+    if kind == "vaegan":
+        from .train.configs import VAEGANTrainConfig
+        from .train.vaegan import train_vaegan
+
+        return VAEGANTrainConfig, train_vaegan
     from .train.vae import VAETrainConfig, train_vae
 
     return VAETrainConfig, train_vae
@@ -122,8 +128,11 @@ def _train(args: argparse.Namespace) -> int:
     catalog = Path(getattr(args, "catalog", "fashion")).name
     defaults = dict(DRY_RUNS[kind]) if args.dry_run else {}
     name = kind if kind == "understand" else f"{kind}-{catalog}"        # the heads read every catalog
-    out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{name}")
-    defaults.update(out=out, runs=str(Path("runs") / (Path(out).name + ("-dry" if args.dry_run else ""))))
+    # the VAE-GAN is the GAN family's recipe that ships: it writes weights/gan-<catalog> (its state stays apart)
+    folder = f"gan-{catalog}" if kind == "vaegan" else name
+    out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{folder}")
+    run_name = name if kind == "vaegan" and not getattr(args, "out", None) else Path(out).name
+    defaults.update(out=out, runs=str(Path("runs") / (run_name + ("-dry" if args.dry_run else ""))))
     from .train.configs import config_from_flags
 
     metrics = train(config_from_flags(cls, args, defaults))
@@ -213,7 +222,7 @@ def _write_json(path: str | None, payload: dict) -> None:
 
 
 def _eval_generate(args: argparse.Namespace) -> int:
-    from .eval.generate import evaluate_generation, markdown_table, open_sampler
+    from .eval.generate import evaluate_generation, markdown_table, open_sampler, style_table
     from .eval.judge import Judge, default_evaluator
     from .eval.prompts import load_prompts
 
@@ -231,6 +240,8 @@ def _eval_generate(args: argparse.Namespace) -> int:
                                  log=lambda m: print(m, file=sys.stderr))
     result["prompts_file"], result["prompts_read_by"] = str(args.prompts), reads
     print(markdown_table(result))
+    if len(result.get("attribute_accuracy_by_style", {})) > 1:
+        print("\n" + style_table(result))
     print(f"\n{result['n_images']} images, {result['seconds']:.0f} s")
     _write_json(args.json, result)
     return 0
@@ -240,7 +251,13 @@ def _understand(args: argparse.Namespace) -> int:
     from .checkpoints import WEIGHTS_DIR
     from .studio import Studio
 
-    understood = Studio(args.weights or WEIGHTS_DIR).understand(args.prompt)
+    chosen = {}
+    for pair in args.set or ():
+        head, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes HEAD=LABEL (e.g. color=blue), not {pair!r}")
+        chosen[head.strip()] = value.strip() or None
+    understood = Studio(args.weights or WEIGHTS_DIR).understand(args.prompt, labels=chosen)
     print(json.dumps(understood.to_dict(), indent=2, ensure_ascii=False))
     return 0
 
@@ -303,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         GANTrainConfig,
         PriorFitConfig,
         UnderstandTrainConfig,
+        VAEGANTrainConfig,
         VAETrainConfig,
         add_config_flags,
     )
@@ -343,10 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     for kind, description in (("evaluator", "the attribute evaluator (the harness's judge)"),
                               ("gan", "the text-conditioned GAN"),
                               ("vae", "the text-conditioned VAE (sampling, variations, repair)"),
-                              ("understand", "the prompt-understanding heads (labels, routing, unknown products)")):
+                              ("understand", "the prompt-understanding heads (labels, routing, unknown products)"),
+                              ("vaegan", "the VAE-GAN: a trained VAE's decoder fine-tuned adversarially (writes "
+                                         "weights/gan-<catalog>)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
-                                   "understand": UnderstandTrainConfig}[kind])
+                                   "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -420,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "prompt, warnings, the model it routes to)")
     understand.add_argument("prompt", help="the product description, any phrasing, English or Chinese")
     understand.add_argument("--weights", default=None, help="weights folder (default: the shipped one)")
+    understand.add_argument("--set", action="append", metavar="HEAD=LABEL",
+                            help="a label set by hand over what was read (category=coat, color=blue, "
+                                 "background=white, furniture_noun=sofa; HEAD= leaves it to the model); repeatable")
     understand.set_defaults(func=_understand)
 
     repair = eval_commands.add_parser("repair", help="score repair methods on real images with LaMa-style holes")

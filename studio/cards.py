@@ -20,7 +20,8 @@ MINILM = "all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is not trained."
 
 # ---- what a folder holds (JSON only: rendering a card needs no torch)
 def describe(folder: str | Path) -> dict:
-    """{"family": gan | vae | evaluator, "name", "config": the network's config.json, "training", "catalog"}."""
+    """{"family": gan | vae | vaegan | evaluator | understand, "name", "config": the network's config.json,
+    "training", "catalog"}."""
     folder = Path(folder)
     index = folder / "model_index.json"
     if index.is_file():
@@ -32,6 +33,8 @@ def describe(folder: str | Path) -> dict:
         raise ValueError(f"{folder.name} is not a model folder")
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
               "PromptHeads": "understand"}.get(config.get("_class_name"))
+    if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
+        family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
         raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
@@ -77,8 +80,52 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
                   for method in (name, "telea", "ns")]
         repair[0]["method"] = Path(folder).name
     accuracy = judge.metrics.get("test_accuracy") or {}
-    return {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
-            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
+    out = {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
+           "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
+    base = info["training"].get("init_from") if info["family"] == "vaegan" else None
+    if base and Path(base).is_dir():
+        # the VAE it was fine-tuned from, under the same prompts, seeds and judge: the bars are ratios to it
+        vae = GeneratorSampler(base, device)
+        out["baseline"] = evaluate_generation(vae, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
+        out["baseline"]["folder"] = str(base)
+        if catalog == "fashion":
+            out["baseline_swap"] = swap_test(vae, judge, swap_pairs(swap_pairs_n), per_prompt=4)
+        out["sheet"] = str(sample_sheet(folder, base, Path(folder) / "samples.png", device))
+    return out
+
+
+SHEET_PROMPTS = {
+    "fashion": ("navy ankle boot on a cream background", "red sneaker on a white background",
+                "pink dress on a pastel blue background", "yellow bag on a light gray background",
+                "black coat on a white background", "green pullover on a black background",
+                "white shirt on a pastel pink background", "beige trousers on a light gray background"),
+    "furniture": ("a sofa on a white background", "an armchair on a cream background",
+                  "a bed on a light gray background", "a table on a pastel blue background",
+                  "a lamp on a white background", "a chair on a black background",
+                  "a bookcase on a cream background", "a plant on a white background"),
+}
+
+
+def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: str = "cpu", seeds: int = 6) -> Path:
+    """Fixed prompts (one row each) and fixed seeds: `folder`'s samples left, `baseline`'s right, with a
+    gap between; written at twice the model's size."""
+    from PIL import Image
+
+    from .pipelines import open_pipeline
+    from .text import TextEncoder
+
+    encoder = TextEncoder(device=device)
+    pipes = [open_pipeline(f, device, encoder) for f in (folder, baseline)]
+    prompts = SHEET_PROMPTS.get(pipes[0].catalog or "fashion", SHEET_PROMPTS["fashion"])
+    s = pipes[0].size
+    gap = s // 2
+    sheet = Image.new("RGB", (2 * seeds * s + gap, len(prompts) * s), "white")
+    for row, prompt in enumerate(prompts):
+        for k, pipe in enumerate(pipes):
+            for j, image in enumerate(pipe(prompt, num_images=seeds, seed=row).images):
+                sheet.paste(image, (k * (seeds * s + gap) + j * s, row * s))
+    sheet.resize((sheet.width * 2, sheet.height * 2), Image.Resampling.NEAREST).save(path, optimize=True)
+    return path
 
 
 def _evaluate_evaluator(folder, info, device) -> dict:
@@ -98,11 +145,12 @@ def _evaluate_evaluator(folder, info, device) -> dict:
             "test_images": len(test)}
 
 
-def unknown_products() -> list[str]:
-    """The held-out requests for products no model makes (studio/eval/prompts/unknown-products.txt)."""
+def unknown_products(name: str = "unknown-products") -> list[str]:
+    """The held-out requests for products no model makes (studio/eval/prompts/unknown-products.txt), or
+    `catalog-products`: those first written for it that name a furniture catalog item after all."""
     from .eval.prompts import SUITE_DIR
 
-    lines = (SUITE_DIR / "unknown-products.txt").read_text(encoding="utf-8").splitlines()
+    lines = (SUITE_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -121,7 +169,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     for suite in ("fashion-visible", "fashion-zh", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
-        row: dict = {"n": len(specs), "routed": float(np.mean([u.domain == specs[0].catalog for u in read])),
+        row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
                      "flagged_unknown": float(np.mean([u.unknown_product for u in read]))}
         if specs[0].catalog == "fashion":
             for style in sorted({s.style for s in specs}) + ["all"]:
@@ -129,9 +177,13 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                 row[style] = {a: float(np.mean([u.labels.get(a) == getattr(s, a) for u, s in chosen
                                                 if getattr(s, a)])) for a in ("category", "color", "background")}
         out["suites"][suite] = row
-    unknown = reader.read_many(unknown_products())
-    out["unknown"] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
-                      "missed": [u.prompt for u in unknown if not u.unknown_product]}
+    for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2")):
+        unknown = reader.read_many(unknown_products(name))
+        out[key] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
+                    "missed": [u.prompt for u in unknown if not u.unknown_product]}
+    held = reader.read_many(unknown_products("catalog-products"))
+    out["catalog_products"] = {"n": len(held), "flagged": float(np.mean([u.unknown_product for u in held])),
+                               "furniture": float(np.mean([u.catalog == "furniture" for u in held]))}
     reader.read("warm-up prompt")
     started = time.perf_counter()
     for i in range(50):
@@ -143,7 +195,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
 # ---- the cards
 def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
-    text = {"gan": _gan_card, "vae": _vae_card, "evaluator": _evaluator_card,
+    text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "evaluator": _evaluator_card,
             "understand": _understand_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
@@ -171,8 +223,10 @@ def _command(family: str, train: dict) -> str:
 
     from .train.configs import UnderstandTrainConfig
 
+    from .train.configs import VAEGANTrainConfig
+
     cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
-           "understand": UnderstandTrainConfig}[family]
+           "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -206,7 +260,8 @@ def _training_lines(family: str, t: dict, optimiser: str) -> str:
              f"seed {train.get('seed', 0)}",
              f"- hardware: {t['hardware']}"
              + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
-             + f"; wall time {t['seconds'] / 60:.1f} min{_stopped(t)}",
+             + f"; wall time {t['seconds'] / 60:.1f} min"
+             + (f" in {t['legs']} resumed legs" if t.get("legs", 1) > 1 else "") + _stopped(t),
              f"- command: `{_command(family, train)}`"]
     if start:
         lines.append(f"- these steps continue an earlier run: they start from the weights `{start}` held then "
@@ -409,6 +464,15 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} |"
                          for suite, row in suites.items())
     unknown = evaluation["unknown"]
+    fresh = evaluation.get("unknown_2")
+    fresh_row = "" if not fresh else (f"| unknown products, a second list written after the rules were tuned on the "
+                                      f"first (`unknown-products-2.txt`, {fresh['n']} prompts) | - | "
+                                      f"{_pct(fresh['flagged'])} |\n")
+    held = evaluation.get("catalog_products")
+    catalog_line = "" if not held else (
+        f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
+        f"tent, a toaster: `studio/eval/prompts/catalog-products.txt`, {held['n']} prompts, no bar): "
+        f"{_pct(held['furniture'])} routed to furniture, {_pct(held['flagged'])} flagged.")
     heads = ", ".join(f"{h} ({len(labels)})" for h, labels in c["heads"].items())
     tokens = (", and all-MiniLM-L6-v2's token states (the generators' text encoder) are attention-pooled "
               "beside it (the generators' own text-condition module: it binds a colour to its noun, which one "
@@ -447,8 +511,87 @@ Labels read off each suite's prompts, against the suite's own labels:
 |---|---|---|
 {routing}
 | unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} |
-
-Missed unknown products: {'; '.join(unknown['missed']) or 'none'}.
+{fresh_row}
+Missed unknown products: {'; '.join(unknown['missed'] + (fresh or {}).get('missed', [])) or 'none'}.
+An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
+{catalog_line}
 
 Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the encoders and the heads; a prompt with unknown words is read twice).
 """
+
+
+def vaegan_bar_table(evaluation: dict) -> str:
+    """Issue 15's bars for gan-fashion, beside this model's and its VAE's numbers from the same run."""
+    g, v = evaluation["generate"], evaluation["baseline"]
+    acc, real = g["attribute_accuracy"], g["real_reference"]
+    swap = (evaluation.get("swap") or {}).get("swap_accuracy")
+    rows = [("category", ">= 80%", acc["category"] >= 0.80, _pct(acc["category"]), _pct(v["attribute_accuracy"]["category"])),
+            ("colour", ">= 92%", acc["color"] >= 0.92, _pct(acc["color"]), _pct(v["attribute_accuracy"]["color"])),
+            ("background", ">= 96%", acc["background"] >= 0.96, _pct(acc["background"]),
+             _pct(v["attribute_accuracy"]["background"])),
+            ("fd_evaluator", "<= 0.75x the VAE's", g["fd_evaluator"] <= 0.75 * v["fd_evaluator"],
+             f"{g['fd_evaluator']:.1f} ({g['fd_evaluator'] / v['fd_evaluator']:.2f}x)", f"{v['fd_evaluator']:.1f}"),
+            ("sharpness (Laplacian variance)", ">= 1.4x the VAE's", g["sharpness"] >= 1.4 * v["sharpness"],
+             f"{g['sharpness']:.0f} ({g['sharpness'] / v['sharpness']:.2f}x; real {real['sharpness']:.0f})",
+             f"{v['sharpness']:.0f}"),
+            ("diversity", ">= 80% of real", g["diversity"] >= 0.8 * real["diversity"],
+             f"{g['diversity']:.2f} ({g['diversity'] / real['diversity']:.0%} of real)", f"{v['diversity']:.2f}"),
+            ("memorisation (NN ratio)", "no lower than real's", g["memorization"]["ratio"] >= real["memorization"]["ratio"],
+             f"{g['memorization']['ratio']:.2f} (real {real['memorization']['ratio']:.2f})",
+             f"{v['memorization']['ratio']:.2f}")]
+    if swap is not None:
+        base_swap = (evaluation.get("baseline_swap") or {}).get("swap_accuracy")
+        rows.insert(3, ("swap test", ">= 85%", swap >= 0.85, _pct(swap), _pct(base_swap)))
+    lines = ["## Against the bar (issue 15)", "", "| measure | bar | this model | its VAE, same run |", "|---|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) | {base} |"
+              for name, target, ok, value, base in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _vaegan_card(info: dict, evaluation: dict) -> str:
+    from .eval.generate import markdown_table
+
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    base = evaluation.get("baseline")
+    sections = [_generation_section(info, evaluation)]
+    if base:
+        sections.append(f"""## Beside the VAE it started from (`{base['folder']}`, the same prompts, seeds and judge)
+
+{markdown_table(evaluation['generate'], {Path(base['folder']).name + ' (VAE)': base})}
+""")
+        if info["catalog"] == "fashion" and evaluation.get("swap"):
+            sections.append(vaegan_bar_table(evaluation))
+    if evaluation.get("sheet"):
+        sections.append(f"""## Samples
+
+![samples](samples.png)
+
+Fixed prompts (one per row, `studio.cards.SHEET_PROMPTS`) and seeds (the row's index): {name} on the left,
+the VAE it started from on the right. Written by `python -m studio card weights/{name}`.
+""")
+    if evaluation.get("repair"):
+        sections.append(_repair_section(info, evaluation["repair"]))
+    body = "\n".join(sections)
+    return f"""# {name}
+
+A VAE-GAN ({c['size']} px, {c['z_dim']}-d latent): the text-conditioned VAE `{t.get('init_from')}` with its
+decoder then trained adversarially (Larsen et al. 2016). Its encoder, text condition and mixture prior stay
+frozen; the decoder learns to turn the prior's draws into images a discriminator cannot tell from real ones.
+It still samples in one forward pass: z ~ p(z | text), decoded. The discriminator has spectral norm and a
+projection head on the text condition (Miyato & Koyama 2018), and it judges real/matched, fake/matched
+and real/mismatched pairs (hinge loss, lazy R1, DiffAugment translation and a {int(100 * train.get('cutout', 0))}%
+cutout). The adversarial weight ({train.get('adv_weight')}) ramps up from zero over {train.get('ramp')} steps. An
+L1 anchor (weight {train.get('rec_weight')}) keeps each real image's reconstruction from its posterior mean,
+and an EMA of the decoder (decay {train.get('ema_decay')}) is what this folder holds. Weights stored in
+float16, computed in float32. Code: `studio/train/vaegan.py`, `studio/models/gan.py` (the discriminator),
+`studio/pipelines.py` (VAEGANPipeline).
+
+## Data
+{data_credit(info['catalog'])} Captions: {train.get('phrasings')} phrasings per label combination. {MINILM}
+
+## Training
+{_training_lines('vaegan', t, f"Adam (lr {train.get('lr_g')} decoder / {train.get('lr_d')} discriminator, betas 0/0.9)")}
+
+{body}"""
+

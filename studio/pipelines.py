@@ -276,7 +276,16 @@ class VAEPipeline(TextToImagePipeline):
         return self._output([repaired], None, prompt, "inpaint")
 
 
-PIPELINES: dict[str, type[TextToImagePipeline]] = {cls.__name__: cls for cls in (GANPipeline, VAEPipeline)}
+class VAEGANPipeline(VAEPipeline):
+    """The VAE-GAN: a text-conditioned VAE whose decoder was then trained adversarially against a
+    discriminator (studio/train/vaegan.py). It samples as the VAE does, in one forward pass (z from the
+    mixture prior, decoded), and keeps the VAE's encoder, so variations, blends and repair carry over."""
+
+    family = "vaegan"
+
+
+PIPELINES: dict[str, type[TextToImagePipeline]] = {cls.__name__: cls for cls in
+                                                   (GANPipeline, VAEPipeline, VAEGANPipeline)}
 CAPABILITIES: dict[str, frozenset[str]] = {cls.family: cls.capabilities for cls in PIPELINES.values()}
 
 

@@ -32,21 +32,22 @@ class Studio:
 
         return (self.weights / FOLDER / "config.json").is_file()
 
-    def understand(self, prompt: str, model: str | None = None) -> "Understanding":
+    def understand(self, prompt: str, model: str | None = None, labels: dict | None = None) -> "Understanding":
         """The prompt's labels, canonical prompt and warnings, and the installed model it routes to (the
         first generator of its catalog); `model`, when the merchant chose one, stays, with a warning when
-        it was trained on another catalog."""
+        it was trained on another catalog. `labels`: what the merchant set by hand (head -> label or None),
+        over what was read (Understanding.with_labels)."""
         from .pipelines import folder_catalog
         from .understand import FOLDER, PromptReader
 
         if self._reader is None:
             self._reader = PromptReader(self.weights / FOLDER, self.device, self.encoder)
-        understood = self._reader.read(check_prompt(prompt))
+        understood = self._reader.read(check_prompt(prompt)).with_labels(labels)
         catalogs = {name: folder_catalog(self.weights / name) for name in self.models()}
         warnings = list(understood.warnings)
         if model is None:
-            model = next((name for name, c in catalogs.items() if c == understood.domain), None)
-            if model is None and understood.domain == "furniture":
+            model = next((name for name, c in catalogs.items() if c == understood.catalog), None)
+            if model is None and understood.catalog == "furniture":
                 warnings.append("no installed model makes furniture")
         elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, understood.domain):
             warnings.append(f"this reads as {understood.domain}, and {model} was trained on {catalogs[model]}")
@@ -101,14 +102,18 @@ class Studio:
             return self._pipelines[key]
 
     def generate(self, prompt: str, n: int = 4, seed: int | None = None, model: str | None = None,
-                 truncation: float | None = None, understand: bool = True) -> "GenerationOutput":
+                 truncation: float | None = None, understand: bool = True,
+                 labels: dict | None = None) -> "GenerationOutput":
         """n variants of `prompt`; the result carries the seed used (None draws a fresh one). With the
         understanding heads installed (and `understand`), the model follows the prompt unless one is given,
-        the generator gets the canonical prompt, and `request` keeps the merchant's words."""
+        the generator gets the canonical prompt (`labels` set by hand override what was read), and
+        `request` keeps the merchant's words."""
         prompt = check_prompt(prompt)
         if not (understand and self.can_understand()):
+            if labels:
+                raise ValueError("labels set by hand need the prompt-understanding heads (weights/understand)")
             return self.pipeline(model)(prompt, num_images=n, seed=seed, truncation=truncation)
-        understood = self.understand(prompt, model)
+        understood = self.understand(prompt, model, labels)
         out = self.pipeline(understood.model or model)(understood.canonical, num_images=n, seed=seed,
                                                        truncation=truncation)
         return dataclasses.replace(out, request=prompt)

@@ -14,6 +14,7 @@ studio/train/understand.py.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections import OrderedDict
@@ -24,6 +25,8 @@ import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS
+from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words
+from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 
 FOLDER = "understand"
 SURE = 0.5              # below this a label is "not sure"
@@ -33,6 +36,10 @@ UNKNOWN_LEAN = 0.15     # ... and from which it is flagged when it also has word
 CANONICAL_NOUNS = {"tshirt": "t-shirt", "trouser": "trousers", "pullover": "pullover", "dress": "dress",
                    "coat": "coat", "sandal": "sandals", "shirt": "shirt", "sneaker": "sneaker", "bag": "bag",
                    "ankle_boot": "ankle boot"}
+# what a merchant may set by hand, per catalog (the labels the generators were trained on)
+CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "background": tuple(BACKGROUNDS)},
+           "furniture": {"furniture_noun": tuple(FURNITURE_NOUNS_ZH), "background": tuple(BACKGROUNDS)}}
+PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -63,6 +70,12 @@ class Understanding:
     nearest: tuple[str, ...] = ()                 # the closest products the models do make
     model: str | None = None                      # the installed model it routes to (Studio sets it)
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    leaning: str | None = None                    # an unknown product: the catalog it reads closest to
+
+    @property
+    def catalog(self) -> str | None:
+        """The catalog whose model makes it: its domain, or for an unknown product the nearest one."""
+        return self.leaning if self.unknown_product else self.domain
 
     def summary(self) -> str:
         """'red · sneaker · white background' (what the app shows under the prompt)."""
@@ -75,6 +88,44 @@ class Understanding:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_labels(self, chosen: dict[str, str | None] | None) -> "Understanding":
+        """This understanding with labels the merchant set by hand (head -> label; None: let the model
+        choose). Setting the product decides the catalog: a category is fashion, a furniture noun furniture,
+        and a product set by hand is never "unknown". The canonical prompt is rebuilt from the result."""
+        chosen = {head: value for head, value in (chosen or {}).items() if value != self.labels.get(head)}
+        if not chosen:
+            return self
+        product = [head for head in chosen if head in PRODUCT_HEAD.values() and chosen[head] is not None]
+        domain = next((d for d, h in PRODUCT_HEAD.items() if h in product), self.domain)
+        if len(product) > 1 or domain not in CHOICES:
+            raise ValueError("set one product (a fashion category or a furniture piece) before its colour or "
+                             "background" if domain not in CHOICES else "set either a fashion category or a "
+                             "furniture piece, not both")
+        allowed = CHOICES[domain]
+        for head, value in chosen.items():
+            if head not in allowed:
+                raise ValueError(f"{head.replace('_', ' ')} is not a label of {domain} products; "
+                                 f"these are: {', '.join(h.replace('_', ' ') for h in allowed)}")
+            if value is not None and value not in allowed[head]:
+                raise ValueError(f"unknown {head.replace('_', ' ')} {str(value)[:40]!r}; choose one of "
+                                 f"{', '.join(allowed[head])}")
+        labels = {head: chosen.get(head, self.labels.get(head)) for head in allowed}   # the colour and background
+        # read stay when the product changes catalog (the background always, the colour within fashion)
+        unknown = self.unknown_product and not product
+        leaning = self.leaning if unknown else None
+        settled = {f"not sure which {h.replace('_', ' ')}" for h in chosen}
+        if product:
+            settled |= {"not a product these models know", "not sure which category", "not sure which furniture"}
+        warnings = [w for w in self.warnings if not any(s in w for s in settled)]
+        said = ", ".join(f"{h.replace('_', ' ')} {'left to the model' if v is None else _label_words(v)}"
+                         for h, v in chosen.items())
+        warnings.append(f"set by hand: {said}")
+        canonical = canonical_prompt(self.prompt, self.language, domain, labels, by_hand=True) if not unknown \
+            else self.prompt
+        return dataclasses.replace(self, domain=domain, labels=labels, canonical=canonical, unknown_product=unknown,
+                                   nearest=self.nearest if unknown else (), warnings=tuple(warnings), leaning=leaning,
+                                   not_sure=tuple(h for h in self.not_sure if h not in chosen and h in allowed))
 
 
 class PromptReader:
@@ -103,7 +154,9 @@ class PromptReader:
             config = self._model.config
             self.heads = {name: list(labels) for name, labels in config.heads.items()}
             self.vocabulary = set(config.vocabulary or ())
-            self.zh_words = sorted((w for w in self.vocabulary if _CJK.fullmatch(w)), key=len, reverse=True)
+            # Chinese words, mixed ones ("T恤", "圆领T恤") included: taken out of the whole prompt, longest first
+            self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
+            self.filler, self.zh_filler = filler_words()
         return self._model
 
     def probabilities(self, prompts: list[str]) -> dict[str, np.ndarray]:
@@ -150,7 +203,9 @@ class PromptReader:
         # a prompt with words nothing here knows is read again without them: if what remains names no
         # product, those words were the product (an ablation, measured with the same heads)
         reduced = {i: _without(p, words) for i, (p, words) in enumerate(zip(prompts, unplaced)) if words}
-        readable = {i: text for i, text in reduced.items() if _WORD.search(text.lower()) or _CJK.search(text)}
+        # what is left says no product at all ("scientific calculator on white" -> "on white"): the unplaced
+        # words were it; else the heads judge what is left
+        readable = {i: text for i, text in reduced.items() if self.names_something(text)}
         again = self.probabilities(list(readable.values())) if readable else {}
         row = {i: k for k, i in enumerate(readable)}
         out = []
@@ -160,6 +215,18 @@ class PromptReader:
                 p, {h: v[row[i]] for h, v in again.items()}))
             out.append(self._understand(prompt, p, unplaced[i], lost))
         return out
+
+    def names_something(self, text: str) -> bool:
+        """Whether text has a word beyond colours, backgrounds, rooms and template words (a product, maybe)."""
+        self._load()
+        if any(w.strip("'-") not in self.filler and len(w) > 1 for w in _WORD.findall(text.lower())):
+            return True
+        for run in _CJK.findall(text):
+            for word in self.zh_filler:
+                run = run.replace(word, " ")
+            if any(len(r) >= 2 for r in run.split()):
+                return True
+        return False
 
     def _names_product(self, before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> bool:
         """Whether a prompt without its unplaced words still names a product of the catalog it read as."""
@@ -183,10 +250,10 @@ class PromptReader:
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
         out = [w for w in words if len(w) > 2 and w not in self.vocabulary]
-        for run in _CJK.findall(prompt):
-            for word in self.zh_words:                 # longest first: remove every known word
-                run = run.replace(word, " ")
-            out += [r for r in run.split() if len(r) >= 2]
+        rest = prompt
+        for word in self.zh_words:                     # longest first: remove every known word
+            rest = rest.replace(word, " ")
+        out += [run for run in _CJK.findall(rest) if len(run) >= 2]
         return tuple(dict.fromkeys(out))
 
     def _understand(self, prompt: str, p: dict[str, np.ndarray], unplaced: tuple[str, ...],
@@ -213,34 +280,41 @@ class PromptReader:
         # or those words were its product
         unknown = unknown_p >= UNKNOWN_AT or bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or product_unplaced)
         nearest: tuple[str, ...] = ()
+        leaning = None
         if unknown:
             labels.update({head: None for head in ("category", "furniture_noun") if head in labels})
-            order = np.argsort(-p["category"][:-1])[:2]
-            nearest = tuple(_label_words(self.heads["category"][i]) for i in order)
+            fashion, furniture = (p["domain"][self.heads["domain"].index(d)] for d in ("fashion", "furniture"))
+            leaning = "fashion" if fashion >= furniture else "furniture"
+            head = PRODUCT_HEAD[leaning]
+            order = np.argsort(-p[head][:-1])[:2]                 # the last label is none / other
+            nearest = tuple(_label_words(self.heads[head][i]) for i in order)
             what = ", ".join(unplaced) if unplaced else "this product"
             warnings.append(f"{what}: not a product these models know; nearest: {' or '.join(nearest)}")
             domain = "unknown"
         for head in not_sure:
             warnings.append(f"not sure which {head.replace('_', ' ')} this asks for; the model will choose")
-        canonical = self._canonical(prompt, language, domain, labels)
+        canonical = canonical_prompt(prompt, language, domain, labels)
         if unplaced and not unknown:
             left = ", so left out" if canonical != prompt else ""          # a prompt kept as typed keeps them
             warnings.append(f"not understood{left}: {', '.join(unplaced)}")
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
-                             tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings))
+                             tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning)
 
-    @staticmethod
-    def _canonical(prompt: str, language: str, domain: str, labels: dict) -> str:
-        """The phrasing the generators were trained on most: 'a red sneaker on a white background'. A prompt
-        whose product is not placed stays as typed (nothing is invented)."""
-        background = labels.get("background")
-        suffix = f" on a {BACKGROUND_WORDS[background][0]} background" if background else ""
-        if domain == "fashion" and labels.get("category"):
-            noun = CANONICAL_NOUNS[labels["category"]]
-            product = f"{labels['color']} {noun}" if labels.get("color") else noun
-            article = "" if noun in PLURAL_WORDS else ("an " if product[0] in "aeiou" else "a ")
-            return f"{article}{product}{suffix}"
-        if domain == "furniture" and language == "zh" and labels.get("furniture_noun"):
-            noun = labels["furniture_noun"]
-            return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
-        return prompt
+
+def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_hand: bool = False) -> str:
+    """The phrasing the generators were trained on most: 'a red sneaker on a white background'. A prompt
+    whose product is not placed stays as typed (nothing is invented). Furniture captions are richer than
+    any rewrite, so an English furniture request stays as typed too, unless labels were set by hand."""
+    background = labels.get("background")
+    suffix = f" on a {BACKGROUND_WORDS[background][0]} background" if background else ""
+    if domain == "fashion" and labels.get("category"):
+        noun = CANONICAL_NOUNS[labels["category"]]
+        product = f"{labels['color']} {noun}" if labels.get("color") else noun
+        article = "" if noun in PLURAL_WORDS else ("an " if product[0] in "aeiou" else "a ")
+        return f"{article}{product}{suffix}"
+    if domain == "furniture" and (language == "zh" or by_hand) and labels.get("furniture_noun"):
+        noun = labels["furniture_noun"]
+        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
+    if by_hand and background:
+        return f"{prompt}, on a {BACKGROUND_WORDS[background][0]} background"
+    return prompt

@@ -292,12 +292,33 @@ def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_
         page.locator("#prompt textarea").fill("白色背景上的红色运动鞋")
         expect(page.locator("#understood")).to_contain_text("Understood as: red · sneaker · white background")
         expect(page.locator("#understood")).to_contain_text("a red sneaker on a white background")
+        expect(page.locator("#set-product input")).to_have_value("sneaker")       # the pickers show the reading
+        expect(page.locator("#set-color input")).to_have_value("red")
         page.locator("#generate-button").click()
         expect(page.locator("#variants img")).to_have_count(4)
         expect(page.locator("#used-seed")).to_contain_text("gan-tiny")
         shot(page, "7-chinese-prompt")
         page.locator("#prompt textarea").fill("leather wallet, brown, studio shot")
         expect(page.locator("#understood")).to_contain_text("wallet: not a product these models know; nearest:")
+        expect(page.locator("#set-product input")).to_have_value("not said: the model chooses")
+        expect(page.locator("#set-color input")).to_have_value("brown")
         shot(page, "8-unknown-product")
+        # the merchant settles for a bag: set by hand, the colour read stays, and the variants follow
+        page.locator("#set-product input").click()
+        page.get_by_role("option", name="bag", exact=True).click()
+        expect(page.locator("#understood")).to_contain_text("set by hand: category bag")
+        expect(page.locator("#understood")).to_contain_text("a brown bag")
+        expect(page.locator("#understood")).not_to_contain_text("not a product these models know")
+        page.locator("#random-seed input[type=checkbox]").uncheck()
+        page.locator("#seed input").fill("5")
+        page.locator("#generate-button").click()
+        expect(page.locator("#used-seed")).to_contain_text("Seed used: 5 ")
+        expect(page.locator("#variants img")).to_have_count(4)
+        expect(page.locator("#understood")).to_contain_text("set by hand: category bag")   # what generate used
+        shot(page, "9-set-by-hand")
+        # editing the description reads it afresh: the hand-set product was for the old words
+        page.locator("#prompt textarea").fill("black dress on a white background")
+        expect(page.locator("#set-product input")).to_have_value("dress")
+        expect(page.locator("#understood")).not_to_contain_text("set by hand")
     finally:
         demo.close()

@@ -90,3 +90,25 @@ def test_two_processes_train_and_resume_the_evaluator(tmp_path):
     assert model.config.training["steps"] == 8 and [h["epoch"] for h in model.config.training["history"]] == [1, 2]
     logits = model(torch.zeros(2, 3, 32, 32))
     assert set(logits) == {"category", "color", "background"} and np.isfinite(logits["color"].detach().numpy()).all()
+
+
+def test_two_processes_fine_tune_a_vaegan_and_resume_it(tmp_path, text_cache):
+    from test_vaegan import write_vae_with_prior
+
+    from studio.pipelines import open_pipeline
+
+    source, out = write_vae_with_prior(tmp_path / "vae-tiny"), tmp_path / "gan-two"
+    args = ("vaegan", "--dry-run", "--init-from", str(source), "--size", "16", "--d-width", "8", "--out", str(out),
+            "--text-cache", text_cache, "--steps", "6")
+    first = launch(tmp_path, *args, "--max-minutes", "0")
+    state = tmp_path / "runs" / "gan-two-dry" / "state"
+    assert optimiser_steps(state) == {1} and optimiser_steps(state, "optimizer_1.bin") == {1}
+    assert first.count("fine-tuning the decoder") == 1
+    second = launch(tmp_path, *args, "--resume")
+    assert "resumed VAE-GAN at step 1" in second and optimiser_steps(state) == {6}
+    ema = torch.load(state / "custom_checkpoint_1.pkl", map_location="cpu", weights_only=False)
+    assert ema["optimization_step"] == 6                            # the decoder's EMA resumed too
+    pipe = open_pipeline(out)
+    record = pipe.network.config.training
+    assert pipe.family == "vaegan" and record["steps"] == 6 and record["processes"] == 2 and record["legs"] == 2
+    assert len(pipe("red sneaker on a white background", num_images=2, seed=1).images) == 2

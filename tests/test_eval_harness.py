@@ -12,7 +12,7 @@ from studio.data import captions
 from studio.data.vocab import BACKGROUNDS, CATEGORIES, COLORS, is_visible
 from studio.eval.prompts import FASHION_VISIBLE, build_fashion_suite, load_prompts
 
-REQUIRED_KEYS = {"attribute_accuracy", "fd_evaluator", "kid_evaluator", "fd_effnet", "diversity",
+REQUIRED_KEYS = {"attribute_accuracy", "fd_evaluator", "kid_evaluator", "fd_effnet", "diversity", "sharpness",
                  "memorization", "n_images", "seconds", "real_reference"}
 
 

@@ -87,3 +87,16 @@ def test_thin_strokes_are_thinner_than_thick_ones():
 def test_unknown_mask_kind():
     with pytest.raises(ValueError, match="unknown mask kind"):
         random_mask("huge", 32, np.random.default_rng(0))
+
+
+def test_sharpness_is_the_laplacian_variance_of_luminance():
+    from PIL import Image, ImageFilter
+
+    from studio.eval.metrics import sharpness
+
+    rng = np.random.default_rng(0)
+    sharp = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    blurred = sharp.filter(ImageFilter.GaussianBlur(1.5))
+    assert sharpness([Image.new("RGB", (32, 32), (90, 40, 200))]) == 0.0
+    assert sharpness([sharp]) > 4 * sharpness([blurred]) > 0
+    assert sharpness([sharp, blurred]) == pytest.approx((sharpness([sharp]) + sharpness([blurred])) / 2)

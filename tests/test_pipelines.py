@@ -101,4 +101,4 @@ def test_one_clear_error_for_what_is_not_a_generator(tmp_path):
     if (WEIGHTS_DIR / "evaluator-fashion").is_dir():
         with pytest.raises(ValueError, match="evaluator-fashion is not a generator: it holds AttributeEvaluator"):
             open_pipeline(WEIGHTS_DIR / "evaluator-fashion")
-    assert set(PIPELINES) == {"GANPipeline", "VAEPipeline"} and CAPABILITIES["gan"] == {"generate"}
+    assert set(PIPELINES) == {"GANPipeline", "VAEPipeline", "VAEGANPipeline"} and CAPABILITIES["gan"] == {"generate"}

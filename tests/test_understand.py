@@ -14,9 +14,10 @@ from studio.eval.prompts import load_prompts
 
 SHIPPED = WEIGHTS_DIR / "understand"
 needs_heads = pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no understanding heads shipped")
-UNKNOWN = [line.strip() for line in (Path(__file__).resolve().parents[1] / "studio" / "eval" / "prompts" /
-                                     "unknown-products.txt").read_text(encoding="utf-8").splitlines()
-           if line.strip() and not line.startswith("#")]
+SUITES = Path(__file__).resolve().parents[1] / "studio" / "eval" / "prompts"
+UNKNOWN, UNKNOWN_2 = ([line.strip() for line in (SUITES / name).read_text(encoding="utf-8").splitlines()
+                       if line.strip() and not line.startswith("#")]
+                      for name in ("unknown-products.txt", "unknown-products-2.txt"))
 
 
 @needs_furniture
@@ -65,11 +66,18 @@ def test_the_suites_read_through_the_heads():
         assert np.mean([u.domain == "fashion" for u in read]) >= 0.95
         assert np.mean([u.unknown_product for u in read]) <= 0.05
     furniture = reader.read_many([s.prompt for s in load_prompts("furniture-test")])
-    assert np.mean([u.domain == "furniture" for u in furniture]) >= 0.95
-    # the issue's bar is 90%; these heads flag 72% (most misses read as furniture, whose catalog spans cups,
-    # bottles, phones and tools): a floor under today's number, not the bar
-    flagged = np.mean([u.unknown_product for u in reader.read_many(UNKNOWN)])
-    assert len(UNKNOWN) >= 30 and flagged >= 0.7, flagged
+    assert np.mean([u.catalog == "furniture" for u in furniture]) >= 0.95     # the model it is generated on
+    # the issue's bar: 90% of products no model makes are flagged (92% and 97% measured on the two lists)
+    for products in (UNKNOWN, UNKNOWN_2):
+        read = reader.read_many(products)
+        assert len(products) >= 29 and np.mean([u.unknown_product for u in read]) >= 0.9
+        assert all(u.warnings and u.canonical == u.prompt for u in read if u.unknown_product)
+    # a word nothing here knows, with nothing but colours, backgrounds and template words around it, is the
+    # product: flagged, and still generated on the nearest catalog's model
+    made_up = reader.read("product photo of a grey zorbatron on a white background")
+    assert made_up.unknown_product and made_up.unplaced == ("zorbatron",) and made_up.catalog in ("fashion", "furniture")
+    assert not reader.names_something("product photo, on a white background") and not reader.names_something("红色，白底")
+    assert reader.names_something("a red zorbatron") and reader.names_something("白底的仓鼠笼")
 
 
 @needs_heads
@@ -101,6 +109,62 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     assert set(furniture) < set(examples_for(studio, "auto"))
 
 
+@needs_furniture
+def test_the_held_out_unknown_products_name_no_catalog_item():
+    """The list is what no model makes: no English line names a Sweet Home 3D item (either split), and none
+    holds a training negative (those lines were moved to catalog-products.txt when this check found them)."""
+    import re
+
+    from studio.data import open_catalog
+    from studio.data.phrasebook import UNKNOWN_EN, UNKNOWN_ZH
+
+    names = {it.name.lower() for split in ("train", "test") for it in open_catalog("furniture", split=split, size=32).items}
+    compounds = ("fountain pen", "bath bomb")           # a pen, not a Fountain; a bath product, not a Bath
+    for line in UNKNOWN + UNKNOWN_2:
+        text = " ".join(re.findall(r"[a-z0-9]+", line.lower()))
+        for compound in compounds:
+            text = text.replace(compound, "")
+        named = [n for n in names if re.search(rf"(?<![a-z]){re.escape(n)}s?(?![a-z])", text)]
+        assert not named, (line, named)
+        assert not [u for u in UNKNOWN_EN if re.search(rf"(?<![a-z]){re.escape(u)}(?![a-z])", line.lower())], line
+        assert not [u for u in UNKNOWN_ZH if u in line], line
+    assert "a silver laptop on a white background" not in UNKNOWN          # the catalog has a Laptop
+
+
+@needs_heads
+def test_labels_set_by_hand_override_the_reading(tmp_path):
+    from studio import Studio
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    wallet = reader.read("leather wallet, brown, studio shot")
+    bag = wallet.with_labels({"category": "bag"})
+    assert bag.labels == {"category": "bag", "color": "brown", "background": None}
+    assert bag.canonical == "a brown bag" and not bag.unknown_product and bag.domain == "fashion"
+    assert not any("not a product" in w for w in bag.warnings) and "set by hand: category bag" in bag.warnings
+    assert wallet.with_labels({"category": None}) is wallet                  # the same as read: nothing changes
+    sofa = reader.read("red sneaker on a white background").with_labels({"furniture_noun": "sofa"})
+    assert sofa.domain == "furniture" and sofa.labels == {"furniture_noun": "sofa", "background": "white"}
+    assert sofa.canonical == "a sofa on a white background"
+    sneaker = reader.read("red sneaker on a white background")
+    for chosen, message in (({"color": "mauve"}, "unknown color 'mauve'; choose one of black"),
+                            ({"category": "bag", "furniture_noun": "sofa"}, "not both"),
+                            ({"size": "xl"}, "size is not a label of fashion products")):
+        with pytest.raises(ValueError, match=message):
+            sneaker.with_labels(chosen)
+    with pytest.raises(ValueError, match="set one product"):
+        wallet.with_labels({"color": "red"})                 # an unknown product's colour, with no product
+
+    weights = tmp_path / "weights"
+    shutil.copytree(SHIPPED, weights / "understand")
+    write_vae(weights / "vae-fashion", catalog="fashion")
+    studio = Studio(weights)
+    out = studio.generate("leather wallet, brown, studio shot", n=1, seed=2, labels={"category": "bag"})
+    assert out.prompt == "a brown bag" and out.request == "leather wallet, brown, studio shot" and out.seed == 2
+    with pytest.raises(ValueError, match="need the prompt-understanding heads"):
+        studio.generate("red sneaker", n=1, understand=False, labels={"color": "blue"})
+
+
 @needs_heads
 def test_the_cli_prints_the_understanding(capsys):
     from studio.__main__ import main
@@ -109,3 +173,7 @@ def test_the_cli_prints_the_understanding(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["labels"] == {"category": "dress", "color": "black", "background": "light_gray"}
     assert printed["model"] == "vae-fashion" and printed["language"] == "zh"
+    assert main(["understand", "黑色连衣裙，浅灰色背景", "--set", "color=navy", "--set", "background="]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["labels"] == {"category": "dress", "color": "navy", "background": None}
+    assert printed["canonical"] == "a navy dress"

@@ -50,13 +50,20 @@ def layout(ctx: Context) -> SimpleNamespace:
                                    max_length=MAX_PROMPT_CHARS, placeholder="navy ankle boot on a cream background")
             ui.counter = gr.Markdown(f"0 / {MAX_PROMPT_CHARS} characters", elem_id="prompt-counter")
             ui.understood = gr.Markdown(elem_id="understood")
+            # with the understanding heads installed, "auto" lets the prompt choose the model, and what was read
+            # can be set by hand: these show the labels read and take the merchant's own
+            ui.auto = studio.can_understand() and bool(models)
+            ui.edits = gr.State({})                 # {"prompt": the text they were set for, "labels": {...}}
+            with gr.Row(visible=ui.auto):
+                ui.set_product, ui.set_color, ui.set_background = (
+                    gr.Dropdown(choices, value="", label=label, elem_id=f"set-{name}", allow_custom_value=True,
+                                interactive=True)
+                    for name, label, choices in label_choices(studio))
             ui.examples = gr.Examples([[e] for e in examples_for(studio, None)], inputs=ui.prompt,
                                       cache_examples=False, examples_per_page=12)
         with gr.Column(scale=1):
             # custom values allowed so that run_generate, not Gradio, refuses an unknown one: Gradio's own
             # refusal quotes the value back, whatever it holds
-            # with the understanding heads installed, "auto" lets the prompt choose the model
-            ui.auto = studio.can_understand() and bool(models)
             choices = ([(AUTO_LABEL, AUTO)] if ui.auto else []) + [(m, m) for m in models]
             ui.model = gr.Dropdown(choices, value=choices[0][1] if choices else None, label="Model", elem_id="model",
                                    allow_custom_value=True)
@@ -111,6 +118,52 @@ def examples_for(studio, model: str | None) -> list[str]:
     return out or EXAMPLES
 
 
+def label_choices(studio) -> list[tuple[str, str, list]]:
+    """(name, label, choices) of the three "set by hand" pickers: the products of the installed catalogs
+    (value "head:label"), the colours and the backgrounds; "" is "as read" (the model chooses when the
+    description does not say)."""
+    from studio.pipelines import folder_catalog
+    from studio.understand import CHOICES, PRODUCT_HEAD
+
+    catalogs = [c for c in CHOICES if c in {folder_catalog(studio.weights / m) or "fashion" for m in studio.models()}]
+    products = [(_words(v) + ("" if catalog == "fashion" else " (furniture)"), f"{PRODUCT_HEAD[catalog]}:{v}")
+                for catalog in catalogs for v in CHOICES[catalog][PRODUCT_HEAD[catalog]]]
+    unset = ("not said: the model chooses", "")
+    return [("product", "Product", [unset, *products]),
+            ("color", "Colour", [unset, *((_words(v), v) for v in CHOICES["fashion"]["color"])]),
+            ("background", "Background", [unset, *((_words(v), v) for v in CHOICES["fashion"]["background"])])]
+
+
+def _words(label: str) -> str:
+    return label.replace("_", " ").replace("tshirt", "t-shirt")
+
+
+def hand_labels(understood, product: str, color: str, background: str) -> dict:
+    """The pickers' values as labels for Understanding.with_labels (what equals the reading drops out there)."""
+    from studio.understand import PRODUCT_HEAD
+
+    plain(product=product, colour=color, background=background)
+    head, _, value = str(product or "").partition(":")
+    if value and head not in PRODUCT_HEAD.values():
+        raise ValueError("choose the product from the list")
+    labels = {head: value} if value else {PRODUCT_HEAD.get(understood.domain, "category"): None}
+    domain = {"category": "fashion", "furniture_noun": "furniture"}.get(head) if value else understood.domain
+    if domain != "furniture":
+        labels["color"] = str(color or "") or None
+    labels["background"] = str(background or "") or None
+    return labels
+
+
+def shown_labels(understood) -> tuple[str, str, str]:
+    """What the three pickers show for an understanding (values of label_choices)."""
+    from studio.understand import PRODUCT_HEAD
+
+    head = PRODUCT_HEAD.get(understood.domain)
+    product = understood.labels.get(head) if head else None
+    return (f"{head}:{product}" if product else "", understood.labels.get("color") or "",
+            understood.labels.get("background") or "")
+
+
 def chosen_variant(made, index):
     if not made:
         raise ValueError("generate some variants first")
@@ -139,39 +192,68 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     ui.prompt.input(None, ui.prompt, ui.counter, js=f"(t) => `${{(t || '').length}} / {MAX_PROMPT_CHARS} characters`",
                     api_visibility="private")
 
+    def edits_for(text, edits) -> dict | None:
+        """The labels the merchant set by hand, if they were set for this very description."""
+        return edits.get("labels") if isinstance(edits, dict) and edits.get("prompt") == (text or "").strip() else None
+
     @friendly
-    def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made):
+    def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made, edits=None):
         plain(description=text, model=model_name)
         if model_name not in ui.models and not (ui.auto and model_name == AUTO):
             raise ValueError(f"unknown model {str(model_name)[:40]!r}; available: {', '.join(ui.models) or 'none'}")
         chosen = None if model_name == AUTO else model_name
+        labels = edits_for(text, edits) if ui.auto else None
         result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value,
-                                      model=chosen, truncation=float(trunc))
+                                      model=chosen, truncation=float(trunc), labels=labels)
         new = [(image, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
                                   truncation=float(trunc), request=result.request)) for image in result.images]
         shown = _gallery(ctx, new, [f"seed {result.seed} · #{i + 1}" for i in range(len(new))])
         note = f"Seed used: **{result.seed}** · {result.model} · {_size_caption(new)}"
-        return shown, result.seed, note, new, _remember(earlier, made), None, understood_text(text, chosen)
+        return shown, result.seed, note, new, _remember(earlier, made), None, understood_text(text, chosen, labels)
 
-    def understood_text(text, chosen) -> str:
+    def understood_text(text, chosen, labels=None) -> str:
         """'Understood as: red · sneaker · white background → vae-fashion', then any warnings."""
         if not ui.auto or not (text or "").strip():
             return ""
         try:
-            understood = studio.understand(text, chosen)
+            understood = studio.understand(text, chosen, labels)
         except ValueError as exc:                  # an over-long prompt: the counter already says so
             return f"⚠ {html.escape(str(exc))}"
+        return understood_line(understood, chosen)
+
+    def understood_line(understood, chosen) -> str:
         line = f"Understood as: **{html.escape(understood.summary())}**"
         if understood.canonical != understood.prompt:
             line += f" · asks the model for “{html.escape(understood.canonical)}”"
         if understood.model and chosen is None:
             line += f" · model: {understood.model}"
-        return "\n\n".join([line, *(f"⚠ {html.escape(w)}" for w in understood.warnings)])
+        return "\n\n".join([line, *(f"{'✎' if w.startswith('set by hand') else '⚠'} {html.escape(w)}"
+                                     for w in understood.warnings)])
 
     @friendly
-    def show_understood(text, model_name):
+    def show_understood(text, model_name, edits):
+        """The reading of the description as typed, in the line and in the pickers (with what the merchant set
+        by hand for this same description)."""
         plain(description=text, model=model_name)
-        return understood_text(text, None if model_name == AUTO else model_name)
+        chosen = None if model_name == AUTO else model_name
+        if not (text or "").strip():
+            return "", "", "", ""
+        try:
+            understood = studio.understand(text, chosen, edits_for(text, edits))
+        except ValueError as exc:                  # an over-long prompt: the counter already says so
+            return f"⚠ {html.escape(str(exc))}", gr.skip(), gr.skip(), gr.skip()
+        return understood_line(understood, chosen), *shown_labels(understood)
+
+    @keeping(2)
+    def set_by_hand(text, model_name, product, color, background):
+        """A picker changed by the merchant: those labels hold for this description (until it is edited)."""
+        plain(description=text, model=model_name)
+        chosen = None if model_name == AUTO else model_name
+        if not (text or "").strip():
+            raise ValueError("describe the product first; then set what should change")
+        labels = hand_labels(studio.understand(text, chosen), product, color, background)
+        understood = studio.understand(text, chosen, labels)          # refuses a label the catalog lacks
+        return {"prompt": text.strip(), "labels": labels}, understood_line(understood, chosen)
 
     @friendly
     def matching_examples(model_name):
@@ -183,12 +265,15 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     if ui.auto:
         # follows the prompt as it is typed (a few ms a read); the model picker stays the merchant's
-        gr.on([ui.prompt.change, ui.model.change], show_understood, [ui.prompt, ui.model], ui.understood,
+        pickers = [ui.set_product, ui.set_color, ui.set_background]
+        gr.on([ui.prompt.change, ui.model.change], show_understood, [ui.prompt, ui.model, ui.edits],
+              [ui.understood, *pickers], trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+        gr.on([p.input for p in pickers], set_by_hand, [ui.prompt, ui.model, *pickers], [ui.edits, ui.understood],
               trigger_mode="always_last", show_progress="hidden", api_visibility="private")
 
     # the seed box shows the seed used: untick "Random seed" to reproduce this set
     gr.on([ui.generate.click, ui.prompt.submit], run_generate,
-          [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants],
+          [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants, ui.edits],
           [ui.gallery, ui.seed, ui.used_seed, ui.variants, ui.earlier, ui.picked, ui.understood], api_name="generate",
           api_description="Variants for a product description: (gallery, the seed used, a note, how the prompt "
                           "was understood)",

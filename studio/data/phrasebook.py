@@ -124,7 +124,8 @@ FURNITURE_NOUNS_ZH = {
 }
 FURNITURE_ZH_TEMPLATES = ("{b}上的{n}", "{n}，{b}", "{n}", "一张{n}的渲染图", "{n} 3D渲染，{b}", "{b}{n}")
 
-# ---- products no installed model makes (training negatives; the test list lives in tests/) ----------
+# ---- products no installed model makes (training negatives; the held-out list is
+#      studio/eval/prompts/unknown-products.txt, and no negative shares its product noun with a line there) ----
 # Chosen so none names a Sweet Home 3D item or a fashion category (checked when the bank is built).
 UNKNOWN_EN = (
     "headphones", "sunglasses", "necklace", "earrings", "diamond ring", "baseball cap", "silk scarf",
@@ -139,12 +140,17 @@ UNKNOWN_EN = (
     "drum kit", "flute", "saxophone", "cello", "ukulele", "harmonica", "tennis ball", "volleyball",
     "baseball bat", "hockey stick", "ski goggles", "snowboard", "kayak", "fitness tracker", "e-reader",
     "gaming headset", "webcam", "router", "hard drive", "memory card", "graphics card", "monitor arm",
-    "highlighter pens", "sticky notes", "paper clips", "pencil case", "ballpoint pen", "eraser",
+    "highlighter pens", "sticky notes", "paper clips", "pencil case", "eraser",
     "lip gloss", "mascara", "eyeshadow palette", "hair clip", "sunscreen", "body lotion", "razor",
     "pendant", "brooch", "anklet", "cufflinks", "tiara", "hair band", "bow tie", "suspenders",
-    "lego set", "action figure", "doll", "kite", "yo-yo", "puzzle cube", "toy train", "drone controller",
+    "lego set", "action figure", "doll", "kite", "yo-yo", "puzzle cube", "toy train",
     "screwdriver", "hammer", "power drill", "tape measure", "wrench", "garden gloves", "paint roller",
     "chocolate bar", "coffee beans", "olive oil", "honey jar", "tea bags", "cereal box", "wine glass set",
+    "thermos flask", "picnic blanket", "hiking poles", "sleeping mask", "earplugs", "hand sanitizer", "face mask",
+    "bubble tea", "party balloons", "pet carrier", "bird feeder", "watering can", "greeting card", "baby bib",
+    "car phone mount", "cat litter", "dog leash", "protein bar", "jump rope", "swim goggles", "badminton racket",
+    "watercolor paints", "crayons", "envelope", "wax seal", "car air freshener", "windshield wiper", "motor oil",
+    "pill organizer", "blood pressure monitor", "heating pad", "hot water bottle",
 )
 UNKNOWN_ZH = ("耳机", "太阳镜", "项链", "耳环", "戒指", "棒球帽", "丝巾", "手套", "皮带", "领带", "袜子", "智能手机",
               "平板电脑", "相机", "键盘", "鼠标", "毛绒玩具", "口红", "洗发水", "香薰蜡烛", "咖啡杯", "茶壶", "水杯",
@@ -153,7 +159,10 @@ UNKNOWN_ZH = ("耳机", "太阳镜", "项链", "耳环", "戒指", "棒球帽", 
               "菜刀", "小提琴琴弓", "萨克斯", "二胡", "篮球架", "羽毛球拍", "滑雪镜", "智能手环", "电子书阅读器",
               "路由器", "硬盘", "内存卡", "显卡", "荧光笔", "便利贴", "铅笔盒", "橡皮", "唇彩", "睫毛膏", "眼影盘",
               "发夹", "防晒霜", "身体乳", "剃须刀", "吊坠", "胸针", "袖扣", "发带", "领结", "积木", "手办", "娃娃",
-              "风筝", "魔方", "螺丝刀", "锤子", "电钻", "卷尺", "扳手", "巧克力", "咖啡豆", "橄榄油", "蜂蜜", "茶包")
+              "风筝", "魔方", "螺丝刀", "锤子", "电钻", "卷尺", "扳手", "巧克力", "咖啡豆", "橄榄油", "蜂蜜", "茶包",
+              "保温杯", "野餐垫", "登山杖", "眼罩", "耳塞", "洗手液", "口罩", "奶茶", "气球", "宠物航空箱", "喂鸟器",
+              "洒水壶", "贺卡", "车载手机支架", "围兜", "猫砂", "狗绳", "跳绳", "泳镜", "水彩颜料", "蜡笔", "信封",
+              "火花塞", "药盒", "血压计", "暖宝宝")
 UNKNOWN_TEMPLATES_EN = ("{u}", "{c} {u}", "{c} {u} on a {b} background", "{u}, {c}, studio shot", "{u} product photo",
                         "{u} on {b}", "photo of a {u}")
 UNKNOWN_TEMPLATES_ZH = ("{u}", "{c}{u}", "{b}上的{c}{u}", "{u}，{c}，{b}", "{u}产品图")
@@ -205,3 +214,25 @@ def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None
                                                       b=_pick(rng, ZH_BACKGROUND[b]))
     return _pick(rng, UNKNOWN_TEMPLATES_EN).format(u=_pick(rng, products or UNKNOWN_EN), c=_pick(rng, EN_COLOR[c]),
                                                    b=_pick(rng, EN_BACKGROUND[b]))
+
+
+def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Words that name no product: colours, backgrounds, rooms and the fixed words of every template here
+    and in the captions ("product photo of", "on a ... backdrop", "白底", "主图"). English as a set; Chinese
+    longest first (removed from a run in that order). A prompt left with nothing but these says no product."""
+    import re
+
+    from .captions import (BACKGROUND_ALIASES, BACKGROUND_NOUNS, FURNITURE_ROOMS, FURNITURE_TEMPLATES, TEMPLATES)
+
+    english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", "me", "show"}
+    for table in (EN_COLOR, EN_BACKGROUND, BACKGROUND_WORDS, BACKGROUND_ALIASES, COLOR_WORDS):
+        english.update(w for words in table.values() for phrase in words for w in re.findall(r"[a-z][a-z'-]*", phrase))
+    english.update(w for phrase in (*EN_BACKGROUND_NOUNS, *BACKGROUND_NOUNS, *filter(None, FURNITURE_ROOMS.values()))
+                   for w in phrase.split())
+    for template in (*EN_TEMPLATES, *EN_NO_BACKGROUND, *EN_NO_COLOR, *UNKNOWN_TEMPLATES_EN, *TEMPLATES,
+                     *FURNITURE_TEMPLATES):
+        english.update(re.findall(r"[a-z][a-z'-]*", re.sub(r"\{\w+\}", " ", template.lower())))
+    chinese: set[str] = {w for table in (ZH_COLOR, ZH_BACKGROUND) for words in table.values() for w in words}
+    for template in (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES, *UNKNOWN_TEMPLATES_ZH):
+        chinese.update(p for p in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", p))
+    return frozenset(english), tuple(sorted(chinese, key=len, reverse=True))

@@ -22,7 +22,7 @@ from PIL import Image
 from ..data import open_catalog
 from ..data.vocab import COLORS, visible_backgrounds
 from .judge import Judge
-from .metrics import diversity, frechet_distance, kernel_distance, memorization
+from .metrics import diversity, frechet_distance, kernel_distance, memorization, sharpness
 from .prompts import PromptSpec
 
 MEMORIZATION_REFERENCE = 10_000    # training images the nearest-neighbour check compares against
@@ -148,6 +148,7 @@ class _Scored:
     features: np.ndarray
     effnet: np.ndarray
     groups: np.ndarray
+    sharpness: float = float("nan")
 
 
 def _draw(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int, judge: Judge) -> _Scored:
@@ -159,7 +160,7 @@ def _draw(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
         images.extend(batch)
         groups.extend([p] * per_prompt)
     predictions, features = judge.analyse(images)
-    return _Scored(predictions, features, judge.effnet_features(images), np.array(groups))
+    return _Scored(predictions, features, judge.effnet_features(images), np.array(groups), sharpness(images))
 
 
 def _accuracy(scored: _Scored, specs: list[PromptSpec], keep=lambda spec: True) -> dict[str, float | None]:
@@ -192,6 +193,7 @@ def _scores(scored: _Scored, reference: _Scored, train_features: np.ndarray, spe
         "kid_evaluator_std": kid_std,
         "fd_effnet": frechet_distance(scored.effnet, reference.effnet),
         "diversity": diversity(scored.features, scored.groups),
+        "sharpness": scored.sharpness,
         "memorization": memorization(scored.features, train_features, reference.features),
         "n_images": int(len(scored.groups)),
     }
@@ -227,7 +229,7 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
 def markdown_table(result: dict, extra: dict[str, dict] | None = None) -> str:
     """The model row, rows of other results (label -> result, e.g. baselines), and the real reference."""
     head = ("| | category | colour | background | all | fd_evaluator | kid_evaluator | fd_effnet | "
-            "diversity | memorization (NN ratio) |\n|---|---|---|---|---|---|---|---|---|---|")
+            "diversity | sharpness | memorization (NN ratio) |\n|---|---|---|---|---|---|---|---|---|---|---|")
 
     def pct(v):
         return "-" if v is None else f"{100 * v:.1f}%"
@@ -236,7 +238,7 @@ def markdown_table(result: dict, extra: dict[str, dict] | None = None) -> str:
         acc = r["attribute_accuracy"]
         return (f"| {name} | {pct(acc['category'])} | {pct(acc['color'])} | {pct(acc['background'])} | "
                 f"{pct(acc['all'])} | {r['fd_evaluator']:.2f} | {r['kid_evaluator']:.4f} | {r['fd_effnet']:.2f} | "
-                f"{r['diversity']:.2f} | {r['memorization']['ratio']:.2f} |")
+                f"{r['diversity']:.2f} | {r.get('sharpness', float('nan')):.0f} | {r['memorization']['ratio']:.2f} |")
 
     others = [row(label, other) for label, other in (extra or {}).items()]
     return "\n".join([head, row(result["model"], result), *others,

@@ -142,3 +142,17 @@ def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     if not mask.any():
         raise ValueError("mask is empty")
     return float(per_pixel[mask].mean())
+
+
+def sharpness(images) -> float:
+    """Mean variance of the Laplacian of luminance (0..255) over PIL images: high-frequency energy, the usual
+    blur measure (Pech-Pacheco et al. 2000). A blurred decode scores low; compare with real images at the
+    same size, since noise scores high too."""
+    import cv2
+
+    values = []
+    for image in images:
+        luminance = np.asarray(image.convert("L"), dtype=np.float64)
+        values.append(cv2.Laplacian(luminance, cv2.CV_64F, ksize=1).var())
+    return float(np.mean(values)) if values else float("nan")
+

@@ -34,14 +34,17 @@ class Progress:
 
     def __init__(self):
         self.step, self.epoch, self.history, self.planned = 0, 0, [], 0
+        self.seconds, self.legs = 0.0, 0             # wall time and legs before this one (a resumed run)
 
     def state_dict(self) -> dict:
-        return {"step": self.step, "epoch": self.epoch, "history": json.dumps(self.history), "planned": self.planned}
+        return {"step": self.step, "epoch": self.epoch, "history": json.dumps(self.history), "planned": self.planned,
+                "seconds": self.seconds, "legs": self.legs}
 
     def load_state_dict(self, state: dict) -> None:
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.history = json.loads(state["history"])
         self.planned = int(state.get("planned", 0))
+        self.seconds, self.legs = float(state.get("seconds", 0.0)), int(state.get("legs", 0))
 
 
 class EpochData(torch.utils.data.Dataset):
@@ -97,6 +100,7 @@ class Run:
         self.progress = Progress()
         self.accelerator.register_for_checkpointing(self.progress)
         self.out_of_time = False
+        self._earlier = (0.0, 0)                      # (seconds, legs) of the legs before this one
 
     @property
     def is_main(self) -> bool:
@@ -144,6 +148,7 @@ class Run:
             raise ValueError(f"the run in {self.state_dir} was planned for {planned} steps and its learning-rate "
                              f"schedule follows them: resume it with the same steps (or epochs), or start a new "
                              f"run from its weights")
+        self._earlier = (self.progress.seconds, self.progress.legs)
         self.log_line(f"resumed {self.trainer} at step {self.step} (epoch {self.progress.epoch}) from {self.state_dir}")
 
     def batches(self, data: EpochData, loader, on_epoch: Callable[[int], None] | None = None) -> Iterator:
@@ -196,7 +201,14 @@ class Run:
     def checkpoint(self) -> None:
         """save_state: every prepared network, optimiser and schedule, the tracked objects, step and history."""
         self.progress.planned = self.cfg.steps
+        earlier = (self.progress.seconds, self.progress.legs)
+        self.progress.seconds, self.progress.legs = self.total_seconds(), self._earlier[1] + 1
         self.accelerator.save_state(str(self.state_dir))
+        self.progress.seconds, self.progress.legs = earlier
+
+    def total_seconds(self) -> float:
+        """Wall time of this run so far: the earlier legs' (saved with the state) and this one's."""
+        return self._earlier[0] + time.time() - self.started
 
     def unwrap(self, model):
         return self.accelerator.unwrap_model(model)
@@ -205,7 +217,8 @@ class Run:
         """The training record a weights folder keeps: steps, passes, batch, wall time, hardware, config."""
         cfg = self.cfg
         return {"steps": self.step, "epochs_seen": self.progress.epoch, "batch_size": cfg.batch_size,
-                "processes": self.accelerator.num_processes, "seconds": round(time.time() - self.started, 1),
+                "processes": self.accelerator.num_processes, "seconds": round(self.total_seconds(), 1),
+                "legs": self._earlier[1] + 1,
                 "hardware": hardware(), "train": asdict(cfg), **extra}
 
 

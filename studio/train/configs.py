@@ -75,6 +75,33 @@ class VAETrainConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
+class VAEGANTrainConfig(TrainConfig):
+    init_from: str = ""            # the VAE folder whose decoder is fine-tuned (default: weights/vae-<catalog>)
+    steps: int = 6000              # optimiser steps in all (constant rates: a leg may extend the run)
+    d_width: int = 32              # discriminator width
+    lr_g: float = 1e-4             # decoder learning rate
+    lr_d: float = 2e-4             # discriminator learning rate
+    adv_weight: float = 0.1        # weight of the adversarial term once ramped up
+    rec_weight: float = 1.0        # weight of the L1 reconstruction anchor (posterior means of real images)
+    ramp: int = 300                # steps over which the adversarial weight rises from zero
+    r1_gamma: float = 1.0          # R1 penalty weight
+    r1_every: int = 4              # steps between (lazy) R1 penalties
+    mismatch_weight: float = 0.5   # share of the fake term given to real images with mismatched captions
+    cutout: float = 0.25           # DiffAugment cutout, as a share of the side
+    ema_decay: float = 0.98        # EMA decay of the decoder (a short fine-tune wants it low)
+    phrasings: int = 6             # captions per label combination in the caption bank
+    partial_share: float = 0.15    # captions that leave out the colour or the background
+    text_cache: str = "runs/text-cache"  # where caption encodings are cached
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.init_from:
+            object.__setattr__(self, "init_from", f"weights/vae-{self.catalog}")
+        if not 0 <= self.cutout < 1:
+            raise ValueError(f"cutout must be in [0, 1), got {self.cutout}")
+
+
+@dataclass(frozen=True)
 class PriorFitConfig:
     """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
     components: int = 32           # mixture components

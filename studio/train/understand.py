@@ -104,14 +104,16 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
     return texts, {h: np.array(v, dtype=np.int64) for h, v in targets.items()}
 
 
-def vocabulary(texts: list[str]) -> list[str]:
-    """Every English word of the bank, and every Chinese word the phrasebook writes (its labels' words and
-    its templates' fixed parts): what a prompt's words are checked against."""
-    english = {w.strip("'-") for text in texts for w in re.findall(r"[a-z][a-z'-]*", text.lower())}
+def vocabulary(texts: list[str], domains: np.ndarray) -> list[str]:
+    """Every English word of the bank's phrasings for products a model makes, and every Chinese word the
+    phrasebook writes for them (labels' words, templates' fixed parts): what a prompt's words are checked
+    against. The negatives' product words stay out: "headphones" is a word nothing here can place."""
+    unknown = HEADS["domain"].index("unknown")
+    english = {w.strip("'-") for text, domain in zip(texts, domains) if domain != unknown
+               for w in re.findall(r"[a-z][a-z'-]*", text.lower())}
     chinese: set[str] = set()
     for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH):
         chinese.update(w for words in table.values() for w in words)
-    chinese.update(pb.UNKNOWN_ZH)
     for template in (*pb.ZH_TEMPLATES, *pb.ZH_NO_BACKGROUND, *pb.ZH_NO_COLOR, *pb.FURNITURE_ZH_TEMPLATES,
                      *pb.UNKNOWN_TEMPLATES_ZH):
         chinese.update(part for part in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", part))
@@ -158,7 +160,7 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
                  f"({run.record()['seconds']:.0f} s)")
     inputs = (vectors[fit],) + ((tokens[fit], mask[fit], pooled[fit]) if not cfg.pooled_only else ())
     data = EpochData(lambda epoch: (*inputs, *(targets[h][fit] for h in HEADS)))
-    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts),
+    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts, targets["domain"]),
                         token_dim=384 if not cfg.pooled_only else 0)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr,

@@ -1,0 +1,62 @@
+"""The VAE-GAN (studio/train/vaegan.py): a trained VAE's decoder fine-tuned against a discriminator. At
+dry-run size: the folder it writes loads as a generator of its own family, only the decoder moved, and it
+keeps the VAE's abilities and reproducibility."""
+
+import json
+
+import numpy as np
+import torch
+
+from conftest import TINY_VAE, needs_fashion
+from studio.__main__ import main
+from studio.pipelines import CAPABILITIES, VAEGANPipeline, open_pipeline
+
+
+def write_vae_with_prior(folder):
+    from studio.models.vae import ConditionalVAE
+    from studio.pipelines import VAEPipeline
+
+    torch.manual_seed(0)
+    vae = ConditionalVAE(**TINY_VAE, prior_components=2, prior_hidden=16, catalog="fashion")
+    VAEPipeline(vae).save_pretrained(str(folder))
+    return folder
+
+
+@needs_fashion
+def test_a_dry_run_fine_tunes_only_the_decoder_and_writes_a_vaegan(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = write_vae_with_prior(tmp_path / "vae-tiny")
+    out = tmp_path / "gan-tiny"
+    assert main(["train", "vaegan", "--dry-run", "--init-from", str(source), "--size", "16", "--d-width", "8",
+                 "--out", str(out)]) == 0
+    pipe, before = open_pipeline(out), open_pipeline(source)
+    assert isinstance(pipe, VAEGANPipeline) and pipe.family == "vaegan"
+    assert CAPABILITIES["vaegan"] == CAPABILITIES["vae"]                 # variations, blends, repair carry over
+    record = pipe.network.config.training
+    assert record["steps"] == 4 and record["init_from"] == str(source) and "train" in record
+    source_state = before.vae.state_dict()                                # the folder is stored in float16
+    changed = {name.split(".")[0] for name, p in pipe.vae.state_dict().items()
+               if not torch.equal(p, source_state[name].half().float())}
+    assert changed and changed <= {"from_latent", "up", "to_rgb"}, changed      # the decoder alone moved
+    history = json.loads((tmp_path / "runs" / "gan-tiny-dry" / "history.json").read_text())
+    assert {"loss_d", "adv", "anchor", "d_mis"} <= set(history["history"][-1])
+    a = pipe("red sneaker on a white background", num_images=3, seed=7)
+    b = pipe("red sneaker on a white background", num_images=3, seed=7)
+    assert a.seed == 7 and all(np.array_equal(np.asarray(i), np.asarray(j)) for i, j in zip(a.images, b.images))
+    other = pipe("red sneaker on a white background", num_images=3, seed=8)
+    assert not np.array_equal(np.asarray(a.images[0]), np.asarray(other.images[0]))
+    assert a.images[0].size == (16, 16)
+    assert len(pipe.variations(a.images[0], "red sneaker", strength=0.3, num_images=2, seed=1).images) == 2
+
+
+def test_the_trainer_refuses_a_vae_without_a_prior_and_a_mismatched_size(tmp_path, monkeypatch, capsys):
+    from conftest import write_vae
+
+    monkeypatch.chdir(tmp_path)
+    plain = write_vae(tmp_path / "vae-plain", catalog="fashion")
+    source = write_vae_with_prior(tmp_path / "vae-tiny")
+    for flags, message in ((["--init-from", str(plain), "--size", "16"], "no fitted mixture prior"),
+                           (["--init-from", str(tmp_path / "nothing")], "no VAE folder"),
+                           (["--init-from", str(source)], "16 px fashion VAE; this run is 32 px")):
+        assert main(["train", "vaegan", "--dry-run", *flags]) != 0
+        assert message in capsys.readouterr().err
