@@ -1,10 +1,11 @@
-"""Generation latency on this CPU: 8 images at the shipped size, text encoding included and alone.
+"""Generation latency on this CPU: 8 images at the shipped size through each shipped generator's pipeline,
+text encoding included, against the VAE of the same catalog in the same run.
 
-    .venv/bin/python bench/generate.py [weights/gan-fashion]
+    .venv/bin/python bench/generate.py                     # every generator folder in weights/
+    .venv/bin/python bench/generate.py weights/gan-fashion weights/vae-fashion
 
-Uses the shipped generator's config (the weights do not change the timing; an untrained network of the
-same shape is used when no folder exists). Every timed call encodes a prompt never seen before, so the
-text LRU never helps. Issue 4's goal: 8 images <= 150 ms on 2 CPU cores, text included.
+Every timed call encodes a prompt never seen before, so the text LRU never helps. Issue 15's goal: 8 images
+<= 50 ms on 2 CPU cores, text included.
 """
 
 from __future__ import annotations
@@ -17,39 +18,34 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import best_of, report  # noqa: E402
-from studio.models.gan import Generator  # noqa: E402
+from studio.checkpoints import WEIGHTS_DIR  # noqa: E402
+from studio.pipelines import folder_catalog, is_generator, open_pipeline  # noqa: E402
 from studio.text import TextEncoder  # noqa: E402
 
 
-def main(folder: str = "weights/gan-fashion") -> None:
+def main(*folders: str) -> None:
     torch.manual_seed(0)
-    if (Path(folder) / "generator" / "config.json").is_file():
-        G = Generator.from_pretrained(folder, subfolder="generator").eval()
-    else:
-        G = Generator().eval()
-        print(f"(no {folder}: timing an untrained generator of the default shape)")
-    config = G.config
+    folders = [Path(f) for f in folders] or [f for f in sorted(WEIGHTS_DIR.iterdir()) if is_generator(f)]
+    if not folders:
+        print("no generator folder to time")
+        return
     encoder = TextEncoder(lru_size=0)
     encoder.encode(["warm-up prompt"])
     counter = itertools.count()
-    z = torch.randn(8, config.z_dim)
+    pipes = {f: open_pipeline(f, encoder=encoder) for f in folders}
 
-    @torch.inference_mode()
-    def forward_only():
-        text = encoder_cache
-        G(z, *(t.expand(8, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled)))
+    def timed(pipe) -> float:
+        return best_of(lambda: pipe(f"a red sneaker number {next(counter)} on a white background", num_images=8,
+                                    seed=1), repeat=20, warmup=3)
 
-    @torch.inference_mode()
-    def with_text():
-        text = encoder.encode([f"a red sneaker number {next(counter)} on a white background"])
-        G(z, *(t.expand(8, *t.shape[1:]) for t in (text.tokens, text.mask, text.pooled)))
-
-    encoder_cache = encoder.encode(["navy ankle boot on a cream background"])
-    forward = best_of(forward_only, repeat=20, warmup=3)
-    full = best_of(with_text, repeat=20, warmup=3)
+    times = {f: timed(p) for f, p in pipes.items()}
+    for folder, pipe in pipes.items():
+        catalog = folder_catalog(folder)
+        # the baseline: the VAE of the same catalog (timed in this run), else the folder itself
+        baseline = next((f for f, p in pipes.items() if p.family == "vae" and folder_catalog(f) == catalog), folder)
+        report(f"{folder.name}_{pipe.size}px_8_images_with_text", times[folder], times[baseline])
     text = best_of(lambda: encoder.encode([f"a blue bag variant {next(counter)}"]), repeat=20, warmup=3)
-    report(f"gan_{config.size}px_8_images_with_text", full, forward)
-    report("text_encode_1_prompt", text, forward)
+    report("text_encode_1_prompt", text, min(times.values()))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from .checkpoints import WEIGHTS_DIR
 from .text import TextEncoder, check_prompt
 
+FAMILY_ORDER = ("vaegan", "vae", "gan")      # generator families, best-measured first (the default model)
+
 if TYPE_CHECKING:
     from .edits.repair import RepairMethods
     from .pipelines import GenerationOutput, TextToImagePipeline
@@ -56,24 +58,32 @@ class Studio:
     def repair_methods(self) -> "RepairMethods":
         """This studio's repair methods: Telea and Navier-Stokes, and each generator in its weights folder
         that can inpaint as `vae:<folder>` on its device (nothing loads until a fill runs); `vae` names the
-        first of them, as it always has for scripts. Built once, owned here."""
+        first VAE among them (else the first), as it always has for scripts. Built once, owned here."""
         from .edits.repair import CLASSICAL
+        from .pipelines import pipeline_class
 
         if self._repair_methods is None:
             methods = CLASSICAL
             inpainters = self.models("inpaint")
             for name in inpainters:
                 methods = methods.with_model(f"vae:{name}", self.weights / name, self.device)
-            self._repair_methods = methods.with_alias("vae", f"vae:{inpainters[0]}") if inpainters else methods
+            plain = [n for n in inpainters if pipeline_class(self.weights / n).family == "vae"] + inpainters
+            self._repair_methods = methods.with_alias("vae", f"vae:{plain[0]}") if inpainters else methods
         return self._repair_methods
 
     def models(self, capability: str = "generate") -> list[str]:
         """Generator folders under the weights directory that offer `capability` (a merchant's own
         trained model included); see pipelines.CAPABILITIES."""
-        from .pipelines import INDEX, is_generator
+        from .pipelines import INDEX, is_generator, pipeline_class
 
-        return [index.parent.name for index in sorted(self.weights.glob(f"*/{INDEX}"))
-                if is_generator(index.parent, capability)]
+        def rank(folder: Path) -> tuple[int, str]:
+            family = pipeline_class(folder).family
+            return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), folder.name)
+
+        # the family that measured best on the visible suite comes first, so it is the default (issue 15:
+        # the VAE-GAN beside its VAE in weights/gan-fashion/README.md), then by name
+        found = [index.parent for index in self.weights.glob(f"*/{INDEX}") if is_generator(index.parent, capability)]
+        return [folder.name for folder in sorted(found, key=rank)]
 
     def can(self, model: str | None, capability: str) -> bool:
         """Whether `model` (a folder name; None: the first generator) offers `capability`."""

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
-from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS
+from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
 from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 
@@ -98,10 +98,10 @@ class Understanding:
             return self
         product = [head for head in chosen if head in PRODUCT_HEAD.values() and chosen[head] is not None]
         domain = next((d for d, h in PRODUCT_HEAD.items() if h in product), self.domain)
-        if len(product) > 1 or domain not in CHOICES:
-            raise ValueError("set one product (a fashion category or a furniture piece) before its colour or "
-                             "background" if domain not in CHOICES else "set either a fashion category or a "
-                             "furniture piece, not both")
+        if len(product) > 1:
+            raise ValueError("set either a fashion category or a furniture piece, not both")
+        if domain not in CHOICES:
+            raise ValueError("set one product (a fashion category or a furniture piece) before its colour or background")
         allowed = CHOICES[domain]
         for head, value in chosen.items():
             if head not in allowed:
@@ -315,6 +315,6 @@ def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_h
     if domain == "furniture" and (language == "zh" or by_hand) and labels.get("furniture_noun"):
         noun = labels["furniture_noun"]
         return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
-    if by_hand and background:
-        return f"{prompt}, on a {BACKGROUND_WORDS[background][0]} background"
+    if by_hand and background:                        # the product as typed, on the background chosen
+        return f"{without_background(prompt)}{suffix}"
     return prompt

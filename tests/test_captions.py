@@ -119,3 +119,12 @@ def test_furniture_caption_uses_name_room_tags_and_background():
 
 def test_module_examples_hold():
     assert doctest.testmod(captions).failed == 0
+
+
+def test_without_background_takes_out_the_phrase_parse_reads():
+    from studio.data.captions import without_background
+
+    assert without_background("a coffee machine on a cream background") == "a coffee machine"
+    assert without_background("product render of a toaster, ivory studio backdrop") == "product render of a toaster"
+    assert without_background("red sneaker against a pale gray background please") == "red sneaker please"
+    assert without_background("a toaster") == "a toaster"

@@ -146,6 +146,9 @@ def test_labels_set_by_hand_override_the_reading(tmp_path):
     sofa = reader.read("red sneaker on a white background").with_labels({"furniture_noun": "sofa"})
     assert sofa.domain == "furniture" and sofa.labels == {"furniture_noun": "sofa", "background": "white"}
     assert sofa.canonical == "a sofa on a white background"
+    machine = reader.read("a coffee machine on a cream background")   # furniture, no noun the heads name
+    assert machine.domain == "furniture" and machine.labels == {"furniture_noun": None, "background": "cream"}
+    assert machine.with_labels({"background": "white"}).canonical == "a coffee machine on a white background"
     sneaker = reader.read("red sneaker on a white background")
     for chosen, message in (({"color": "mauve"}, "unknown color 'mauve'; choose one of black"),
                             ({"category": "bag", "furniture_noun": "sofa"}, "not both"),

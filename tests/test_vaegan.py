@@ -60,3 +60,21 @@ def test_the_trainer_refuses_a_vae_without_a_prior_and_a_mismatched_size(tmp_pat
                            (["--init-from", str(source)], "16 px fashion VAE; this run is 32 px")):
         assert main(["train", "vaegan", "--dry-run", *flags]) != 0
         assert message in capsys.readouterr().err
+
+
+def test_the_studio_puts_the_vaegan_first_and_keeps_the_vae_for_repair(tmp_path):
+    from studio import Studio
+    from studio.models.vae import ConditionalVAE
+
+    weights = tmp_path / "weights"
+    write_vae_with_prior(weights / "vae-fashion")
+    vae = ConditionalVAE.from_pretrained(str(weights / "vae-fashion"), subfolder="vae")
+    VAEGANPipeline(vae).save_pretrained(str(weights / "gan-fashion"))
+    studio = Studio(weights)
+    assert studio.models() == ["gan-fashion", "vae-fashion"]               # the default is the VAE-GAN
+    assert studio.models("variations") == ["gan-fashion", "vae-fashion"]
+    out = studio.generate("red sneaker on a white background", n=2, seed=3, understand=False)
+    assert out.model == "gan-fashion" and out.seed == 3
+    methods = studio.repair_methods()
+    assert {"vae:gan-fashion", "vae:vae-fashion"} <= set(methods.choices)
+    assert methods.get("vae").target is methods.get("vae:vae-fashion")      # scripts' "vae" stays the VAE

@@ -221,6 +221,21 @@ _CAT_PATTERN = re.compile(rf"{_B}({_CAT_RE}){_E}")
 _COL_PATTERN = re.compile(rf"{_B}({_COL_RE}){_E}")
 
 
+def without_background(text: str) -> str:
+    """`text` with the background phrase `parse` reads taken out, with the "on a" before it ("a coffee
+    machine on a cream background" -> "a coffee machine"); unchanged when it names no background."""
+    lowered = text.lower()
+    if len(lowered) != len(text):                     # positions would not carry over
+        return text
+    for pattern in _BG_PATTERNS:
+        match = pattern.search(lowered)
+        if match:
+            head = re.sub(r"(?:\s*,)?\s*(?:(?:on|against|over)\s+)?(?:(?:an?|the)\s+)?$", "", text[:match.start()],
+                          flags=re.IGNORECASE)
+            return re.sub(r"\s+", " ", f"{head} {text[match.end():]}").strip(" ,.;:")
+    return text
+
+
 def parse(text: str) -> dict[str, str | None]:
     """Labels a fashion description states: {'category', 'color', 'background'}, None where unsaid.
 

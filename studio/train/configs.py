@@ -78,11 +78,14 @@ class VAETrainConfig(TrainConfig):
 class VAEGANTrainConfig(TrainConfig):
     init_from: str = ""            # the VAE folder whose decoder is fine-tuned (default: weights/vae-<catalog>)
     steps: int = 6000              # optimiser steps in all (constant rates: a leg may extend the run)
-    d_width: int = 32              # discriminator width
+    batch_size: int = 32           # images per step on each process
+    d_width: int = 24              # discriminator width
     lr_g: float = 1e-4             # decoder learning rate
     lr_d: float = 2e-4             # discriminator learning rate
     adv_weight: float = 0.1        # weight of the adversarial term once ramped up
     rec_weight: float = 1.0        # weight of the L1 reconstruction anchor (posterior means of real images)
+    anchor_pool: int = 4           # the anchor compares images average-pooled by this factor (1: full size)
+    anchor_share: float = 0.5      # share of each batch the anchor reconstructs
     ramp: int = 300                # steps over which the adversarial weight rises from zero
     r1_gamma: float = 1.0          # R1 penalty weight
     r1_every: int = 4              # steps between (lazy) R1 penalties
@@ -99,6 +102,9 @@ class VAEGANTrainConfig(TrainConfig):
             object.__setattr__(self, "init_from", f"weights/vae-{self.catalog}")
         if not 0 <= self.cutout < 1:
             raise ValueError(f"cutout must be in [0, 1), got {self.cutout}")
+        if not 0 < self.anchor_share <= 1 or self.anchor_pool < 1:
+            raise ValueError(f"anchor_share must be in (0, 1] and anchor_pool at least 1, got {self.anchor_share}, "
+                             f"{self.anchor_pool}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ The procedure:
 - DiffAugment with translation and a cutout of a quarter of the side only (a half-side cutout hides most
   of a small garment; colour jitter would teach D to accept the wrong colour);
 - the adversarial weight ramps up from zero over `ramp` steps, and an L1 anchor keeps the decoder's
-  reconstruction of each real image from its posterior mean, so it keeps what the VAE knew;
+  reconstruction of real images from their posterior means, on a low-pass copy (average-pooled by
+  `anchor_pool`): colours and shapes stay what the VAE knew, and fine detail is the discriminator's to teach
+  (a full-resolution anchor pulls the decoder back towards the VAE's blurred means);
 - an EMA of the decoder (decay near 0.98 for a short fine-tune) is what the folder holds.
 The folder is a VAEGANPipeline: the ConditionalVAE with the new decoder, so "more like this", blends and
 repair work as they do with the VAE.
@@ -73,17 +75,19 @@ class DecoderGenerator(nn.Module):
             p.requires_grad_(name.startswith(DECODER))
 
     def forward(self, real, tokens, mask, pooled, eps, picks: torch.Generator):
-        """real (B, 3, S, S) or None (fakes only); eps (B, z) standard normal -> (fakes, reconstructions)."""
+        """real (K <= B, 3, S, S), the first K images of the batch, or None (fakes only); tokens, mask,
+        pooled: the B captions; eps (B, z) standard normal -> (B fakes, K reconstructions or None)."""
         vae = self.vae
+        b = len(eps)
         with torch.no_grad():
             cond = vae.condition(tokens, mask, pooled)
             z = vae.sample_latent(cond, pooled, eps, picks)
             if real is not None:
                 hole = torch.zeros(len(real), 1, *real.shape[2:], device=real.device)
-                z = torch.cat([z, vae.encode(real, hole, cond)[0]])
-                cond = torch.cat([cond, cond])
+                z = torch.cat([z, vae.encode(real, hole, cond[:len(real)])[0]])
+                cond = torch.cat([cond, cond[:len(real)]])
         images = vae.decode(z, cond)
-        return (images, None) if real is None else images.chunk(2)
+        return (images, None) if real is None else (images[:b], images[b:])
 
 
 def _start(source: str) -> ConditionalVAE:
@@ -165,9 +169,11 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
         opt_d.step()
         # 3b. generator (the decoder): adversarial, ramped up, plus the reconstruction anchor
         picks = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        fake, recon = G(real, *pos, eps, picks)
+        k = max(1, int(round(cfg.anchor_share * b)))                  # the anchor decodes only k of them
+        fake, recon = G(real[:k], *pos, eps, picks)
         adv = -D(diff_augment(fake, augment, cfg.cutout), *pos).mean()
-        anchor = (recon - real).abs().mean()
+        # on a low-pass copy: colours and shapes stay the VAE's, fine detail is left to the discriminator
+        anchor = (F.avg_pool2d(recon, cfg.anchor_pool) - F.avg_pool2d(real[:k], cfg.anchor_pool)).abs().mean()
         ramp = min(1.0, run.step / max(1, cfg.ramp))
         loss_g = cfg.adv_weight * ramp * adv + cfg.rec_weight * anchor
         opt_g.zero_grad(set_to_none=True)
