@@ -70,7 +70,10 @@ def test_the_shipped_folders_describe_themselves():
         card = (folder / "README.md").read_text()
         assert card.startswith(f"# {folder.name}\n") and KEEP in card
         assert sorted(p.name for p in folder.iterdir() if p.is_file()) in (
-            ["README.md", "model_index.json"], ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+            ["README.md", "model_index.json"], ["README.md", "model_index.json", "samples.png"],
+            ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+        if (folder / "samples.png").is_file():                         # the card shows the sheet it names
+            assert "![samples](samples.png)" in card and info["family"] == "vaegan"
 
 
 def test_the_gan_card_reads_its_own_record(tmp_path):

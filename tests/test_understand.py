@@ -175,7 +175,7 @@ def test_the_cli_prints_the_understanding(capsys):
     assert main(["understand", "黑色连衣裙，浅灰色背景"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["labels"] == {"category": "dress", "color": "black", "background": "light_gray"}
-    assert printed["model"] == "vae-fashion" and printed["language"] == "zh"
+    assert printed["model"] == "gan-fashion" and printed["language"] == "zh"      # the default: the VAE-GAN
     assert main(["understand", "黑色连衣裙，浅灰色背景", "--set", "color=navy", "--set", "background="]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["labels"] == {"category": "dress", "color": "navy", "background": None}
