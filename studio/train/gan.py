@@ -31,19 +31,44 @@ from .common import EpochData, Run, write_trained
 from .configs import GANTrainConfig
 
 
-def diff_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """DiffAugment, translation (1/8 of the side) and cutout (half the side) only; differentiable."""
+def diff_augment(x: torch.Tensor, generator: torch.Generator, cutout: float = 0.5) -> torch.Tensor:
+    """DiffAugment (Zhao et al. 2020), translation by up to 1/8 of the side and a cutout of `cutout` of the
+    side only; differentiable. Colour jitter would teach D to accept the wrong colour."""
     b, _, h, w = x.shape
     shift = max(1, h // 8)
     padded = F.pad(x, (shift, shift, shift, shift), mode="replicate")
     dx, dy = torch.randint(0, 2 * shift + 1, (2, b), generator=generator).tolist()
     x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(b)])
-    cut = h // 2
+    cut = int(h * cutout)
+    if cut < 1:
+        return x
     cy, cx = torch.randint(0, h - cut + 1, (2, b), generator=generator).tolist()
     keep = torch.ones(b, 1, h, w, device=x.device)
     for i in range(b):
         keep[i, :, cy[i]:cy[i] + cut, cx[i]:cx[i] + cut] = 0
     return x * keep
+
+
+def discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment: torch.Generator, cutout: float = 0.5):
+    """One update of a matching-aware D (both GAN trainers): hinge loss on real/matched (target real),
+    fake/matched and real/mismatched (target fake, shared by `cfg.mismatch_weight`), lazy R1 on real/matched
+    every `cfg.r1_every` steps. texts: the (tokens, mask, pooled) of the positives, positives, mismatches.
+    Returns (loss, d_real, d_fake, d_mis)."""
+    b = len(real)
+    r1 = run.step % cfg.r1_every == 0
+    real_in = real.detach().requires_grad_(r1)
+    inputs = torch.cat([diff_augment(real_in, augment, cutout), diff_augment(fake, augment, cutout),
+                        diff_augment(real, augment, cutout)])
+    d_real, d_fake, d_mis = D(inputs, *texts).split(b)
+    loss = F.relu(1 - d_real).mean() + (1 - cfg.mismatch_weight) * F.relu(1 + d_fake).mean() \
+        + cfg.mismatch_weight * F.relu(1 + d_mis).mean()
+    if r1:
+        grad, = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
+        loss = loss + cfg.r1_gamma / 2 * grad.pow(2).sum(dim=(1, 2, 3)).mean() * cfg.r1_every
+    opt_d.zero_grad(set_to_none=True)
+    run.accelerator.backward(loss)
+    opt_d.step()
+    return loss, d_real, d_fake, d_mis
 
 
 def train_gan(cfg: GANTrainConfig, log=print) -> dict:
@@ -86,19 +111,8 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
         # 3a. discriminator: real/matched, fake/matched and real/mismatched in one forward
         with torch.no_grad():
             fake = G(z, *pos, cond_noise=noise)[0]
-        r1 = run.step % cfg.r1_every == 0
-        real_in = real.detach().requires_grad_(r1)
-        inputs = torch.cat([diff_augment(real_in, augment), diff_augment(fake, augment), diff_augment(real, augment)])
-        scores = D(inputs, *bank.batch(np.concatenate([pos_ids, pos_ids, mis_ids]), device))
-        d_real, d_fake, d_mis = scores.split(b)
-        loss_d = F.relu(1 - d_real).mean() + (1 - cfg.mismatch_weight) * F.relu(1 + d_fake).mean() \
-            + cfg.mismatch_weight * F.relu(1 + d_mis).mean()
-        if r1:
-            grad, = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
-            loss_d = loss_d + cfg.r1_gamma / 2 * grad.pow(2).sum(dim=(1, 2, 3)).mean() * cfg.r1_every
-        opt_d.zero_grad(set_to_none=True)
-        run.accelerator.backward(loss_d)
-        opt_d.step()
+        texts = bank.batch(np.concatenate([pos_ids, pos_ids, mis_ids]), device)
+        loss_d, d_real, d_fake, d_mis = discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment)
         # 3b. generator
         fake, mu, logvar = G(z, *pos, cond_noise=noise)
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()

@@ -40,26 +40,9 @@ from ..models.vae import ConditionalVAE
 from .bank import CaptionBank, render_epoch, to_unit
 from .common import EpochData, Run, write_trained
 from .configs import VAEGANTrainConfig
+from .gan import diff_augment, discriminator_step
 
 DECODER = ("from_latent.", "up.", "to_rgb.")     # the parameters this trainer changes
-
-
-def diff_augment(x: torch.Tensor, generator: torch.Generator, cutout: float) -> torch.Tensor:
-    """DiffAugment (Zhao et al. 2020), translation by up to 1/8 of the side and a cutout of `cutout` of the
-    side; differentiable, the same draws for every image set passed with the same generator state."""
-    b, _, h, w = x.shape
-    shift = max(1, h // 8)
-    padded = F.pad(x, (shift, shift, shift, shift), mode="replicate")
-    dx, dy = torch.randint(0, 2 * shift + 1, (2, b), generator=generator).tolist()
-    x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(b)])
-    cut = int(h * cutout)
-    if cut < 1:
-        return x
-    cy, cx = torch.randint(0, h - cut + 1, (2, b), generator=generator).tolist()
-    keep = torch.ones(b, 1, h, w, device=x.device)
-    for i in range(b):
-        keep[i, :, cy[i]:cy[i] + cut, cx[i]:cx[i] + cut] = 0
-    return x * keep
 
 
 class DecoderGenerator(nn.Module):
@@ -153,20 +136,8 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
         # 3a. discriminator: real/matched, fake/matched, real/mismatched in one forward
         with torch.no_grad():
             fake = G(None, *pos, eps, picks)[0]
-        r1 = run.step % cfg.r1_every == 0
-        real_in = real.detach().requires_grad_(r1)
-        inputs = torch.cat([diff_augment(real_in, augment, cfg.cutout), diff_augment(fake, augment, cfg.cutout),
-                            diff_augment(real, augment, cfg.cutout)])
-        scores = D(inputs, *bank.batch(np.concatenate([pos_ids, pos_ids, mis_ids]), device))
-        d_real, d_fake, d_mis = scores.split(b)
-        loss_d = F.relu(1 - d_real).mean() + (1 - cfg.mismatch_weight) * F.relu(1 + d_fake).mean() \
-            + cfg.mismatch_weight * F.relu(1 + d_mis).mean()
-        if r1:
-            grad, = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
-            loss_d = loss_d + cfg.r1_gamma / 2 * grad.pow(2).sum(dim=(1, 2, 3)).mean() * cfg.r1_every
-        opt_d.zero_grad(set_to_none=True)
-        run.accelerator.backward(loss_d)
-        opt_d.step()
+        texts = bank.batch(np.concatenate([pos_ids, pos_ids, mis_ids]), device)
+        loss_d, d_real, d_fake, d_mis = discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment, cfg.cutout)
         # 3b. generator (the decoder): adversarial, ramped up, plus the reconstruction anchor
         picks = torch.Generator().manual_seed(int(rng.integers(2**62)))
         k = max(1, int(round(cfg.anchor_share * b)))                  # the anchor decodes only k of them
