@@ -582,8 +582,10 @@ It still samples in one forward pass: z ~ p(z | text), decoded. The discriminato
 projection head on the text condition (Miyato & Koyama 2018), and it judges real/matched, fake/matched
 and real/mismatched pairs (hinge loss, lazy R1, DiffAugment translation and a {int(100 * train.get('cutout', 0))}%
 cutout). The adversarial weight ({train.get('adv_weight')}) ramps up from zero over {train.get('ramp')} steps. An
-L1 anchor (weight {train.get('rec_weight')}) keeps each real image's reconstruction from its posterior mean,
-and an EMA of the decoder (decay {train.get('ema_decay')}) is what this folder holds. Weights stored in
+L1 anchor (weight {train.get('rec_weight')}) keeps the reconstructions of {int(100 * train.get('anchor_share', 1))}% of each batch from their
+posterior means, compared after {train.get('anchor_pool', 1)}x average pooling: colours and shapes stay the VAE's, and
+fine detail is the discriminator's to teach. An EMA of the decoder (decay {train.get('ema_decay')}) is what this
+folder holds. Weights stored in
 float16, computed in float32. Code: `studio/train/vaegan.py`, `studio/models/gan.py` (the discriminator),
 `studio/pipelines.py` (VAEGANPipeline).
 
