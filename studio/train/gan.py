@@ -71,9 +71,22 @@ def discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment: torch.Gen
     return loss, d_real, d_fake, d_mis
 
 
-def train_gan(cfg: GANTrainConfig, log=print) -> dict:
+def prepare_adversarial(run, G, D, trained: list, cfg):
+    """What both GAN trainers set up: an EMA of the generator's `trained` parameters (diffusers' EMAModel,
+    checkpointed with the run), Adam for them and for D (TTUR-style betas as in DF-GAN), all prepared.
+    Returns (G, D, opt_g, opt_d, ema)."""
     from diffusers.training_utils import EMAModel
 
+    ema = EMAModel(trained, decay=cfg.ema_decay)
+    opt_g = torch.optim.Adam(trained, lr=cfg.lr_g, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.0, 0.9))
+    G, D, opt_g, opt_d = run.prepare(G, D, opt_g, opt_d)
+    ema.to(run.device)
+    run.track(ema)
+    return G, D, opt_g, opt_d, ema
+
+
+def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     from ..pipelines import GANPipeline
     from ..text import TextEncoder
 
@@ -88,12 +101,7 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
     # 2. networks, optimisers (TTUR-style betas as in DF-GAN), EMA of G through diffusers' EMAModel
     G = Generator(size=cfg.size, width=cfg.width)
     D = Discriminator.matching(G)
-    ema = EMAModel(G.parameters(), decay=cfg.ema_decay)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.0, 0.9))
-    G, D, opt_g, opt_d = run.prepare(G, D, opt_g, opt_d)
-    ema.to(device)
-    run.track(ema)
+    G, D, opt_g, opt_d, ema = prepare_adversarial(run, G, D, list(G.parameters()), cfg)
     loader = run.loader(data)
     run.resume(planned_steps_fixed=False)          # constant learning rates: a leg may extend the run
     generator = run.unwrap(G)                     # unwrapped once: its config, EMA and the folder read it

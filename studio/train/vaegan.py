@@ -40,7 +40,7 @@ from ..models.vae import ConditionalVAE
 from .bank import CaptionBank, render_epoch, to_unit
 from .common import EpochData, Run, write_trained
 from .configs import VAEGANTrainConfig
-from .gan import diff_augment, discriminator_step
+from .gan import diff_augment, discriminator_step, prepare_adversarial
 
 DECODER = ("from_latent.", "up.", "to_rgb.")     # the parameters this trainer changes
 
@@ -89,8 +89,6 @@ def _start(source: str) -> ConditionalVAE:
 
 
 def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
-    from diffusers.training_utils import EMAModel
-
     from ..pipelines import VAEGANPipeline
     from ..text import TextEncoder
 
@@ -112,13 +110,7 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
     G = DecoderGenerator(vae).to(memory_format=torch.channels_last)
     D = Discriminator(size=c.size, width=cfg.d_width, text_dim=c.text_dim, text_queries=c.text_queries,
                       text_heads=c.text_heads, text_width=c.text_width).to(memory_format=torch.channels_last)
-    decoder = [p for p in G.parameters() if p.requires_grad]
-    ema = EMAModel(decoder, decay=cfg.ema_decay)
-    opt_g = torch.optim.Adam(decoder, lr=cfg.lr_g, betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.0, 0.9))
-    G, D, opt_g, opt_d = run.prepare(G, D, opt_g, opt_d)
-    ema.to(device)
-    run.track(ema)
+    G, D, opt_g, opt_d, ema = prepare_adversarial(run, G, D, [p for p in G.parameters() if p.requires_grad], cfg)
     loader = run.loader(data)
     run.resume(planned_steps_fixed=False)          # constant learning rates: a leg may extend the run
     net = run.unwrap(G)
