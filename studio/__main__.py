@@ -94,6 +94,8 @@ DRY_RUNS = {
     "understand": {"steps": 20, "fashion_phrases": 400, "furniture_phrases": 100, "unknown_phrases": 100,
                    "log_every": 10},
     "vaegan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "ramp": 2},
+    "diffusion": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "mask_pool": 16,
+                  "width": 8, "levels": 2, "attend_at": 8, "size": 16, "warmup_steps": 2},
 }
 
 
@@ -117,6 +119,11 @@ def _trainer(kind: str):
         from .train.vaegan import train_vaegan
 
         return VAEGANTrainConfig, train_vaegan
+    if kind == "diffusion":
+        from .train.configs import DiffusionTrainConfig
+        from .train.diffusion import train_diffusion
+
+        return DiffusionTrainConfig, train_diffusion
     from .train.vae import VAETrainConfig, train_vae
 
     return VAETrainConfig, train_vae
@@ -165,10 +172,11 @@ def _card(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .pipelines import open_pipeline
+    from .pipelines import open_pipeline, sampling
 
     pipeline = open_pipeline(args.model, device=args.device)
-    result = pipeline(args.prompt, num_images=args.n, seed=args.seed, truncation=args.truncation)
+    settings = sampling(pipeline, {"truncation": args.truncation, "steps": args.steps, "guidance": args.guidance})
+    result = pipeline(args.prompt, num_images=args.n, seed=args.seed, **settings)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, image in enumerate(result.images):
@@ -229,7 +237,8 @@ def _eval_generate(args: argparse.Namespace) -> int:
     specs = load_prompts(args.prompts)
     catalog = specs[0].catalog
     judge = Judge(args.evaluator or default_evaluator(catalog), device=args.device)
-    sampler = open_sampler(args.model, catalog=catalog, size=args.size, device=args.device)
+    sampler = open_sampler(args.model, catalog=catalog, size=args.size, device=args.device,
+                           settings={"steps": args.steps, "guidance": args.guidance})
     reads = "raw"
     if not args.raw_prompts and args.model not in ("real", "retrieval"):
         from .eval.generate import UnderstoodSampler
@@ -316,6 +325,7 @@ def _eval_prompts(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .train.configs import (
+        DiffusionTrainConfig,
         EvaluatorTrainConfig,
         GANTrainConfig,
         PriorFitConfig,
@@ -363,10 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
                               ("vae", "the text-conditioned VAE (sampling, variations, repair)"),
                               ("understand", "the prompt-understanding heads (labels, routing, unknown products)"),
                               ("vaegan", "the VAE-GAN: a trained VAE's decoder fine-tuned adversarially (writes "
-                                         "weights/gan-<catalog>)")):
+                                         "weights/gan-<catalog>)"),
+                              ("diffusion", "the text-conditioned diffusion model (generation, more like this, "
+                                            "repair)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
-                                   "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig}[kind])
+                                   "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig,
+                                   "diffusion": DiffusionTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -387,10 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("generate", help="images for a description from a trained generator")
     sample.add_argument("prompt", help="the product description")
-    sample.add_argument("--model", required=True, help="generator folder (GAN or VAE), e.g. weights/vae-fashion")
+    sample.add_argument("--model", required=True, help="a generator folder, e.g. weights/gan-fashion")
     sample.add_argument("-n", type=int, default=4, help="number of images (default: 4)")
     sample.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, printed)")
     sample.add_argument("--truncation", type=float, default=None, help="noise truncation threshold, e.g. 1.0")
+    sample.add_argument("--steps", type=int, default=None, help="diffusion: solver steps (default: 20)")
+    sample.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: 3.0)")
     sample.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     sample.add_argument("--out", required=True, help="folder for the PNGs")
     sample.set_defaults(func=_generate)
@@ -431,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--size", type=int, default=32, help="image size of the reference sets (default: 32)")
     generate.add_argument("--evaluator", default=None, help="evaluator folder (default: weights/evaluator-<catalog>)")
     generate.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    generate.add_argument("--steps", type=int, default=None, help="diffusion: solver steps (default: 20)")
+    generate.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: 3.0)")
     generate.add_argument("--json", default=None, help="write all metrics to this JSON file")
     generate.add_argument("--raw-prompts", action="store_true",
                           help="give the model the prompts as written, not through studio.understand")

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
-from diffusers import DiffusionPipeline
+from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler
 from PIL import Image
 
 from .edits.repair import blend_seam, fill_hole
 from .images import to_pil
+from .models.diffusion import TextUNet
 from .models.gan import Generator
 from .models.vae import ConditionalVAE
 from .seeds import check_seed
@@ -97,6 +98,8 @@ class TextToImagePipeline(DiffusionPipeline):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     network_name: ClassVar[str] = ""          # the component that holds the size, catalog and training record
     network_class: ClassVar[type] = object    # the class model_index.json must name for it
+    extra_components: ClassVar[dict[str, list[str]]] = {}   # others it names (module, class): a scheduler
+    settings: ClassVar[frozenset[str]] = frozenset({"truncation"})   # sampling options its __call__ takes
 
     @property
     def network(self):
@@ -148,6 +151,31 @@ class TextToImagePipeline(DiffusionPipeline):
     def _output(self, images, seed, prompt, method, **parameters) -> GenerationOutput:
         return GenerationOutput(images, seed, prompt, self.name, method, parameters)
 
+    def _fit(self, image: Image.Image) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
+        """Letterbox onto the model's square; returns the tensor and the box the image occupies there."""
+        from .images import fit, to_tensor
+
+        size = self.size
+        scale = size / max(image.size)
+        w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+        box = ((size - w) // 2, (size - h) // 2, (size - w) // 2 + w, (size - h) // 2 + h)
+        return to_tensor(fit(image, size)).to(self.network.device), box
+
+    @staticmethod
+    def _back(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:
+        crop = image.crop(box)
+        return crop if crop.size == size else crop.resize(size, Image.Resampling.BICUBIC)
+
+    def _hole(self, hole: np.ndarray, box: tuple[int, int, int, int]) -> torch.Tensor:
+        """A bool (H, W) hole at the input's size -> (1, 1, size, size) float at the model's, letterboxed
+        like the image (`box` from _fit); a pixel is hole when a quarter or more of it was."""
+        small = Image.fromarray(hole.astype(np.uint8) * 255).resize((box[2] - box[0], box[3] - box[1]),
+                                                                    Image.Resampling.BILINEAR)
+        canvas = Image.new("L", (self.size, self.size), 0)
+        canvas.paste(small, box[:2])
+        hole_small = np.array(canvas.point(lambda v: 1 if v >= 64 else 0), dtype=np.float32)
+        return torch.from_numpy(hole_small)[None, None].to(self.network.device)
+
 
 class GANPipeline(TextToImagePipeline):
     """The text-conditioned GAN: one forward pass of the generator per call."""
@@ -187,21 +215,6 @@ class VAEPipeline(TextToImagePipeline):
         """(VAE text condition (n, d), MiniLM pooled vector (n, 384), the prompt as encoded)."""
         tokens, mask, pooled, text = self._text(prompt, n)
         return self.vae.condition(tokens, mask, pooled), pooled, text
-
-    def _fit(self, image: Image.Image) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
-        """Letterbox onto the model's square; returns the tensor and the box the image occupies there."""
-        from .images import fit, to_tensor
-
-        size = self.size
-        scale = size / max(image.size)
-        w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
-        box = ((size - w) // 2, (size - h) // 2, (size - w) // 2 + w, (size - h) // 2 + h)
-        return to_tensor(fit(image, size)).to(self.vae.device), box
-
-    @staticmethod
-    def _back(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:
-        crop = image.crop(box)
-        return crop if crop.size == size else crop.resize(size, Image.Resampling.BICUBIC)
 
     def _no_hole(self, n: int) -> torch.Tensor:
         return torch.zeros(n, 1, self.size, self.size, device=self.vae.device)
@@ -259,12 +272,7 @@ class VAEPipeline(TextToImagePipeline):
         the seam matches while the model's content stays."""
         image = Image.fromarray(rgb)
         x, box = self._fit(image)
-        small = Image.fromarray(hole.astype(np.uint8) * 255).resize((box[2] - box[0], box[3] - box[1]),
-                                                                    Image.Resampling.BILINEAR)
-        canvas = Image.new("L", (self.size, self.size), 0)
-        canvas.paste(small, box[:2])
-        hole_small = np.array(canvas.point(lambda v: 1 if v >= 64 else 0), dtype=np.float32)
-        h = torch.from_numpy(hole_small)[None, None].to(self.vae.device)
+        h = self._hole(hole, box)
         cond, _, _ = self._condition(prompt, 1)
         mu_q, _ = self.vae.encode(x, h, cond)
         decoded = np.asarray(self._back(to_pil(self.vae.decode(mu_q, cond))[0], box, image.size))
@@ -284,9 +292,150 @@ class VAEGANPipeline(VAEPipeline):
     family = "vaegan"
 
 
+
+MAX_STEPS = 50
+DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 3.0
+
+
+def _check_sampling(steps, guidance) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {str(steps)[:20]!r}")
+    if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not 1.0 <= guidance <= 10.0:
+        raise ValueError(f"guidance must be a number from 1 to 10, got {str(guidance)[:20]!r}")
+
+
+class DiffusionTextPipeline(TextToImagePipeline):
+    """Pixel-space diffusion (studio/models/diffusion.py): text-to-image, "more like this" (image-to-image:
+    the image noised to a strength, then denoised) and inpainting (the hole and the known pixels as extra
+    input channels), sampled with DPM-Solver++ (Lu et al. 2022) in `steps` model evaluations and
+    classifier-free guidance (Ho & Salimans 2022): prediction = uncond + guidance * (cond - uncond).
+
+    `scheduler` is the sampler's configuration, kept in the folder (its betas and prediction type are the
+    training schedule's); every call builds its own copy, so concurrent requests never share its state.
+    Noise comes from a CPU generator, and the solver adds none after the first draw: same seed, same pixels.
+    """
+
+    family, network_name, network_class = "diffusion", "unet", TextUNet
+    capabilities = frozenset({"generate", "variations", "inpaint"})
+    extra_components = {"scheduler": ["diffusers", "DPMSolverMultistepScheduler"]}
+    settings = frozenset({"steps", "guidance", "progress"})
+
+    def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler):
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler)
+
+    # ---- one denoising step and the loop
+    def predict(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
+                text: tuple[torch.Tensor, torch.Tensor, torch.Tensor], guidance: float) -> torch.Tensor:
+        """The guided prediction for a batch: the text-conditioned one when guidance is 1, else both the
+        conditioned and the unconditioned (the null text) in one doubled batch, extrapolated."""
+        n = len(noisy)
+        t = timestep.expand(n) if timestep.ndim else timestep.repeat(n)
+        if guidance == 1.0:
+            return self.unet(noisy, t, hole, known, *text)
+        drop = torch.arange(2 * n, device=noisy.device) >= n                  # the second half: no text
+        both = self.unet(torch.cat([noisy, noisy]), torch.cat([t, t]), torch.cat([hole, hole]),
+                         torch.cat([known, known]), *(torch.cat([part, part]) for part in text), drop=drop)
+        cond, uncond = both.chunk(2)
+        return uncond + guidance * (cond - uncond)
+
+    def _sampler(self, steps: int) -> DPMSolverMultistepScheduler:
+        sampler = DPMSolverMultistepScheduler.from_config(self.scheduler.config)
+        sampler.set_timesteps(steps, device=self.unet.device)
+        return sampler
+
+    def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress) -> torch.Tensor:
+        timesteps = sampler.timesteps[start:]
+        if start:
+            sampler.set_begin_index(start)
+        for i, t in enumerate(timesteps):
+            x = sampler.step(self.predict(x, t, hole, known, text, guidance), t, x, return_dict=False)[0]
+            if progress is not None:
+                progress(i + 1, len(timesteps))
+        return x.clamp(-1, 1)
+
+    def _text3(self, prompt: str, n: int):
+        tokens, mask, pooled, text = self._text(prompt, n)
+        return (tokens, mask, pooled), text
+
+    def _noise(self, n: int, seed: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(seed)
+        return torch.randn((n, 3, self.size, self.size), generator=generator).to(self.unet.device)
+
+    # ---- the three abilities
+    @torch.inference_mode()
+    def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None, steps: int = DEFAULT_STEPS,
+                 guidance: float = DEFAULT_GUIDANCE, progress=None) -> GenerationOutput:
+        """Text to image: pure noise denoised in `steps` solver steps, everything to generate."""
+        _check_count(num_images)
+        _check_sampling(steps, guidance)
+        seed = check_seed(seed)
+        text, prompt_used = self._text3(prompt, num_images)
+        sampler = self._sampler(steps)
+        x = self._noise(num_images, seed) * sampler.init_noise_sigma
+        everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
+        images = self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress)
+        return self._output(to_pil(images), seed, prompt_used, "generate", steps=steps, guidance=guidance)
+
+    @torch.inference_mode()
+    def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,
+                   seed: int | None = None, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
+                   progress=None) -> GenerationOutput:
+        """More like this (image-to-image, SDEdit: Meng et al. 2022): the image noised to `strength` of the
+        schedule and denoised for the prompt. 0 returns the image as the model sees it, 1 ignores it."""
+        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
+            raise ValueError(f"strength must be in [0, 1], got {str(strength)[:20]!r}")
+        _check_count(num_images)
+        _check_sampling(steps, guidance)
+        seed = check_seed(seed)
+        x0, box = self._fit(image)
+        x0 = x0.expand(num_images, -1, -1, -1)
+        text, prompt_used = self._text3(prompt, num_images)
+        sampler = self._sampler(steps)
+        start = steps - round(steps * strength)
+        noise = self._noise(num_images, seed)
+        if start == steps:
+            images = x0
+        else:
+            x = sampler.add_noise(x0, noise, sampler.timesteps[start:start + 1].expand(num_images))
+            everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
+            images = self._denoise(x, sampler, start, everything, torch.zeros_like(x), text, guidance, progress)
+        out = [self._back(im, box, image.size) for im in to_pil(images)]
+        return self._output(out, seed, prompt_used, "variations", strength=strength, steps=steps, guidance=guidance)
+
+    @torch.inference_mode()
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, prompt: str = "a product", seed: int = 0,
+             steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE) -> np.ndarray:
+        """The hole's pixels as uint8 (H, W, 3) at the input's size: the model generates inside the hole
+        given the pixels around it (seed fixed: the same repair twice gives the same pixels), and the
+        result is made to meet the surrounding pixels as the VAE's fill is (blend_seam)."""
+        _check_sampling(steps, guidance)
+        image = Image.fromarray(rgb)
+        x0, box = self._fit(image)
+        h = self._hole(hole, box)
+        text, _ = self._text3(prompt, 1)
+        sampler = self._sampler(steps)
+        x = self._noise(1, seed) * sampler.init_noise_sigma
+        images = self._denoise(x, sampler, 0, h, x0, text, guidance, None)
+        decoded = np.asarray(self._back(to_pil(images)[0], box, image.size))
+        return blend_seam(rgb, decoded, hole)
+
+    def inpaint(self, image: Image.Image, mask, prompt: str = "a product", seed: int = 0) -> GenerationOutput:
+        """Fill the masked region; every unmasked pixel (and alpha) is returned exactly."""
+        repaired = fill_hole(image, mask, lambda rgb, hole: self.fill(rgb, hole, prompt, seed))
+        return self._output([repaired], seed, prompt, "inpaint")
+
+
 PIPELINES: dict[str, type[TextToImagePipeline]] = {cls.__name__: cls for cls in
-                                                   (GANPipeline, VAEPipeline, VAEGANPipeline)}
+                                                   (GANPipeline, VAEPipeline, VAEGANPipeline,
+                                                                    DiffusionTextPipeline)}
 CAPABILITIES: dict[str, frozenset[str]] = {cls.family: cls.capabilities for cls in PIPELINES.values()}
+
+
+def sampling(pipe: TextToImagePipeline, settings: dict) -> dict:
+    """The settings (None: the model's default) that this pipeline's calls take: one form can hold the
+    truncation slider and the diffusion sliders, and each model gets its own."""
+    return {k: v for k, v in settings.items() if v is not None and k in pipe.settings}
 
 
 def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
@@ -313,11 +462,12 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
         raise ValueError(f"{folder.name} holds a {name!r}; generators: {', '.join(PIPELINES)}")
     cls = PIPELINES[name]
     # diffusers imports whatever module a component entry names: only the network this pipeline is made of
-    expected = [cls.network_class.__module__, cls.network_class.__name__]
+    expected = {cls.network_name: [cls.network_class.__module__, cls.network_class.__name__],
+                **cls.extra_components}
     components = {k: v for k, v in content.items() if not k.startswith("_")}
-    if components != {cls.network_name: expected}:
-        raise ValueError(f"{folder.name}: a {name} is made of {cls.network_name} = {expected}, its {INDEX} "
-                         f"names {components}")
+    if components != expected:
+        made_of = ", ".join(f"{k} = {v}" for k, v in expected.items())
+        raise ValueError(f"{folder.name}: a {name} is made of {made_of}, its {INDEX} names {components}")
     return cls
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .checkpoints import WEIGHTS_DIR
 from .text import TextEncoder, check_prompt
 
-FAMILY_ORDER = ("vaegan", "vae", "gan")      # generator families, best-measured first (the default model)
+FAMILY_ORDER = ("vaegan", "vae", "gan", "diffusion")      # generator families, best-measured first (the default model)
 
 if TYPE_CHECKING:
     from .edits.repair import RepairMethods
@@ -92,6 +92,15 @@ class Studio:
         name = model or next(iter(self.models()), None)
         return name is not None and is_generator(self.weights / name, capability)
 
+    def settings(self, model: str | None = None) -> frozenset[str]:
+        """The sampling settings `model` takes (None: those any installed generator takes), read from the
+        folders without loading them: truncation for the one-pass generators, steps and guidance for
+        diffusion."""
+        from .pipelines import pipeline_class
+
+        names = [model] if model else self.models()
+        return frozenset().union(*(pipeline_class(self.weights / name).settings for name in names))
+
     def pipeline(self, model: str | None = None, capability: str = "generate") -> "TextToImagePipeline":
         """The opened pipeline of a folder under the weights directory (default: the first that offers
         `capability`), cached; ValueError naming what is available otherwise."""
@@ -113,26 +122,37 @@ class Studio:
 
     def generate(self, prompt: str, n: int = 4, seed: int | None = None, model: str | None = None,
                  truncation: float | None = None, understand: bool = True,
-                 labels: dict | None = None) -> "GenerationOutput":
+                 labels: dict | None = None, steps: int | None = None, guidance: float | None = None,
+                 progress=None) -> "GenerationOutput":
         """n variants of `prompt`; the result carries the seed used (None draws a fresh one). With the
         understanding heads installed (and `understand`), the model follows the prompt unless one is given,
         the generator gets the canonical prompt (`labels` set by hand override what was read), and
-        `request` keeps the merchant's words."""
+        `request` keeps the merchant's words. Sampling settings go to the models that have them (see
+        `sampling`): truncation to the one-pass generators, steps and guidance to diffusion, with
+        `progress(done, total)` called after each denoising step."""
+        from .pipelines import sampling
+
         prompt = check_prompt(prompt)
+        settings = {"truncation": truncation, "steps": steps, "guidance": guidance, "progress": progress}
         if not (understand and self.can_understand()):
             if labels:
                 raise ValueError("labels set by hand need the prompt-understanding heads (weights/understand)")
-            return self.pipeline(model)(prompt, num_images=n, seed=seed, truncation=truncation)
+            pipe = self.pipeline(model)
+            return pipe(prompt, num_images=n, seed=seed, **sampling(pipe, settings))
         understood = self.understand(prompt, model, labels)
-        out = self.pipeline(understood.model or model)(understood.canonical, num_images=n, seed=seed,
-                                                       truncation=truncation)
+        pipe = self.pipeline(understood.model or model)
+        out = pipe(understood.canonical, num_images=n, seed=seed, **sampling(pipe, settings))
         return dataclasses.replace(out, request=prompt)
 
     def variations(self, image, prompt: str, strength: float = 0.5, n: int = 4, seed: int | None = None,
-                   model: str | None = None) -> "GenerationOutput":
+                   model: str | None = None, steps: int | None = None, guidance: float | None = None,
+                   progress=None) -> "GenerationOutput":
         """More like this `image`: 0 reconstructs it, 1 is a fresh sample for the prompt."""
-        return self.pipeline(model, "variations").variations(image, check_prompt(prompt), strength=strength,
-                                                             num_images=n, seed=seed)
+        from .pipelines import sampling
+
+        pipe = self.pipeline(model, "variations")
+        settings = sampling(pipe, {"steps": steps, "guidance": guidance, "progress": progress})
+        return pipe.variations(image, check_prompt(prompt), strength=strength, num_images=n, seed=seed, **settings)
 
     def interpolate(self, image_a, image_b, steps: int = 5, prompt: str = "a product", model: str | None = None,
                     prompt_b: str | None = None) -> "GenerationOutput":
@@ -143,3 +163,4 @@ class Studio:
     def repair(self, image, mask, prompt: str = "a product", model: str | None = None):
         """A learned fill of the masked region; unmasked pixels are returned exactly."""
         return self.pipeline(model, "inpaint").inpaint(image, mask, prompt=prompt).images[0]
+

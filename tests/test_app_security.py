@@ -190,15 +190,19 @@ def test_plain_words_for_bad_arguments(server, tmp_path):
                        api_name="/export")
     with pytest.raises(Exception, match="format must be png, jpeg or webp"):
         client.predict(gradio_client.handle_file(str(photo)), "[]", "exe", 95, api_name="/edit")
-    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, "abc", False, 1.0])
+    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, "abc", False, 1.0, 20, 3.0])
     assert "the seed must be a number" in answer, answer[:300]
-    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, 2**80, False, 1.0])
+    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, 2**80, False, 1.0, 20, 3.0])
     assert "seed must be a whole number from 0 to" in answer, answer[:300]
-    status, answer = raw_call(url, "/generate", [None, "gan-tiny", 2, 1, False, 1.0])
+    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, 1, False, 1.0, 12.5, 3.0])
+    assert "steps must be a whole number" in answer, answer[:300]
+    status, answer = raw_call(url, "/generate", ["red boot", "gan-tiny", 2, 1, False, 1.0, 20, "lots"])
+    assert "guidance must be a number" in answer, answer[:300]
+    status, answer = raw_call(url, "/generate", [None, "gan-tiny", 2, 1, False, 1.0, 20, 3.0])
     assert "describe the product" in answer, answer[:300]
-    status, answer = raw_call(url, "/generate", ["a red boot " * 40, "gan-tiny", 2, 1, False, 1.0])
+    status, answer = raw_call(url, "/generate", ["a red boot " * 40, "gan-tiny", 2, 1, False, 1.0, 20, 3.0])
     assert "limit is 300" in answer, answer[:300]
-    status, answer = raw_call(url, "/generate", ["red boot", "../../etc", 2, 1, False, 1.0])
+    status, answer = raw_call(url, "/generate", ["red boot", "../../etc", 2, 1, False, 1.0, 20, 3.0])
     assert "not in the list of choices" in answer or "unknown model" in answer     # Gradio's dropdown refuses first
     assert_clean(answer)
 

@@ -112,3 +112,21 @@ def test_two_processes_fine_tune_a_vaegan_and_resume_it(tmp_path, text_cache):
     record = pipe.network.config.training
     assert pipe.family == "vaegan" and record["steps"] == 6 and record["processes"] == 2 and record["legs"] == 2
     assert len(pipe("red sneaker on a white background", num_images=2, seed=1).images) == 2
+
+
+def test_two_processes_train_a_diffusion_model_and_resume_it(tmp_path, text_cache):
+    from studio.pipelines import open_pipeline
+
+    out = tmp_path / "diffusion-two"
+    args = ("diffusion", "--dry-run", "--out", str(out), "--text-cache", text_cache, "--steps", "6")
+    first = launch(tmp_path, *args, "--max-minutes", "0")
+    state = tmp_path / "runs" / "diffusion-two-dry" / "state"
+    assert optimiser_steps(state) == {1} and first.count("UNet:") == 1
+    second = launch(tmp_path, *args, "--resume")
+    assert "resumed diffusion at step 1" in second and optimiser_steps(state) == {6}
+    ema = torch.load(state / "custom_checkpoint_1.pkl", map_location="cpu", weights_only=False)
+    assert ema["optimization_step"] == 6                            # the UNet's EMA resumed too
+    pipe = open_pipeline(out)
+    record = pipe.network.config.training
+    assert pipe.family == "diffusion" and record["steps"] == 6 and record["processes"] == 2 and record["legs"] == 2
+    assert len(pipe("red sneaker on a white background", num_images=2, seed=1, steps=3).images) == 2

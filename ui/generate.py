@@ -73,8 +73,18 @@ def layout(ctx: Context) -> SimpleNamespace:
                 ui.seed = explained(gr.Number(value=0, precision=0, label="Seed (the last one used shows here)",
                                               minimum=0, elem_id="seed"), "the seed")
                 ui.random_seed = gr.Checkbox(value=True, label="Random seed", elem_id="random-seed")
-            ui.truncation = explained(gr.Slider(0.2, 2.0, value=1.0, step=0.05, label="Diversity (noise truncation)"),
-                                      "the diversity")
+            ui.truncation = explained(gr.Slider(0.2, 2.0, value=1.0, step=0.05, label="Diversity (noise truncation)",
+                                                info="VAE and GAN models"), "the diversity")
+            # the diffusion sliders show when a diffusion model is installed (the other models ignore them)
+            from studio.pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS
+
+            diffusion = "steps" in studio.settings() if models else False
+            ui.steps = explained(gr.Slider(4, 30, value=DEFAULT_STEPS, step=1, label="Denoising steps",
+                                           info="diffusion models: more steps, finer detail, slower",
+                                           visible=diffusion, elem_id="steps"), "the denoising steps")
+            ui.guidance = explained(gr.Slider(1.0, 8.0, value=DEFAULT_GUIDANCE, step=0.5, label="Guidance",
+                                              info="diffusion models: how closely to follow the description",
+                                              visible=diffusion, elem_id="guidance"), "the guidance")
     ui.generate = gr.Button("Generate", variant="primary", interactive=bool(models), elem_id="generate-button")
     ui.used_seed = gr.Markdown(elem_id="used-seed")
     ui.gallery = gr.Gallery(label="Variants", columns=4, height=320, format="png", allow_preview=False,
@@ -197,16 +207,17 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         return edits.get("labels") if isinstance(edits, dict) and edits.get("prompt") == (text or "").strip() else None
 
     @friendly
-    def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made, edits=None):
+    def run_generate(text, model_name, n, seed_value, random, trunc, earlier, made, edits=None,
+                     steps=None, guidance=None, progress=gr.Progress()):
         plain(description=text, model=model_name)
         if model_name not in ui.models and not (ui.auto and model_name == AUTO):
             raise ValueError(f"unknown model {str(model_name)[:40]!r}; available: {', '.join(ui.models) or 'none'}")
         chosen = None if model_name == AUTO else model_name
         labels = edits_for(text, edits) if ui.auto else None
-        result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value,
-                                      model=chosen, truncation=float(trunc), labels=labels)
-        new = [(image, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
-                                  truncation=float(trunc), request=result.request)) for image in result.images]
+        result = gpu(studio.generate)(text, n=int(n), seed=None if random else seed_value, model=chosen,
+                                      truncation=float(trunc), labels=labels, steps=optional(whole, steps, "steps"),
+                                      guidance=optional(number, guidance, "guidance"), progress=denoising(progress))
+        new = [(image, provenance(result)) for image in result.images]
         shown = _gallery(ctx, new, [f"seed {result.seed} · #{i + 1}" for i in range(len(new))])
         note = f"Seed used: **{result.seed}** · {result.model} · {_size_caption(new)}"
         return shown, result.seed, note, new, _remember(earlier, made), None, understood_text(text, chosen, labels)
@@ -273,7 +284,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     # the seed box shows the seed used: untick "Random seed" to reproduce this set
     gr.on([ui.generate.click, ui.prompt.submit], run_generate,
-          [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants, ui.edits],
+          [ui.prompt, ui.model, ui.count, ui.seed, ui.random_seed, ui.truncation, ui.earlier, ui.variants, ui.edits,
+           ui.steps, ui.guidance],
           [ui.gallery, ui.seed, ui.used_seed, ui.variants, ui.earlier, ui.picked, ui.understood], api_name="generate",
           api_description="Variants for a product description: (gallery, the seed used, a note, how the prompt "
                           "was understood)",
@@ -313,17 +325,20 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     if ui.can_vary:
         @keeping(4)
-        def more_like_this(made, index, strength, earlier):
+        def more_like_this(made, index, strength, earlier, steps=None, guidance=None, progress=gr.Progress()):
             image, provenance = chosen_variant(made, index)
             result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
                                             n=max(2, len(made)), seed=provenance.seed,
-                                            model=_model_for(provenance, "variations"))
-            new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model))
+                                            model=_model_for(provenance, "variations"),
+                                            steps=optional(whole, steps, "steps"), guidance=optional(number, guidance, "guidance"),
+                                            progress=denoising(progress))
+            new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
+                                   steps=result.parameters.get("steps"), guidance=result.parameters.get("guidance")))
                    for im in result.images]
             shown = _gallery(ctx, new, [f"like #{(index or 0) + 1} · {i + 1}" for i in range(len(new))])
             return shown, new, _remember(earlier, made), None
 
-        ui.more_like.click(more_like_this, [ui.variants, ui.picked, ui.likeness, ui.earlier],
+        ui.more_like.click(more_like_this, [ui.variants, ui.picked, ui.likeness, ui.earlier, ui.steps, ui.guidance],
                            [ui.gallery, ui.variants, ui.earlier, ui.picked], api_visibility="private",
                            concurrency_id="model", concurrency_limit=1)
 
@@ -353,6 +368,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                                sidecar=False)
             manifest.append({"file": path.name, "prompt": provenance.prompt, "seed": provenance.seed, "variant": i,
                              "model": provenance.model, "truncation": provenance.truncation,
+                             "steps": provenance.steps, "guidance": provenance.guidance,
                              "recipe": Recipe().to_dict()})
         target = folder / f"variants-seed{made[0][1].seed}.zip"
         with zipfile.ZipFile(target, "w") as archive:
@@ -362,6 +378,38 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         return gr.DownloadButton(value=str(target), visible=True)
 
     ui.pack.click(pack_variants, ui.variants, ui.pack_download, api_visibility="private")
+
+
+def provenance(result) -> Provenance:
+    """What a generated variant records: the prompt the model was given, the seed, the model and the
+    sampling settings it used (only those it takes), the merchant's own words."""
+    used = result.parameters
+    return Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
+                      truncation=used.get("truncation"), steps=used.get("steps"), guidance=used.get("guidance"),
+                      request=result.request)
+
+
+def denoising(progress):
+    """A Gradio progress bar as a pipeline's progress(done, total) callback."""
+    return lambda done, total: progress(done / total, desc=f"denoising {done}/{total}")
+
+
+def number(value, what: str) -> float:
+    """A slider's value as sent (a script may send anything): a finite number, else a clear refusal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        raise ValueError(f"{what} must be a number")
+    return float(value)
+
+
+def optional(check, value, what: str):
+    """None (the model's default, for a script that leaves a slider out) or the checked value."""
+    return None if value is None else check(value, what)
+
+
+def whole(value, what: str) -> int:
+    if number(value, what) != int(value):
+        raise ValueError(f"{what} must be a whole number")
+    return int(value)
 
 
 def _remember(earlier: list, made: list) -> list:

@@ -56,6 +56,8 @@ class Provenance:
     seed: int | None = None
     model: str | None = None
     truncation: float | None = None
+    steps: int | None = None                # a diffusion model's solver steps and guidance scale
+    guidance: float | None = None
     recipe: Recipe = field(default_factory=Recipe)
     prior_source_type: str | None = None    # what the input file already declared (kept, never stripped)
     request: str | None = None              # the merchant's own words, when the model was given `prompt`
@@ -102,6 +104,10 @@ def infotext(provenance: Provenance, size: tuple[int, int], inline_recipe: bool 
         pairs.append(("Model", provenance.model))
     if provenance.truncation is not None:
         pairs.append(("Truncation", provenance.truncation))
+    if provenance.steps is not None:
+        pairs.append(("Steps", provenance.steps))
+    if provenance.guidance is not None:
+        pairs.append(("CFG scale", provenance.guidance))
     if provenance.request and provenance.request != provenance.prompt:
         pairs.append(("Request", provenance.request.replace("\n", " ")))
     pairs.append(("Source", provenance.origin))
@@ -226,7 +232,8 @@ def sidecar_path(path: str | Path) -> Path:
 
 def _exact(provenance: Provenance, size: tuple[int, int]) -> dict:
     return {"prompt": provenance.prompt, "request": provenance.request, "seed": provenance.seed,
-            "model": provenance.model, "truncation": provenance.truncation, "origin": provenance.origin,
+            "model": provenance.model, "truncation": provenance.truncation, "steps": provenance.steps,
+            "guidance": provenance.guidance, "origin": provenance.origin,
             "digital_source_type": provenance.digital_source_type, "size": list(size),
             "recipe": provenance.recipe.to_dict(), "version": _version()}
 

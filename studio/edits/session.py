@@ -172,7 +172,8 @@ class EditSession:
         made = self.provenance
         return {"version": 2, "name": self.name, "history": self.history.to_dict(),
                 "provenance": {"origin": made.origin, "prompt": made.prompt, "seed": made.seed, "model": made.model,
-                               "truncation": made.truncation, "prior_source_type": made.prior_source_type,
+                               "truncation": made.truncation, "steps": made.steps, "guidance": made.guidance,
+                               "prior_source_type": made.prior_source_type,
                                "request": made.request}}
 
     @classmethod

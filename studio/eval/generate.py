@@ -99,14 +99,16 @@ class RetrievalSampler:
 class GeneratorSampler:
     """A generator folder (any pipeline in studio.pipelines) as a sampler: the prompt text alone drives it."""
 
-    def __init__(self, folder, device: str = "cpu"):
-        from ..pipelines import open_pipeline
+    def __init__(self, folder, device: str = "cpu", settings: dict | None = None):
+        """settings: sampling settings (steps, guidance, truncation) for the pipelines that take them."""
+        from ..pipelines import open_pipeline, sampling
 
         self.pipeline = open_pipeline(folder, device)
         self.name, self.size = self.pipeline.name, self.pipeline.size
+        self.settings = sampling(self.pipeline, settings or {})
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
-        return self.pipeline(spec.prompt, num_images=n, seed=seed).images
+        return self.pipeline(spec.prompt, num_images=n, seed=seed, **self.settings).images
 
 
 class UnderstoodSampler:
@@ -133,12 +135,13 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
 }
 
 
-def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu") -> Sampler:
+def open_sampler(model: str, catalog: str = "fashion", size: int = 32, device: str = "cpu",
+                 settings: dict | None = None) -> Sampler:
     """A named baseline, or a generator folder (opened by studio.pipelines.open_pipeline)."""
     if model in SAMPLERS:
         return SAMPLERS[model](catalog=catalog, size=size)
     if Path(model).is_dir():
-        return GeneratorSampler(model, device=device)
+        return GeneratorSampler(model, device=device, settings=settings)
     raise ValueError(f"unknown model {model!r}: use {', '.join(SAMPLERS)} or a generator folder")
 
 

@@ -192,3 +192,32 @@ class UnderstandTrainConfig(TrainConfig):
     held_out: float = 0.05         # phrasings kept out of training for the validation numbers
     pooled_only: bool = False      # read only USE's sentence vector, not MiniLM's token states too
     text_cache: str = "runs/text-cache"  # where MiniLM encodings are cached
+
+
+@dataclass(frozen=True)
+class DiffusionTrainConfig(TrainConfig):
+    width: int = 32                # channels of the first level (the next ones double it, up to 2x)
+    levels: int = 3                # resolution levels of the UNet (32 px: 32, 16, 8)
+    attend_at: int = 8             # cross-attention at levels this many px or smaller (and in the middle)
+    heads: int = 4                 # attention heads
+    steps: int = 7000              # optimiser steps in all (the schedule is laid out for them)
+    lr: float = 5e-4               # peak learning rate (linear warm-up, cosine decay to a tenth)
+    warmup_steps: int = 200        # learning-rate warm-up
+    prediction: str = "v_prediction"   # what the UNet predicts: v_prediction or epsilon
+    snr_gamma: float = 5.0         # Min-SNR loss weighting (Hang et al. 2023); 0 turns it off
+    uncond_share: float = 0.15     # captions replaced by the null condition (classifier-free guidance)
+    masked_share: float = 0.3      # of each batch trained as inpainting (a LaMa-style hole); the rest whole
+    mask_pool: int = 4000          # masks drawn once and reused
+    ema_decay: float = 0.999       # EMA decay of the UNet's weights (with warm-up)
+    phrasings: int = 6             # captions per label combination in the caption bank
+    partial_share: float = 0.15    # captions that leave out the colour or the background
+    text_cache: str = "runs/text-cache"  # where caption encodings are cached
+    init_from: str | None = None   # start from this diffusion folder's weights (a new run; not --resume)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.prediction not in ("v_prediction", "epsilon"):
+            raise ValueError(f"prediction must be v_prediction or epsilon, got {self.prediction!r}")
+        for name in ("uncond_share", "masked_share"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")

@@ -1,0 +1,186 @@
+"""The diffusion family (studio/models/diffusion.py, studio/pipelines.py, studio/train/diffusion.py) at tiny
+sizes: the pipeline round-trips through save/open, the same seed gives the same pixels, guidance 1 is the
+conditional prediction, inpainting keeps every unmasked pixel, and a dry-run training writes a folder the
+studio opens."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import needs_fashion
+from studio.__main__ import main
+from studio.pipelines import CAPABILITIES, DiffusionTextPipeline, open_pipeline, pipeline_class
+
+PROMPT = "red sneaker on a white background"
+
+
+def tiny_unet(**extra):
+    from studio.models.diffusion import TextUNet
+
+    torch.manual_seed(0)
+    unet = TextUNet(size=16, channels=(8, 16), attention=(False, True), heads=2, groups=8, **extra)
+    with torch.no_grad():                     # as if trained a little: the known-pixel channels matter
+        unet.unet.conv_in.weight.normal_(0, 0.1)
+        unet.null_token.normal_()
+        unet.null_pooled.normal_()
+    return unet.eval()
+
+
+def write_diffusion(folder, catalog="fashion"):
+    from studio.train.diffusion import noise_schedule
+
+    DiffusionTextPipeline(tiny_unet(catalog=catalog), noise_schedule("v_prediction")[1]).save_pretrained(str(folder))
+    return folder
+
+
+def pixels(images):
+    return [np.asarray(im) for im in images]
+
+
+@pytest.fixture(scope="module")
+def pipe(tmp_path_factory):
+    return open_pipeline(write_diffusion(tmp_path_factory.mktemp("weights") / "diffusion-tiny"))
+
+
+def test_the_network_starts_blind_to_the_known_pixels_and_drops_only_the_rows_asked():
+    from studio.models.diffusion import TextUNet
+
+    torch.manual_seed(0)
+    unet = TextUNet(size=16, channels=(8, 16), attention=(False, True), heads=2, groups=8).eval()
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor([10, 900])
+    tokens, mask, pooled = torch.randn(2, 5, 384), torch.ones(2, 5, dtype=torch.bool), torch.randn(2, 384)
+    hole = torch.zeros(2, 1, 16, 16)
+    with torch.no_grad():
+        a = unet(x, t, hole, torch.zeros(2, 3, 16, 16), tokens, mask, pooled)
+        b = unet(x, t, hole, torch.rand(2, 3, 16, 16), tokens, mask, pooled)
+    assert a.shape == (2, 3, 16, 16) and torch.equal(a, b)             # zero-initialised extra channels
+    dropped = unet.without_text(tokens, mask, pooled, torch.tensor([False, True]))
+    assert torch.equal(dropped[0][0], tokens[0]) and torch.equal(dropped[2][0], pooled[0])
+    assert dropped[1][1].tolist() == [True, False, False, False, False]
+    assert torch.equal(dropped[0][1, 0], unet.null_token[0, 0]) and not dropped[0][1, 1:].any()
+    with pytest.raises(ValueError, match="divide into 8 groups"):
+        TextUNet(size=16, channels=(12, 16), attention=(False, True), groups=8)
+    with pytest.raises(ValueError, match="same 2-5 levels"):
+        TextUNet(size=16, channels=(8, 16), attention=(True,))
+
+
+def test_a_folder_round_trips_and_the_same_seed_gives_the_same_pixels(pipe, tmp_path):
+    assert isinstance(pipe, DiffusionTextPipeline) and pipe.family == "diffusion" and pipe.catalog == "fashion"
+    assert pipe.capabilities == CAPABILITIES["diffusion"] == {"generate", "variations", "inpaint"}
+    index = json.loads((write_diffusion(tmp_path / "written") / "model_index.json").read_text())
+    assert index["scheduler"] == ["diffusers", "DPMSolverMultistepScheduler"]
+    assert index["unet"] == ["studio.models.diffusion", "TextUNet"]
+    a = pipe(PROMPT, num_images=3, seed=7, steps=4)
+    b = pipe(PROMPT, num_images=3, seed=7, steps=4)
+    assert a.seed == 7 and a.parameters == {"steps": 4, "guidance": 3.0} and a.images[0].size == (16, 16)
+    assert all(np.array_equal(i, j) for i, j in zip(pixels(a.images), pixels(b.images)))
+    assert not np.array_equal(pixels(a.images)[0], pixels(pipe(PROMPT, num_images=1, seed=8, steps=4).images)[0])
+    pipe.save_pretrained(str(tmp_path / "again"))
+    again = open_pipeline(tmp_path / "again")
+    assert pipeline_class(tmp_path / "again") is DiffusionTextPipeline
+    c = again(PROMPT, num_images=3, seed=7, steps=4)
+    assert all(np.array_equal(i, j) for i, j in zip(pixels(a.images), pixels(c.images)))
+    seen = []
+    pipe(PROMPT, num_images=1, seed=1, steps=5, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 5) for i in range(1, 6)]
+
+
+def test_guidance_one_is_the_conditional_prediction(pipe):
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor(500)
+    hole, known = torch.ones(2, 1, 16, 16), torch.zeros(2, 3, 16, 16)
+    text = pipe._text(PROMPT, 2)[:3]
+    with torch.inference_mode():
+        conditional = pipe.unet(x, t.repeat(2), hole, known, *text)
+        unconditional = pipe.unet(x, t.repeat(2), hole, known, *text, drop=torch.ones(2, dtype=torch.bool))
+        assert torch.equal(pipe.predict(x, t, hole, known, text, 1.0), conditional)
+        # the doubled-batch path, just above 1, is the conditional prediction too
+        assert torch.allclose(pipe.predict(x, t, hole, known, text, 1.0 + 1e-6), conditional, atol=1e-4)
+        guided = pipe.predict(x, t, hole, known, text, 4.0)
+    assert torch.allclose(guided, unconditional + 4.0 * (conditional - unconditional), atol=1e-4)
+    assert not torch.allclose(conditional, unconditional, atol=1e-3)        # the text does something
+
+
+def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_strength(pipe):
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (40, 28, 3), dtype=np.uint8))
+    rgba = image.convert("RGBA")
+    mask = np.zeros((40, 28), bool)
+    mask[10:25, 5:20] = True
+    for source in (image, rgba):
+        out = pipe.inpaint(source, mask, PROMPT).images[0]
+        assert out.mode == source.mode and out.size == source.size
+        assert np.array_equal(np.asarray(out)[~mask], np.asarray(source)[~mask])
+        assert not np.array_equal(np.asarray(out)[mask], np.asarray(source)[mask])
+    again = pipe.inpaint(image, mask, PROMPT).images[0]
+    assert np.array_equal(np.asarray(again), np.asarray(pipe.inpaint(image, mask, PROMPT).images[0]))
+    made = pipe(PROMPT, num_images=1, seed=3, steps=4).images[0]
+    same = pipe.variations(made, PROMPT, strength=0.0, num_images=2, seed=1, steps=4)
+    assert all(np.array_equal(im, np.asarray(made)) for im in pixels(same.images))   # nothing to denoise
+    near, far = (pipe.variations(made, PROMPT, strength=s, num_images=4, seed=1, steps=10) for s in (0.2, 1.0))
+    distance = [np.mean([np.abs(im.astype(int) - np.asarray(made)).mean() for im in pixels(v.images)])
+                for v in (near, far)]
+    assert 0 < distance[0] < distance[1] and near.parameters["strength"] == 0.2
+    wide = pipe.variations(image, PROMPT, strength=0.5, num_images=2, seed=1, steps=4)
+    assert wide.images[0].size == image.size
+
+
+@pytest.mark.parametrize("bad, message", [({"steps": 0}, "steps must be"), ({"steps": 51}, "steps must be"),
+                                          ({"steps": 2.5}, "steps must be"), ({"guidance": 0.5}, "guidance must be"),
+                                          ({"guidance": "3"}, "guidance must be"), ({"num_images": 0}, "num_images"),
+                                          ({"seed": -1}, "seed must be")])
+def test_bad_settings_are_refused_by_name(pipe, bad, message):
+    with pytest.raises(ValueError, match=message):
+        pipe(PROMPT, **{"num_images": 1, "steps": 2, **bad})
+
+
+def test_the_studio_gives_each_model_its_own_settings(tmp_path):
+    from conftest import write_vae
+
+    from studio.studio import Studio
+
+    write_diffusion(tmp_path / "diffusion-fashion")
+    write_vae(tmp_path / "vae-fashion", catalog="fashion")
+    studio = Studio(tmp_path)
+    assert studio.models() == ["vae-fashion", "diffusion-fashion"]      # diffusion is not the default yet
+    assert studio.settings("diffusion-fashion") == {"steps", "guidance", "progress"}
+    assert studio.settings() == {"steps", "guidance", "progress", "truncation"}
+    made = studio.generate(PROMPT, n=1, seed=2, model="diffusion-fashion", truncation=0.7, steps=3, guidance=2.0)
+    assert made.parameters == {"steps": 3, "guidance": 2.0}
+    vae = studio.generate(PROMPT, n=1, seed=2, model="vae-fashion", truncation=0.7, steps=3)
+    assert vae.parameters == {"truncation": 0.7}
+    assert "diffusion-fashion" in studio.models("inpaint") and "vae:diffusion-fashion" in studio.repair_methods()
+
+
+@needs_fashion
+def test_a_dry_run_writes_a_folder_the_studio_opens(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "diffusion-dry"
+    assert main(["train", "diffusion", "--dry-run", "--out", str(out)]) == 0
+    pipe = open_pipeline(out)
+    record = pipe.network.config.training
+    assert pipe.family == "diffusion" and record["steps"] == 4 and record["train"]["prediction"] == "v_prediction"
+    assert pipe.scheduler.config.prediction_type == "v_prediction"
+    history = json.loads((tmp_path / "runs" / "diffusion-dry-dry" / "history.json").read_text())
+    assert [h["step"] for h in history["history"]] == [2, 4] and np.isfinite(history["history"][-1]["loss"])
+    assert (tmp_path / "runs" / "diffusion-dry-dry" / "samples-000004.png").is_file()
+    assert len(pipe(PROMPT, num_images=2, seed=1, steps=3).images) == 2
+    # a second run can start from this one's weights
+    assert main(["train", "diffusion", "--dry-run", "--out", str(tmp_path / "diffusion-more"),
+                 "--init-from", str(out)]) == 0
+
+
+def test_the_training_loss_weights_and_targets():
+    from studio.train.diffusion import diffusion_loss, noise_schedule
+
+    schedule, sampler = noise_schedule("v_prediction")
+    assert sampler.config.timestep_spacing == "trailing" and sampler.config.beta_schedule == "squaredcos_cap_v2"
+    unet = tiny_unet()
+    x0, hole = torch.rand(4, 3, 16, 16) * 2 - 1, torch.ones(4, 1, 16, 16)
+    texts = (torch.randn(4, 3, 384), torch.ones(4, 3, dtype=torch.bool), torch.randn(4, 384))
+    drop = torch.tensor([True, False, False, True])
+    losses = [diffusion_loss(unet, schedule, x0, hole, texts, drop, torch.Generator().manual_seed(0), g).item()
+              for g in (0.0, 5.0, 5.0)]
+    assert losses[1] == losses[2] and losses[0] != losses[1] and all(np.isfinite(losses))
