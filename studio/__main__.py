@@ -157,10 +157,10 @@ def _train_vae_prior(args: argparse.Namespace) -> int:
 
 
 def _card(args: argparse.Namespace) -> int:
-    from .cards import evaluate, write_card
+    from .cards import EVALUATION, evaluate, write_card
 
     folder = Path(args.model)
-    target = args.json or f"runs/{folder.name}-eval.json"
+    target = args.json or folder / EVALUATION
     if args.from_json:
         evaluation = json.loads(Path(args.from_json).read_text())
     else:
@@ -391,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     card = commands.add_parser("card", help="re-evaluate a model folder and rewrite its model card (README.md)")
     card.add_argument("model", help="a model folder, e.g. weights/vae-fashion")
     card.add_argument("--from-json", default=None, help="write the card from this evaluation JSON, measuring nothing")
-    card.add_argument("--json", default=None, help="where the evaluation goes (default: runs/<name>-eval.json)")
+    card.add_argument("--json", default=None, help="where the evaluation goes (default: evaluation.json in the "
+                                                   "folder, beside the card it makes)")
     card.add_argument("--per-prompt", type=int, default=10, help="images per prompt (default: 10)")
     card.add_argument("--swap-pairs", type=int, default=50, help="swap-test prompt pairs (default: 50)")
     card.add_argument("--repair-n", type=int, default=500, help="images per repair mask set (default: 500)")

@@ -1,8 +1,8 @@
 """Model cards, in one place: every card is computed from the folder's config (architecture, catalog,
 training record) and an evaluation JSON; the catalog's data credit comes from the catalog class.
 
-    python -m studio card weights/vae-fashion             # re-evaluate, write runs/vae-fashion-eval.json + README.md
-    python -m studio card weights/vae-fashion --from-json runs/vae-fashion-eval.json     # rewrite only
+    python -m studio card weights/vae-fashion             # re-evaluate: README.md + evaluation.json in the folder
+    python -m studio card weights/vae-fashion --from-json weights/vae-fashion/evaluation.json    # rewrite only
 
 Text below the KEEP marker of an existing card (notes, earlier measurements, diagnosis) is written by hand
 and carried over unchanged; everything above it is regenerated.
@@ -15,24 +15,26 @@ from dataclasses import fields
 from pathlib import Path
 
 KEEP = "<!-- Written by hand below this line; `python -m studio card` keeps it as it is. -->"
+EVALUATION = "evaluation.json"      # the numbers a card was written from, kept beside it (a few kB)
 MINILM = "all-MiniLM-L6-v2 (Apache-2.0) encodes the text and is not trained."
 
 
 # ---- what a folder holds (JSON only: rendering a card needs no torch)
 def describe(folder: str | Path) -> dict:
-    """{"family": gan | vae | vaegan | evaluator | understand, "name", "config": the network's config.json,
+    """{"family": gan | vae | vaegan | diffusion | evaluator | understand, "name", "config": the network's config.json,
     "training", "catalog"}."""
     folder = Path(folder)
     index = folder / "model_index.json"
     if index.is_file():
-        components = [k for k in json.loads(index.read_text()) if not k.startswith("_")]
+        components = [k for k, v in json.loads(index.read_text()).items()
+                      if not k.startswith("_") and v[0] != "diffusers"]          # the network, not a scheduler
         config = json.loads((folder / components[0] / "config.json").read_text())
     elif (folder / "config.json").is_file():
         config = json.loads((folder / "config.json").read_text())
     else:
         raise ValueError(f"{folder.name} is not a model folder")
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
-              "PromptHeads": "understand"}.get(config.get("_class_name"))
+              "PromptHeads": "understand", "TextUNet": "diffusion"}.get(config.get("_class_name"))
     if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
@@ -59,7 +61,7 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     if info["family"] == "understand":
         return evaluate_understanding(folder, device)
     from .edits.repair import CLASSICAL
-    from .eval.generate import GeneratorSampler, evaluate_generation
+    from .eval.generate import GeneratorSampler, UnderstoodSampler, evaluate_generation
     from .eval.judge import Judge, default_evaluator
     from .eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, load_prompts
     from .eval.repair import evaluate_repair
@@ -67,31 +69,63 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
 
     catalog = info["catalog"]
     judge = Judge(default_evaluator(catalog), device=device)
-    sampler = GeneratorSampler(folder, device)
+    reader = _reader(device)
+
+    def sampler_for(model):
+        """The model as the app runs it: prompts through the understanding heads when they are installed."""
+        plain = GeneratorSampler(model, device)
+        return (plain, UnderstoodSampler(plain, reader) if reader else plain)
+
+    raw, sampler = sampler_for(folder)
     suite = FASHION_VISIBLE if catalog == "fashion" else FURNITURE_TEST
     result = evaluate_generation(sampler, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
-    result["suite"] = Path(suite).name
+    result["suite"], result["prompts_read_by"] = Path(suite).name, "weights/understand" if reader else "raw"
     swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4) if catalog == "fashion" else None
     repair = None
-    if "inpaint" in sampler.pipeline.capabilities:
+    if "inpaint" in raw.pipeline.capabilities:
         name = f"vae:{Path(folder).name}"
         methods = CLASSICAL.with_model(name, folder, device)
-        repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=sampler.size, methods=methods)
+        repair = [evaluate_repair(method, catalog=catalog, n=repair_n, size=raw.size, methods=methods)
                   for method in (name, "telea", "ns")]
         repair[0]["method"] = Path(folder).name
     accuracy = judge.metrics.get("test_accuracy") or {}
     out = {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
-    base = info["training"].get("init_from") if info["family"] == "vaegan" else None
-    if base and Path(base).is_dir():
-        # the VAE it was fine-tuned from, under the same prompts, seeds and judge: the bars are ratios to it
-        vae = GeneratorSampler(base, device)
+    base = baseline_of(info, folder)
+    if base is not None:
+        # the VAE it is measured against, under the same prompts, seeds, reading and judge: the bars are ratios
+        vae = sampler_for(base)[1]
         out["baseline"] = evaluate_generation(vae, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
         out["baseline"]["folder"] = str(base)
         if catalog == "fashion":
             out["baseline_swap"] = swap_test(vae, judge, swap_pairs(swap_pairs_n), per_prompt=4)
+        if repair and info["family"] == "diffusion":
+            name = f"vae:{base.name}"
+            out["baseline_repair"] = evaluate_repair(name, catalog=catalog, n=repair_n, size=raw.size,
+                                                     methods=CLASSICAL.with_model(name, base, device))
         out["sheet"] = str(sample_sheet(folder, base, Path(folder) / "samples.png", device))
     return out
+
+
+def baseline_of(info: dict, folder: str | Path) -> Path | None:
+    """What a generator's card compares it with: the VAE a VAE-GAN was fine-tuned from; for diffusion, the
+    shipped VAE of its catalog (its bars are ratios to it)."""
+    if info["family"] == "vaegan":
+        base = info["training"].get("init_from")
+    elif info["family"] == "diffusion":
+        base = str(Path(folder).parent / f"vae-{info['catalog']}")
+    else:
+        return None
+    return Path(base) if base and Path(base).is_dir() else None
+
+
+def _reader(device: str):
+    """The prompt-understanding heads the app uses, when installed; else None (prompts go in as written)."""
+    from .checkpoints import WEIGHTS_DIR
+    from .understand import FOLDER, PromptReader
+
+    folder = WEIGHTS_DIR / FOLDER
+    return PromptReader(folder, device) if (folder / "config.json").is_file() else None
 
 
 SHEET_PROMPTS = {
@@ -195,8 +229,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
 # ---- the cards
 def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
-    text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "evaluator": _evaluator_card,
-            "understand": _understand_card}[info["family"]](info, evaluation)
+    text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "diffusion": _diffusion_card,
+            "evaluator": _evaluator_card, "understand": _understand_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
 
@@ -223,10 +257,10 @@ def _command(family: str, train: dict) -> str:
 
     from .train.configs import UnderstandTrainConfig
 
-    from .train.configs import VAEGANTrainConfig
+    from .train.configs import DiffusionTrainConfig, VAEGANTrainConfig
 
     cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
-           "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig}[family]
+           "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig, "diffusion": DiffusionTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -286,7 +320,7 @@ def _generation_section(info: dict, evaluation: dict) -> str:
     return f"""## Generation (`python -m studio eval generate --model weights/{name} --prompts {suite} --per-prompt {result['per_prompt']}`)
 
 Judge: `weights/evaluator-{info['catalog']}` ({judge or 'see its model card'} on real test images). Reference:
-real test images of each prompt's labels. {result['n_images']:,} images per row.
+real test images of each prompt's labels. {result['n_images']:,} images per row. {_reading(result)}
 
 {markdown_table(result)}
 
@@ -296,6 +330,13 @@ Accuracy by phrasing (free = wordings the caption templates never use):
 
 {swap_text}
 """
+
+
+def _reading(result: dict) -> str:
+    if result.get("prompts_read_by") == "weights/understand":
+        return ("Prompts read by `weights/understand` first, as in the app: the generator is given each prompt's "
+                "canonical form.")
+    return "Prompts given to the generator as written." if result.get("prompts_read_by") == "raw" else ""
 
 
 def _repair_section(info: dict, repair: list[dict]) -> str:
@@ -549,27 +590,16 @@ def vaegan_bar_table(evaluation: dict) -> str:
 
 
 def _vaegan_card(info: dict, evaluation: dict) -> str:
-    from .eval.generate import markdown_table
-
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
     base = evaluation.get("baseline")
     sections = [_generation_section(info, evaluation)]
     if base:
-        sections.append(f"""## Beside the VAE it started from (`{base['folder']}`, the same prompts, seeds and judge)
-
-{markdown_table(evaluation['generate'], {Path(base['folder']).name + ' (VAE)': base})}
-""")
+        sections.append(_beside_section(evaluation, "the VAE it started from"))
         if info["catalog"] == "fashion" and evaluation.get("swap"):
             sections.append(vaegan_bar_table(evaluation))
     if evaluation.get("sheet"):
-        sections.append(f"""## Samples
-
-![samples](samples.png)
-
-Fixed prompts (one per row, `studio.cards.SHEET_PROMPTS`) and seeds (the row's index): {name} on the left,
-the VAE it started from on the right. Written by `python -m studio card weights/{name}`.
-""")
+        sections.append(_samples_section(name, "the VAE it started from"))
     if evaluation.get("repair"):
         sections.append(_repair_section(info, evaluation["repair"]))
     body = "\n".join(sections)
@@ -597,3 +627,93 @@ float16, computed in float32. Code: `studio/train/vaegan.py`, `studio/models/gan
 
 {body}"""
 
+
+def _beside_section(evaluation: dict, what: str) -> str:
+    from .eval.generate import markdown_table
+
+    base = evaluation["baseline"]
+    return f"""## Beside {what} (`{base['folder']}`, the same prompts, seeds, reading and judge)
+
+{markdown_table(evaluation['generate'], {Path(base['folder']).name + ' (VAE)': base})}
+"""
+
+
+def _samples_section(name: str, what: str) -> str:
+    return f"""## Samples
+
+![samples](samples.png)
+
+Fixed prompts (one per row, `studio.cards.SHEET_PROMPTS`) and seeds (the row's index): {name} on the left,
+{what} on the right. Written by `python -m studio card weights/{name}`.
+"""
+
+
+def diffusion_bar_table(evaluation: dict) -> str:
+    """Issue 16's bars beside this model's numbers and the shipped VAE's from the same run."""
+    g, v = evaluation["generate"], evaluation["baseline"]
+    acc, real, base = g["attribute_accuracy"], g["real_reference"], v["attribute_accuracy"]
+    rows = [(label, f">= {bar:.0%}", acc[head] >= bar, _pct(acc[head]), _pct(base[head]))
+            for label, head, bar in (("category", "category", 0.85), ("colour", "color", 0.92),
+                                     ("background", "background", 0.95)) if acc.get(head) is not None]
+    swap = (evaluation.get("swap") or {}).get("swap_accuracy")
+    if swap is not None:
+        rows.append(("swap test", ">= 90%", swap >= 0.90, _pct(swap),
+                     _pct((evaluation.get("baseline_swap") or {}).get("swap_accuracy"))))
+    rows += [("fd_evaluator", "<= 0.5x the VAE's", g["fd_evaluator"] <= 0.5 * v["fd_evaluator"],
+              f"{g['fd_evaluator']:.1f} ({g['fd_evaluator'] / v['fd_evaluator']:.2f}x)", f"{v['fd_evaluator']:.1f}"),
+             ("diversity", ">= 85% of real", g["diversity"] >= 0.85 * real["diversity"],
+              f"{g['diversity']:.2f} ({g['diversity'] / real['diversity']:.0%} of real)", f"{v['diversity']:.2f}"),
+             ("memorisation (NN ratio)", "no lower than real's",
+              g["memorization"]["ratio"] >= real["memorization"]["ratio"],
+              f"{g['memorization']['ratio']:.2f} (real {real['memorization']['ratio']:.2f})",
+              f"{v['memorization']['ratio']:.2f}")]
+    repair, base_repair = evaluation.get("repair"), evaluation.get("baseline_repair")
+    if repair and base_repair:
+        for kind in ("medium", "thick"):
+            ours, theirs = repair[0]["masks"][kind]["psnr_hole"], base_repair["masks"][kind]["psnr_hole"]
+            rows.append((f"repair, {kind} masks (hole PSNR)", ">= the VAE's", ours >= theirs, f"{ours:.2f} dB",
+                         f"{theirs:.2f} dB"))
+    lines = ["## Against the bar (issue 16)", "", "| measure | bar | this model | the shipped VAE, same run |",
+             "|---|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) | {b} |"
+              for name, target, ok, value, b in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _diffusion_card(info: dict, evaluation: dict) -> str:
+    from .pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS
+
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    levels = ", ".join(f"{ch}{' + cross-attention' if a else ''}" for ch, a in zip(c["channels"], c["attention"]))
+    sections = [_generation_section(info, evaluation)]
+    if evaluation.get("baseline"):
+        sections += [_beside_section(evaluation, "the shipped VAE"), diffusion_bar_table(evaluation)]
+    if evaluation.get("sheet"):
+        sections.append(_samples_section(name, "the shipped VAE"))
+    if evaluation.get("repair"):
+        sections.append(_repair_section(info, evaluation["repair"]))
+    body = "\n".join(sections)
+    return f"""# {name}
+
+A text-conditioned pixel-space diffusion model ({c['size']} px) on diffusers' `UNet2DConditionModel`: levels of
+{levels} channels ({c['layers_per_block']} resnet per level, {c['heads']} attention heads, attention in the middle
+block too), cross-attention on MiniLM's token states and its pooled vector added to the timestep embedding;
+7 input channels (the noisy image, the hole mask, the known pixels) so one network does text-to-image and
+inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) predicting
+{'v (Salimans & Ho 2022)' if train.get('prediction') == 'v_prediction' else 'the noise'}, the loss weighted by
+Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023); {int(100 * train.get('uncond_share', 0))}% of the captions dropped
+for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
+An EMA of the weights (decay {train.get('ema_decay')}, with warm-up) is what this folder holds. Sampling:
+DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise. Weights stored in
+float16, computed in float32. Code: `studio/models/diffusion.py`, `studio/train/diffusion.py`,
+`studio/pipelines.py` (DiffusionTextPipeline).
+
+## Data
+{data_credit(info['catalog'])} Captions: {train.get('phrasings')} phrasings per label combination,
+{int(100 * train.get('partial_share', 0))}% leaving out the colour or the background. {MINILM}
+
+## Training
+{_training_lines('diffusion', t, f"AdamW (peak lr {train.get('lr')}, {train.get('warmup_steps')} warm-up steps, cosine to a tenth)")}
+
+{body}"""

@@ -69,11 +69,13 @@ def test_the_shipped_folders_describe_themselves():
         assert info["training"].get("steps", 0) > 0 or info["training"].get("epochs"), folder.name
         card = (folder / "README.md").read_text()
         assert card.startswith(f"# {folder.name}\n") and KEEP in card
-        assert sorted(p.name for p in folder.iterdir() if p.is_file()) in (
-            ["README.md", "model_index.json"], ["README.md", "model_index.json", "samples.png"],
-            ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+        files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "evaluation.json")
+        assert files in (["README.md", "model_index.json"], ["README.md", "model_index.json", "samples.png"],
+                         ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+        if (folder / "evaluation.json").is_file():                     # what the card was written from
+            assert isinstance(json.loads((folder / "evaluation.json").read_text()), dict)
         if (folder / "samples.png").is_file():                         # the card shows the sheet it names
-            assert "![samples](samples.png)" in card and info["family"] == "vaegan"
+            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion")
 
 
 def test_the_gan_card_reads_its_own_record(tmp_path):
@@ -89,3 +91,29 @@ def test_the_gan_card_reads_its_own_record(tmp_path):
     assert "this leg stopped by its time budget of 1.0 min, before the 3,000 steps asked" in card
     assert "`python -m studio train gan --catalog fashion --steps 3000 --max-minutes 1.0 --width 8`" in card
     assert "| swap test | >= 80% | 10.0% (**not met**) |" in card and "repair" not in card.lower()
+
+
+def test_the_diffusion_card_states_issue_16s_bars_beside_the_shipped_vae(tmp_path):
+    from test_diffusion import write_diffusion
+
+    record = {"steps": 9, "batch_size": 4, "epochs_seen": 1, "seconds": 120, "hardware": "cpu", "processes": 1,
+              "train": {"catalog": "fashion", "steps": 9, "prediction": "v_prediction", "snr_gamma": 5.0,
+                        "uncond_share": 0.15, "masked_share": 0.3, "ema_decay": 0.999, "lr": 5e-4, "width": 16}}
+    folder = write_diffusion(tmp_path / "diffusion-m", training=record)
+    assert describe(folder)["family"] == "diffusion" and describe(folder)["config"]["_class_name"] == "TextUNet"
+    ours, vae = _result(0.86, 0.91), _result(0.8, 0.9)
+    ours["fd_evaluator"], vae["fd_evaluator"] = 4.0, 10.0
+    ours["prompts_read_by"] = "weights/understand"
+    evaluation = {"generate": ours, "baseline": {**vae, "folder": "weights/vae-fashion"},
+                  "swap": {"swap_accuracy": 0.9, "pairs": 2, "per_prompt": 2}, "baseline_swap": {"swap_accuracy": 0.8},
+                  "repair": [_repair("diffusion-m", 21.0), _repair("telea", 18.5), _repair("ns", 19.5)],
+                  "baseline_repair": _repair("vae-fashion", 21.5), "sheet": "samples.png"}
+    card = render_card(folder, evaluation)
+    assert card.startswith("# diffusion-m\n") and "UNet2DConditionModel" in card and "DPM-Solver++" in card
+    assert "| category | >= 85% | 86.0% (met) | 80.0% |" in card
+    assert "| colour | >= 92% | 91.0% (**not met**) | 90.0% |" in card
+    assert "| swap test | >= 90% | 90.0% (met) | 80.0% |" in card
+    assert "| fd_evaluator | <= 0.5x the VAE's | 4.0 (0.40x) (met) | 10.0 |" in card
+    assert "| repair, thick masks (hole PSNR) | >= the VAE's | 21.00 dB (**not met**) | 21.50 dB |" in card
+    assert "Prompts read by `weights/understand` first" in card and "![samples](samples.png)" in card
+    assert "`python -m studio train diffusion --catalog fashion --steps 9 --width 16`" in card

@@ -29,10 +29,11 @@ def tiny_unet(**extra):
     return unet.eval()
 
 
-def write_diffusion(folder, catalog="fashion"):
+def write_diffusion(folder, catalog="fashion", training=None):
     from studio.train.diffusion import noise_schedule
 
-    DiffusionTextPipeline(tiny_unet(catalog=catalog), noise_schedule("v_prediction")[1]).save_pretrained(str(folder))
+    unet = tiny_unet(catalog=catalog, training=training)
+    DiffusionTextPipeline(unet, noise_schedule("v_prediction")[1]).save_pretrained(str(folder))
     return folder
 
 
