@@ -4,8 +4,9 @@ text encoding included, against the VAE of the same catalog in the same run.
     .venv/bin/python bench/generate.py                     # every generator folder in weights/
     .venv/bin/python bench/generate.py weights/gan-fashion weights/vae-fashion
 
-Every timed call encodes a prompt never seen before, so the text LRU never helps. Issue 15's goal: 8 images
-<= 50 ms on 2 CPU cores, text included.
+Every timed call encodes a prompt never seen before, so the text LRU never helps. A diffusion model is timed
+at 10 and 20 solver steps with guidance (3.0), the VAE of its catalog beside it. Goals: issue 15, 8 images
+<= 50 ms on 2 CPU cores, text included; issue 16, 8 diffusion images at 20 steps <= 3 s.
 """
 
 from __future__ import annotations
@@ -34,16 +35,24 @@ def main(*folders: str) -> None:
     counter = itertools.count()
     pipes = {f: open_pipeline(f, encoder=encoder) for f in folders}
 
-    def timed(pipe) -> float:
+    def timed(pipe, repeat: int = 20, **settings) -> float:
         return best_of(lambda: pipe(f"a red sneaker number {next(counter)} on a white background", num_images=8,
-                                    seed=1), repeat=20, warmup=3)
+                                    seed=1, **settings), repeat=repeat, warmup=min(3, repeat))
 
-    times = {f: timed(p) for f, p in pipes.items()}
-    for folder, pipe in pipes.items():
-        catalog = folder_catalog(folder)
+    # one row per (folder, settings): one pass for the one-pass generators, 10 and 20 steps for diffusion
+    runs = [(f, {"steps": steps}) if "steps" in p.settings else (f, {})
+            for f, p in pipes.items() for steps in ((10, 20) if "steps" in p.settings else (None,))]
+    times = {(f, str(settings)): timed(pipes[f], 5 if settings else 20, **settings) for f, settings in runs}
+    one_pass = {f: times[(f, "{}")] for f, settings in runs if not settings}
+    for folder, settings in runs:
+        pipe, catalog = pipes[folder], folder_catalog(folder)
         # the baseline: the VAE of the same catalog (timed in this run), else the folder itself
-        baseline = next((f for f, p in pipes.items() if p.family == "vae" and folder_catalog(f) == catalog), folder)
-        report(f"{folder.name}_{pipe.size}px_8_images_with_text", times[folder], times[baseline])
+        baseline = next((f for f, p in pipes.items() if p.family == "vae" and folder_catalog(f) == catalog), None)
+        took = times[(folder, str(settings))]
+        steps = f"_{settings['steps']}_steps" if settings else ""
+        report(f"{folder.name}_{pipe.size}px_8_images{steps}_with_text", took,
+               one_pass.get(baseline, took) if baseline else took)
+    times = one_pass or {k[0]: v for k, v in times.items()}
     text = best_of(lambda: encoder.encode([f"a blue bag variant {next(counter)}"]), repeat=20, warmup=3)
     report("text_encode_1_prompt", text, min(times.values()))
 
