@@ -322,3 +322,40 @@ def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_
         expect(page.locator("#understood")).not_to_contain_text("set by hand")
     finally:
         demo.close()
+
+
+def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_path):
+    from test_diffusion import write_diffusion
+
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    expect = sync_api.expect
+    weights = tmp_path / "weights"
+    write_gan(weights / "gan-tiny", catalog="fashion")
+    write_diffusion(weights / "diffusion-tiny")
+    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
+    try:
+        page.goto(url)
+        expect(page.locator("#steps")).to_be_visible()
+        expect(page.locator("#guidance")).to_be_visible()
+        page.locator("#model input").click()
+        page.get_by_role("option", name="diffusion-tiny", exact=True).click()
+        page.locator("#steps input[type=number]").fill("5")
+        page.locator("#steps input[type=number]").press("Enter")
+        page.locator("#prompt textarea").fill("navy ankle boot on a cream background")
+        page.locator("#random-seed input[type=checkbox]").uncheck()
+        page.locator("#seed input").fill("3")
+        page.locator("#generate-button").click()
+        expect(page.locator("#variants img")).to_have_count(4)
+        expect(page.locator("#used-seed")).to_contain_text("Seed used: 3 · diffusion-tiny · 5 steps, guidance 3")
+        shot(page, "10-diffusion")
+        page.locator("#variants img").first.click()
+        page.locator("#more-like").click()
+        expect(page.locator("#variants")).to_contain_text("like #1")
+        expect(page.locator("#variants img")).to_have_count(4)
+        shot(page, "11-diffusion-more-like-this")
+    finally:
+        demo.close()

@@ -219,7 +219,9 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                                       guidance=optional(number, guidance, "guidance"), progress=denoising(progress))
         new = [(image, provenance(result)) for image in result.images]
         shown = _gallery(ctx, new, [f"seed {result.seed} · #{i + 1}" for i in range(len(new))])
-        note = f"Seed used: **{result.seed}** · {result.model} · {_size_caption(new)}"
+        used = result.parameters
+        sampler = f" · {used['steps']} steps, guidance {used['guidance']:g}" if "steps" in used else ""
+        note = f"Seed used: **{result.seed}** · {result.model}{sampler} · {_size_caption(new)}"
         return shown, result.seed, note, new, _remember(earlier, made), None, understood_text(text, chosen, labels)
 
     def understood_text(text, chosen, labels=None) -> str:
