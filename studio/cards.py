@@ -112,8 +112,11 @@ def baseline_of(info: dict, folder: str | Path) -> Path | None:
     shipped VAE of its catalog (its bars are ratios to it)."""
     if info["family"] == "vaegan":
         base = info["training"].get("init_from")
-    elif info["family"] == "diffusion":
-        base = str(Path(folder).parent / f"vae-{info['catalog']}")
+    elif info["family"] == "diffusion":                 # beside it, else the shipped one
+        from .checkpoints import WEIGHTS_DIR
+
+        base = next((str(p) for p in (Path(folder).parent / f"vae-{info['catalog']}",
+                                      WEIGHTS_DIR / f"vae-{info['catalog']}") if p.is_dir()), None)
     else:
         return None
     return Path(base) if base and Path(base).is_dir() else None

@@ -57,7 +57,8 @@ class Studio:
 
     def repair_methods(self) -> "RepairMethods":
         """This studio's repair methods: Telea and Navier-Stokes, and each generator in its weights folder
-        that can inpaint as `vae:<folder>` on its device (nothing loads until a fill runs); `vae` names the
+        that can inpaint, on its device (nothing loads until a fill runs): `diffusion:<folder>` for a
+        diffusion model, `vae:<folder>` for the VAE family (the names saved recipes use); `vae` names the
         first VAE among them (else the first), as it always has for scripts. Built once, owned here."""
         from .edits.repair import CLASSICAL
         from .pipelines import pipeline_class
@@ -65,10 +66,13 @@ class Studio:
         if self._repair_methods is None:
             methods = CLASSICAL
             inpainters = self.models("inpaint")
+            families = {name: pipeline_class(self.weights / name).family for name in inpainters}
+            named = {name: f"{'diffusion' if family == 'diffusion' else 'vae'}:{name}"
+                     for name, family in families.items()}
             for name in inpainters:
-                methods = methods.with_model(f"vae:{name}", self.weights / name, self.device)
-            plain = [n for n in inpainters if pipeline_class(self.weights / n).family == "vae"] + inpainters
-            self._repair_methods = methods.with_alias("vae", f"vae:{plain[0]}") if inpainters else methods
+                methods = methods.with_model(named[name], self.weights / name, self.device)
+            plain = [n for n in inpainters if families[n] == "vae"] + inpainters
+            self._repair_methods = methods.with_alias("vae", named[plain[0]]) if inpainters else methods
         return self._repair_methods
 
     def models(self, capability: str = "generate") -> list[str]:

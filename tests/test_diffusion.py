@@ -152,7 +152,8 @@ def test_the_studio_gives_each_model_its_own_settings(tmp_path):
     assert made.parameters == {"steps": 3, "guidance": 2.0}
     vae = studio.generate(PROMPT, n=1, seed=2, model="vae-fashion", truncation=0.7, steps=3)
     assert vae.parameters == {"truncation": 0.7}
-    assert "diffusion-fashion" in studio.models("inpaint") and "vae:diffusion-fashion" in studio.repair_methods()
+    assert "diffusion-fashion" in studio.models("inpaint") and "diffusion:diffusion-fashion" in studio.repair_methods()
+    assert studio.repair_methods().get("vae").target.name == "vae:vae-fashion"      # the alias stays on the VAE
 
 
 @needs_fashion
