@@ -322,7 +322,8 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler):
         super().__init__()
-        self.register_modules(unet=unet, scheduler=scheduler)
+        # channels-last convolutions: ~1.2x faster sampling on these CPU cores (bench/generate.py), same weights
+        self.register_modules(unet=unet.to(memory_format=torch.channels_last), scheduler=scheduler)
 
     # ---- one denoising step and the loop
     def predict(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
