@@ -300,7 +300,7 @@ def _training_lines(family: str, t: dict, optimiser: str) -> str:
              + f"; wall time {t['seconds'] / 60:.1f} min"
              + (f" in {t['legs']} resumed legs" if t.get("legs", 1) > 1 else "") + _stopped(t),
              f"- command: `{_command(family, train)}`"]
-    if start:
+    if start and family != "vaegan":                  # a VAE-GAN's init_from is the VAE it fine-tunes (said above)
         lines.append(f"- these steps continue an earlier run: they start from the weights `{start}` held then "
                      "(that run's card is in the repository's history)")
     return "\n".join(lines)

