@@ -129,3 +129,30 @@ def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, ba
 def to_unit(images: torch.Tensor, device) -> torch.Tensor:
     """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1] on `device`."""
     return images.to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+def masked_training_set(cfg, log_line) -> tuple:
+    """(CaptionBank, mask pool, EpochData): what the trainers that also learn to inpaint (VAE, diffusion)
+    prepare once, the same on every process: the caption bank, a pool of LaMa-style masks (thin, medium
+    and thick in turn) and the epoch-redrawn training images. `cfg` has catalog, size, limit, seed,
+    phrasings, partial_share, text_cache and mask_pool."""
+    from ..eval.masks import MASK_RECIPES, random_mask
+    from ..text import TextEncoder
+    from .common import EpochData
+
+    bank = CaptionBank.for_catalog(cfg.catalog, cfg.phrasings, cfg.partial_share, cfg.seed,
+                                   TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
+    kinds, masks_rng = list(MASK_RECIPES), np.random.default_rng(cfg.seed)
+    pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, masks_rng) for i in range(cfg.mask_pool)])
+    data = EpochData(lambda epoch: render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank))
+    log_line(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks; {len(data)} images per epoch")
+    return bank, pool, data
+
+
+def hole_batch(pool: np.ndarray, n: int, share: float, rng: np.random.Generator, rest: float) -> torch.Tensor:
+    """(n, 1, H, W) holes (1 = to fill): a pool mask for a `share` of the rows, `rest` everywhere in the
+    others (0: nothing missing, the VAE's whole images; 1: everything to generate, diffusion's text-to-image)."""
+    holes = np.full((n, 1, pool.shape[1], pool.shape[2]), rest, np.float32)
+    masked = rng.random(n) < share
+    holes[masked, 0] = pool[rng.integers(len(pool), size=int(masked.sum()))]
+    return torch.from_numpy(holes)

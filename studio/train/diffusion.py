@@ -28,10 +28,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.diffusion import TextUNet
-from .bank import CaptionBank, render_epoch, to_unit
-from .common import EpochData, Run, write_trained
+from .bank import CaptionBank, hole_batch, masked_training_set, to_unit
+from .common import Run, write_trained
 from .configs import DiffusionTrainConfig
 
 SHEET_SEEDS = 8
@@ -79,14 +78,6 @@ def diffusion_loss(model, schedule, x0, hole, texts, drop, generator: torch.Gene
     return per_image.mean()
 
 
-def _holes(pool: np.ndarray, n: int, share: float, rng: np.random.Generator) -> torch.Tensor:
-    """(n, 1, H, W): a pool mask for a `share` of the rows, all ones (generate everything) for the rest."""
-    holes = np.ones((n, 1, pool.shape[1], pool.shape[2]), np.float32)
-    masked = rng.random(n) < share
-    holes[masked, 0] = pool[rng.integers(len(pool), size=int(masked.sum()))]
-    return torch.from_numpy(holes)
-
-
 def _initial_weights(model: TextUNet, source: str, log) -> None:
     from ..checkpoints import open_network
 
@@ -103,17 +94,11 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
     from diffusers.training_utils import EMAModel
 
     from ..pipelines import DiffusionTextPipeline
-    from ..text import TextEncoder
 
     run = Run(cfg, "diffusion", log)
     device = run.device
     # 1. text, masks and data, prepared once (the same on every process)
-    bank = CaptionBank.for_catalog(cfg.catalog, cfg.phrasings, cfg.partial_share, cfg.seed,
-                                   TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
-    kinds, masks_rng = list(MASK_RECIPES), np.random.default_rng(cfg.seed)
-    pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, masks_rng) for i in range(cfg.mask_pool)])
-    data = EpochData(lambda epoch: render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank))
-    run.log_line(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks; {len(data)} images per epoch")
+    bank, pool, data = masked_training_set(cfg, run.log_line)
     # 2. network, schedule, optimiser (warm-up then cosine to a tenth), EMA
     model = unet_for(cfg)
     if cfg.init_from and not cfg.resume:
@@ -142,7 +127,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
         rng, noise_rng = run.rng(), run.torch_rng()
         x0 = to_unit(images, device)
         texts = bank.batch(bank.positives(combos.numpy(), rng), device)
-        hole = _holes(pool, len(x0), cfg.masked_share, rng).to(device)
+        hole = hole_batch(pool, len(x0), cfg.masked_share, rng, rest=1.0).to(device)
         drop = torch.from_numpy(rng.random(len(x0)) < cfg.uncond_share).to(device)
         loss = diffusion_loss(model, schedule, x0, hole, texts, drop, noise_rng, cfg.snr_gamma)
         optimiser.zero_grad(set_to_none=True)

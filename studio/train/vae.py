@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..eval.masks import MASK_RECIPES, random_mask
 from ..models.vae import ConditionalVAE, diagonal_normal_log_prob
-from .bank import CaptionBank, render_epoch, to_unit
-from .common import EpochData, Run, save_pipeline, write_trained
+from .bank import CaptionBank, hole_batch, masked_training_set, render_epoch, to_unit
+from .common import Run, save_pipeline, write_trained
 from .configs import PriorFitConfig, VAETrainConfig
 
 
@@ -71,26 +70,13 @@ def vae_loss(model, log_sigma: torch.Tensor, image, hole, tokens, mask, pooled, 
                   "sigma": log_sigma.exp().item()}
 
 
-def _holes(pool: np.ndarray, n: int, share: float, rng: np.random.Generator) -> torch.Tensor:
-    holes = np.zeros((n, 1, pool.shape[1], pool.shape[2]), np.float32)
-    masked = rng.random(n) < share
-    holes[masked, 0] = pool[rng.integers(len(pool), size=int(masked.sum()))]
-    return torch.from_numpy(holes)
-
-
 def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     from ..pipelines import VAEPipeline
-    from ..text import TextEncoder
 
     run = Run(cfg, "VAE", log)
     device = run.device
     # 1. text, masks and data, prepared once (the same on every process)
-    bank = CaptionBank.for_catalog(cfg.catalog, cfg.phrasings, cfg.partial_share, cfg.seed,
-                                   TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
-    kinds, masks_rng = list(MASK_RECIPES), np.random.default_rng(cfg.seed)
-    pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, masks_rng) for i in range(cfg.mask_pool)])
-    data = EpochData(lambda epoch: render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank))
-    run.log_line(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks; {len(data)} images per epoch")
+    bank, pool, data = masked_training_set(cfg, run.log_line)
     # 2. network, optimiser with a one-cycle schedule (Accelerate steps it once per process per step)
     model = ConditionalVAE(size=cfg.size, width=cfg.width, z_dim=cfg.z_dim)
     if cfg.init_from and not cfg.resume:
@@ -107,7 +93,7 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
         rng = run.rng()
         real = to_unit(images, device)
         texts = bank.batch(bank.positives(combos.numpy(), rng), device)
-        hole = _holes(pool, len(real), cfg.masked_share, rng).to(device)
+        hole = hole_batch(pool, len(real), cfg.masked_share, rng, rest=0.0).to(device)
         beta = min(1.0, run.step / max(1, cfg.warmup * cfg.steps))
         loss, parts = vae_loss(model, net.log_sigma, real, hole, *texts, beta=beta, free_bits=cfg.free_bits)
         optimiser.zero_grad(set_to_none=True)
