@@ -586,10 +586,7 @@ def vaegan_bar_table(evaluation: dict) -> str:
     if swap is not None:
         base_swap = (evaluation.get("baseline_swap") or {}).get("swap_accuracy")
         rows.insert(3, ("swap test", ">= 85%", swap >= 0.85, _pct(swap), _pct(base_swap)))
-    lines = ["## Against the bar (issue 15)", "", "| measure | bar | this model | its VAE, same run |", "|---|---|---|---|"]
-    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) | {base} |"
-              for name, target, ok, value, base in rows]
-    return "\n".join(lines) + "\n"
+    return _bars("## Against the bar (issue 15)", "its VAE, same run", rows)
 
 
 def _vaegan_card(info: dict, evaluation: dict) -> str:
@@ -676,10 +673,14 @@ def diffusion_bar_table(evaluation: dict) -> str:
             ours, theirs = repair[0]["masks"][kind]["psnr_hole"], base_repair["masks"][kind]["psnr_hole"]
             rows.append((f"repair, {kind} masks (hole PSNR)", ">= the VAE's", ours >= theirs, f"{ours:.2f} dB",
                          f"{theirs:.2f} dB"))
-    lines = ["## Against the bar (issue 16)", "", "| measure | bar | this model | the shipped VAE, same run |",
-             "|---|---|---|---|"]
-    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) | {b} |"
-              for name, target, ok, value, b in rows]
+    return _bars("## Against the bar (issue 16)", "the shipped VAE, same run", rows)
+
+
+def _bars(title: str, baseline: str, rows: list[tuple]) -> str:
+    """rows: (measure, bar, met?, this model's value, the baseline's value) -> a markdown section."""
+    lines = [title, "", f"| measure | bar | this model | {baseline} |", "|---|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) | {base} |"
+              for name, target, ok, value, base in rows]
     return "\n".join(lines) + "\n"
 
 
