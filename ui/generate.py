@@ -334,9 +334,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                                             model=_model_for(provenance, "variations"),
                                             steps=optional(whole, steps, "steps"), guidance=optional(number, guidance, "guidance"),
                                             progress=denoising(progress))
-            new = [(im, Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
-                                   steps=result.parameters.get("steps"), guidance=result.parameters.get("guidance")))
-                   for im in result.images]
+            new = [(im, provenance(result)) for im in result.images]
             shown = _gallery(ctx, new, [f"like #{(index or 0) + 1} · {i + 1}" for i in range(len(new))])
             return shown, new, _remember(earlier, made), None
 
