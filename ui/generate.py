@@ -328,10 +328,10 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     if ui.can_vary:
         @keeping(4)
         def more_like_this(made, index, strength, earlier, steps=None, guidance=None, progress=gr.Progress()):
-            image, provenance = chosen_variant(made, index)
-            result = gpu(studio.variations)(image, provenance.prompt or "a product", strength=float(strength),
-                                            n=max(2, len(made)), seed=provenance.seed,
-                                            model=_model_for(provenance, "variations"),
+            image, made_by = chosen_variant(made, index)
+            result = gpu(studio.variations)(image, made_by.prompt or "a product", strength=float(strength),
+                                            n=max(2, len(made)), seed=made_by.seed,
+                                            model=_model_for(made_by, "variations"),
                                             steps=optional(whole, steps, "steps"), guidance=optional(number, guidance, "guidance"),
                                             progress=denoising(progress))
             new = [(im, provenance(result)) for im in result.images]
