@@ -39,20 +39,20 @@ def main(*folders: str) -> None:
         return best_of(lambda: pipe(f"a red sneaker number {next(counter)} on a white background", num_images=8,
                                     seed=1, **settings), repeat=repeat, warmup=min(3, repeat))
 
-    # one row per (folder, settings): one pass for the one-pass generators, 10 and 20 steps for diffusion
-    runs = [(f, {"steps": steps}) if "steps" in p.settings else (f, {})
-            for f, p in pipes.items() for steps in ((10, 20) if "steps" in p.settings else (None,))]
-    times = {(f, str(settings)): timed(pipes[f], 5 if settings else 20, **settings) for f, settings in runs}
-    one_pass = {f: times[(f, "{}")] for f, settings in runs if not settings}
-    for folder, settings in runs:
-        pipe, catalog = pipes[folder], folder_catalog(folder)
+    def rows(pipe) -> list[dict]:
+        """The settings each folder is timed at: one pass, or 10 and 20 solver steps for diffusion."""
+        return [{"steps": 10}, {"steps": 20}] if "steps" in pipe.settings else [{}]
+
+    times = {(f, i): timed(p, 5 if settings else 20, **settings)
+             for f, p in pipes.items() for i, settings in enumerate(rows(p))}
+    for folder, pipe in pipes.items():
+        catalog = folder_catalog(folder)
         # the baseline: the VAE of the same catalog (timed in this run), else the folder itself
-        baseline = next((f for f, p in pipes.items() if p.family == "vae" and folder_catalog(f) == catalog), None)
-        took = times[(folder, str(settings))]
-        steps = f"_{settings['steps']}_steps" if settings else ""
-        report(f"{folder.name}_{pipe.size}px_8_images{steps}_with_text", took,
-               one_pass.get(baseline, took) if baseline else took)
-    times = one_pass or {k[0]: v for k, v in times.items()}
+        vae = next((f for f, p in pipes.items() if p.family == "vae" and folder_catalog(f) == catalog), None)
+        for i, settings in enumerate(rows(pipe)):
+            steps = f"_{settings['steps']}_steps" if settings else ""
+            report(f"{folder.name}_{pipe.size}px_8_images{steps}_with_text", times[(folder, i)],
+                   times[(vae, 0)] if vae else times[(folder, i)])
     text = best_of(lambda: encoder.encode([f"a blue bag variant {next(counter)}"]), repeat=20, warmup=3)
     report("text_encode_1_prompt", text, min(times.values()))
 

@@ -592,17 +592,8 @@ def vaegan_bar_table(evaluation: dict) -> str:
 def _vaegan_card(info: dict, evaluation: dict) -> str:
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
-    base = evaluation.get("baseline")
-    sections = [_generation_section(info, evaluation)]
-    if base:
-        sections.append(_beside_section(evaluation, "the VAE it started from"))
-        if info["catalog"] == "fashion" and evaluation.get("swap"):
-            sections.append(vaegan_bar_table(evaluation))
-    if evaluation.get("sheet"):
-        sections.append(_samples_section(name, "the VAE it started from"))
-    if evaluation.get("repair"):
-        sections.append(_repair_section(info, evaluation["repair"]))
-    body = "\n".join(sections)
+    bars = vaegan_bar_table if info["catalog"] == "fashion" and evaluation.get("swap") else None
+    body = _compared_body(info, evaluation, "the VAE it started from", bars)
     return f"""# {name}
 
 A VAE-GAN ({c['size']} px, {c['z_dim']}-d latent): the text-conditioned VAE `{t.get('init_from')}` with its
@@ -626,6 +617,21 @@ float16, computed in float32. Code: `studio/train/vaegan.py`, `studio/models/gan
 {_training_lines('vaegan', t, f"Adam (lr {train.get('lr_g')} decoder / {train.get('lr_d')} discriminator, betas 0/0.9)")}
 
 {body}"""
+
+
+def _compared_body(info: dict, evaluation: dict, what: str, bars) -> str:
+    """A generator measured beside a VAE: its generation section, the two side by side and `bars(evaluation)`
+    (when a baseline was measured), the sample sheet, repair."""
+    sections = [_generation_section(info, evaluation)]
+    if evaluation.get("baseline"):
+        sections.append(_beside_section(evaluation, what))
+        if bars is not None:
+            sections.append(bars(evaluation))
+    if evaluation.get("sheet"):
+        sections.append(_samples_section(info["name"], what))
+    if evaluation.get("repair"):
+        sections.append(_repair_section(info, evaluation["repair"]))
+    return "\n".join(sections)
 
 
 def _beside_section(evaluation: dict, what: str) -> str:
@@ -690,14 +696,7 @@ def _diffusion_card(info: dict, evaluation: dict) -> str:
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
     levels = ", ".join(f"{ch}{' + cross-attention' if a else ''}" for ch, a in zip(c["channels"], c["attention"]))
-    sections = [_generation_section(info, evaluation)]
-    if evaluation.get("baseline"):
-        sections += [_beside_section(evaluation, "the shipped VAE"), diffusion_bar_table(evaluation)]
-    if evaluation.get("sheet"):
-        sections.append(_samples_section(name, "the shipped VAE"))
-    if evaluation.get("repair"):
-        sections.append(_repair_section(info, evaluation["repair"]))
-    body = "\n".join(sections)
+    body = _compared_body(info, evaluation, "the shipped VAE", diffusion_bar_table)
     return f"""# {name}
 
 A text-conditioned pixel-space diffusion model ({c['size']} px) on diffusers' `UNet2DConditionModel`: levels of
