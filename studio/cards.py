@@ -107,11 +107,20 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     return out
 
 
+def vaegan_origin(t: dict) -> tuple[str | None, str | None]:
+    """(the VAE at the root, the earlier VAE-GAN these steps continue or None) from a VAE-GAN's record. A
+    run started from a VAE-GAN folder holds that folder's own record under "vae", with its "vae" in turn."""
+    start = t.get("vae") or {}
+    if "vae" in start:
+        return start.get("init_from"), t.get("init_from")
+    return t.get("init_from"), None
+
+
 def baseline_of(info: dict, folder: str | Path) -> Path | None:
     """What a generator's card compares it with: the VAE a VAE-GAN was fine-tuned from; for diffusion, the
     shipped VAE of its catalog (its bars are ratios to it)."""
     if info["family"] == "vaegan":
-        base = info["training"].get("init_from")
+        base = vaegan_origin(info["training"])[0]
     elif info["family"] == "diffusion":                 # beside it, else the shipped one
         from .checkpoints import WEIGHTS_DIR
 
@@ -589,15 +598,25 @@ def vaegan_bar_table(evaluation: dict) -> str:
     return _bars("## Against the bar (issue 15)", "its VAE, same run", rows)
 
 
+def _backdrop(train: dict) -> str:
+    weight = train.get("background_weight") or 0
+    return (f" A backdrop term (weight {weight:g}) pulls each fake's 2-pixel border towards the median colour of the"
+            f" border of the real image whose caption it was given." if weight else "")
+
+
 def _vaegan_card(info: dict, evaluation: dict) -> str:
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
     bars = vaegan_bar_table if info["catalog"] == "fashion" and evaluation.get("swap") else None
     body = _compared_body(info, evaluation, "the VAE it started from", bars)
+    root, earlier = vaegan_origin(t)
+    again = (f" These {t['steps']:,} steps continue the VAE-GAN `{earlier}` as it was then (its own "
+             f"{t['vae'].get('steps', 0):,} steps; that card is in the repository's history), with a fresh "
+             f"discriminator." if earlier else "")
     return f"""# {name}
 
-A VAE-GAN ({c['size']} px, {c['z_dim']}-d latent): the text-conditioned VAE `{t.get('init_from')}` with its
-decoder then trained adversarially (Larsen et al. 2016). Its encoder, text condition and mixture prior stay
+A VAE-GAN ({c['size']} px, {c['z_dim']}-d latent): the text-conditioned VAE `{root}` with its
+decoder then trained adversarially (Larsen et al. 2016).{again} Its encoder, text condition and mixture prior stay
 frozen; the decoder learns to turn the prior's draws into images a discriminator cannot tell from real ones.
 It still samples in one forward pass: z ~ p(z | text), decoded. The discriminator has spectral norm and a
 projection head on the text condition (Miyato & Koyama 2018), and it judges real/matched, fake/matched
@@ -605,7 +624,7 @@ and real/mismatched pairs (hinge loss, lazy R1, DiffAugment translation and a {i
 cutout). The adversarial weight ({train.get('adv_weight')}) ramps up from zero over {train.get('ramp')} steps. An
 L1 anchor (weight {train.get('rec_weight')}) keeps the reconstructions of {int(100 * train.get('anchor_share', 1))}% of each batch from their
 posterior means, compared after {train.get('anchor_pool', 1)}x average pooling: colours and shapes stay the VAE's, and
-fine detail is the discriminator's to teach. An EMA of the decoder (decay {train.get('ema_decay')}) is what this
+fine detail is the discriminator's to teach.{_backdrop(train)} An EMA of the decoder (decay {train.get('ema_decay')}) is what this
 folder holds. Weights stored in
 float16, computed in float32. Code: `studio/train/vaegan.py`, `studio/models/gan.py` (the discriminator),
 `studio/pipelines.py` (VAEGANPipeline).
@@ -690,6 +709,11 @@ def _bars(title: str, baseline: str, rows: list[tuple]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _floor(train: dict) -> str:
+    floor = train.get("snr_floor") or 0
+    return f", never under {floor:g} (the noisiest steps keep an x0 loss)" if floor else ""
+
+
 def _diffusion_card(info: dict, evaluation: dict) -> str:
     from .pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
@@ -705,7 +729,7 @@ block too), cross-attention on MiniLM's token states and its pooled vector added
 7 input channels (the noisy image, the hole mask, the known pixels) so one network does text-to-image and
 inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) predicting
 {'v (Salimans & Ho 2022)' if train.get('prediction') == 'v_prediction' else 'the noise'}, the loss weighted by
-Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023); {int(100 * train.get('uncond_share', 0))}% of the captions dropped
+Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * train.get('uncond_share', 0))}% of the captions dropped
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, with warm-up) is what this folder holds. Sampling:
 DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise. Weights stored in

@@ -186,3 +186,7 @@ def test_the_training_loss_weights_and_targets():
     losses = [diffusion_loss(unet, schedule, x0, hole, texts, drop, torch.Generator().manual_seed(0), g).item()
               for g in (0.0, 5.0, 5.0)]
     assert losses[1] == losses[2] and losses[0] != losses[1] and all(np.isfinite(losses))
+    # a floor under the weight: the same draw, so the loss can only grow
+    floored = [diffusion_loss(unet, schedule, x0, hole, texts, drop, torch.Generator().manual_seed(0), 5.0, f).item()
+               for f in (0.0, 0.5)]
+    assert floored[0] == losses[1] and floored[1] > floored[0]

@@ -28,7 +28,7 @@ def test_a_dry_run_fine_tunes_only_the_decoder_and_writes_a_vaegan(tmp_path, mon
     source = write_vae_with_prior(tmp_path / "vae-tiny")
     out = tmp_path / "gan-tiny"
     assert main(["train", "vaegan", "--dry-run", "--init-from", str(source), "--size", "16", "--d-width", "8",
-                 "--out", str(out)]) == 0
+                 "--background-weight", "0.5", "--out", str(out)]) == 0
     pipe, before = open_pipeline(out), open_pipeline(source)
     assert isinstance(pipe, VAEGANPipeline) and pipe.family == "vaegan"
     assert CAPABILITIES["vaegan"] == CAPABILITIES["vae"]                 # variations, blends, repair carry over
@@ -39,7 +39,7 @@ def test_a_dry_run_fine_tunes_only_the_decoder_and_writes_a_vaegan(tmp_path, mon
                if not torch.equal(p, source_state[name].half().float())}
     assert changed and changed <= {"from_latent", "up", "to_rgb"}, changed      # the decoder alone moved
     history = json.loads((tmp_path / "runs" / "gan-tiny-dry" / "history.json").read_text())
-    assert {"loss_d", "adv", "anchor", "d_mis"} <= set(history["history"][-1])
+    assert {"loss_d", "adv", "anchor", "d_mis", "backdrop"} <= set(history["history"][-1])
     a = pipe("red sneaker on a white background", num_images=3, seed=7)
     b = pipe("red sneaker on a white background", num_images=3, seed=7)
     assert a.seed == 7 and all(np.array_equal(np.asarray(i), np.asarray(j)) for i, j in zip(a.images, b.images))
@@ -78,3 +78,20 @@ def test_the_studio_puts_the_vaegan_first_and_keeps_the_vae_for_repair(tmp_path)
     methods = studio.repair_methods()
     assert {"vae:gan-fashion", "vae:vae-fashion"} <= set(methods.choices)
     assert methods.get("vae").target is methods.get("vae:vae-fashion")      # scripts' "vae" stays the VAE
+
+
+def test_the_backdrop_term_reads_the_real_border_past_the_product():
+    from studio.train.vaegan import backdrop_loss, border
+
+    real = torch.full((2, 3, 8, 8), 0.5)
+    real[:, :, 4:, 5:] = -1.0                          # a product reaching the bottom-right edge
+    assert border(real).shape == (2, 3, 8 * 8 - 4 * 4)
+    flat = torch.full_like(real, 0.5)                  # a fake on the named backdrop, the product inside
+    flat[:, :, 2:6, 2:6] = -1.0
+    assert backdrop_loss(flat, real).item() == 0.0     # the median is the backdrop, not the product
+    wrong = flat.clone()
+    wrong[1] = -0.5                                    # the second fake on a darker backdrop
+    assert abs(backdrop_loss(wrong, real).item() - 0.5) < 1e-6
+    fake = flat.clone().requires_grad_(True)
+    backdrop_loss(fake * 0.9, real).backward()
+    assert fake.grad[:, :, 0].abs().sum() > 0 and fake.grad[:, :, 3, 3].abs().sum() == 0

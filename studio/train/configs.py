@@ -91,6 +91,7 @@ class VAEGANTrainConfig(TrainConfig):
     r1_every: int = 4              # steps between (lazy) R1 penalties
     mismatch_weight: float = 0.5   # share of the fake term given to real images with mismatched captions
     cutout: float = 0.25           # DiffAugment cutout, as a share of the side
+    background_weight: float = 0.0  # L1 of the fakes' border against the real image's backdrop colour
     ema_decay: float = 0.98        # EMA decay of the decoder (a short fine-tune wants it low)
     phrasings: int = 6             # captions per label combination in the caption bank
     partial_share: float = 0.15    # captions that leave out the colour or the background
@@ -205,6 +206,7 @@ class DiffusionTrainConfig(TrainConfig):
     warmup_steps: int = 200        # learning-rate warm-up
     prediction: str = "v_prediction"   # what the UNet predicts: v_prediction or epsilon
     snr_gamma: float = 5.0         # Min-SNR loss weighting (Hang et al. 2023); 0 turns it off
+    snr_floor: float = 0.0         # least loss weight at any timestep (Min-SNR leaves the noisiest ones ~0)
     uncond_share: float = 0.15     # captions replaced by the null condition (classifier-free guidance)
     masked_share: float = 0.3      # of each batch trained as inpainting (a LaMa-style hole); the rest whole
     mask_pool: int = 4000          # masks drawn once and reused

@@ -58,10 +58,13 @@ def noise_schedule(prediction: str):
     return schedule, sampler
 
 
-def diffusion_loss(model, schedule, x0, hole, texts, drop, generator: torch.Generator, snr_gamma: float
-                   ) -> torch.Tensor:
+def diffusion_loss(model, schedule, x0, hole, texts, drop, generator: torch.Generator, snr_gamma: float,
+                   snr_floor: float = 0.0) -> torch.Tensor:
     """One denoising loss: a random timestep per image, the image noised to it, the prediction's squared
-    error against the schedule's target (noise or v), weighted by Min-SNR-gamma when snr_gamma > 0."""
+    error against the schedule's target (noise or v), weighted by Min-SNR-gamma when snr_gamma > 0, the
+    weight never under `snr_floor`. For v-prediction Min-SNR's weight min(SNR, gamma) / (SNR + 1) falls to
+    ~0 at the noisiest steps, where the layout, the backdrop and the use of an inpainting hole's known
+    pixels are decided (there v is -x0, so the floor is a plain x0 loss)."""
     b = len(x0)
     t = torch.randint(0, schedule.config.num_train_timesteps, (b,), generator=generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(x0.device)
@@ -73,7 +76,7 @@ def diffusion_loss(model, schedule, x0, hole, texts, drop, generator: torch.Gene
     if snr_gamma > 0:
         alpha_bar = schedule.alphas_cumprod.to(x0.device)[t]
         snr = alpha_bar / (1 - alpha_bar)
-        weight = snr.clamp(max=snr_gamma) / (snr + 1 if v else snr)
+        weight = (snr.clamp(max=snr_gamma) / (snr + 1 if v else snr)).clamp(min=snr_floor)
         per_image = per_image * weight
     return per_image.mean()
 
@@ -129,7 +132,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
         texts = bank.batch(bank.positives(combos.numpy(), rng), device)
         hole = hole_batch(pool, len(x0), cfg.masked_share, rng, rest=1.0).to(device)
         drop = torch.from_numpy(rng.random(len(x0)) < cfg.uncond_share).to(device)
-        loss = diffusion_loss(model, schedule, x0, hole, texts, drop, noise_rng, cfg.snr_gamma)
+        loss = diffusion_loss(model, schedule, x0, hole, texts, drop, noise_rng, cfg.snr_gamma, cfg.snr_floor)
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         run.accelerator.clip_grad_norm_(model.parameters(), 1.0)

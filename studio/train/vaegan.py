@@ -21,6 +21,9 @@ The procedure:
   reconstruction of real images from their posterior means, on a low-pass copy (average-pooled by
   `anchor_pool`): colours and shapes stay what the VAE knew, and fine detail is the discriminator's to teach
   (a full-resolution anchor pulls the decoder back towards the VAE's blurred means);
+- optionally (`background_weight`) an L1 of each fake's border ring against the median colour of the real
+  image's ring whose caption it was given: a furniture render leaves only thin strips of backdrop, which
+  the low-pass anchor weighs little against the item, and the fake's backdrop drifts from the one named;
 - an EMA of the decoder (decay near 0.98 for a short fine-tune) is what the folder holds.
 The folder is a VAEGANPipeline: the ConditionalVAE with the new decoder, so "more like this", blends and
 repair work as they do with the VAE.
@@ -71,6 +74,21 @@ class DecoderGenerator(nn.Module):
                 cond = torch.cat([cond, cond[:len(real)]])
         images = vae.decode(z, cond)
         return (images, None) if real is None else (images[:b], images[b:])
+
+
+def border(images: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """(B, C, S, S) -> (B, C, P): the pixels of the outer ring `width` wide."""
+    s = images.shape[-1]
+    ring = torch.ones(s, s, dtype=torch.bool, device=images.device)
+    ring[width:s - width, width:s - width] = False
+    return images[..., ring]
+
+
+def backdrop_loss(fake: torch.Tensor, real: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """Mean L1 of each fake's ring against the median colour of the matching real image's ring: the
+    backdrop, where the product leaves most of the frame's edge clear (the median ignores the rest)."""
+    target = border(real, width).median(dim=-1).values.detach()
+    return (border(fake, width) - target[..., None]).abs().mean()
 
 
 def _start(source: str) -> ConditionalVAE:
@@ -139,12 +157,16 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
         anchor = (F.avg_pool2d(recon, cfg.anchor_pool) - F.avg_pool2d(real[:k], cfg.anchor_pool)).abs().mean()
         ramp = min(1.0, run.step / max(1, cfg.ramp))
         loss_g = cfg.adv_weight * ramp * adv + cfg.rec_weight * anchor
+        backdrop = backdrop_loss(fake, real) if cfg.background_weight > 0 else None
+        if backdrop is not None:
+            loss_g = loss_g + cfg.background_weight * backdrop
         opt_g.zero_grad(set_to_none=True)
         run.accelerator.backward(loss_g)
         opt_g.step()
         ema.step([p for p in net.parameters() if p.requires_grad])
         if run.due():
-            run.log(loss_d=loss_d.item(), adv=adv.item(), anchor=anchor.item(), ramp=ramp,
+            extra = {} if backdrop is None else {"backdrop": backdrop.item()}
+            run.log(loss_d=loss_d.item(), adv=adv.item(), anchor=anchor.item(), ramp=ramp, **extra,
                     d_real=d_real.mean().item(), d_fake=d_fake.mean().item(), d_mis=d_mis.mean().item())
     # 4. the folder: the VAE with the EMA decoder
     out = copy.deepcopy(net.vae).eval()
