@@ -98,7 +98,8 @@ def test_the_diffusion_card_states_issue_16s_bars_beside_the_shipped_vae(tmp_pat
 
     record = {"steps": 9, "batch_size": 4, "epochs_seen": 1, "seconds": 120, "hardware": "cpu", "processes": 1,
               "train": {"catalog": "fashion", "steps": 9, "prediction": "v_prediction", "snr_gamma": 5.0,
-                        "uncond_share": 0.15, "masked_share": 0.3, "ema_decay": 0.999, "lr": 5e-4, "width": 16}}
+                        "uncond_share": 0.15, "masked_share": 0.3, "ema_decay": 0.999, "lr": 5e-4, "width": 16,
+                        "snr_floor": 0.25}}
     folder = write_diffusion(tmp_path / "diffusion-m", training=record)
     assert describe(folder)["family"] == "diffusion" and describe(folder)["config"]["_class_name"] == "TextUNet"
     ours, vae = _result(0.86, 0.91), _result(0.8, 0.9)
@@ -116,4 +117,19 @@ def test_the_diffusion_card_states_issue_16s_bars_beside_the_shipped_vae(tmp_pat
     assert "| fd_evaluator | <= 0.5x the VAE's | 4.0 (0.40x) (met) | 10.0 |" in card
     assert "| repair, thick masks (hole PSNR) | >= the VAE's | 21.00 dB (**not met**) | 21.50 dB |" in card
     assert "Prompts read by `weights/understand` first" in card and "![samples](samples.png)" in card
-    assert "`python -m studio train diffusion --catalog fashion --steps 9 --width 16`" in card
+    assert "Min-SNR-5.0 (Hang et al. 2023), never under 0.25" in card
+    assert "`python -m studio train diffusion --catalog fashion --steps 9 --width 16 --snr-floor 0.25`" in card
+
+
+def test_a_vaegan_that_continues_another_is_compared_with_the_vae_at_the_root(tmp_path):
+    from studio.cards import baseline_of, vaegan_origin
+
+    vae_record = {"steps": 100, "prior": {"fit": {}}}
+    first = {"steps": 6000, "init_from": str(tmp_path / "vae-furniture"), "vae": vae_record}
+    again = {"steps": 3000, "init_from": str(tmp_path / "gan-furniture"), "vae": first}
+    assert vaegan_origin(first) == (str(tmp_path / "vae-furniture"), None)
+    assert vaegan_origin(again) == (str(tmp_path / "vae-furniture"), str(tmp_path / "gan-furniture"))
+    (tmp_path / "vae-furniture").mkdir()
+    (tmp_path / "gan-furniture").mkdir()
+    info = {"family": "vaegan", "catalog": "furniture", "training": again}
+    assert baseline_of(info, tmp_path / "gan-furniture") == tmp_path / "vae-furniture"
