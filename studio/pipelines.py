@@ -295,7 +295,8 @@ class VAEGANPipeline(VAEPipeline):
 
 MAX_STEPS = 50
 DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 3.0
-FILL_GUIDANCE, FILL_STRENGTH = 1.0, 0.8     # repair: see DiffusionTextPipeline.fill
+FILL_GUIDANCE, FILL_STRENGTH, FILL_DRAWS, FILL_STEPS = 1.0, 0.8, 8, 10    # repair: see DiffusionTextPipeline.fill
+MAX_DRAWS = 16
 
 
 def _check_sampling(steps, guidance) -> None:
@@ -407,8 +408,8 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     @torch.inference_mode()
     def fill(self, rgb: np.ndarray, hole: np.ndarray, prompt: str = "a product", seed: int = 0,
-             steps: int = DEFAULT_STEPS, guidance: float = FILL_GUIDANCE, strength: float = FILL_STRENGTH
-             ) -> np.ndarray:
+             steps: int = FILL_STEPS, guidance: float = FILL_GUIDANCE, strength: float = FILL_STRENGTH,
+             draws: int = FILL_DRAWS) -> np.ndarray:
         """The hole's pixels as uint8 (H, W, 3) at the input's size: the model generates inside the hole
         given the pixels around it (seed fixed: the same repair twice gives the same pixels), and the
         result is made to meet the surrounding pixels as the VAE's fill is (blend_seam).
@@ -417,23 +418,33 @@ class DiffusionTextPipeline(TextToImagePipeline):
         as A1111's "fill" masked content with a denoising strength: this model learned little about the
         known pixels at the very highest noise levels (its Min-SNR weighting gives them almost no weight),
         and on `eval repair` (100 fashion test images) 0.8 measured +1.3 dB hole PSNR over a fill from pure
-        noise (medium masks 18.2 against 17.0 dB, thick 19.2 against 18.0), guidance 1 +0.3-0.5 dB over 3."""
+        noise (medium masks 18.2 against 17.0 dB, thick 19.2 against 18.0), guidance 1 +0.3-0.5 dB over 3.
+
+        draws > 1 averages that many fills (one batch, seeds from `seed`): an estimate of the mean fill given
+        the pixels around the hole, closer to the original on average and softer than one draw. On the same
+        100 images (medium / thick masks, hole PSNR) with the first diffusion-fashion: one draw at 20 steps
+        18.21 / 19.20 dB, 4 draws 19.97 / 20.62, 8 draws at 10 steps 20.49 / 21.00 (the VAE: 21.45 / 22.07);
+        a single step from pure noise (the network's own mean estimate) 14.76 / 14.68."""
         _check_sampling(steps, guidance)
         if not 0 < strength <= 1:
             raise ValueError(f"strength must be in (0, 1], got {strength}")
+        if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
+            raise ValueError(f"draws must be a whole number from 1 to {MAX_DRAWS}, got {str(draws)[:20]!r}")
         image = Image.fromarray(rgb)
         known, box = self._fit(image)
         h = self._hole(hole, box)
-        text, _ = self._text3(prompt, 1)
+        known, h = known.expand(draws, -1, -1, -1), h.expand(draws, -1, -1, -1)
+        text, _ = self._text3(prompt, draws)
         sampler = self._sampler(steps)
         start = steps - max(1, round(steps * strength))
-        noise = self._noise(1, seed)
+        noise = self._noise(draws, seed)
         if start:
             prefilled, _ = self._fit(Image.fromarray(TELEA.fill(rgb, hole, 3)))
-            x = sampler.add_noise(prefilled, noise, sampler.timesteps[start:start + 1])
+            x = sampler.add_noise(prefilled.expand(draws, -1, -1, -1), noise,
+                                  sampler.timesteps[start:start + 1].expand(draws))
         else:
             x = noise * sampler.init_noise_sigma
-        images = self._denoise(x, sampler, start, h, known, text, guidance, None)
+        images = self._denoise(x, sampler, start, h, known, text, guidance, None).mean(0, keepdim=True)
         decoded = np.asarray(self._back(to_pil(images)[0], box, image.size))
         return blend_seam(rgb, decoded, hole)
 

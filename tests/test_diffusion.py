@@ -128,6 +128,23 @@ def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_stren
     assert wide.images[0].size == image.size
 
 
+def test_a_fill_can_average_several_draws(pipe):
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    hole = np.zeros((24, 24), bool)
+    hole[6:18, 4:16] = True
+    one = pipe.fill(rgb, hole, PROMPT, steps=4, draws=1)
+    assert np.array_equal(pipe.fill(rgb, hole, PROMPT, steps=4), pipe.fill(rgb, hole, PROMPT, steps=4, draws=8))
+    mean = pipe.fill(rgb, hole, PROMPT, steps=4, draws=3)
+    assert np.array_equal(mean, pipe.fill(rgb, hole, PROMPT, steps=4, draws=3))  # the same seed, the same pixels
+    assert mean.shape == rgb.shape and not np.array_equal(mean[hole], one[hole])
+    # a mean of draws strays less from pixel to pixel than one draw does
+    assert mean[hole].astype(float).std() < one[hole].astype(float).std()
+    for bad in (0, 17, 2.0, True):
+        with pytest.raises(ValueError, match="draws must be"):
+            pipe.fill(rgb, hole, PROMPT, steps=4, draws=bad)
+
+
 @pytest.mark.parametrize("bad, message", [({"steps": 0}, "steps must be"), ({"steps": 51}, "steps must be"),
                                           ({"steps": 2.5}, "steps must be"), ({"guidance": 0.5}, "guidance must be"),
                                           ({"guidance": "3"}, "guidance must be"), ({"num_images": 0}, "num_images"),
