@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help setup data browser test demo bench bench-data clean
+.PHONY: help setup data browser postgres test demo bench bench-data clean
 
 help:
 	@echo "make test   set up (.venv, packages, Debian data) and run the test suite"
@@ -52,9 +52,17 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; \
 	fi
 
+# Debian's PostgreSQL server for the board tests on a real Postgres (a throwaway cluster per test session).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian's postgresql for the board tests"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends postgresql; \
+	fi
+
 setup: $(STAMP) data
 
-test: setup browser
+test: setup browser postgres
 	$(PY) -m pytest -q
 
 demo: setup

@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=os.environ.get("STUDIO_DATA_DIR", "studio-data"),
                         help="where the review board and edit sessions live (default: $STUDIO_DATA_DIR or "
                              "./studio-data)")
+    parser.add_argument("--database-url", default=os.environ.get("STUDIO_DATABASE_URL"),
+                        help="the board's database, e.g. postgresql://user:password@host/studio for several "
+                             "replicas (default: $STUDIO_DATABASE_URL, else SQLite in --data-dir)")
     parser.add_argument("--weights", default="weights", help="folder of trained models (default: weights)")
     parser.add_argument("--device", default="cpu", help="torch device for the models (default: cpu)")
     args = parser.parse_args(argv)
@@ -157,7 +160,11 @@ def main(argv: list[str] | None = None) -> None:
 
     tune_allocator()                    # big preview buffers reused, not re-mapped per slider event
 
-    demo = build_demo(Studio(args.weights, device=args.device), Board(args.data_dir), verified_names=auth is not None)
+    try:
+        board = Board(args.data_dir, args.database_url)
+    except ValueError as exc:                       # BoardError included: names the URL, password masked
+        parser.error(str(exc))
+    demo = build_demo(Studio(args.weights, device=args.device), board, verified_names=auth is not None)
     demo.queue(max_size=64)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
                 max_file_size=MAX_UPLOAD, footer_links=["api", "gradio"], run_history=False, show_error=False)

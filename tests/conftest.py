@@ -27,6 +27,28 @@ needs_furniture = pytest.mark.skipif(not any(FURNITURE_ROOT.glob("*.sh3f")) if F
                                      reason="Debian package sweethome3d-furniture not installed")
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for the session (Debian's binaries; skipped, saying why, without them)."""
+    from studio.review.pgcluster import TempCluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = TempCluster().start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def board_url(request):
+    """Each board test runs on both engines: None is the default (SQLite in the data dir), else a fresh
+    PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_cluster").create_database()
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
     with gzip.open(path, "wb") as f:

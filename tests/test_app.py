@@ -48,7 +48,8 @@ def photo_file(tmp_path):
 def test_public_endpoints_are_exactly_the_scriptable_ones(server):
     _, _, client = server
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export"}
+    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/board_items", "/board_decide",
+                     "/board_history"}
 
 
 def test_generate_returns_the_variants_and_the_seed(server):

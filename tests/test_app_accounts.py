@@ -65,19 +65,6 @@ def test_the_signed_in_user_is_the_reviewer_and_typed_names_are_unverified(tmp_p
     assert [(d.reviewer, d.verified) for d in board.history(item.id)] == [("Ana", False), ("ben", True)]
 
 
-def test_an_old_board_gains_the_verified_column(tmp_path):
-    import sqlite3
-
-    board = Board(tmp_path / "data")
-    item = board.add(product_photo((20, 20)), added_by="Ana")
-    with sqlite3.connect(board.db_path) as conn:                   # the schema before sign-in existed
-        conn.executescript("CREATE TABLE d2 AS SELECT id, item_id, reviewer, action, comment, at FROM decisions;"
-                           "DROP TABLE decisions; ALTER TABLE d2 RENAME TO decisions;")
-    again = Board(tmp_path / "data")
-    again.decide(item.id, "Ana", "star")
-    assert again.history(item.id)[0].verified is False
-
-
 @pytest.fixture()
 def signed_in_server(tmp_path):
     os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp_path / "gradio-tmp"))

@@ -13,15 +13,16 @@ from studio.review import Board, BoardError
 RECIPE = Recipe.from_json([{"op": "adjust", "brightness": 1.1}])
 
 
-def test_items_keep_how_they_were_made_and_survive_a_restart(tmp_path):
-    board = Board(tmp_path)
+def test_items_keep_how_they_were_made_and_survive_a_restart(tmp_path, board_url):
+    board = Board(tmp_path, board_url)
     item = board.add(product_photo((40, 30)), added_by="ana", prompt="red sneaker", seed=7, model="gan-fashion",
                      recipe=RECIPE)
     assert item.status == "pending" and item.title == "red sneaker"
     board.decide(item.id, "ben", "approve")
     board.decide(item.id, "ben", "star")
     board.decide(item.id, "cy", "comment", "lovely colour")
-    again = Board(tmp_path).get(item.id)                               # a new process would do the same
+    board.close()
+    again = Board(tmp_path, board_url).get(item.id)                    # a new process would do the same
     assert (again.prompt, again.seed, again.model, again.recipe) == ("red sneaker", 7, "gan-fashion", RECIPE)
     assert again.status == "approved" and again.approvals == ("ben",) and again.stars == ("ben",)
     assert again.comments[0][:2] == ("cy", "lovely colour")
@@ -29,8 +30,8 @@ def test_items_keep_how_they_were_made_and_survive_a_restart(tmp_path):
     assert read_metadata(again.image_path)["digital_source_type"] == "trainedAlgorithmicMedia"
 
 
-def test_status_follows_each_reviewers_latest_verdict_and_the_log_keeps_everything(tmp_path):
-    board = Board(tmp_path)
+def test_status_follows_each_reviewers_latest_verdict_and_the_log_keeps_everything(tmp_path, board_url):
+    board = Board(tmp_path, board_url)
     item = board.add(product_photo((20, 20)), added_by="ana", origin="upload")
     board.decide(item.id, "ben", "approve")
     board.decide(item.id, "cy", "reject")
@@ -62,8 +63,8 @@ def test_filters_and_approved_export_with_manifest(tmp_path):
         board.export_zip(tmp_path / "none.zip", board.items(status="rejected"))
 
 
-def test_bad_requests_are_clear_errors(tmp_path):
-    board = Board(tmp_path)
+def test_bad_requests_are_clear_errors(tmp_path, board_url):
+    board = Board(tmp_path, board_url)
     item = board.add(product_photo((10, 10)), added_by="ana")
     with pytest.raises(BoardError, match="no board item"):
         board.decide("nope", "ben", "approve")
@@ -77,28 +78,31 @@ def test_bad_requests_are_clear_errors(tmp_path):
         board.items(status="done")
 
 
-def _reviewer(data_dir: str, item_ids: list[str], name: str, rounds: int) -> None:
-    board = Board(data_dir)
+def _reviewer(data_dir: str, url: str | None, item_ids: list[str], name: str, rounds: int) -> None:
+    board = Board(data_dir, url)
     for n in range(rounds):
         for item_id in item_ids:
             board.decide(item_id, name, "comment", f"{name} {n}")
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path):
-    board = Board(tmp_path)
+def test_two_processes_writing_at_once_lose_nothing(tmp_path, board_url):
+    board = Board(tmp_path, board_url)
     ids = [board.add(product_photo((10, 10), seed=i), added_by="ana").id for i in range(3)]
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_reviewer, args=(str(tmp_path), ids, name, 40)) for name in ("ben", "cy")]
+    workers = [context.Process(target=_reviewer, args=(str(tmp_path), board_url, ids, name, 40))
+               for name in ("ben", "cy")]
     for w in workers:
         w.start()
     for w in workers:
         w.join(120)
         assert w.exitcode == 0
     trail = board.history()
-    assert len(trail) == 2 * 40 * 3
+    assert len(trail) == 2 * 40 * 3 and len({d.id for d in trail}) == len(trail)
     for name in ("ben", "cy"):
-        texts = {d.comment for d in trail if d.reviewer == name}
-        assert texts == {f"{name} {n}" for n in range(40)}
+        for item_id in ids:                                    # each reviewer's own order survives, per item
+            texts = [d.comment for d in trail if d.reviewer == name and d.item_id == item_id]
+            assert texts == [f"{name} {n}" for n in range(40)]
+    assert all(len(board.get(i).comments) == 80 for i in ids)
 
 
 def test_thumbnails_are_written_once_and_enlarge_small_images(tmp_path):

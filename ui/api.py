@@ -1,5 +1,6 @@
-"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export (and /generate, which
-is the Generate room's button itself, in ui/generate.py).
+"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, the board's
+/board_items, /board_decide and /board_history (and /generate, which is the Generate room's button itself, in
+ui/generate.py).
 
 Names and argument order are a contract with merchants' scripts: new arguments go at the end, optional.
 Images go in as uploaded files (`gradio_client.handle_file`); a bare server path is refused.
@@ -20,6 +21,7 @@ from studio.edits.session import clean_name
 from studio.seeds import check_seed
 from studio.text import check_prompt
 
+from .board import reviewer
 from .common import Context, friendly, plain, uploaded
 
 FORMATS = ("png", "jpeg", "webp")
@@ -88,3 +90,48 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     for fn in (edit, repair, stylize, export):
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)
+
+    def board_items(status: str = "") -> list[dict]:
+        """The board's items, newest first (status: "", pending, approved, rejected or starred)."""
+        _words(status=status)
+        if status == "starred":
+            found = ctx.board.items(starred=True)
+        else:
+            found = ctx.board.items(status=status or None)
+        return [{"id": i.id, "title": i.title, "status": i.status, "prompt": i.prompt, "seed": i.seed,
+                 "model": i.model, "approved_by": list(i.approvals), "rejected_by": list(i.rejections),
+                 "stars": len(i.stars), "comments": [{"reviewer": r, "text": t} for r, t, _ in i.comments]}
+                for i in found]
+
+    def board_decide(item_id: str, reviewer_name: str, action: str, comment: str = "", request_key: str = "",
+                     request: gr.Request = None) -> dict:
+        """Record approve, reject, reset, star, unstar or comment on an item. With sign-in the signed-in user
+        is the reviewer and reviewer_name is ignored. A request_key (8-64 characters, unique per request)
+        makes a retry safe: the same key records once."""
+        _words(item_id=item_id, reviewer_name=reviewer_name, action=action, comment=comment,
+               request_key=request_key)
+        decision = ctx.board.decide(item_id or "", reviewer(ctx, reviewer_name, request), action or "",
+                                    comment or None, verified=ctx.verified_names, request_key=request_key or None)
+        return _decision(decision)
+
+    def board_history(item_id: str = "") -> list[dict]:
+        """The audit trail, oldest first: every decision (on one item, or on the whole board)."""
+        _words(item_id=item_id)
+        return [_decision(d) for d in ctx.board.history(item_id or None)]
+
+    for fn in (board_items, board_decide, board_history):
+        gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="board", concurrency_limit=8)
+
+
+def _words(**named) -> None:
+    """The board's arguments are text (or left out): anything else is refused before it reaches the database."""
+    for what, value in named.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{what} must be text")
+        if value and len(value) > 2000:
+            raise ValueError(f"{what} is longer than 2000 characters")
+
+
+def _decision(d) -> dict:
+    return {"id": d.id, "item_id": d.item_id, "reviewer": d.reviewer, "action": d.action, "comment": d.comment,
+            "at": d.at, "verified": d.verified}

@@ -1,14 +1,21 @@
-"""Board storage: SQLite in WAL mode plus PNG files, under one data directory that survives restarts.
+"""Board storage: a SQL database (SQLite by default, PostgreSQL for a team) plus PNG files in a data dir.
 
-Layout of the data directory (`STUDIO_DATA_DIR`, default ./studio-data):
+Layout of the data directory (`STUDIO_DATA_DIR`, default ./studio-data), which every replica must share:
 
-    board.sqlite3               items and the append-only decision log (the audit trail)
+    board.sqlite3               items and the append-only decision log (the audit trail), unless
+                                STUDIO_DATABASE_URL names another database (see store.py)
     images/ab/abcdef....png     each saved image, named by the SHA-256 of its bytes, written atomically
+    thumbs/                     previews, rebuilt from images/ when missing
 
-Every write is one short `BEGIN IMMEDIATE` transaction with a busy timeout, so reviewers in several threads
-or processes queue instead of overwriting one another; decisions are only ever inserted, never updated, so
-the log of who did what when is complete. An item's status is derived from that log: rejected while any
-reviewer's latest verdict is a rejection, approved when at least one stands and none rejects, else pending.
+Every write is one short transaction (SQLite: `BEGIN IMMEDIATE` with a busy timeout; PostgreSQL: the item's
+row locked), so reviewers in several threads, processes or replicas queue instead of overwriting one another;
+decisions are only ever inserted, never updated, so the log of who did what when is complete and its order
+is the order of the ids. An item's status is derived from that log: rejected while any reviewer's latest
+verdict is a rejection, approved when at least one stands and none rejects, else pending.
+
+A decision is recorded once per request: a client may send a `request_key` (a retry after a lost reply
+returns the first record), and the same reviewer sending the same action and text on the same item again
+within `REPEAT_WINDOW` seconds (a double click, on any replica) gets the first record back.
 """
 
 from __future__ import annotations
@@ -18,51 +25,29 @@ import hashlib
 import io
 import json
 import os
-import sqlite3
 import time
 import uuid
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 from PIL import Image
 
 from ..edits.export import Provenance, export
 from ..edits.recipe import Recipe
 from ..files import atomic_write
+from . import store
+from .tables import decisions, items
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 ACTIONS = ("approve", "reject", "reset", "star", "unstar", "comment")
 STATUSES = ("pending", "approved", "rejected")
 MAX_TEXT = 2000
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    id TEXT PRIMARY KEY,
-    created_at REAL NOT NULL,
-    added_by TEXT NOT NULL,
-    title TEXT NOT NULL,
-    prompt TEXT,
-    seed INTEGER,
-    model TEXT,
-    origin TEXT NOT NULL,
-    recipe TEXT NOT NULL,
-    image TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS decisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    item_id TEXT NOT NULL REFERENCES items(id),
-    reviewer TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'reset', 'star', 'unstar', 'comment')),
-    comment TEXT,
-    at REAL NOT NULL,
-    verified INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS decisions_item ON decisions(item_id, id);
-"""
+REPEAT_WINDOW = 3.0                 # seconds: the same decision again this soon is a double click
+DECISION_COLUMNS = (decisions.c.id, decisions.c.item_id, decisions.c.reviewer, decisions.c.action,
+                    decisions.c.comment, decisions.c.at, decisions.c.verified)
 
 
 def csv_cell(value) -> str:
@@ -117,6 +102,10 @@ class Item:
         return Provenance(self.origin, prompt=self.prompt, seed=self.seed, model=self.model, recipe=self.recipe)
 
 
+def _decision(row) -> Decision:
+    return Decision(row.id, row.item_id, row.reviewer, row.action, row.comment, row.at, bool(row.verified))
+
+
 def _name(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BoardError(f"{what} must be a non-empty name")
@@ -127,39 +116,29 @@ def _name(value: str, what: str) -> str:
 
 
 class Board:
-    def __init__(self, data_dir: str | Path | None = None):
+    """The review board on a data dir (images) and a database (items and decisions).
+
+    `database_url` (else `$STUDIO_DATABASE_URL`, else SQLite in the data dir) picks the database; opening a
+    board brings its schema to the newest version."""
+
+    def __init__(self, data_dir: str | Path | None = None, database_url: str | None = None):
         self.root = Path(data_dir or os.environ.get("STUDIO_DATA_DIR") or "studio-data")
         (self.root / "images").mkdir(parents=True, exist_ok=True)
-        self.db_path = self.root / "board.sqlite3"
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
-            if "verified" not in columns:                # a board made before reviewers could sign in
-                conn.execute("ALTER TABLE decisions ADD COLUMN verified INTEGER NOT NULL DEFAULT 0")
+        url = database_url or os.environ.get("STUDIO_DATABASE_URL") or store.sqlite_url(self.root / "board.sqlite3")
+        self.engine = store.open_engine(url)
+        self.url = store.redact(self.engine.url.render_as_string(hide_password=True))
+        self.db_path = Path(self.engine.url.database) if self.engine.dialect.name == "sqlite" else None
+        try:
+            self.revision = store.migrate(self.engine)
+        except sa.exc.OperationalError as exc:
+            self.engine.dispose()
+            raise BoardError(f"cannot open the board database {self.url}: {str(exc.orig).strip()}") from exc
+
+    def close(self) -> None:
+        """Give back the database connections (a board is usable again after; it reconnects)."""
+        self.engine.dispose()
 
     # ---- plumbing
-    @contextmanager
-    def _connect(self):
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA foreign_keys=ON")
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _write(self):
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
     def _store_image(self, image: Image.Image, provenance: Provenance) -> str:
         buffer = io.BytesIO()
         export(image, buffer, format="png", provenance=provenance)
@@ -180,42 +159,61 @@ class Board:
         if image.mode not in ("RGB", "RGBA"):
             raise BoardError(f"board images must be RGB or RGBA, got mode {image.mode}")
         provenance = Provenance(origin, prompt=prompt, seed=seed, model=model, recipe=recipe or Recipe())
-        relative = self._store_image(image, provenance)
+        relative = self._store_image(image, provenance)      # the file first: a row never points at nothing
         item_id = uuid.uuid4().hex[:12]
         title = (title or prompt or "untitled").strip()[:200] or "untitled"
-        with self._write() as conn:
-            conn.execute("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                         (item_id, time.time(), added_by, title, prompt, seed, model, origin,
-                          provenance.recipe.to_json(), relative, image.width, image.height))
+        with store.writing(self.engine) as conn:
+            conn.execute(items.insert().values(
+                id=item_id, created_at=time.time(), added_by=added_by, title=title, prompt=prompt, seed=seed,
+                model=model, origin=origin, recipe=provenance.recipe.to_json(), image=relative,
+                width=image.width, height=image.height))
         return self.get(item_id)
 
     def decide(self, item_id: str, reviewer: str, action: str, comment: str | None = None, *,
-               verified: bool = False) -> Decision:
+               verified: bool = False, request_key: str | None = None) -> Decision:
         """Record one reviewer's action (approve, reject, reset, star, unstar, comment); `verified` when the
-        name comes from a sign-in rather than from what someone typed."""
+        name comes from a sign-in rather than from what someone typed. Returns the decision as recorded: the
+        earlier one for a repeated `request_key` or a double click (see the module notes)."""
         reviewer = _name(reviewer, "reviewer")
+        if not isinstance(item_id, str) or not item_id:
+            raise BoardError("which item? the item id must be given as text")
         if action not in ACTIONS:
             raise BoardError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
         if action == "comment" and not (comment or "").strip():
             raise BoardError("a comment needs some text")
         if comment is not None and len(comment) > MAX_TEXT:
             raise BoardError(f"comments are limited to {MAX_TEXT} characters")
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
+        if request_key is not None and (not isinstance(request_key, str) or not 8 <= len(request_key) <= 64):
+            raise BoardError("a request key is 8 to 64 characters")
+        comment = comment.strip() if comment and comment.strip() else None
+        with store.writing(self.engine) as conn:
+            # Lock the item's row (PostgreSQL; SQLite's write lock already serialises): two replicas recording
+            # on one item take turns, so the repeat check below sees the other's record.
+            locked = conn.execute(sa.select(items.c.id).where(items.c.id == item_id).with_for_update()).first()
+            if locked is None:
                 raise BoardError(f"no board item {item_id!r}")
+            if request_key is not None:
+                row = conn.execute(sa.select(*DECISION_COLUMNS).where(decisions.c.request_key == request_key)).first()
+                if row is not None:
+                    return _decision(row)
             at = time.time()
-            cursor = conn.execute("INSERT INTO decisions (item_id, reviewer, action, comment, at, verified) "
-                                  "VALUES (?,?,?,?,?,?)",
-                                  (item_id, reviewer, action, comment.strip() if comment else None, at,
-                                   int(bool(verified))))
-            return Decision(cursor.lastrowid, item_id, reviewer, action, comment, at, bool(verified))
+            last = conn.execute(sa.select(*DECISION_COLUMNS)
+                                .where(decisions.c.item_id == item_id, decisions.c.reviewer == reviewer)
+                                .order_by(decisions.c.id.desc()).limit(1)).first()
+            if last is not None and (last.action, last.comment) == (action, comment) and \
+                    0 <= at - last.at < REPEAT_WINDOW:
+                return _decision(last)
+            result = conn.execute(decisions.insert().values(
+                item_id=item_id, reviewer=reviewer, action=action, comment=comment, at=at,
+                verified=int(bool(verified)), request_key=request_key))
+            return Decision(result.inserted_primary_key[0], item_id, reviewer, action, comment, at, bool(verified))
 
     # ---- reading
-    def _item(self, row: tuple, decisions: list[Decision]) -> Item:
+    def _item(self, row, decisions_: list[Decision]) -> Item:
         verdicts: dict[str, str] = {}
         starred: dict[str, bool] = {}
         comments = []
-        for d in decisions:
+        for d in decisions_:
             if d.action in ("approve", "reject", "reset"):
                 verdicts[d.reviewer] = d.action
             elif d.action in ("star", "unstar"):
@@ -225,24 +223,22 @@ class Board:
         approvals = tuple(sorted(r for r, v in verdicts.items() if v == "approve"))
         rejections = tuple(sorted(r for r, v in verdicts.items() if v == "reject"))
         status = "rejected" if rejections else "approved" if approvals else "pending"
-        (item_id, created_at, added_by, title, prompt, seed, model, origin, recipe, image, width, height) = row
-        return Item(item_id, created_at, added_by, title, prompt, seed, model, origin, Recipe.from_json(recipe),
-                    self.root / image, width, height, status, approvals, rejections,
-                    tuple(sorted(r for r, s in starred.items() if s)), tuple(comments))
+        return Item(row.id, row.created_at, row.added_by, row.title, row.prompt, row.seed, row.model, row.origin,
+                    Recipe.from_json(row.recipe), self.root / row.image, row.width, row.height, status,
+                    approvals, rejections, tuple(sorted(r for r, s in starred.items() if s)), tuple(comments))
 
     def _decisions(self, conn, item_ids: list[str]) -> dict[str, list[Decision]]:
         found: dict[str, list[Decision]] = {i: [] for i in item_ids}
-        if not item_ids:
-            return found
-        marks = ",".join("?" * len(item_ids))
-        for row in conn.execute(f"SELECT id, item_id, reviewer, action, comment, at, verified FROM decisions "
-                                f"WHERE item_id IN ({marks}) ORDER BY id", item_ids):
-            found[row[1]].append(Decision(*row[:6], bool(row[6])))
+        for start in range(0, len(item_ids), 500):          # bounded IN lists on either engine
+            chunk = item_ids[start:start + 500]
+            for row in conn.execute(sa.select(*DECISION_COLUMNS).where(decisions.c.item_id.in_(chunk))
+                                    .order_by(decisions.c.id)):
+                found[row.item_id].append(_decision(row))
         return found
 
     def get(self, item_id: str) -> Item:
-        with self._connect() as conn:
-            row = conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(items).where(items.c.id == item_id)).first()
             if row is None:
                 raise BoardError(f"no board item {item_id!r}")
             return self._item(row, self._decisions(conn, [item_id])[item_id])
@@ -251,20 +247,20 @@ class Board:
         """Newest first; optionally only one status, or only starred ones."""
         if status is not None and status not in STATUSES:
             raise BoardError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-        with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM items ORDER BY created_at DESC, id").fetchall()
-            decisions = self._decisions(conn, [r[0] for r in rows])
-        items = [self._item(r, decisions[r[0]]) for r in rows]
-        return [i for i in items
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(items).order_by(items.c.created_at.desc(), items.c.id)).all()
+            found = self._decisions(conn, [r.id for r in rows])
+        listed = [self._item(r, found[r.id]) for r in rows]
+        return [i for i in listed
                 if (status is None or i.status == status) and (starred is None or bool(i.stars) == starred)]
 
     def history(self, item_id: str | None = None) -> list[Decision]:
         """The audit trail, oldest first: every action ever taken (on one item, or on all)."""
-        with self._connect() as conn:
-            query = "SELECT id, item_id, reviewer, action, comment, at, verified FROM decisions"
-            rows = conn.execute(query + (" WHERE item_id = ? ORDER BY id" if item_id else " ORDER BY id"),
-                                (item_id,) if item_id else ()).fetchall()
-        return [Decision(*r[:6], bool(r[6])) for r in rows]
+        query = sa.select(*DECISION_COLUMNS).order_by(decisions.c.id)
+        if item_id:
+            query = query.where(decisions.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            return [_decision(r) for r in conn.execute(query)]
 
     def thumbnail(self, item_id: str, side: int = 256) -> Path:
         """A PNG preview of the item, at least `side` px on its longest side (small generated images are
