@@ -216,8 +216,10 @@ def _edit(args: argparse.Namespace) -> int:
 
         result = edit_files(recipe, args.images, args.out, format=None if args.format == "keep" else args.format,
                             quality=args.quality, sidecar=not args.no_sidecar, overwrite=args.overwrite,
-                            progress=progress)
+                            workers=args.workers, scheduler=args.scheduler, progress=progress)
+        bar.update(len(result.skipped))
     print(f"edited {len(result.written)} of {total} images into {args.out}"
+          + (f" ({len(result.skipped)} already done by an earlier run, skipped)" if result.skipped else "")
           + (f"; {len(result.failures)} failed (listed above)" if result.failures else ""))
     return 1 if result.failures else 0
 
@@ -425,6 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1..100 (default: 95)")
     edit.add_argument("--no-sidecar", action="store_true", help="do not write <file>.json beside each output")
     edit.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of numbering")
+    edit.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                      help="processes on this machine (default: the cores, at most 4; 1 = this process only)")
+    edit.add_argument("--scheduler", default=None,
+                      help="a dask.distributed scheduler (tcp://host:8786) to spread the files over; its workers "
+                           "must see the inputs and --out at the same paths")
     edit.add_argument("--quiet", action="store_true", help="no progress bar")
     edit.set_defaults(func=_edit)
 

@@ -6,6 +6,7 @@ from PIL import Image
 
 from conftest import product_photo
 from studio.__main__ import main
+from studio.edits.batch import MANIFEST
 from studio.edits.export import read_metadata
 from studio.edits.recipe import Recipe
 
@@ -33,7 +34,7 @@ def test_batch_edit_of_50_images_with_one_corrupt(shop, tmp_path, capsys):
     errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
     assert code == 1
     assert len(errors) == 1 and "broken.jpg" in errors[0] and "corrupt" in errors[0]
-    images = sorted(p for p in out.iterdir() if not p.name.endswith(".json"))
+    images = sorted(p for p in out.iterdir() if not p.name.endswith(".json") and p.name != MANIFEST)
     assert len(images) == 49
     assert "edited 49 of 50 images" in captured.out and "1 failed" in captured.out
     first = Image.open(out / "item01.png")
@@ -53,9 +54,13 @@ def test_batch_never_overwrites_inputs_or_earlier_outputs(shop, tmp_path, capsys
     assert main(["edit", "--recipe", str(recipe), str(folder / "item01.png"), "--out", str(folder), "--quiet"]) == 0
     assert (folder / "item01.png").read_bytes() == before and (folder / "item01-1.png").is_file()
     out = tmp_path / "again"
-    for _ in range(2):
+    for _ in range(2):                                     # the same work again: done already, skipped
         assert main(["edit", "--recipe", str(recipe), str(folder / "item01.png"), "--out", str(out),
                      "--format", "webp", "--quiet"]) == 0
+    assert "1 already done" in capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.webp")) == ["item01.webp"]
+    assert main(["edit", "--recipe", str(recipe), str(folder / "item01.png"), "--out", str(out),
+                 "--format", "webp", "--quality", "80", "--quiet"]) == 0          # other work: a new name
     assert sorted(p.name for p in out.glob("*.webp")) == ["item01-1.webp", "item01.webp"]
 
 
@@ -65,3 +70,14 @@ def test_bad_recipe_files_are_clear_errors(tmp_path, capsys):
     assert main(["edit", "--recipe", str(bad), str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "unknown operation 'sharpen'" in capsys.readouterr().err
     assert main(["edit", "--recipe", str(tmp_path / "missing.json"), str(tmp_path), "--out", "o"]) == 2
+
+
+def test_bad_pool_and_cluster_settings_are_clear_errors(shop, tmp_path, capsys):
+    folder, recipe = shop
+    assert main(["edit", "--recipe", str(recipe), str(folder), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert "workers must be a whole number in 1..64" in capsys.readouterr().err
+    pytest.importorskip("distributed")
+    assert main(["edit", "--recipe", str(recipe), str(folder), "--out", str(tmp_path / "o"), "--quiet",
+                 "--scheduler", "localhost:8786"]) == 2
+    assert "looks like tcp://host:8786" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "item01.png").exists()

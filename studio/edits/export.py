@@ -23,12 +23,14 @@ import hashlib
 import io
 import json
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageCms, PngImagePlugin
 
+from ..files import atomic_write
 from ..images import flatten
 from .recipe import Recipe
 
@@ -153,10 +155,20 @@ def xmp_packet(digital_source_type: str | None, description: str = "") -> str:
 _SRGB_ICC: bytes | None = None
 
 
+ICC_DATE = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)       # header bytes 24-35 (ICC.1:2022, 7.2.8)
+
+
 def srgb_profile() -> bytes:
+    """LittleCMS's sRGB profile, with its creation date pinned: lcms stamps the current time into the header,
+    which would make the same edit differ byte for byte between processes (a pool, a cluster). The profile
+    ID (bytes 84-99, an MD5 that would cover the date) is left unset by lcms, as the spec allows."""
     global _SRGB_ICC
     if _SRGB_ICC is None:
-        _SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+        data[24:36] = ICC_DATE
+        if any(data[84:100]):
+            raise RuntimeError("this LittleCMS sets the ICC profile ID; the date cannot be pinned without it")
+        _SRGB_ICC = bytes(data)
     return _SRGB_ICC
 
 
@@ -216,10 +228,11 @@ def export(image: Image.Image, target: str | Path | BinaryIO, *, format: str | N
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         image.save(buffer, format=kind, **options)
-        path.write_bytes(buffer.getvalue())                  # a failed encode leaves no half-written file
+        # a failed encode, or a process killed mid-write, leaves no half-written file
+        atomic_write(path, lambda f: f.write(buffer.getvalue()))
         if sidecar:
-            sidecar_path(path).write_text(json.dumps({"file": path.name, "format": kind.lower(),
-                                                      **_exact(provenance, image.size)}, indent=2))
+            text = json.dumps({"file": path.name, "format": kind.lower(), **_exact(provenance, image.size)}, indent=2)
+            atomic_write(sidecar_path(path), lambda f: f.write(text.encode("utf-8")))
         return path
     image.save(target, format=kind, **options)
     return None
