@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="port (default: 7860)")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--auth-file", default=os.environ.get("STUDIO_AUTH_FILE"),
-                        help="reviewer accounts (name:pbkdf2_sha256$...; make them with `python -m studio user "
-                             "add FILE NAME`): sign-in required, the signed-in user is the reviewer")
+                        help="reviewer accounts: a file (name:pbkdf2_sha256$...) or a database URL (the board's, "
+                             "for replicas); make them with `python -m studio user add FILE-OR-URL NAME`. "
+                             "Sign-in required, the signed-in user is the reviewer")
     parser.add_argument("--auth", default=None, help="a single user:password (prefer --auth-file)")
     parser.add_argument("--data-dir", default=os.environ.get("STUDIO_DATA_DIR", "studio-data"),
                         help="where the review board and edit sessions live (default: $STUDIO_DATA_DIR or "

@@ -439,7 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands = user.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="add or replace an account (the password is asked for, or read "
                                                "as one line from stdin)")
-    add.add_argument("file", help="the auth file, e.g. studio-data/users.txt (created if missing)")
+    add.add_argument("file", help="the auth file, e.g. studio-data/users.txt (created if missing), or the board "
+                                  "database's URL (postgresql://...) for accounts every replica shares")
     add.add_argument("name", help="the reviewer's name, shown on the board")
     add.set_defaults(func=_user_add)
 
@@ -517,7 +518,9 @@ def _user_add(args) -> int:
 
     password = getpass.getpass(f"password for {args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
     add_user(args.file, args.name, password.rstrip("\n"))
-    print(f"{args.name} can now sign in with --auth-file {args.file}")
+    from .review.store import redact
+
+    print(f"{args.name} can now sign in with --auth-file {redact(args.file)}")
     return 0
 
 

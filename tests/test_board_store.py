@@ -105,3 +105,20 @@ def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):
     board.add(product_photo((8, 8)), added_by="ana")
     assert (tmp_path / "elsewhere.db").is_file() and not (tmp_path / "data" / "board.sqlite3").exists()
     assert time.time() - board.items()[0].created_at < 60
+
+
+def test_accounts_in_the_board_database_are_shared_and_read_at_each_sign_in(tmp_path, board_url):
+    from studio.review.auth import Accounts, add_user
+
+    url = board_url or f"sqlite:///{tmp_path / 'board.sqlite3'}"
+    with pytest.raises(ValueError, match="no accounts yet"):
+        Accounts.load(url)
+    add_user(url, "ana", "ana-secret-1")
+    accounts = Accounts.load(url)                        # one replica's sign-in
+    assert accounts.check("ana", "ana-secret-1") and not accounts.check("ana", "wrong-password")
+    add_user(url, "ben", "ben-secret-1")                 # added from elsewhere while it runs
+    assert accounts.check("ben", "ben-secret-1") and not accounts.check("cy", "anything-at-all")
+    add_user(url, "ana", "new-secret-2")                 # a replaced password
+    assert accounts.check("ana", "new-secret-2") and not accounts.check("ana", "ana-secret-1")
+    board = Board(tmp_path, url)                         # the same database still opens as a board
+    assert board.items() == []

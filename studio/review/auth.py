@@ -1,7 +1,10 @@
-"""Reviewer accounts for a shared board: a small file of users with salted, hashed passwords.
+"""Reviewer accounts for a shared board: users with salted, hashed passwords, in a small file or in the
+board's database (the `users` table), where every replica of the app reads the same accounts.
 
     python -m studio user add users.txt ana          # asks for the password (or reads one line from stdin)
     python app.py --auth-file users.txt              # sign-in required; the signed-in user is the reviewer
+    python -m studio user add postgresql://studio@db/studio ana      # the same, in the board's database
+    python app.py --auth-file postgresql://studio@db/studio          # looked up at each sign-in
 
 The file has one account per line, `name:pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>`; blank lines and
 lines starting with `#` are ignored. The hash is PBKDF2-HMAC-SHA256 (hashlib), 600,000 iterations for new
@@ -40,16 +43,34 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(found.hex(), digest)
 
 
-class Accounts:
-    """The users of an auth file; `check(name, password)` is what the app's sign-in calls."""
+def is_database(target: str | Path) -> bool:
+    return "://" in str(target)
 
-    def __init__(self, users: dict[str, str]):
-        if not users:
+
+class Accounts:
+    """The users of an auth file or database; `check(name, password)` is what the app's sign-in calls."""
+
+    def __init__(self, users: dict[str, str] | None = None, engine=None):
+        if not users and engine is None:
             raise ValueError("the auth file has no accounts")
-        self.users = dict(users)
+        self.users = dict(users or {})
+        self.engine = engine                    # a database's accounts are read at each sign-in
 
     @classmethod
     def load(cls, path: str | Path) -> "Accounts":
+        """From an auth file, or from a board database given by its URL."""
+        if is_database(path):
+            from sqlalchemy import func, select
+
+            from .store import migrate, open_engine
+            from .tables import users
+
+            engine = open_engine(str(path))
+            migrate(engine)
+            with engine.connect() as conn:
+                if not conn.execute(select(func.count()).select_from(users)).scalar_one():
+                    raise ValueError("the database has no accounts yet: add one with `python -m studio user add`")
+            return cls(engine=engine)
         users: dict[str, str] = {}
         for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             line = line.strip()
@@ -62,8 +83,18 @@ class Accounts:
             users[name] = stored
         return cls(users)
 
+    def _stored(self, name: str) -> str | None:
+        if self.engine is None:
+            return self.users.get(name)
+        from sqlalchemy import select
+
+        from .tables import users
+
+        with self.engine.connect() as conn:
+            return conn.execute(select(users.c.password).where(users.c.name == name)).scalar_one_or_none()
+
     def check(self, name: str, password: str) -> bool:
-        stored = self.users.get(name)
+        stored = self._stored(name) if isinstance(name, str) and NAME.fullmatch(name) else None
         if stored is None:
             verify_password(password, hash_password("timing-equaliser", 1000))    # same work for unknown names
             return False
@@ -71,9 +102,25 @@ class Accounts:
 
 
 def add_user(path: str | Path, name: str, password: str) -> None:
-    """Add or replace one account in an auth file (created if missing)."""
+    """Add or replace one account in an auth file (created if missing) or in a board database (by URL)."""
     if not NAME.fullmatch(name or ""):
         raise ValueError("a user name is 1-64 letters, digits, spaces or . _ @ -, starting with a letter or digit")
+    if is_database(path):
+        import time
+
+        from .store import migrate, open_engine, writing
+        from .tables import users
+
+        engine = open_engine(str(path))
+        try:
+            migrate(engine)
+            stored = hash_password(password)
+            with writing(engine) as conn:
+                conn.execute(users.delete().where(users.c.name == name))
+                conn.execute(users.insert().values(name=name, password=stored, created_at=time.time()))
+        finally:
+            engine.dispose()
+        return
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else \
         ["# Product Image Studio reviewers: name:pbkdf2_sha256$iterations$salt$hash (python -m studio user add)"]
