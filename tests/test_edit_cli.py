@@ -81,3 +81,22 @@ def test_bad_pool_and_cluster_settings_are_clear_errors(shop, tmp_path, capsys):
                  "--scheduler", "localhost:8786"]) == 2
     assert "looks like tcp://host:8786" in capsys.readouterr().err
     assert not (tmp_path / "o" / "item01.png").exists()
+
+
+def test_a_file_named_but_not_finished_by_a_stopped_run_gets_its_name_again(shop, tmp_path, capsys):
+    folder, recipe = shop
+    out = tmp_path / "o"
+    inputs = [str(folder / "item01.png"), str(folder / "item03.png")]
+    assert main(["edit", "--recipe", str(recipe), *inputs, "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    manifest = out / MANIFEST
+    lines = manifest.read_text().splitlines()
+    assert [json.loads(line)["state"] for line in lines] == ["planned", "planned", "done", "done"]
+    # as if killed while writing item03.png: its name reserved, no "done" line, a temporary file left
+    manifest.write_text("\n".join(lines[:3]) + "\n")
+    (out / "item03.png").unlink()
+    (out / ".item03.png.k1ll3d.tmp").write_bytes(b"half")
+    capsys.readouterr()
+    assert main(["edit", "--recipe", str(recipe), *inputs, "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    assert "1 already done" in capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.png")) == ["item01.png", "item03.png"]
+    assert not list(out.glob(".*.tmp"))

@@ -15,7 +15,8 @@ and the file written),
 flushed to disk before the next, so a run that was killed resumes where it stopped: a rerun skips every input
 whose manifest line and output are both there, and gives a file that was named but not finished the same
 name again. A changed input or recipe is edited again, to a new name. Outputs are written through a
-temporary file and a rename, so a kill never leaves half a file.
+temporary file and a rename, so a kill never leaves half a file (only a hidden `.<name>.*.tmp`, which the
+rerun removes).
 
 On a cluster every worker must see the inputs and the output folder at the same paths (a shared volume) and
 run this package's environment; `dask scheduler` / `dask worker tcp://host:8786` start one (README,
@@ -33,8 +34,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..files import leftovers
 from ..images import ImageLoadError, load_image
-from .export import EXTENSIONS, Provenance, export, resolve_format
+from .export import EXTENSIONS, Provenance, export, resolve_format, sidecar_path
 from .recipe import Recipe
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
@@ -124,8 +126,11 @@ def plan(recipe: Recipe, inputs: Iterable[str | Path], out_dir: str | Path, *, f
                 skipped.append(source)
                 continue
             if key in done or key in planned:
-                # named by an earlier run (one that stopped, or whose output was since deleted): that name again
+                # named by an earlier run (one that stopped, or whose output was since deleted): that name again,
+                # and the half-written temporary files a kill left for it go
                 target = out / done.get(key, planned.get(key))
+                for stale in (*leftovers(target), *leftovers(sidecar_path(target))):
+                    stale.unlink(missing_ok=True)
             else:
                 target = _target(source, out, format, taken, overwrite)
             if target.resolve() in sources:
