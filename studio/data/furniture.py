@@ -50,6 +50,8 @@ class FurnitureItem:
     license: str               # "CC0-1.0" or "CC-BY-3.0" (or the library's own words)
     archive: str               # path of the .sh3f
     icon: str                  # member path inside the archive
+    model: str = ""            # the OBJ's member path inside the archive ("" when the library has none)
+    rotation: tuple[float, ...] | None = None      # modelRotation: a row-major 3x3 that stands the model up
 
     @property
     def credit(self) -> str:
@@ -132,8 +134,17 @@ def read_library(path: str | Path) -> list[FurnitureItem]:
             library=library, name=name, category=category_label(properties.get(f"category#{n}", "Miscellaneous")),
             tags=tags, creator=properties.get(f"creator#{n}", "").strip() or library,
             license=license_, archive=str(path), icon=icon,
+            model=properties.get(f"model#{n}", "").lstrip("/"), rotation=_rotation(properties.get(f"modelRotation#{n}")),
         ))
     return items
+
+
+def _rotation(text: str | None) -> tuple[float, ...] | None:
+    try:
+        values = tuple(float(v) for v in (text or "").split())
+    except ValueError:
+        return None
+    return values if len(values) == 9 else None
 
 
 def is_test_item(key: str) -> bool:
