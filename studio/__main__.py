@@ -31,6 +31,27 @@ import sys
 from pathlib import Path
 
 
+def _data_render(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from .data.multiview import build_views
+
+    start = time.perf_counter()
+    with tqdm(unit="item", desc="rendering", file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        index = build_views(args.size, cache=args.cache, workers=args.workers, limit=args.limit, progress=progress)
+    found = json.loads(Path(index).read_text())
+    print(f"{len(found['keys'])} items x {len(found['views'])} views at {args.size} px in {index.parent} "
+          f"({time.perf_counter() - start:.0f} s; {len(found['failed'])} models could not be read"
+          + (": " + ", ".join(found["failed"]) if found["failed"] else "") + ")")
+    return 0
+
+
 def _data_stats(args: argparse.Namespace) -> int:
     from .data import catalog_splits, open_catalog
     from .data.preview import label_counts
@@ -346,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def catalog_args(p: argparse.ArgumentParser, default_split: str) -> None:
         p.add_argument("--catalog", required=True,
-                       help="'fashion', 'furniture', or a folder with metadata.jsonl (imagefolder layout)")
+                       help="'fashion', 'furniture', 'furniture-views' (after `data render`), or a folder with "
+                            "metadata.jsonl (imagefolder layout)")
         p.add_argument("--split", default=default_split, help=f"split to read (default: {default_split})")
         p.add_argument("--seed", type=int, default=0, help="colourway/background/caption seed (default: 0)")
         p.add_argument("--skip-bad-rows", action="store_true",
@@ -366,6 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="catalog image size in px (default: 32 fashion, 64 otherwise)")
     preview.add_argument("--tile", type=int, default=160, help="tile size on the sheet in px (default: 160)")
     preview.set_defaults(func=_data_preview)
+
+    render = data_commands.add_parser("render", help="render every furniture model from 17 views (the "
+                                                     "furniture-views catalog's cache)")
+    render.add_argument("--size", type=int, default=64, help="render size in px: 64 or 128 (default: 64)")
+    render.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="render processes, one OpenGL context each (default: the cores, at most 2)")
+    render.add_argument("--cache", default=None, help="where the renders go (default: $STUDIO_VIEWS_CACHE or "
+                                                      "runs/views)")
+    render.add_argument("--limit", type=int, default=None, help="only the first N items (a quick look)")
+    render.set_defaults(func=_data_render)
 
     train = commands.add_parser("train", help="train a model and write weights/<name>/ (under `accelerate launch` "
                                               "too: one process per device)")

@@ -13,8 +13,10 @@ from .base import Catalog, CatalogError, Sample
 from .fashion import FashionCatalog
 from .folder import FolderCatalog, RowProblem
 from .furniture import FurnitureCatalog
+from .multiview import FurnitureViewsCatalog
 
-CATALOGS: dict[str, type[Catalog]] = {"fashion": FashionCatalog, "furniture": FurnitureCatalog}
+CATALOGS: dict[str, type[Catalog]] = {"fashion": FashionCatalog, "furniture": FurnitureCatalog,
+                                      "furniture-views": FurnitureViewsCatalog}
 
 
 def open_catalog(name: str, split: str = "train", size: int | None = None, seed: int = 0,
@@ -40,5 +42,5 @@ def catalog_splits(name: str) -> tuple[str, ...]:
     raise CatalogError(f"unknown catalog {name!r}: use {', '.join(CATALOGS)} or a folder path")
 
 
-__all__ = ["CATALOGS", "Catalog", "CatalogError", "FashionCatalog", "FolderCatalog", "FurnitureCatalog",
+__all__ = ["CATALOGS", "Catalog", "CatalogError", "FashionCatalog", "FolderCatalog", "FurnitureCatalog", "FurnitureViewsCatalog",
            "RowProblem", "Sample", "catalog_splits", "open_catalog"]

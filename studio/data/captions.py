@@ -197,6 +197,47 @@ def furniture_caption(name: str, category: str, tags: Sequence[str], background:
     return Caption(template.format(**fields), frozenset(mentions))
 
 
+# The multi-view catalog's captions: what the item is (its class noun, or its own name), its colour, the view
+# and the background, e.g. "a grey sofa, seen from the side, on a white background".
+VIEW_TEMPLATES: tuple[str, ...] = (
+    "{a_col_noun}, {view}, on {a_bg} {bgnoun}",
+    "{a_col_noun} {view} on {bg}",
+    "product render of {a_col_name}, {view}, {bg} {bgnoun}",
+    "{a_name}, {view}",
+    "{view_title} of {a_col_noun} on {a_bg} {bgnoun}",
+    "{a_col_noun}, {view}",
+    "3d render of {a_name} {view} against {a_bg} {bgnoun}",
+)
+
+
+def view_caption(name: str, item_class: str, color: str, view: str, background: str | None,
+                 rng: np.random.Generator) -> Caption:
+    """One phrasing for a view of a furniture item: class noun or name, colour, view words, background."""
+    from .views import VIEW_WORDS
+
+    if not name.strip():
+        raise ValueError("furniture item has an empty name")
+    if view not in VIEW_WORDS:
+        raise ValueError(f"unknown view {view!r}; known: {', '.join(VIEW_WORDS)}")
+    if color not in COLOR_WORDS:
+        raise ValueError(f"unknown colour {color!r}; known: {', '.join(COLOR_WORDS)}")
+    usable = [t for t in VIEW_TEMPLATES if background or not mentions_background(t)]
+    template = _pick(rng, usable)
+    display = name if any(ch.isupper() for ch in name[1:]) else name.lower()
+    noun = item_class if item_class != "other" else display
+    col = _pick(rng, COLOR_WORDS[color])
+    phrase = _pick(rng, VIEW_WORDS[view][:3])
+    fields = {"name": display, "a_name": _article(display), "a_col_noun": _article(f"{col} {noun}"),
+              "a_col_name": _article(f"{col} {display}"), "view": phrase,
+              "view_title": _pick(rng, [w for w in VIEW_WORDS[view] if w.endswith("view")] or [phrase]),
+              "bgnoun": _pick(rng, BACKGROUND_NOUNS)}
+    fields["bg"] = _pick(rng, BACKGROUND_WORDS[background]) if background else ""
+    fields["a_bg"] = _article(fields["bg"]) if background else ""
+    mentions = {"view"} | ({"background"} if mentions_background(template) else set()) \
+        | ({"color"} if "col_" in template else set()) | ({"category"} if "col_noun" in template else {"name"})
+    return Caption(template.format(**fields), frozenset(mentions))
+
+
 # ---- parsing ---------------------------------------------------------------------------------------
 
 def _alternation(words: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:

@@ -1,0 +1,62 @@
+"""Views of a product: the camera grid the multi-view furniture catalog is rendered on, what each view is
+called, and the words captions use for it.
+
+    VIEWS                      17 (azimuth, elevation) pairs: 8 azimuths x 2 elevations, and one from above
+    view_label(90, 15)         "side"
+    VIEW_WORDS["side"]         ("seen from the side", "side view", ...)
+    parse_view("a grey sofa, seen from the side")  -> "side"
+
+Azimuth 0 looks at the product's front; azimuth grows counter-clockwise seen from above, so 90 shows its
+right side. The labels: front (within 22.5 degrees of 0), three-quarter (45 or 315), side (90 or 270),
+rear three-quarter (135 or 225), back (180), top (elevation 60 and above).
+"""
+
+from __future__ import annotations
+
+import re
+
+AZIMUTHS = tuple(range(0, 360, 45))
+ELEVATIONS = (15, 35)
+TOP = (0, 75)
+VIEWS: tuple[tuple[int, int], ...] = tuple((a, e) for e in ELEVATIONS for a in AZIMUTHS) + (TOP,)
+LABELS = ("front", "three-quarter", "side", "rear three-quarter", "back", "top")
+
+# The first phrase of each is what a caption uses most; all of them are understood in a prompt.
+VIEW_WORDS: dict[str, tuple[str, ...]] = {
+    "front": ("seen from the front", "front view", "from the front", "facing the camera"),
+    "three-quarter": ("in a three-quarter view", "three-quarter view", "seen at an angle from the front",
+                      "from the front at an angle"),
+    "side": ("seen from the side", "side view", "in profile", "from the side"),
+    "rear three-quarter": ("seen from behind at an angle", "rear three-quarter view", "from behind at an angle"),
+    "back": ("seen from the back", "back view", "rear view", "from behind", "from the back"),
+    "top": ("seen from above", "top view", "from above", "overhead view", "bird's-eye view"),
+}
+
+
+def view_label(azimuth: float, elevation: float) -> str:
+    """The name of the view from (azimuth, elevation) in degrees."""
+    if elevation >= 60:
+        return "top"
+    a = azimuth % 360
+    turn = min(a, 360 - a)                                 # 0 at the front, 180 at the back
+    if turn <= 22.5:
+        return "front"
+    if turn < 67.5:
+        return "three-quarter"
+    if turn <= 112.5:
+        return "side"
+    if turn < 157.5:
+        return "rear three-quarter"
+    return "back"
+
+
+_PHRASES = sorted(((w, label) for label, words in VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
+_VIEW_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w, _ in _PHRASES) + r")(?![\w-])", re.IGNORECASE)
+_LOOKUP = {w.lower(): label for w, label in _PHRASES}
+
+
+def parse_view(text: str) -> str | None:
+    """The view a prompt asks for, or None. The longest phrase wins ("rear three-quarter view" is not
+    "three-quarter view")."""
+    match = _VIEW_RE.search(text or "")
+    return _LOOKUP[match.group(1).lower()] if match else None

@@ -1,0 +1,163 @@
+"""The multi-view furniture catalog: views and their words, the item taxonomy, and a catalog built from a
+library generated here (boxes with known colours) so the split, labels and captions are checked without
+Debian's package; the real libraries are checked when installed."""
+
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import FURNITURE_ROOT, needs_furniture, png_bytes
+from studio.data import captions
+from studio.data.furniture import is_test_item, read_library
+from studio.data.taxonomy import CLASSES, OTHER, item_class
+from studio.data.views import LABELS, VIEW_WORDS, VIEWS, parse_view, view_label
+
+BOX = """mtllib box.mtl
+v -1 0 1
+v 1 0 1
+v 1 2 1
+v -1 2 1
+v -1 0 -1
+v 1 0 -1
+v 1 2 -1
+v -1 2 -1
+usemtl body
+f 1 2 3
+f 1 3 4
+f 6 5 8
+f 6 8 7
+f 5 1 4
+f 5 4 8
+f 2 6 7
+f 2 7 3
+f 4 3 7
+f 4 7 8
+"""
+NAMES = ["Sofa", "Oak table", "Desk lamp", "Armchair", "Bookcase", "Wardrobe", "Double bed", "Chair", "Fridge",
+         "Door", "Window", "Plant", "Cup", "Wall switch", "Scooter", "Washbasin", "TV", "Teddy bear"]
+COLOURS = {"red": (0.78, 0.13, 0.16), "blue": (0.16, 0.38, 0.88), "green": (0.18, 0.56, 0.23)}
+
+
+def test_every_view_has_a_label_and_every_phrase_reads_back():
+    assert len(VIEWS) >= 16 and {view_label(a, e) for a, e in VIEWS} == set(LABELS)
+    assert view_label(0, 15) == "front" and view_label(90, 15) == "side" and view_label(270, 35) == "side"
+    assert view_label(180, 15) == "back" and view_label(45, 15) == view_label(315, 35) == "three-quarter"
+    assert view_label(135, 15) == "rear three-quarter" and view_label(0, 75) == "top"
+    for label, words in VIEW_WORDS.items():
+        for phrase in words:
+            assert parse_view(f"a grey sofa, {phrase}, on white") == label, phrase
+    assert parse_view("a grey sofa on white") is None
+    assert parse_view("a sofa, rear three-quarter view") == "rear three-quarter"
+
+
+def test_view_captions_say_their_labels():
+    rng = np.random.default_rng(0)
+    for n in range(200):
+        view = LABELS[n % len(LABELS)]
+        made = captions.view_caption("Corner sofa", "sofa", "teal", view, "cream" if n % 3 else None, rng)
+        assert parse_view(made.text) == view, made.text
+        parsed = captions.parse(made.text)
+        if "color" in made.mentions:
+            assert parsed.get("color") == "teal", made.text
+        if "background" in made.mentions:
+            assert parsed.get("background") == "cream", made.text
+        assert ("sofa" in made.text) == ("category" in made.mentions) or "corner sofa" in made.text
+
+
+def test_the_taxonomy_files_names_by_what_they_are():
+    assert len(CLASSES) >= 12 and CLASSES[-1] == OTHER
+    cases = {"Glass door cabinet": "cabinet", "Desk lamp": "lamp", "Bedside table": "table", "Armchair":
+             "armchair", "Corner sofa": "sofa", "Bunk bed": "bed", "Bar stool": "chair", "Table fan": "appliance",
+             "Pool table": OTHER, "Wall double socket": "electrical fitting", "Coffee mug": "tableware",
+             "Teddy bear": OTHER, "Sliding window": "window", "Garage door": "door", "Upright piano": OTHER}
+    for name, expected in cases.items():
+        assert item_class(name) == expected, name
+    assert item_class("Thing", ("Seat",)) == "chair"                 # the tags when the name says nothing
+
+
+@needs_furniture
+def test_the_taxonomy_covers_every_real_item_with_enough_items_per_class():
+    from studio.data.multiview import library_items
+
+    items = library_items(FURNITURE_ROOT)
+    counts = {c: 0 for c in CLASSES}
+    for it in items:
+        counts[item_class(it.name, it.tags)] += 1
+    assert sum(counts.values()) == len(items) > 700
+    assert all(counts[c] >= 12 for c in CLASSES), counts           # every class can be learned and tested
+
+
+def _library(root, n: int = 60):
+    """A .sh3f with n boxes named after furniture, each one colour, each with an icon and a model."""
+    lines = ["id=Gen#Library", "name=Generated", "license=CC0 public domain"]
+    with zipfile.ZipFile(root / "Gen.sh3f", "w") as z:
+        for i in range(n):
+            colour = list(COLOURS)[i % 3]
+            lines += [f"id#{i}=Gen#{i}", f"name#{i}={NAMES[i % len(NAMES)]}", f"category#{i}=Living room",
+                      f"icon#{i}=/gen/{i}.png", f"model#{i}=/gen/{i}/box.obj", f"creator#{i}=Gen"]
+            z.writestr(f"gen/{i}.png", png_bytes(Image.new("RGBA", (8, 8), (255, 0, 0, 255))))
+            z.writestr(f"gen/{i}/box.obj", BOX)
+            r, g, b = COLOURS[colour]
+            z.writestr(f"gen/{i}/box.mtl", f"newmtl body\nKd {r} {g} {b}\n")
+        z.writestr("PluginFurnitureCatalog.properties", "\n".join(lines))
+    return root
+
+
+@pytest.fixture(scope="module")
+def views_cache(tmp_path_factory):
+    pytest.importorskip("moderngl")
+    from studio.data import render
+    from studio.data.multiview import build_views
+
+    try:
+        render.Renderer().close()
+    except render.RenderUnavailable as exc:
+        pytest.skip(str(exc))
+    root = _library(tmp_path_factory.mktemp("lib"))
+    cache = tmp_path_factory.mktemp("views")
+    index = build_views(64, root=root, cache=cache, workers=1)
+    return root, cache, index
+
+
+def test_the_catalog_splits_by_item_and_labels_every_view(views_cache):
+    from studio.data.multiview import FurnitureViewsCatalog, build_views
+
+    root, cache, index = views_cache
+    mtime = index.stat().st_mtime_ns
+    assert build_views(64, root=root, cache=cache, workers=1).stat().st_mtime_ns == mtime    # current: kept
+    train, test = (FurnitureViewsCatalog(s, root=root, cache=cache) for s in ("train", "test"))
+    train_keys, test_keys = {it.key for it in train.items}, {it.key for it in test.items}
+    assert train_keys and test_keys and not train_keys & test_keys
+    assert len(train_keys | test_keys) == 60 and all(is_test_item(k) for k in test_keys)
+    assert len(train) == len(train.items) * len(VIEWS)
+    for index_ in range(0, len(test), 5):
+        sample = test.sample(index_)
+        item, view = divmod(index_, len(VIEWS))
+        assert sample.key.startswith(f"furniture-views/test/{test.items[item].key}/")       # never a train item
+        assert sample.labels["view"] == view_label(*VIEWS[view]) == parse_view(sample.caption)
+        assert sample.labels["category"] == item_class(test.items[item].name)
+        assert sample.image.size == (64, 64) and sample.image.mode == "RGB"
+    colours = {train.items[i].key: train.label(i * len(VIEWS))["color"] for i in range(len(train.items))}
+    for key, colour in colours.items():                             # the box's own colour, found again
+        assert colour == list(COLOURS)[int(key.split("#")[1]) % 3], (key, colour)
+    alpha = np.asarray(train.rgba(0))[..., 3]
+    assert alpha[0, 0] == 0 and alpha[32, 32] == 255
+
+
+def test_a_missing_cache_says_how_to_build_it(tmp_path, views_cache):
+    from studio.data.base import CatalogError
+    from studio.data.multiview import FurnitureViewsCatalog
+
+    root, _, _ = views_cache
+    with pytest.raises(CatalogError, match="python -m studio data render --size 64"):
+        FurnitureViewsCatalog("train", root=root, cache=tmp_path / "empty")
+
+
+@needs_furniture
+def test_items_carry_their_models():
+    items = read_library(sorted(FURNITURE_ROOT.glob("*.sh3f"))[0])
+    assert all(it.model.endswith(".obj") for it in items)
+    with zipfile.ZipFile(items[0].archive) as z:
+        assert items[0].model in z.namelist()
