@@ -72,6 +72,8 @@ def test_a_retried_request_and_a_double_click_record_once(tmp_path, board_url, m
     assert again.id not in (d.id for d in board.history()[:-1])
     assert [d.action for d in board.history(item.id)] == ["comment", "approve", "reset", "approve", "approve",
                                                           "comment"]
+    other = board.decide(item.id, "cy", "comment", "mine", request_key="req-0001")   # the same key, another
+    assert other.id != first.id and other.reviewer == "cy"                          # reviewer: their own record
     with pytest.raises(BoardError, match="request key"):
         board.decide(item.id, "ben", "star", request_key="short")
 

@@ -193,6 +193,8 @@ class Board:
             if locked is None:
                 raise BoardError(f"no board item {item_id!r}")
             if request_key is not None:
+                # stored scoped to reviewer and item: one client's key can never claim another's request
+                request_key = hashlib.sha256(f"{reviewer}\0{item_id}\0{request_key}".encode()).hexdigest()
                 row = conn.execute(sa.select(*DECISION_COLUMNS).where(decisions.c.request_key == request_key)).first()
                 if row is not None:
                     return _decision(row)
