@@ -24,7 +24,7 @@ from ..data import open_catalog
 from ..data.base import Catalog
 from ..models.evaluator import AttributeEvaluator
 from .common import EpochData, Run, write_trained
-from .configs import EvaluatorTrainConfig
+from .configs import TRAINABLE_CATALOGS, EvaluatorTrainConfig
 
 
 def label_space(catalog: Catalog) -> dict[str, tuple[str, ...]]:
@@ -89,7 +89,7 @@ def accuracy(model: AttributeEvaluator, images: np.ndarray, targets: np.ndarray,
 
 def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     """Train, evaluate on the real test split, write the weights folder; returns the training record."""
-    run = Run(cfg, "evaluator", log)
+    run = Run(cfg, "evaluator", log, catalogs=TRAINABLE_CATALOGS + ("furniture-views",))
     device = run.device
     # 1. data: the label space from the training split; fixed val/test renders (seed 0 colourways)
     first = open_catalog(cfg.catalog, split="train", size=cfg.size, seed=0)
