@@ -146,3 +146,13 @@ def test_every_library_renders(renderer):
         image = renderer.render(render.load_model(item.archive, item.model, item.rotation), 64, 45, 20)
         coverage = (np.asarray(image)[..., 3] > 128).mean()
         assert 0.02 < coverage < 0.9, (path.name, item.name, coverage)
+
+
+def test_unlit_renders_show_the_surface_colour_itself(library, renderer):
+    model = render.load_model(library, "lib/box/box.obj")
+    flat = renderer.render_views(model, 64, [(0, 0)], lit=False)[0]
+    assert np.abs(_pixel(flat, 0.5, 0.62)[:3] - np.array([230, 26, 26])).max() <= 2     # Kd 0.9 0.1 0.1
+    lit = renderer.render_views(model, 64, [(0, 15)])[0]
+    unlit = renderer.render_views(model, 64, [(0, 15)], lit=False)[0]
+    shadow = (np.asarray(lit)[..., 3] > 0) & (np.asarray(unlit)[..., 3] == 0)
+    assert shadow.sum() > 20 and np.asarray(unlit)[..., 3][shadow].max() == 0      # no shadow when unlit

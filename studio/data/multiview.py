@@ -34,7 +34,7 @@ from .taxonomy import item_class
 from .views import VIEWS, view_label
 from .vocab import BACKGROUNDS, COLORS, MIN_VISIBLE_DELTA_E, hex_to_rgb, srgb_to_lab
 
-RENDER_VERSION = 1                 # bump when the renderer's pictures change, so caches rebuild
+RENDER_VERSION = 2                 # bump when the renderer's pictures change, so caches rebuild
 DEFAULT_CACHE = Path(os.environ.get("STUDIO_VIEWS_CACHE", "runs/views"))
 RENDER_SIZES = (64, 128)
 _PALETTE = np.stack([srgb_to_lab(np.array(hex_to_rgb(h), np.float64)) for h in COLORS.values()])
@@ -73,18 +73,22 @@ def dominant_color(rgba: np.ndarray) -> str:
 _worker_renderer = None
 
 
-def _render_item(archive: str, model: str, rotation, size: int) -> tuple[np.ndarray | None, str]:
-    """All views of one item (in a worker process, which keeps one OpenGL context): (rgba, error)."""
+def _render_item(archive: str, model: str, rotation, size: int) -> tuple[np.ndarray | None, str, str]:
+    """All views of one item (in a worker process, which keeps one OpenGL context): (rgba, colour, error).
+    The colour is read off unlit renders from the front and a high three-quarter view: shading would make
+    every product darker than it is."""
     global _worker_renderer
     from .render import Renderer, load_model
 
     if _worker_renderer is None:
         _worker_renderer = Renderer()
     try:
-        views = _worker_renderer.render_views(load_model(archive, model, rotation), size, VIEWS)
+        loaded = load_model(archive, model, rotation)
+        views = _worker_renderer.render_views(loaded, size, VIEWS)
+        flat = _worker_renderer.render_views(loaded, 64, [(0, 15), (45, 35)], lit=False)
     except (ValueError, OSError, IndexError, KeyError) as exc:       # a model trimesh cannot read
-        return None, f"{type(exc).__name__}: {exc}"
-    return np.stack([np.asarray(v) for v in views]), ""
+        return None, "gray", f"{type(exc).__name__}: {exc}"
+    return np.stack([np.asarray(v) for v in views]), dominant_color(np.stack([np.asarray(v) for v in flat])), ""
 
 
 def build_views(size: int = 64, root: str | Path | None = None, cache: str | Path | None = None,
@@ -108,13 +112,13 @@ def build_views(size: int = 64, root: str | Path | None = None, cache: str | Pat
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
         jobs = [pool.submit(_render_item, it.archive, it.model, it.rotation, size) for it in items]
         for n, (item, job) in enumerate(zip(items, jobs)):
-            rgba, error = job.result()
+            rgba, color, error = job.result()
             if rgba is None:
                 failed[item.key] = error
                 rgba = np.zeros(out.shape[1:], np.uint8)
             out[n] = rgba
             keys.append(item.key)
-            colors.append(dominant_color(rgba) if not error else "gray")
+            colors.append(color)
             if progress:
                 progress(n + 1, len(items))
     out.flush()

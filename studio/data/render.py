@@ -62,6 +62,7 @@ uniform vec3 key;
 uniform vec3 fill;
 uniform vec3 eye_dir;
 uniform bool shadow;
+uniform bool lit;
 in vec3 v_normal;
 in vec2 v_uv;
 out vec4 color;
@@ -72,7 +73,7 @@ void main() {
     float light = 0.3 + 0.6 * max(dot(n, key), 0.0) + 0.25 * max(dot(n, fill), 0.0);
     vec4 albedo = base;
     if (textured) albedo *= texture(image, v_uv);
-    color = vec4(min(albedo.rgb * light, 1.0), 1.0);
+    color = vec4(min(albedo.rgb * (lit ? light : 1.0), 1.0), 1.0);   // unlit: the surface colour itself
 }
 """
 
@@ -248,7 +249,7 @@ class Renderer:
         return uploaded
 
     def _draw(self, uploaded: list[tuple], floor: float, mvp: np.ndarray, eye_dir: np.ndarray, key: np.ndarray,
-              fill: np.ndarray, side: int, shadow: bool) -> np.ndarray:
+              fill: np.ndarray, side: int, shadow: bool, lit: bool = True) -> np.ndarray:
         import moderngl
 
         fbo = self._framebuffer(side)
@@ -262,6 +263,7 @@ class Renderer:
         program["eye_dir"].value = tuple(eye_dir)
         program["shadow"].value = program["flatten"].value = shadow
         program["floor_y"].value = floor
+        program["lit"].value = lit
         for part, vao, _, texture in uploaded:
             if texture is not None and not shadow:
                 texture.use(0)
@@ -276,8 +278,10 @@ class Renderer:
         """The model from (azimuth, elevation) degrees, size x size RGBA on transparency."""
         return self.render_views(model, size, [(azimuth, elevation)], seed=seed, shadow=shadow)[0]
 
-    def render_views(self, model: Model, size: int, angles, seed: int = 0, shadow: bool = True) -> list[Image.Image]:
-        """The model from each (azimuth, elevation) in `angles`, uploaded once."""
+    def render_views(self, model: Model, size: int, angles, seed: int = 0, shadow: bool = True,
+                     lit: bool = True) -> list[Image.Image]:
+        """The model from each (azimuth, elevation) in `angles`, uploaded once. `lit=False` draws the surface
+        colours without light or shadow (what colour the product is, not how it is lit)."""
         if size not in SIZES:
             raise ValueError(f"render sizes are {', '.join(map(str, SIZES))}, got {size!r}")
         angles = [(float(a), float(e)) for a, e in angles]
@@ -287,7 +291,7 @@ class Renderer:
         with self.ctx:                                 # current on this thread, whichever context was before
             uploaded = self._upload(model)
             try:
-                return [self._view(uploaded, model, size, a, e, seed, shadow) for a, e in angles]
+                return [self._view(uploaded, model, size, a, e, seed, shadow and lit, lit) for a, e in angles]
             finally:
                 for _, vao, buffer, texture in uploaded:
                     vao.release()
@@ -296,7 +300,7 @@ class Renderer:
                         texture.release()
 
     def _view(self, uploaded, model: Model, size: int, azimuth: float, elevation: float, seed: int,
-              shadow: bool) -> Image.Image:
+              shadow: bool, lit: bool = True) -> Image.Image:
         side = size * SUPERSAMPLE
         mvp, eye_dir = camera(model, azimuth, elevation)
         # key light above-left of the camera, fill to its right (in world space, turned with the camera)
@@ -307,7 +311,7 @@ class Renderer:
         fill = eye_dir + 0.8 * right
         key, fill = key / np.linalg.norm(key), fill / np.linalg.norm(fill)
         floor = float(model.low[1])
-        color = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=False)
+        color = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=False, lit=lit)
         rgba = Image.fromarray(color, "RGBA")
         if shadow and elevation > 0:
             cast = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=True)[..., 3]
