@@ -2,6 +2,7 @@
 library generated here (boxes with known colours) so the split, labels and captions are checked without
 Debian's package; the real libraries are checked when installed."""
 
+import json
 import zipfile
 
 import numpy as np
@@ -153,6 +154,14 @@ def test_a_missing_cache_says_how_to_build_it(tmp_path, views_cache):
     root, _, _ = views_cache
     with pytest.raises(CatalogError, match="python -m studio data render --size 64"):
         FurnitureViewsCatalog("train", root=root, cache=tmp_path / "empty")
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for name in ("views-64.npy", "views-64.json"):
+        (stale / name).write_bytes((views_cache[1] / name).read_bytes())
+    index = json.loads((stale / "views-64.json").read_text())
+    (stale / "views-64.json").write_text(json.dumps({**index, "fingerprint": "0" * 16}))
+    with pytest.raises(CatalogError, match="out of date"):
+        FurnitureViewsCatalog("train", root=root, cache=stale)
 
 
 @needs_furniture

@@ -155,6 +155,9 @@ class FurnitureViewsCatalog(Catalog):
             raise CatalogError(f"the multi-view renders are not built yet ({index_path}): run "
                                f"`python -m studio data render --size {render_size}` (a few minutes)")
         index = json.loads(index_path.read_text())
+        if not str(index.get("fingerprint", "")).startswith(fingerprint(root)):
+            raise CatalogError(f"the multi-view renders in {cache} are out of date (the libraries or the renderer "
+                               f"changed): run `python -m studio data render --size {render_size}` again")
         self.render_size = render_size
         self.renders = np.load(cache / f"views-{render_size}.npy", mmap_mode="r")
         by_key = {it.key: it for it in library_items(root)}
