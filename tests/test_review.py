@@ -44,6 +44,7 @@ def test_status_follows_each_reviewers_latest_verdict_and_the_log_keeps_everythi
     assert [(d.reviewer, d.action) for d in trail] == [("ben", "approve"), ("cy", "reject"), ("cy", "reset"),
                                                       ("ben", "reset")]
     assert all(a.at <= b.at for a, b in zip(trail, trail[1:]))
+    assert board.history(item.id, limit=2) == trail[-2:]                   # the latest two, oldest first
 
 
 def test_filters_and_approved_export_with_manifest(tmp_path):

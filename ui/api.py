@@ -25,6 +25,7 @@ from .board import reviewer
 from .common import Context, friendly, plain, uploaded
 
 FORMATS = ("png", "jpeg", "webp")
+MAX_LISTED = 5000                   # the board endpoints answer with at most this many rows (the newest)
 
 
 def _stem(file) -> str:
@@ -92,7 +93,8 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)
 
     def board_items(status: str = "") -> list[dict]:
-        """The board's items, newest first (status: "", pending, approved, rejected or starred)."""
+        """The board's items, newest first (status: "", pending, approved, rejected or starred); at most the
+        newest 5000."""
         _words(status=status)
         if status == "starred":
             found = ctx.board.items(starred=True)
@@ -101,7 +103,7 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         return [{"id": i.id, "title": i.title, "status": i.status, "prompt": i.prompt, "seed": i.seed,
                  "model": i.model, "approved_by": list(i.approvals), "rejected_by": list(i.rejections),
                  "stars": len(i.stars), "comments": [{"reviewer": r, "text": t} for r, t, _ in i.comments]}
-                for i in found]
+                for i in found[:MAX_LISTED]]
 
     def board_decide(item_id: str, reviewer_name: str, action: str, comment: str = "", request_key: str = "",
                      request: gr.Request = None) -> dict:
@@ -115,9 +117,10 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         return _decision(decision)
 
     def board_history(item_id: str = "") -> list[dict]:
-        """The audit trail, oldest first: every decision (on one item, or on the whole board)."""
+        """The audit trail, oldest first: every decision (on one item, or on the whole board); at most the
+        latest 5000."""
         _words(item_id=item_id)
-        return [_decision(d) for d in ctx.board.history(item_id or None)]
+        return [_decision(d) for d in ctx.board.history(item_id or None, limit=MAX_LISTED)]
 
     for fn in (board_items, board_decide, board_history):
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="board", concurrency_limit=8)

@@ -256,13 +256,16 @@ class Board:
         return [i for i in listed
                 if (status is None or i.status == status) and (starred is None or bool(i.stars) == starred)]
 
-    def history(self, item_id: str | None = None) -> list[Decision]:
-        """The audit trail, oldest first: every action ever taken (on one item, or on all)."""
-        query = sa.select(*DECISION_COLUMNS).order_by(decisions.c.id)
+    def history(self, item_id: str | None = None, limit: int | None = None) -> list[Decision]:
+        """The audit trail, oldest first: every action ever taken (on one item, or on all); with `limit`, only
+        the latest that many."""
+        query = sa.select(*DECISION_COLUMNS).order_by(decisions.c.id.desc())
         if item_id:
             query = query.where(decisions.c.item_id == item_id)
+        if limit is not None:
+            query = query.limit(max(0, int(limit)))
         with self.engine.connect() as conn:
-            return [_decision(r) for r in conn.execute(query)]
+            return [_decision(r) for r in conn.execute(query)][::-1]
 
     def thumbnail(self, item_id: str, side: int = 256) -> Path:
         """A PNG preview of the item, at least `side` px on its longest side (small generated images are
