@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster under a temporary folder, for the tests, the benchmarks and for trying the
 team set-up on one machine. It runs Debian's server binaries (`apt-get install postgresql`) with `initdb`
-and `pg_ctl`; nothing is installed or configured system-wide, and `stop()` removes it all.
+and `pg_ctl`; nothing is installed or configured system-wide, and `remove()` (or leaving the `with`) stops
+the server and deletes its folder.
 
     from studio.review.pgcluster import TempCluster
     with TempCluster() as cluster:
