@@ -49,6 +49,13 @@ def board_url(request):
     return request.getfixturevalue("pg_cluster").create_database()
 
 
+# A cube two units wide standing on y=0, as OBJ text: its vertices, its +z (front) face and its other five faces.
+CUBE_VERTICES = "".join(f"v {x} {y} {z}\n" for x, y, z in ((-1, 0, 1), (1, 0, 1), (1, 2, 1), (-1, 2, 1), (-1, 0, -1),
+                                                          (1, 0, -1), (1, 2, -1), (-1, 2, -1)))
+CUBE_FRONT = "f 1 2 3\nf 1 3 4\n"
+CUBE_REST = "f 6 5 8\nf 6 8 7\nf 5 1 4\nf 5 4 8\nf 2 6 7\nf 2 7 3\nf 4 3 7\nf 4 7 8\nf 5 6 2\nf 5 2 1\n"
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
     with gzip.open(path, "wb") as f:

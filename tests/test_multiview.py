@@ -9,33 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import FURNITURE_ROOT, needs_furniture, png_bytes
+from conftest import CUBE_FRONT, CUBE_REST, CUBE_VERTICES, FURNITURE_ROOT, needs_furniture, png_bytes
 from studio.data import captions
 from studio.data.furniture import is_test_item, read_library
 from studio.data.taxonomy import CLASSES, OTHER, item_class
 from studio.data.views import LABELS, VIEW_WORDS, VIEWS, parse_view, view_label
 
-BOX = """mtllib box.mtl
-v -1 0 1
-v 1 0 1
-v 1 2 1
-v -1 2 1
-v -1 0 -1
-v 1 0 -1
-v 1 2 -1
-v -1 2 -1
-usemtl body
-f 1 2 3
-f 1 3 4
-f 6 5 8
-f 6 8 7
-f 5 1 4
-f 5 4 8
-f 2 6 7
-f 2 7 3
-f 4 3 7
-f 4 7 8
-"""
+BOX = "mtllib box.mtl\n" + CUBE_VERTICES + "usemtl body\n" + CUBE_FRONT + CUBE_REST
 NAMES = ["Sofa", "Oak table", "Desk lamp", "Armchair", "Bookcase", "Wardrobe", "Double bed", "Chair", "Fridge",
          "Door", "Window", "Plant", "Cup", "Wall switch", "Scooter", "Washbasin", "TV", "Teddy bear"]
 COLOURS = {"red": (0.78, 0.13, 0.16), "blue": (0.16, 0.38, 0.88), "green": (0.18, 0.56, 0.23)}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import FURNITURE_ROOT, needs_furniture
+from conftest import CUBE_FRONT, CUBE_REST, CUBE_VERTICES, FURNITURE_ROOT, needs_furniture
 
 render = pytest.importorskip("studio.data.render")
 pytest.importorskip("moderngl")
@@ -16,41 +16,10 @@ pytest.importorskip("trimesh")
 
 # A unit cube: its +z face (the front, by Sweet Home 3D's convention) red, the rest blue; a textured quad
 # floating above its top, facing +z, whose texture is green on its upper half and yellow on its lower.
-OBJ = """mtllib box.mtl
-v -1 0 1
-v 1 0 1
-v 1 2 1
-v -1 2 1
-v -1 0 -1
-v 1 0 -1
-v 1 2 -1
-v -1 2 -1
-v -1 2.2 1.2
-v 1 2.2 1.2
-v 1 4.2 1.2
-v -1 4.2 1.2
-vt 0 0
-vt 1 0
-vt 1 1
-vt 0 1
-usemtl front
-f 1 2 3
-f 1 3 4
-usemtl body
-f 6 5 8
-f 6 8 7
-f 5 1 4
-f 5 4 8
-f 2 6 7
-f 2 7 3
-f 4 3 7
-f 4 7 8
-f 5 6 2
-f 5 2 1
-usemtl picture
-f 9/1 10/2 11/3
-f 9/1 11/3 12/4
-"""
+OBJ = ("mtllib box.mtl\n" + CUBE_VERTICES
+       + "v -1 2.2 1.2\nv 1 2.2 1.2\nv 1 4.2 1.2\nv -1 4.2 1.2\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n"
+       + "usemtl front\n" + CUBE_FRONT + "usemtl body\n" + CUBE_REST
+       + "usemtl picture\nf 9/1 10/2 11/3\nf 9/1 11/3 12/4\n")
 MTL = """newmtl front
 Kd 0.9 0.1 0.1
 newmtl body
