@@ -330,9 +330,3 @@ class Renderer:
         for fbo in self._framebuffers.values():
             fbo.release()
         self.ctx.release()
-
-
-@lru_cache(maxsize=1)
-def shared_renderer() -> Renderer:
-    """A renderer for this process (the catalog builder's workers each make their own)."""
-    return Renderer()
