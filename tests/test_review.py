@@ -115,3 +115,23 @@ def test_thumbnails_are_written_once_and_enlarge_small_images(tmp_path):
 
     assert Image.open(path).size == (256, 192)
     assert board.thumbnail(item.id).stat().st_mtime_ns == first
+
+
+def test_a_set_of_angles_is_saved_together_and_reviewed_item_by_item(tmp_path, board_url):
+    board = Board(tmp_path, board_url)
+    views = ["front", "side", "back"]
+    images = [(product_photo((32, 32), product=(40 * i, 90, 200)), f"a grey sofa, seen from the {v}")
+              for i, v in enumerate(views)]
+    saved = board.add_set(images, added_by="ana", seed=3, model="vae-furniture-views")
+    assert len({s.set_id for s in saved}) == 1 and saved[0].set_id is not None
+    assert [s.prompt for s in board.in_set(saved[0].set_id)] == [p for _, p in images]      # the order kept
+    single = board.add(product_photo((20, 20)), added_by="ana", prompt="a chair")
+    assert single.set_id is None and board.in_set("nothing") == []
+    board.decide(saved[1].id, "ben", "reject")
+    assert [s.status for s in board.in_set(saved[0].set_id)] == ["pending", "rejected", "pending"]
+    before = len(board.items())
+    with pytest.raises(BoardError, match="RGB or RGBA"):          # one bad image: nothing of the set is saved
+        board.add_set([images[0], (images[1][0].convert("L"), "x")], added_by="ana")
+    with pytest.raises(BoardError, match="a set holds"):
+        board.add_set([], added_by="ana")
+    assert len(board.items()) == before

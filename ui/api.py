@@ -1,6 +1,6 @@
 """The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, the board's
-/board_items, /board_decide and /board_history (and /generate, which is the Generate room's button itself, in
-ui/generate.py).
+/board_items, /board_decide and /board_history, /other_angles when a multi-view furniture model is installed
+(and /generate, which is the Generate room's button itself, in ui/generate.py).
 
 Names and argument order are a contract with merchants' scripts: new arguments go at the end, optional.
 Images go in as uploaded files (`gradio_client.handle_file`); a bare server path is refused.
@@ -9,6 +9,7 @@ Images go in as uploaded files (`gradio_client.handle_file`); a bare server path
 from __future__ import annotations
 
 import json
+import zipfile
 
 import gradio as gr
 from gradio import FileData
@@ -91,6 +92,41 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     for fn in (edit, repair, stylize, export):
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)
+
+    from studio.pipelines import ANGLES
+
+    if ctx.studio.models(ANGLES):
+        def other_angles(prompt: str, seed: int, variant: int = 1, variants: int = 4, views: str = "",
+                         model: str = "", truncation: float = 1.0) -> FileData:
+            """Variant #`variant` (1-based) of a generation with a multi-view furniture model (`prompt` as the
+            model was given it, `seed`, `variants` in the batch) from each view ("" = all: front,
+            three-quarter, side, rear three-quarter, back, top; or a comma-separated list). Returns a zip: a
+            PNG per view with its provenance, and manifest.json."""
+            plain(views=views, model=model)
+            names = [v.strip() for v in views.split(",") if v.strip()] if views else None
+            index = number(variant, "variant", 1, 64, whole=True) - 1
+            size = number(variants, "variants", 1, 64, whole=True)
+            if model and model not in ctx.studio.models(ANGLES):
+                raise ValueError(f"unknown model for other angles; available: {', '.join(ctx.studio.models(ANGLES))}")
+            result = ctx.studio.other_angles(check_prompt(prompt), check_seed(seed), index=index, n=size,
+                                             model=model or None, views=names,
+                                             truncation=number(truncation, "truncation", 0.2, 2.0))
+            folder = ctx.out_folder()
+            rows = []
+            for view, image, text in zip(result.parameters["views"], result.images, result.parameters["prompts"]):
+                name = f"angle-{view.replace(' ', '-')}-seed{result.seed}.png"
+                export_file(image, folder / name, provenance=Provenance("generated", prompt=text, seed=result.seed,
+                                                                        model=result.model), sidecar=False)
+                rows.append({"file": name, "view": view, "prompt": text, "seed": result.seed, "variant": index + 1,
+                             "variants": size, "model": result.model})
+            target = folder / f"angles-seed{result.seed}-{index + 1}.zip"
+            with zipfile.ZipFile(target, "w") as archive:
+                for row in rows:
+                    archive.write(folder / row["file"], row["file"])
+                archive.writestr("manifest.json", json.dumps(rows, indent=2))
+            return FileData(path=str(target))
+
+        gr.api(friendly(other_angles), api_name="other_angles", concurrency_id="model", concurrency_limit=1)
 
     def board_items(status: str = "") -> list[dict]:
         """The board's items, newest first (status: "", pending, approved, rejected or starred); at most the

@@ -32,12 +32,17 @@ from .base import Catalog, CatalogError, Sample, check_size, check_split
 from .furniture import APT_PACKAGE, DEFAULT_ROOT, EXCLUDED_CATEGORIES, FurnitureItem, is_test_item, read_library
 from .taxonomy import item_class
 from .views import VIEWS, view_label
-from .vocab import BACKGROUNDS, COLORS, MIN_VISIBLE_DELTA_E, hex_to_rgb, srgb_to_lab
+from .vocab import BACKGROUNDS, COLORS, hex_to_rgb, srgb_to_lab, visible_backgrounds
 
 RENDER_VERSION = 2                 # bump when the renderer's pictures change, so caches rebuild
 DEFAULT_CACHE = Path(os.environ.get("STUDIO_VIEWS_CACHE", "runs/views"))
 RENDER_SIZES = (64, 128)
 _PALETTE = np.stack([srgb_to_lab(np.array(hex_to_rgb(h), np.float64)) for h in COLORS.values()])
+
+
+def backgrounds_for(color: str) -> tuple[str, ...]:
+    """The backgrounds an item of dominant `color` is shown on: those it stands out on (all if none)."""
+    return visible_backgrounds(color) or tuple(BACKGROUNDS)
 
 
 def library_items(root: Path, exclude: Sequence[str] = EXCLUDED_CATEGORIES) -> list[FurnitureItem]:
@@ -177,10 +182,7 @@ class FurnitureViewsCatalog(Catalog):
         return divmod(self._check_index(index), len(self.views))
 
     def _background(self, item: int, view: int) -> str:
-        lab = srgb_to_lab(np.array(hex_to_rgb(COLORS[self._colors[item]]), np.float64))
-        visible = [b for b, h in BACKGROUNDS.items()
-                   if np.linalg.norm(lab - srgb_to_lab(np.array(hex_to_rgb(h), np.float64))) >= MIN_VISIBLE_DELTA_E]
-        visible = visible or list(BACKGROUNDS)
+        visible = backgrounds_for(self._colors[item])
         digest = hashlib.sha256(f"{self.seed}\0{self.items[item].key}\0{view}".encode()).digest()
         return visible[int.from_bytes(digest[:4], "big") % len(visible)]
 

@@ -5,6 +5,7 @@ called, and the words captions use for it.
     view_label(90, 15)         "side"
     VIEW_WORDS["side"]         ("seen from the side", "side view", ...)
     parse_view("a grey sofa, seen from the side")  -> "side"
+    with_view("a grey sofa, seen from the side", "back")  -> "a grey sofa, seen from the back"
 
 Azimuth 0 looks at the product's front; azimuth grows counter-clockwise seen from above, so 90 shows its
 right side. The labels: front (within 22.5 degrees of 0), three-quarter (45 or 315), side (90 or 270),
@@ -60,3 +61,17 @@ def parse_view(text: str) -> str | None:
     "three-quarter view")."""
     match = _VIEW_RE.search(text or "")
     return _LOOKUP[match.group(1).lower()] if match else None
+
+
+def with_view(text: str, view: str) -> str:
+    """The prompt asking for `view` instead: the view phrase it has is replaced in place (the first one; a
+    "... view" phrase by one of the same shape, so "side view of a sofa" stays a sentence), or the view's
+    caption phrase is appended after a comma."""
+    if view not in VIEW_WORDS:
+        raise ValueError(f"unknown view {view!r}; known: {', '.join(VIEW_WORDS)}")
+    phrase = VIEW_WORDS[view][0]
+    noun_phrase = next(w for w in VIEW_WORDS[view] if w.endswith(" view"))
+    text = (text or "").strip()
+    if _VIEW_RE.search(text):
+        return _VIEW_RE.sub(lambda m: noun_phrase if m.group(1).lower().endswith(" view") else phrase, text, count=1)
+    return f"{text.rstrip(' ,.;')}, {phrase}" if text else phrase

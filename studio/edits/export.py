@@ -63,6 +63,8 @@ class Provenance:
     recipe: Recipe = field(default_factory=Recipe)
     prior_source_type: str | None = None    # what the input file already declared (kept, never stripped)
     request: str | None = None              # the merchant's own words, when the model was given `prompt`
+    variant: int | None = None              # a generated variant's place in its batch (0-based) ...
+    batch: int | None = None                # ... and the batch's size: with prompt and seed, what remakes it
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:

@@ -27,7 +27,7 @@ from .prompts import PromptSpec
 
 MEMORIZATION_REFERENCE = 10_000    # training images the nearest-neighbour check compares against
 RETRIEVAL_POOL = 5_000             # training images the retrieval baseline may return (a subset of those)
-ATTRIBUTES = ("category", "color", "background")
+ATTRIBUTES = ("category", "color", "background", "view")
 
 
 class Sampler(Protocol):
@@ -42,27 +42,49 @@ def reference_indices(n_train: int, count: int) -> np.ndarray:
     return np.random.default_rng(20240601).permutation(n_train)[:min(count, n_train)]
 
 
+REAL_CATALOGS = ("fashion", "furniture", "furniture-views")
+
+
 class RealSampler:
-    """Real test images of the prompt's category in the prompt's colourway (fashion) or on the prompt's
-    background (furniture); unsaid labels drawn at random."""
+    """Real test images of the prompt's category in the prompt's colourway (fashion), on the prompt's
+    background (furniture), and from the prompt's view (furniture-views); unsaid labels drawn at random.
+    The halves: even and odd source indices, or, for the multi-view catalog, even and odd items (so the
+    two halves never show the same product)."""
 
     def __init__(self, catalog: str = "fashion", half: int = 0, size: int = 32):
-        if catalog not in ("fashion", "furniture"):
-            raise ValueError(f"the real reference needs a catalog it can re-render (fashion, furniture), "
+        if catalog not in REAL_CATALOGS:
+            raise ValueError(f"the real reference needs a catalog it can re-render ({', '.join(REAL_CATALOGS)}), "
                              f"not {catalog!r}")
         self.catalog = open_catalog(catalog, split="test", size=size)
         self.name, self.size = f"real-test-half-{'AB'[half]}", size
+        views = len(getattr(self.catalog, "views", ())) or 1
         by_category: dict[str, list[int]] = {}
-        for i in range(half, len(self.catalog), 2):
-            by_category.setdefault(self.catalog.label(i)["category"], []).append(i)
+        by_view: dict[tuple[str, str], list[int]] = {}
+        for i in range(len(self.catalog)):
+            if (i // views) % 2 != half if views > 1 else i % 2 != half:
+                continue
+            labels = self.catalog.label(i)
+            by_category.setdefault(labels["category"], []).append(i)
+            if "view" in labels:
+                by_view.setdefault((labels["category"], labels["view"]), []).append(i)
         self.by_category = {k: np.array(v) for k, v in by_category.items()}
+        self.by_view = {k: np.array(v) for k, v in by_view.items()}
+
+    def _pool(self, spec: PromptSpec) -> np.ndarray:
+        """The prompt's class from its view; else its class; else its view; else everything."""
+        if (spec.category, spec.view) in self.by_view:
+            return self.by_view[(spec.category, spec.view)]
+        if spec.category in self.by_category:
+            return self.by_category[spec.category]
+        of_view = [v for (_, view), v in sorted(self.by_view.items()) if view == spec.view]
+        return np.concatenate(of_view or list(self.by_category.values()))
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
         rng = np.random.default_rng(seed)
-        pool = self.by_category[spec.category] if spec.category else np.concatenate(list(self.by_category.values()))
+        pool = self._pool(spec)
         images = []
         for index in rng.choice(pool, size=n, replace=len(pool) < n):
-            if self.catalog.name == "furniture":
+            if self.catalog.name in ("furniture", "furniture-views"):
                 background = spec.background or self.catalog.label(int(index))["background"]
                 images.append(self.catalog.render(int(index), background))
                 continue
@@ -169,7 +191,10 @@ def _draw(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
 def _accuracy(scored: _Scored, specs: list[PromptSpec], keep=lambda spec: True) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     per_image_ok = np.ones(len(scored.groups), bool)
+    asks_view = any(spec.view is not None for spec in specs)
     for attribute in ATTRIBUTES:
+        if attribute == "view" and not asks_view:       # only multi-view suites say a view
+            continue
         wanted = np.array([getattr(specs[g], attribute) for g in scored.groups], dtype=object)
         mask = np.array([w is not None and keep(specs[g]) for w, g in zip(wanted, scored.groups)])
         if attribute not in scored.predictions or not mask.any():
@@ -231,15 +256,18 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
 
 def markdown_table(result: dict, extra: dict[str, dict] | None = None) -> str:
     """The model row, rows of other results (label -> result, e.g. baselines), and the real reference."""
-    head = ("| | category | colour | background | all | fd_evaluator | kid_evaluator | fd_effnet | "
-            "diversity | sharpness | memorization (NN ratio) |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    views = result["attribute_accuracy"].get("view") is not None       # a multi-view suite: a view column
+    head = (f"| | category | colour | background |{' view |' if views else ''} all | fd_evaluator | "
+            f"kid_evaluator | fd_effnet | diversity | sharpness | memorization (NN ratio) |\n"
+            f"|---|---|---|---|{'---|' if views else ''}---|---|---|---|---|---|---|")
 
     def pct(v):
         return "-" if v is None else f"{100 * v:.1f}%"
 
     def row(name, r):
         acc = r["attribute_accuracy"]
-        return (f"| {name} | {pct(acc['category'])} | {pct(acc['color'])} | {pct(acc['background'])} | "
+        view = f" {pct(acc.get('view'))} |" if views else ""
+        return (f"| {name} | {pct(acc['category'])} | {pct(acc['color'])} | {pct(acc['background'])} |{view} "
                 f"{pct(acc['all'])} | {r['fd_evaluator']:.2f} | {r['kid_evaluator']:.4f} | {r['fd_effnet']:.2f} | "
                 f"{r['diversity']:.2f} | {r.get('sharpness', float('nan')):.0f} | {r['memorization']['ratio']:.2f} |")
 

@@ -3,12 +3,14 @@
     {"prompt": "crimson trainers on a cream backdrop", "catalog": "fashion", "category": "sneaker",
      "color": "red", "background": "cream", "style": "free"}
 
-`color` / `background` are null when the prompt does not say. `style` is "template" when the prompt was
+`color` / `background` are null when the prompt does not say; `view` (studio.data.views.LABELS) is set by
+the multi-view furniture suite and absent elsewhere. `style` is "template" when the prompt was
 phrased by the training-caption templates and "free" when it uses phrasings those templates never use,
 so models can be scored separately on wording they have not seen.
 
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl    # regenerate
     python -m studio eval prompts --catalog furniture --out studio/eval/prompts/furniture-test.jsonl
+    python -m studio eval prompts --catalog furniture-views --out studio/eval/prompts/furniture-views-test.jsonl
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from ..data import captions
+from ..data.views import LABELS
 from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
 
 SUITE_DIR = Path(__file__).parent / "prompts"
 FASHION_VISIBLE = SUITE_DIR / "fashion-visible.jsonl"
 FURNITURE_TEST = SUITE_DIR / "furniture-test.jsonl"
+FURNITURE_VIEWS_TEST = SUITE_DIR / "furniture-views-test.jsonl"
 
 # Phrasings no caption template uses: other sentence shapes and other words for the same labels.
 FREE_TEMPLATES: tuple[str, ...] = (
@@ -62,9 +66,11 @@ class PromptSpec:
     color: str | None
     background: str | None
     style: str = "template"
+    view: str | None = None
 
     def labels(self) -> dict[str, str | None]:
-        return {"category": self.category, "color": self.color, "background": self.background}
+        out = {"category": self.category, "color": self.color, "background": self.background}
+        return out if self.view is None else {**out, "view": self.view}
 
 
 def load_prompts(path: str | Path) -> list[PromptSpec]:
@@ -85,11 +91,14 @@ def load_prompts(path: str | Path) -> list[PromptSpec]:
             record = json.loads(line)
             spec = PromptSpec(prompt=record["prompt"], catalog=record.get("catalog", "fashion"),
                               category=record.get("category"), color=record.get("color"),
-                              background=record.get("background"), style=record.get("style", "template"))
+                              background=record.get("background"), style=record.get("style", "template"),
+                              view=record.get("view"))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a prompt record ({exc})") from None
         if not isinstance(spec.prompt, str) or not spec.prompt.strip():
             raise ValueError(f"{path}:{number}: empty prompt")
+        if spec.view is not None and spec.view not in LABELS:
+            raise ValueError(f"{path}:{number}: unknown view {spec.view!r}; known: {', '.join(LABELS)}")
         if spec.catalog == "fashion":
             for key, vocab in (("category", CATEGORIES), ("color", COLORS), ("background", BACKGROUNDS)):
                 value = getattr(spec, key)
@@ -170,8 +179,33 @@ def build_furniture_suite(per_item: int = 2, seed: int = 0) -> list[PromptSpec]:
     return specs
 
 
+def build_views_suite(per_item: int = 2, partial_share: float = 0.15, seed: int = 0) -> list[PromptSpec]:
+    """Captions of the multi-view catalog's test items (products no model trained on), each asking for a
+    view: `per_item` prompts per item on different views drawn at random, on a background the item stands
+    out on (left unsaid in a `partial_share` of them). Labels: the item's class, the view, the background
+    when said, the colour when the caption says it. Style "template": the caption templates phrase them."""
+    from ..data import open_catalog
+    from ..data.multiview import backgrounds_for
+
+    catalog = open_catalog("furniture-views", split="test", size=64)
+    rng = np.random.default_rng(seed)
+    specs = []
+    for i, item in enumerate(catalog.items):
+        labels = catalog.label(i * len(catalog.views))
+        for view in rng.choice(len(LABELS), size=min(per_item, len(LABELS)), replace=False):
+            options = backgrounds_for(labels["color"])
+            background = None if rng.random() < partial_share else options[int(rng.integers(len(options)))]
+            caption = captions.view_caption(item.name, labels["category"], labels["color"], LABELS[view],
+                                            background, rng)
+            specs.append(PromptSpec(caption.text, "furniture-views", labels["category"],
+                                    labels["color"] if "color" in caption.mentions else None, background,
+                                    view=LABELS[view]))
+    return specs
+
+
 def write_prompts(specs: list[PromptSpec], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(asdict(s)) + "\n" for s in specs), encoding="utf-8")
+    rows = [{k: v for k, v in asdict(s).items() if k != "view" or v is not None} for s in specs]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path

@@ -54,7 +54,8 @@ class MBConv(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    def __init__(self, num_classes: int = 1000):
+    def __init__(self, num_classes: int | None = 1000):
+        """num_classes=None: the trunk only (no ImageNet classifier), for fine-tuning."""
         super().__init__()
         self._conv_stem = nn.Conv2d(3, 32, 3, 2, bias=False)
         self._bn0 = _bn(32)
@@ -65,7 +66,8 @@ class EfficientNetLite0(nn.Module):
         self._blocks = nn.ModuleList(blocks)
         self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
         self._bn1 = _bn(1280)
-        self._fc = nn.Linear(1280, num_classes)
+        if num_classes is not None:
+            self._fc = nn.Linear(1280, num_classes)
 
     def pooled_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in [-1, 1] -> (B, 1280) global-average-pooled head activations."""

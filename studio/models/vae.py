@@ -152,7 +152,8 @@ class ConditionalVAE(ModelMixin, ConfigMixin):
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor,
                 pooled: torch.Tensor) -> tuple[torch.Tensor, tuple, tuple]:
-        """Training pass: reconstruction from a posterior sample, posterior and prior parameters."""
+        """Training pass: reconstruction from a posterior sample, posterior and prior parameters. The text
+        describes what is decoded; it may be another view of the product in `image` (cross-view training)."""
         cond = self.condition(tokens, mask, pooled)
         mu_q, logvar_q = self.encode(image, hole, cond)
         z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()

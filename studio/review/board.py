@@ -30,6 +30,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import sqlalchemy as sa
 from PIL import Image
@@ -44,6 +45,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 ACTIONS = ("approve", "reject", "reset", "star", "unstar", "comment")
 STATUSES = ("pending", "approved", "rejected")
 MAX_TEXT = 2000
+MAX_SET = 24                # images one set may hold (a product from every named view is 6)
 
 REPEAT_WINDOW = 3.0                 # seconds: the same decision again this soon is a double click
 DECISION_COLUMNS = (decisions.c.id, decisions.c.item_id, decisions.c.reviewer, decisions.c.action,
@@ -93,6 +95,7 @@ class Item:
     rejections: tuple[str, ...] = ()
     stars: tuple[str, ...] = ()
     comments: tuple[tuple[str, str, float], ...] = field(default_factory=tuple)   # (reviewer, text, at)
+    set_id: str | None = None       # shared by images saved together as a set (a product's other angles)
 
     def image(self) -> Image.Image:
         with Image.open(self.image_path) as image:
@@ -155,19 +158,41 @@ class Board:
             model: str | None = None, recipe: Recipe | None = None, origin: str = "generated",
             title: str | None = None) -> Item:
         """Save an image with how it was made; returns the new item (status pending)."""
+        return self.add_set([(image, prompt)], added_by=added_by, seed=seed, model=model, recipe=recipe,
+                            origin=origin, title=title, _alone=True)[0]
+
+    def add_set(self, images: Sequence[tuple[Image.Image, str | None]], *, added_by: str, seed: int | None = None,
+                model: str | None = None, recipe: Recipe | None = None, origin: str = "generated",
+                title: str | None = None, _alone: bool = False) -> list[Item]:
+        """Save images made together ((image, prompt) pairs: one product from several angles) as one set, in
+        one transaction: all of them or none. Each is an item of its own (reviewed on its own) carrying the
+        set's id. Returns the new items in order."""
         added_by = _name(added_by, "the name of who adds it")
-        if image.mode not in ("RGB", "RGBA"):
-            raise BoardError(f"board images must be RGB or RGBA, got mode {image.mode}")
-        provenance = Provenance(origin, prompt=prompt, seed=seed, model=model, recipe=recipe or Recipe())
-        relative = self._store_image(image, provenance)      # the file first: a row never points at nothing
-        item_id = uuid.uuid4().hex[:12]
-        title = (title or prompt or "untitled").strip()[:200] or "untitled"
+        if not images or len(images) > MAX_SET:
+            raise BoardError(f"a set holds 1 to {MAX_SET} images, got {len(images)}")
+        rows = []
+        set_id = None if _alone else uuid.uuid4().hex[:12]
+        now = time.time()
+        for image, _ in images:                                  # every image checked before any is stored
+            if not isinstance(image, Image.Image) or image.mode not in ("RGB", "RGBA"):
+                raise BoardError(f"board images must be RGB or RGBA, got {getattr(image, 'mode', type(image).__name__)}")
+        for n, (image, prompt) in enumerate(images):
+            provenance = Provenance(origin, prompt=prompt, seed=seed, model=model, recipe=recipe or Recipe())
+            relative = self._store_image(image, provenance)      # the files first: a row never points at nothing
+            rows.append(dict(id=uuid.uuid4().hex[:12], created_at=now + n * 1e-6, added_by=added_by,
+                             title=(title or prompt or "untitled").strip()[:200] or "untitled", prompt=prompt,
+                             seed=seed, model=model, origin=origin, recipe=provenance.recipe.to_json(),
+                             image=relative, width=image.width, height=image.height, set_id=set_id))
         with store.writing(self.engine) as conn:
-            conn.execute(items.insert().values(
-                id=item_id, created_at=time.time(), added_by=added_by, title=title, prompt=prompt, seed=seed,
-                model=model, origin=origin, recipe=provenance.recipe.to_json(), image=relative,
-                width=image.width, height=image.height))
-        return self.get(item_id)
+            conn.execute(items.insert(), rows)
+        return [self.get(row["id"]) for row in rows]
+
+    def in_set(self, set_id: str) -> list[Item]:
+        """The items saved together under `set_id`, in the order they were saved."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(sa.select(items.c.id).where(items.c.set_id == set_id)
+                               .order_by(items.c.created_at, items.c.id)).scalars().all()
+        return [self.get(i) for i in ids]
 
     def decide(self, item_id: str, reviewer: str, action: str, comment: str | None = None, *,
                verified: bool = False, request_key: str | None = None) -> Decision:
@@ -227,7 +252,8 @@ class Board:
         status = "rejected" if rejections else "approved" if approvals else "pending"
         return Item(row.id, row.created_at, row.added_by, row.title, row.prompt, row.seed, row.model, row.origin,
                     Recipe.from_json(row.recipe), self.root / row.image, row.width, row.height, status,
-                    approvals, rejections, tuple(sorted(r for r, s in starred.items() if s)), tuple(comments))
+                    approvals, rejections, tuple(sorted(r for r, s in starred.items() if s)), tuple(comments),
+                    row.set_id)
 
     def _decisions(self, conn, item_ids: list[str]) -> dict[str, list[Decision]]:
         found: dict[str, list[Decision]] = {i: [] for i in item_ids}

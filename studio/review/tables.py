@@ -27,6 +27,8 @@ items = sa.Table(
     sa.Column("image", sa.Text, nullable=False),
     sa.Column("width", sa.Integer, nullable=False),
     sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("set_id", sa.String(32)),                      # images saved together (other angles) share one
+    sa.Index("items_set", "set_id"),
 )
 
 decisions = sa.Table(

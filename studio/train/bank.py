@@ -5,6 +5,8 @@ phrased several ways and encoded once; and one epoch of images with the combinat
   a `partial_share` of them leaving out the background or the colour.
 - furniture: a combination is (item, background); the captions come from the item's name, Sweet Home 3D
   category and tags (captions.furniture_caption), some without the background.
+- furniture-views: a combination is (item, view, background), over the backgrounds the item stands out on;
+  the captions (captions.view_caption) always name the view, some leave out the background.
 
 The GAN's matching-aware discriminator also draws mismatched captions: full captions (those that say every
 attribute) of another combination.
@@ -52,6 +54,8 @@ class CaptionBank:
             return cls.fashion(phrasings, partial_share, seed, encoder)
         if catalog == "furniture":
             return cls.furniture(phrasings, seed, encoder, limit)
+        if catalog == "furniture-views":
+            return cls.furniture_views(phrasings, partial_share, seed, encoder, limit)
         raise ValueError(f"the generative trainers know the catalogs {', '.join(TRAINABLE_CATALOGS)}, "
                          f"not {catalog!r}")
 
@@ -82,11 +86,38 @@ class CaptionBank:
 
         return cls([(key, bg) for key in items for bg in BACKGROUNDS], describe, phrasings, seed, encoder)
 
+    @classmethod
+    def furniture_views(cls, phrasings: int, partial_share: float, seed: int, encoder,
+                        limit: int | None = None) -> CaptionBank:
+        """limit: the first `limit` samples (item-major: limit // 17 items, rounded up)."""
+        from ..data.multiview import backgrounds_for
+        from ..data.views import LABELS
+
+        catalog = open_catalog("furniture-views", split="train", size=64)
+        n_items = len(catalog.items) if limit is None else min(len(catalog.items), -(-limit // len(catalog.views)))
+        items = {}
+        for i in range(n_items):
+            first = catalog.label(i * len(catalog.views))
+            items[catalog.items[i].key] = (catalog.items[i].name, first["category"], first["color"])
+
+        def describe(combo, rng):
+            name, item_class, color = items[combo[0]]
+            background = None if rng.random() < partial_share else combo[2]
+            caption = captions.view_caption(name, item_class, color, combo[1], background, rng)
+            return caption.text, "background" in caption.mentions
+
+        combos = [(key, view, bg) for key, (_, _, color) in items.items() for view in LABELS
+                  for bg in backgrounds_for(color)]
+        return cls(combos, describe, phrasings, seed, encoder)
+
     def combo_of(self, catalog, index: int) -> int:
         """The combination sample `index` of a training catalog shows."""
         labels = catalog.label(index)
         if catalog.name == "furniture":
             return self.index[(catalog.items[index].key, labels["background"])]
+        if catalog.name == "furniture-views":
+            item = catalog.items[index // len(catalog.views)].key
+            return self.index[(item, labels["view"], labels["background"])]
         return self.index[(labels["category"], labels["color"], labels["background"])]
 
     def batch(self, ids: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -109,21 +140,39 @@ class CaptionBank:
 
 
 def render_epoch(catalog_name: str, size: int, epoch: int, limit: int | None, bank: CaptionBank,
-                 min_images: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+                 min_images: int = 4096, partners: bool = False) -> tuple[np.ndarray, ...]:
     """uint8 images (N, size, size, 3) and their combination ids, colourways / backgrounds drawn for
     `epoch`. A catalog smaller than `min_images` (furniture: ~740 items) is drawn several times with
-    successive seeds, so an epoch is never only a handful of batches."""
-    images, combos, draw = [], [], 0
+    successive seeds, so an epoch is never only a handful of batches. partners (the multi-view catalog):
+    a third array, for each image another view of the same product (on its own background)."""
+    images, combos, others, draw = [], [], [], 0
     while draw == 0 or sum(map(len, images)) < min_images:
         catalog = open_catalog(catalog_name, split="train", size=size, seed=epoch + 10_000 * draw)
         n = len(catalog) if limit is None else min(limit, len(catalog))
-        order = np.random.default_rng(epoch + 10_000 * draw).permutation(n)     # the first n: what the bank knows
+        rng = np.random.default_rng(epoch + 10_000 * draw)
+        order = rng.permutation(n)                                              # the first n: what the bank knows
         images.append(np.stack([np.asarray(catalog.image(int(i))) for i in order]))
         combos.append(np.array([bank.combo_of(catalog, int(i)) for i in order]))
+        if partners:
+            others.append(np.stack([np.asarray(catalog.image(j)) for j in _other_views(catalog, order, n, rng)]))
         draw += 1
         if limit is not None:
             break
-    return np.concatenate(images), np.concatenate(combos)
+    arrays = (np.concatenate(images), np.concatenate(combos))
+    return arrays + (np.concatenate(others),) if partners else arrays
+
+
+def _other_views(catalog, order: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
+    """For each sample in `order`, another view of its product (among the first n samples when limited)."""
+    views = len(getattr(catalog, "views", ()))
+    if views < 2:
+        raise ValueError(f"{catalog.name} has one view per product: no other view to train across")
+    out = []
+    for i in order:
+        item, view = divmod(int(i), views)
+        choices = [item * views + v for v in range(views) if v != view and item * views + v < n]
+        out.append(int(choices[rng.integers(len(choices))]) if choices else int(i))
+    return out
 
 
 def to_unit(images: torch.Tensor, device) -> torch.Tensor:
@@ -144,7 +193,8 @@ def masked_training_set(cfg, log_line) -> tuple:
                                    TextEncoder(cache_dir=cfg.text_cache), cfg.limit)
     kinds, masks_rng = list(MASK_RECIPES), np.random.default_rng(cfg.seed)
     pool = np.stack([random_mask(kinds[i % len(kinds)], cfg.size, masks_rng) for i in range(cfg.mask_pool)])
-    data = EpochData(lambda epoch: render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank))
+    across = getattr(cfg, "cross_view_share", 0) > 0 and cfg.catalog == "furniture-views"
+    data = EpochData(lambda epoch: render_epoch(cfg.catalog, cfg.size, epoch, cfg.limit, bank, partners=across))
     log_line(f"caption bank: {len(bank.texts)} captions; {len(pool)} masks; {len(data)} images per epoch")
     return bank, pool, data
 

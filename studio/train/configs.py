@@ -9,7 +9,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 
-TRAINABLE_CATALOGS = ("fashion", "furniture")
+TRAINABLE_CATALOGS = ("fashion", "furniture", "furniture-views")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
@@ -72,6 +72,7 @@ class VAETrainConfig(TrainConfig):
     prior_steps: int = 3000        # mixture prior fitting steps
     prior_phrasings: int = 24      # captions per label combination the prior learns from
     init_from: str | None = None   # start from this VAE folder's weights (a new run; not --resume)
+    cross_view_share: float = 0.5  # furniture-views: rows whose encoder sees another view of the product
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,9 @@ class EvaluatorTrainConfig(TrainConfig):
     batch_size: int = 256          # images per step on each process
     lr: float = 2e-3               # peak learning rate, one-cycle
     weight_decay: float = 5e-4     # AdamW weight decay
-    width: int = 32                # channels of the first stage
+    width: int = 32                # channels of the first stage (the cnn backbone)
+    backbone: str = "cnn"          # cnn (from scratch) or effnet-lite0 (ImageNet weights, fine-tuned)
+    input_size: int = 0            # effnet-lite0: the side images are resized to (0: the catalog size)
 
 
 # ---- CLI flags from the dataclass fields (one source of defaults)

@@ -107,7 +107,11 @@ def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     data = EpochData(draw)
     # 2. model and optimiser; channels-last: 24% faster training steps on this 2-core CPU (measured)
     model = AttributeEvaluator(head_sizes=tuple((h, len(n)) for h, n in space.items()), labels=tuple(space.values()),
-                               size=cfg.size, width=cfg.width).to(memory_format=torch.channels_last)
+                               size=cfg.size, width=cfg.width, backbone=cfg.backbone,
+                               input_size=cfg.input_size or None)
+    if cfg.backbone == "effnet-lite0":
+        model.start_from_imagenet()
+    model = model.to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loader = run.loader(data)
     steps = cfg.steps or cfg.epochs * len(loader)

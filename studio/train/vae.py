@@ -12,6 +12,9 @@ The procedure (the network is studio/models/vae.py):
 - masked-input training: a `masked_share` of each batch has a LaMa-style thin, medium or thick hole
   blanked (with the mask as a 4th channel) while the target stays the whole image, so the encoder learns
   to infer what is missing and repair is one encode -> decode pass;
+- cross-view training (the multi-view catalog): for a `cross_view_share` of each batch the encoder sees
+  another view of the same product while the text and the target are this view, so the latent holds the
+  product and the text the view; "other angles" decodes one latent under each view's text;
 - then, with the VAE frozen, `fit_prior` fits p(z | text) as a Gaussian mixture to the posteriors of the
   training images (fresh captions every step) and rewrites the folder with it: sampling draws from it.
 The data, caption banks and colourways are shared with the GAN trainer (studio/train/bank.py); the loop runs on
@@ -54,11 +57,12 @@ def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp() - 1)
 
 
-def vae_loss(model, log_sigma: torch.Tensor, image, hole, tokens, mask, pooled, beta: float, free_bits: float
-             ) -> tuple[torch.Tensor, dict]:
+def vae_loss(model, log_sigma: torch.Tensor, image, hole, tokens, mask, pooled, beta: float, free_bits: float,
+             source: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
     """`model`: the VAE as prepared (its forward is the training pass); `log_sigma`: its learned decoder
-    noise level (a parameter of the unwrapped network)."""
-    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(image, hole, tokens, mask, pooled)
+    noise level (a parameter of the unwrapped network). `source`: what the encoder sees when it is not
+    `image` itself (another view of the same product: the text and the target are `image`'s)."""
+    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(image if source is None else source, hole, tokens, mask, pooled)
     log_sigma = log_sigma.clamp(min=math.log(0.01))
     pixels = image[0].numel()
     squared = (recon - image).pow(2).flatten(1).sum(1)                            # (B,)
@@ -89,13 +93,18 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     loader = run.loader(data)
     run.resume()
     # 3. the loop
-    for images, combos in run.batches(data, loader):
+    for images, combos, *others in run.batches(data, loader):
         rng = run.rng()
         real = to_unit(images, device)
         texts = bank.batch(bank.positives(combos.numpy(), rng), device)
         hole = hole_batch(pool, len(real), cfg.masked_share, rng, rest=0.0).to(device)
+        source = None
+        if others:              # cross-view: for a share of the rows the encoder sees another view
+            crossed = torch.from_numpy(rng.random(len(real)) < cfg.cross_view_share).to(device)
+            source = torch.where(crossed[:, None, None, None], to_unit(others[0], device), real)
         beta = min(1.0, run.step / max(1, cfg.warmup * cfg.steps))
-        loss, parts = vae_loss(model, net.log_sigma, real, hole, *texts, beta=beta, free_bits=cfg.free_bits)
+        loss, parts = vae_loss(model, net.log_sigma, real, hole, *texts, beta=beta, free_bits=cfg.free_bits,
+                               source=source)
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         run.accelerator.clip_grad_norm_(model.parameters(), 5.0)
