@@ -102,7 +102,8 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
             model was given it, `seed`, `variants` in the batch) from each view ("" = all: front,
             three-quarter, side, rear three-quarter, back, top; or a comma-separated list). Returns a zip: a
             PNG per view with its provenance, and manifest.json."""
-            plain(views=views, model=model)
+            plain(prompt=prompt, seed=seed, variant=variant, variants=variants, truncation=truncation)
+            _words(views=views, model=model)
             names = [v.strip() for v in views.split(",") if v.strip()] if views else None
             index = number(variant, "variant", 1, 64, whole=True) - 1
             size = number(variants, "variants", 1, 64, whole=True)
