@@ -158,20 +158,21 @@ class Board:
             model: str | None = None, recipe: Recipe | None = None, origin: str = "generated",
             title: str | None = None) -> Item:
         """Save an image with how it was made; returns the new item (status pending)."""
-        return self.add_set([(image, prompt)], added_by=added_by, seed=seed, model=model, recipe=recipe,
-                            origin=origin, title=title, _alone=True)[0]
+        return self._insert([(image, prompt)], None, added_by, seed, model, recipe, origin, title)[0]
 
     def add_set(self, images: Sequence[tuple[Image.Image, str | None]], *, added_by: str, seed: int | None = None,
                 model: str | None = None, recipe: Recipe | None = None, origin: str = "generated",
-                title: str | None = None, _alone: bool = False) -> list[Item]:
+                title: str | None = None) -> list[Item]:
         """Save images made together ((image, prompt) pairs: one product from several angles) as one set, in
         one transaction: all of them or none. Each is an item of its own (reviewed on its own) carrying the
         set's id. Returns the new items in order."""
+        return self._insert(images, uuid.uuid4().hex[:12], added_by, seed, model, recipe, origin, title)
+
+    def _insert(self, images, set_id, added_by, seed, model, recipe, origin, title) -> list[Item]:
         added_by = _name(added_by, "the name of who adds it")
         if not images or len(images) > MAX_SET:
             raise BoardError(f"a set holds 1 to {MAX_SET} images, got {len(images)}")
         rows = []
-        set_id = None if _alone else uuid.uuid4().hex[:12]
         now = time.time()
         for image, _ in images:                                  # every image checked before any is stored
             if not isinstance(image, Image.Image) or image.mode not in ("RGB", "RGBA"):
