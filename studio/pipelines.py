@@ -30,6 +30,7 @@ from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler
 from PIL import Image
 
 from .data.views import LABELS as VIEW_LABELS
+from .data.views import view_index
 from .edits.repair import TELEA, blend_seam, fill_hole
 from .images import to_pil
 from .models.diffusion import TextUNet
@@ -216,7 +217,8 @@ class VAEPipeline(TextToImagePipeline):
     def _condition(self, prompt: str, n: int):
         """(VAE text condition (n, d), MiniLM pooled vector (n, 384), the prompt as encoded)."""
         tokens, mask, pooled, text = self._text(prompt, n)
-        return self.vae.condition(tokens, mask, pooled), pooled, text
+        view = torch.full((n,), view_index(text), dtype=torch.long, device=pooled.device)
+        return self.vae.condition(tokens, mask, pooled, view), pooled, text
 
     def _no_hole(self, n: int) -> torch.Tensor:
         return torch.zeros(n, 1, self.size, self.size, device=self.vae.device)

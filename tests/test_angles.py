@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import write_vae
 
-from studio.data.views import LABELS, parse_view, with_view
+from studio.data.views import LABELS, parse_view, view_index, with_view
 from studio.pipelines import ANGLES, is_generator, open_pipeline
 from studio.studio import Studio
 
@@ -28,6 +28,55 @@ def test_with_view_replaces_or_adds_the_view():
             assert parse_view(with_view(prompt, view)) == view
     with pytest.raises(ValueError, match="unknown view"):
         with_view("a sofa", "upside down")
+    assert view_index("a sofa") == 0 and view_index("") == 0
+    assert [view_index(with_view("a sofa", v)) for v in LABELS] == list(range(1, len(LABELS) + 1))
+
+
+def test_the_view_embedding_steers_the_condition_and_starts_at_zero(tmp_path):
+    import torch
+
+    from studio.models.vae import ConditionalVAE
+
+    torch.manual_seed(0)
+    kw = dict(size=16, width=8, z_dim=8, text_queries=2, text_heads=2, text_width=16)
+    model, plain = ConditionalVAE(**kw, views=len(LABELS)), ConditionalVAE(**kw)
+    tokens, mask, pooled = torch.randn(3, 5, 384), torch.ones(3, 5, dtype=torch.bool), torch.randn(3, 384)
+    views = torch.tensor([0, 1, 6])
+    assert torch.equal(model.condition(tokens, mask, pooled), model.condition(tokens, mask, pooled, views))
+    with torch.no_grad():
+        model.view_embedding.weight.normal_()
+    cond = model.condition(tokens, mask, pooled, views)
+    assert torch.equal(cond[0], model.condition(tokens, mask, pooled)[0])       # 0: no view named
+    assert not torch.allclose(cond[1:], model.condition(tokens, mask, pooled)[1:])
+    assert plain.view_embedding is None and "view_embedding.weight" not in plain.state_dict()
+    with pytest.raises(ValueError, match="views must be >= 0"):
+        ConditionalVAE(**kw, views=-1)
+
+
+def test_a_view_embedding_model_draws_each_view_from_one_latent(tmp_path):
+    import torch
+
+    from studio.pipelines import VAEPipeline
+
+    folder = write_vae(tmp_path / "vae-furniture-views", seed=3, catalog="furniture-views", views=len(LABELS))
+    pipe = open_pipeline(folder)
+    assert pipe.vae.config.views == len(LABELS)
+    with torch.no_grad():                                       # as after training: views move the condition
+        pipe.vae.view_embedding.weight.normal_(std=3.0)
+    VAEPipeline(pipe.vae).save_pretrained(str(folder))
+    pipe = open_pipeline(folder)
+    prompt = "a grey sofa on a white background"
+    strip = pipe.other_angles(prompt, seed=5, index=1, num_images=2)
+    pictures = [np.asarray(im, float) for im in strip.images]
+    assert all(np.abs(a - b).mean() > 0.5 for i, a in enumerate(pictures) for b in pictures[i + 1:])
+    # the pipeline's condition embeds the view its prompt names
+    side_prompt = with_view(prompt, "side")
+    tokens, mask, pooled, _ = pipe._text(side_prompt, 1)
+    expected = pipe.vae.condition(tokens, mask, pooled, torch.tensor([view_index(side_prompt)]))
+    assert torch.equal(pipe._condition(side_prompt, 1)[0], expected)
+    assert not torch.allclose(pipe._condition(side_prompt, 1)[0], pipe.vae.condition(tokens, mask, pooled))
+    side = pipe.other_angles(prompt, seed=5, index=1, num_images=2, views=["side"]).images[0]
+    assert np.array_equal(np.asarray(side), np.asarray(strip.images[LABELS.index("side")]))
 
 
 def test_only_a_multi_view_model_offers_angles(weights):

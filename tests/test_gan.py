@@ -26,7 +26,8 @@ def test_shapes(size):
     tokens, mask, pooled = text_batch()
     images, mu, logvar = G(torch.randn(3, 16), tokens, mask, pooled)
     assert images.shape == (3, 3, size, size) and images.abs().max() <= 1 and mu.shape == logvar.shape == (3, 16)
-    assert D(images, tokens, mask, pooled).shape == (3,)
+    logit, aux = D(images, tokens, mask, pooled)
+    assert logit.shape == (3,) and aux is None
     # conditioning augmentation: noise moves the condition by its learned spread, only when given
     noisy = G(torch.zeros(3, 16), tokens, mask, pooled, cond_noise=torch.randn(3, 16))[0]
     assert not torch.allclose(noisy, G(torch.zeros(3, 16), tokens, mask, pooled)[0])

@@ -173,6 +173,8 @@ def test_the_views_caption_bank_names_each_view_and_matches_the_epoch(views_cach
         said = {b for b, words in captions.BACKGROUND_WORDS.items() if any(w in text for w in words)}
         assert (background in said) == bool(full), text
     assert not bank.full.all() and bank.full.any()              # some leave the background out
+    assert [LABELS[v - 1] for v in bank.views(np.arange(len(bank.texts)), "cpu").tolist()] == \
+        [bank.combos[o][1] for o in bank.owner]                 # ... and its view number says the same
     images, combos = render_epoch("furniture-views", 64, 0, limit, bank)
     assert images.shape == (limit, 64, 64, 3)
     shown = {(bank.combos[c][0], bank.combos[c][1]) for c in combos}

@@ -30,6 +30,9 @@ def test_furniture_bank_and_epoch_agree(encoder):
         assert item.name.lower() in text.lower()
         said = {b for b, words in captions.BACKGROUND_WORDS.items() if any(w in text for w in words)}
         assert (background in said) == bool(full), text          # full captions name the background
+    shown, named = bank.backgrounds(np.arange(len(bank.texts)))
+    assert [list(BACKGROUNDS)[i] for i in shown] == [bank.combos[o][1] for o in bank.owner]
+    assert named.tolist() == bank.full.tolist()                    # a furniture caption is full when it names it
     images, combos = render_epoch("furniture", 16, 0, 3, bank)
     assert images.shape == (3, 16, 16, 3) and images.dtype == np.uint8
     for image, combo in zip(images, combos):                      # each image is the item its combo says
@@ -62,6 +65,15 @@ def test_small_catalogs_are_drawn_several_times_per_epoch():
 def test_fashion_bank_covers_every_visible_colourway(encoder):
     bank = CaptionBank.for_catalog("fashion", phrasings=1, partial_share=0.0, seed=0, encoder=encoder)
     assert all(b in visible_backgrounds(k) for _, k, b in bank.combos) and bank.full.all()
+    partial = CaptionBank.for_catalog("fashion", phrasings=2, partial_share=0.5, seed=0, encoder=ZeroEncoder())
+    shown, named = partial.backgrounds(np.arange(len(partial.texts)))
+    assert 0 < named.mean() < 1 and partial.full.any() and named[partial.full].all()
+    for i in np.flatnonzero(~named)[:50]:                           # a caption that leaves it out names no backdrop
+        said = {b for b, words in captions.BACKGROUND_WORDS.items() if any(f"{w} background" in partial.texts[i]
+                                                                            or f"{w} backdrop" in partial.texts[i]
+                                                                            for w in words)}
+        assert not said, partial.texts[i]
+    assert [list(BACKGROUNDS)[i] for i in shown] == [partial.combos[o][2] for o in partial.owner]
     _, combos = render_epoch("fashion", 16, 0, 8, bank)
     catalog = open_catalog("fashion", split="train", size=16, seed=0)
     shown = sorted(bank.combos[c] for c in combos)                 # the first 8 images, shuffled

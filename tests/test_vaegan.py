@@ -5,6 +5,7 @@ keeps the VAE's abilities and reproducibility."""
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from conftest import TINY_VAE, needs_fashion
@@ -28,7 +29,7 @@ def test_a_dry_run_fine_tunes_only_the_decoder_and_writes_a_vaegan(tmp_path, mon
     source = write_vae_with_prior(tmp_path / "vae-tiny")
     out = tmp_path / "gan-tiny"
     assert main(["train", "vaegan", "--dry-run", "--init-from", str(source), "--size", "16", "--d-width", "8",
-                 "--background-weight", "0.5", "--out", str(out)]) == 0
+                 "--background-weight", "0.5", "--aux-weight", "0.5", "--out", str(out)]) == 0
     pipe, before = open_pipeline(out), open_pipeline(source)
     assert isinstance(pipe, VAEGANPipeline) and pipe.family == "vaegan"
     assert CAPABILITIES["vaegan"] == CAPABILITIES["vae"]                 # variations, blends, repair carry over
@@ -39,7 +40,7 @@ def test_a_dry_run_fine_tunes_only_the_decoder_and_writes_a_vaegan(tmp_path, mon
                if not torch.equal(p, source_state[name].half().float())}
     assert changed and changed <= {"from_latent", "up", "to_rgb"}, changed      # the decoder alone moved
     history = json.loads((tmp_path / "runs" / "gan-tiny-dry" / "history.json").read_text())
-    assert {"loss_d", "adv", "anchor", "d_mis", "backdrop"} <= set(history["history"][-1])
+    assert {"loss_d", "adv", "anchor", "d_mis", "backdrop", "aux_bg"} <= set(history["history"][-1])
     a = pipe("red sneaker on a white background", num_images=3, seed=7)
     b = pipe("red sneaker on a white background", num_images=3, seed=7)
     assert a.seed == 7 and all(np.array_equal(np.asarray(i), np.asarray(j)) for i, j in zip(a.images, b.images))
@@ -95,3 +96,41 @@ def test_the_backdrop_term_reads_the_real_border_past_the_product():
     fake = flat.clone().requires_grad_(True)
     backdrop_loss(fake * 0.9, real).backward()
     assert fake.grad[:, :, 0].abs().sum() > 0 and fake.grad[:, :, 3, 3].abs().sum() == 0
+
+
+def test_the_auxiliary_backdrop_head_learns_real_labels_and_steers_the_fakes():
+    """D's auxiliary head (AC-GAN) adds its cross-entropy on the two real thirds only, and its gradient
+    reaches the images it reads (so the decoder can be steered by it)."""
+    from types import SimpleNamespace
+
+    from studio.models.gan import Discriminator
+    from studio.train.gan import diff_augment, discriminator_step
+
+    torch.manual_seed(0)
+    D = Discriminator(size=16, width=8, text_queries=2, text_heads=2, text_width=16, aux_classes=6).eval()
+    real, fake = torch.rand(4, 3, 16, 16) * 2 - 1, torch.rand(4, 3, 16, 16) * 2 - 1
+    texts = (torch.randn(12, 5, 384), torch.ones(12, 5, dtype=torch.bool), torch.randn(12, 384))
+    logit, aux = D(real, *(t[:4] for t in texts))
+    assert logit.shape == (4,) and aux.shape == (4, 6)
+    labels = torch.tensor([0, 1, 2, 5])
+    run = SimpleNamespace(step=1, accelerator=SimpleNamespace(backward=lambda loss: loss.backward()))
+    cfg = SimpleNamespace(r1_every=4, r1_gamma=1.0, mismatch_weight=0.5)      # step 1: no R1 this time
+    opt = torch.optim.SGD(D.parameters(), lr=0.0)
+
+    def loss(weight, fakes=fake):
+        return discriminator_step(run, D, opt, real, fakes, texts, cfg, torch.Generator().manual_seed(0), 0.25,
+                                  labels, weight)[0].item()
+
+    g = torch.Generator().manual_seed(0)                  # the same augmentations, in the step's order
+    seen = torch.cat([diff_augment(real, g, 0.25), diff_augment(fake, g, 0.25), diff_augment(real, g, 0.25)])
+    with torch.no_grad():
+        aux_all = D(seen, *texts)[1]
+    expected = torch.nn.functional.cross_entropy(torch.cat([aux_all[:4], aux_all[8:]]), labels.repeat(2)).item()
+    assert abs((loss(2.0) - loss(0.0)) - 2.0 * expected) < 1e-4
+    other = torch.rand(4, 3, 16, 16) * 2 - 1                   # the fakes' labels never enter that term
+    assert abs((loss(2.0, other) - loss(0.0, other)) - 2.0 * expected) < 1e-4
+    image = fake.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(D(image, *(t[:4] for t in texts))[1], labels).backward()
+    assert image.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="real images' classes"):
+        discriminator_step(run, D, opt, real, fake, texts, cfg, torch.Generator().manual_seed(0), 0.25)

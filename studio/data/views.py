@@ -5,6 +5,7 @@ called, and the words captions use for it.
     view_label(90, 15)         "side"
     VIEW_WORDS["side"]         ("seen from the side", "side view", ...)
     parse_view("a grey sofa, seen from the side")  -> "side"
+    view_index("a grey sofa, seen from the side")  -> 3   (0: no view named; 1 + the place in LABELS)
     with_view("a grey sofa, seen from the side", "back")  -> "a grey sofa, seen from the back"
 
 Azimuth 0 looks at the product's front; azimuth grows counter-clockwise seen from above, so 90 shows its
@@ -61,6 +62,13 @@ def parse_view(text: str) -> str | None:
     "three-quarter view")."""
     match = _VIEW_RE.search(text or "")
     return _LOOKUP[match.group(1).lower()] if match else None
+
+
+def view_index(text: str) -> int:
+    """The view a prompt asks for as a number for a view embedding: 0 when it names none, else 1 + its place
+    in LABELS."""
+    view = parse_view(text)
+    return 0 if view is None else 1 + LABELS.index(view)
 
 
 def with_view(text: str, view: str) -> str:

@@ -103,12 +103,16 @@ class DownBlock(nn.Module):
 
 
 class Discriminator(ModelMixin, ConfigMixin):
-    """The generator's critic during training (never shipped): the same size, width and text sizes."""
+    """The generator's critic during training (never shipped): the same size, width and text sizes.
+    aux_classes > 0 adds an auxiliary classifier on the same features (AC-GAN, Odena et al. 2017; TAC-GAN,
+    Dash et al. 2017): the VAE-GAN uses it for the backdrop, a label the realness logit weighs little."""
 
     @register_to_config
     def __init__(self, size: int = 32, width: int = 32, text_dim: int = 384, text_queries: int = 4,
-                 text_heads: int = 4, text_width: int = 128):
+                 text_heads: int = 4, text_width: int = 128, aux_classes: int = 0):
         super().__init__()
+        if aux_classes < 0:
+            raise ValueError(f"aux_classes must be >= 0, got {aux_classes}")
         check_size(size)
         ch = pyramid(size, width)                                              # size ... 4
         self.text = TextCondition(text_dim, text_queries, text_heads, text_width)
@@ -116,6 +120,7 @@ class Discriminator(ModelMixin, ConfigMixin):
         self.blocks = nn.ModuleList(DownBlock(ch[i], ch[i + 1]) for i in range(len(ch) - 1))
         self.out = spectral_norm(nn.Linear(ch[-1], 1))
         self.embed = spectral_norm(nn.Linear(text_width, ch[-1]))              # projection head
+        self.aux = spectral_norm(nn.Linear(ch[-1], aux_classes)) if aux_classes else None
 
     @classmethod
     def matching(cls, generator: Generator) -> "Discriminator":
@@ -130,8 +135,10 @@ class Discriminator(ModelMixin, ConfigMixin):
             x = block(x)                                                       # ... (B, chN, 4, 4)
         return F.leaky_relu(x, 0.2).sum(dim=(2, 3))                            # (B, chN)
 
-    def forward(self, images, tokens, mask, pooled) -> torch.Tensor:
-        """Realness logit of (image, text) pairs, (B,): unconditional term + <embed(text), phi(image)>."""
+    def forward(self, images, tokens, mask, pooled) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(realness logit of (image, text) pairs (B,): unconditional term + <embed(text), phi(image)>,
+        the auxiliary class logits (B, aux_classes), or None without the head)."""
         phi = self.features(images)
         cond = self.embed(self.text(tokens, mask, pooled))                     # (B, chN)
-        return self.out(phi).squeeze(1) + (phi * cond).sum(dim=1)
+        logit = self.out(phi).squeeze(1) + (phi * cond).sum(dim=1)
+        return logit, (self.aux(phi) if self.aux is not None else None)

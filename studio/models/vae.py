@@ -12,6 +12,10 @@ prior p(z | text) is what sampling draws from.
   stage, fitted with the VAE frozen, models it as a mixture of `prior_components` Gaussians given the text
   (a mixture density network, Bishop 1994; the fit-the-latents-afterwards idea of two-stage VAEs, Dai &
   Wipf 2019, and of Ghosh et al. 2020). When present, sampling and variations draw from it.
+- Views (the multi-view catalog): MiniLM's states barely tell "seen from the side" from "seen from the
+  back", and a decoder trained on them all but ignores the view. With `views` > 0 the view the prompt names
+  (studio.data.views.view_index: 0 none, 1.. a label) also adds a learned embedding to the text condition,
+  so every FiLM layer sees it.
 
 Networks only, on diffusers' ModelMixin + ConfigMixin; the losses, KL warm-up and free bits live in
 studio/train/vae.py, sampling in studio/pipelines.py.
@@ -93,20 +97,25 @@ class MixturePrior(nn.Module):
 class ConditionalVAE(ModelMixin, ConfigMixin):
     """size: a power of two >= 16; width: channels at full resolution (x2 per halving, capped at 8x);
     text_*: the text condition's sizes; prior_components: 0 samples from the jointly learned Gaussian
-    prior, K from a K-Gaussian mixture fitted afterwards. `catalog` and `training` are provenance, kept in
+    prior, K from a K-Gaussian mixture fitted afterwards; views: the number of view labels the condition
+embeds (0: none). `catalog` and `training` are provenance, kept in
     config.json for the model card."""
 
     @register_to_config
     def __init__(self, size: int = 32, width: int = 32, z_dim: int = 128, text_dim: int = 384,
                  text_queries: int = 4, text_heads: int = 4, text_width: int = 128, prior_components: int = 0,
-                 prior_hidden: int = 512, catalog: str | None = None, training: dict | None = None):
+                 prior_hidden: int = 512, views: int = 0, catalog: str | None = None,
+                 training: dict | None = None):
         super().__init__()
         check_size(size)
-        if prior_components < 0:
-            raise ValueError(f"prior_components must be >= 0, got {prior_components}")
+        if prior_components < 0 or views < 0:
+            raise ValueError(f"prior_components and views must be >= 0, got {prior_components}, {views}")
         c = self.channels = pyramid(size, width)                # [w, 2w, ...] from size down to 4
         d = text_width
         self.text = TextCondition(text_dim, text_queries, text_heads, text_width)
+        self.view_embedding = nn.Embedding(views + 1, d) if views else None    # row 0: no view named
+        if self.view_embedding is not None:
+            nn.init.zeros_(self.view_embedding.weight)      # starts as the text condition alone
         self.stem = nn.Conv2d(4, c[0], 3, padding=1)
         self.down = nn.ModuleList(Block(c[i], c[i + 1], d, 0.5) for i in range(len(c) - 1))
         self.to_posterior = nn.Linear(c[-1] * 16, 2 * z_dim)
@@ -118,8 +127,16 @@ class ConditionalVAE(ModelMixin, ConfigMixin):
         self.mixture = (MixturePrior(d, text_dim, z_dim, prior_components, prior_hidden)
                         if prior_components else None)
 
-    def condition(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
-        return self.text(tokens, mask, pooled)                 # (B, d)
+    def condition(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor,
+                  view: torch.Tensor | None = None) -> torch.Tensor:
+        """-> (B, d). view (B,) long: the view each text names (studio.data.views.view_index), read only
+        by a model with `views`; None counts as "no view named"."""
+        cond = self.text(tokens, mask, pooled)
+        if self.view_embedding is None:
+            return cond
+        if view is None:
+            view = torch.zeros(len(cond), dtype=torch.long, device=cond.device)
+        return cond + self.view_embedding(view.clamp(0, self.config.views))
 
     def encode(self, image: torch.Tensor, hole: torch.Tensor, cond: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,10 +168,10 @@ class ConditionalVAE(ModelMixin, ConfigMixin):
         return torch.tanh(self.to_rgb(F.silu(x)))                               # (B, 3, S, S)
 
     def forward(self, image: torch.Tensor, hole: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor,
-                pooled: torch.Tensor) -> tuple[torch.Tensor, tuple, tuple]:
+                pooled: torch.Tensor, view: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple, tuple]:
         """Training pass: reconstruction from a posterior sample, posterior and prior parameters. The text
         describes what is decoded; it may be another view of the product in `image` (cross-view training)."""
-        cond = self.condition(tokens, mask, pooled)
+        cond = self.condition(tokens, mask, pooled, view)
         mu_q, logvar_q = self.encode(image, hole, cond)
         z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()
         return self.decode(z, cond), (mu_q, logvar_q), self.prior(cond)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..data import captions, open_catalog
+from ..data.views import view_index
 from ..data.vocab import BACKGROUNDS, CATEGORIES, COLORS, visible_backgrounds
 from .configs import TRAINABLE_CATALOGS  # noqa: E402
 
@@ -27,24 +28,31 @@ from .configs import TRAINABLE_CATALOGS  # noqa: E402
 class CaptionBank:
     """`combos[i]` is phrased by the captions `by_combo[i]`; tokens, mask and pooled hold their encodings."""
 
-    def __init__(self, combos: Sequence[tuple], describe: Callable[[tuple, np.random.Generator], tuple[str, bool]],
+    def __init__(self, combos: Sequence[tuple],
+                 describe: Callable[[tuple, np.random.Generator], tuple[str, bool, bool]],
                  phrasings: int, seed: int, encoder):
+        """describe(combo, rng) -> (caption, whether it says every label, whether it names the background);
+        every combo's last label is its background (a BACKGROUNDS name)."""
         rng = np.random.default_rng(seed)
         self.combos = list(combos)
         self.index = {combo: i for i, combo in enumerate(self.combos)}
-        texts, owner, is_full = [], [], []
+        texts, owner, is_full, says_bg = [], [], [], []
         for i, combo in enumerate(self.combos):
             for _ in range(phrasings):
-                text, full = describe(combo, rng)
+                text, full, bg = describe(combo, rng)
                 texts.append(text)
                 owner.append(i)
                 is_full.append(full)
+                says_bg.append(bg)
         self.texts, self.owner = texts, np.array(owner)
         self.full = np.array(is_full)
+        self.names_background = np.array(says_bg)
+        self.combo_background = np.array([list(BACKGROUNDS).index(c[-1]) for c in self.combos], dtype=np.int64)
         enc = encoder.encode(texts)
         self.tokens, self.mask, self.pooled = enc.tokens.half(), enc.mask, enc.pooled.half()
         self.by_combo = [np.flatnonzero(self.owner == i) for i in range(len(self.combos))]
         self.full_ids = np.flatnonzero(self.full)
+        self.view_of = np.array([view_index(t) for t in texts], dtype=np.int64)   # the view each names (0: none)
 
     @classmethod
     def for_catalog(cls, catalog: str, phrasings: int, partial_share: float, seed: int, encoder,
@@ -69,7 +77,8 @@ class CaptionBank:
             partial = rng.random() < partial_share
             if partial:
                 labels["background" if rng.random() < 0.6 else "color"] = None
-            return captions.caption(labels, rng, full if not partial else captions.TEMPLATES).text, not partial
+            caption = captions.caption(labels, rng, full if not partial else captions.TEMPLATES)
+            return caption.text, not partial, "background" in caption.mentions
 
         combos = [(c, k, b) for c in CATEGORIES for k in COLORS for b in visible_backgrounds(k)]
         return cls(combos, describe, phrasings, seed, encoder)
@@ -82,7 +91,7 @@ class CaptionBank:
         def describe(combo, rng):
             item = items[combo[0]]
             caption = captions.furniture_caption(item.name, item.category, item.tags, combo[1], rng)
-            return caption.text, "background" in caption.mentions
+            return caption.text, "background" in caption.mentions, "background" in caption.mentions
 
         return cls([(key, bg) for key in items for bg in BACKGROUNDS], describe, phrasings, seed, encoder)
 
@@ -104,7 +113,7 @@ class CaptionBank:
             name, item_class, color = items[combo[0]]
             background = None if rng.random() < partial_share else combo[2]
             caption = captions.view_caption(name, item_class, color, combo[1], background, rng)
-            return caption.text, "background" in caption.mentions
+            return caption.text, "background" in caption.mentions, "background" in caption.mentions
 
         combos = [(key, view, bg) for key, (_, _, color) in items.items() for view in LABELS
                   for bg in backgrounds_for(color)]
@@ -125,6 +134,15 @@ class CaptionBank:
         length = int(self.mask[ids_t].sum(1).max())
         return (self.tokens[ids_t, :length].float().to(device), self.mask[ids_t, :length].to(device),
                 self.pooled[ids_t].float().to(device))
+
+    def views(self, ids: np.ndarray, device) -> torch.Tensor:
+        """The view each caption names (studio.data.views.view_index), for a VAE with a view embedding."""
+        return torch.from_numpy(self.view_of[ids]).to(device)
+
+    def backgrounds(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For captions `ids`: the index in BACKGROUNDS of the backdrop each one's combination shows, and
+        whether the caption names it (a caption that leaves it out asks for none)."""
+        return self.combo_background[self.owner[ids]], self.names_background[ids]
 
     def positives(self, combos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return np.array([self.by_combo[c][rng.integers(len(self.by_combo[c]))] for c in combos])

@@ -72,7 +72,8 @@ class VAETrainConfig(TrainConfig):
     prior_steps: int = 3000        # mixture prior fitting steps
     prior_phrasings: int = 24      # captions per label combination the prior learns from
     init_from: str | None = None   # start from this VAE folder's weights (a new run; not --resume)
-    cross_view_share: float = 0.5  # furniture-views: rows whose encoder sees another view of the product
+    cross_view_share: float = 0.9  # furniture-views: rows whose encoder sees another view of the product
+    text_only_views: bool = False  # furniture-views: no view embedding, the view only in the caption's words
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class VAEGANTrainConfig(TrainConfig):
     mismatch_weight: float = 0.5   # share of the fake term given to real images with mismatched captions
     cutout: float = 0.25           # DiffAugment cutout, as a share of the side
     background_weight: float = 0.0  # L1 of the fakes' border against the real image's backdrop colour
+    aux_weight: float = 0.0        # backdrop classifier head in D (AC-GAN): cross-entropy weight for D (real images) and the decoder (fakes)
     ema_decay: float = 0.98        # EMA decay of the decoder (a short fine-tune wants it low)
     phrasings: int = 6             # captions per label combination in the caption bank
     partial_share: float = 0.15    # captions that leave out the colour or the background
@@ -104,6 +106,9 @@ class VAEGANTrainConfig(TrainConfig):
             object.__setattr__(self, "init_from", f"weights/vae-{self.catalog}")
         if not 0 <= self.cutout < 1:
             raise ValueError(f"cutout must be in [0, 1), got {self.cutout}")
+        if self.aux_weight < 0 or self.background_weight < 0:
+            raise ValueError(f"aux_weight and background_weight must not be negative, got {self.aux_weight}, "
+                             f"{self.background_weight}")
         if not 0 < self.anchor_share <= 1 or self.anchor_pool < 1:
             raise ValueError(f"anchor_share must be in (0, 1] and anchor_pool at least 1, got {self.anchor_share}, "
                              f"{self.anchor_pool}")

@@ -49,19 +49,30 @@ def diff_augment(x: torch.Tensor, generator: torch.Generator, cutout: float = 0.
     return x * keep
 
 
-def discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment: torch.Generator, cutout: float = 0.5):
+def discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment: torch.Generator, cutout: float = 0.5,
+                       real_classes: torch.Tensor | None = None, aux_weight: float = 0.0):
     """One update of a matching-aware D (both GAN trainers): hinge loss on real/matched (target real),
     fake/matched and real/mismatched (target fake, shared by `cfg.mismatch_weight`), lazy R1 on real/matched
     every `cfg.r1_every` steps. texts: the (tokens, mask, pooled) of the positives, positives, mismatches.
+    A D with an auxiliary head learns `real_classes` (B,) from the real images only (both real thirds),
+    its cross-entropy weighted by `aux_weight`: the fakes' labels are what is being taught, not known.
     Returns (loss, d_real, d_fake, d_mis)."""
     b = len(real)
     r1 = run.step % cfg.r1_every == 0
     real_in = real.detach().requires_grad_(r1)
     inputs = torch.cat([diff_augment(real_in, augment, cutout), diff_augment(fake, augment, cutout),
                         diff_augment(real, augment, cutout)])
-    d_real, d_fake, d_mis = D(inputs, *texts).split(b)
+    logits, aux = D(inputs, *texts)
+    d_real, d_fake, d_mis = logits.split(b)
     loss = F.relu(1 - d_real).mean() + (1 - cfg.mismatch_weight) * F.relu(1 + d_fake).mean() \
         + cfg.mismatch_weight * F.relu(1 + d_mis).mean()
+    if aux is not None:
+        if real_classes is None:
+            raise ValueError("a discriminator with an auxiliary head needs the real images' classes")
+        aux_real, aux_fake, aux_mis = aux.split(b)
+        # the fake third enters at weight 0 so every parameter has a gradient (DistributedDataParallel)
+        loss = loss + aux_weight * (F.cross_entropy(torch.cat([aux_real, aux_mis]), real_classes.repeat(2))
+                                    + 0.0 * aux_fake.sum())
     if r1:
         grad, = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
         loss = loss + cfg.r1_gamma / 2 * grad.pow(2).sum(dim=(1, 2, 3)).mean() * cfg.r1_every
@@ -124,7 +135,7 @@ def train_gan(cfg: GANTrainConfig, log=print) -> dict:
         # 3b. generator
         fake, mu, logvar = G(z, *pos, cond_noise=noise)
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
-        loss_g = -D(diff_augment(fake, augment), *pos).mean() + cfg.kl_weight * kl
+        loss_g = -D(diff_augment(fake, augment), *pos)[0].mean() + cfg.kl_weight * kl
         opt_g.zero_grad(set_to_none=True)
         run.accelerator.backward(loss_g)
         opt_g.step()

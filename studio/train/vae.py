@@ -14,7 +14,9 @@ The procedure (the network is studio/models/vae.py):
   to infer what is missing and repair is one encode -> decode pass;
 - cross-view training (the multi-view catalog): for a `cross_view_share` of each batch the encoder sees
   another view of the same product while the text and the target are this view, so the latent holds the
-  product and the text the view; "other angles" decodes one latent under each view's text;
+  product and the text the view; "other angles" decodes one latent under each view's text. The VAE also
+  embeds the view the caption names (off with `--text-only-views`), as MiniLM's states
+  alone barely separate the view phrases;
 - then, with the VAE frozen, `fit_prior` fits p(z | text) as a Gaussian mixture to the posteriors of the
   training images (fresh captions every step) and rewrites the folder with it: sampling draws from it.
 The data, caption banks and colourways are shared with the GAN trainer (studio/train/bank.py); the loop runs on
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data.views import LABELS as VIEW_LABELS
 from ..models.vae import ConditionalVAE, diagonal_normal_log_prob
 from .bank import CaptionBank, hole_batch, masked_training_set, render_epoch, to_unit
 from .common import Run, save_pipeline, write_trained
@@ -46,9 +49,13 @@ def _initial_weights(model: ConditionalVAE, source: str, log) -> None:
     state = open_network(source, ConditionalVAE, subfolder="vae").state_dict()
     state = {k: v for k, v in state.items() if not k.startswith("mixture.")}
     try:
-        model.load_state_dict(state, strict=True)
+        missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:
         raise ValueError(f"{source} does not match this run's VAE shape (size, width, z): {exc}") from None
+    # a view embedding may be new (it starts at zero, so the start is the source's text condition)
+    missing = [k for k in missing if not k.startswith("view_embedding.")]
+    if missing or unexpected:
+        raise ValueError(f"{source} does not match this run's VAE (missing {missing}, unexpected {unexpected})")
     log(f"starting from the weights of {source}")
 
 
@@ -58,11 +65,13 @@ def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
 
 
 def vae_loss(model, log_sigma: torch.Tensor, image, hole, tokens, mask, pooled, beta: float, free_bits: float,
-             source: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+             source: torch.Tensor | None = None, view: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
     """`model`: the VAE as prepared (its forward is the training pass); `log_sigma`: its learned decoder
     noise level (a parameter of the unwrapped network). `source`: what the encoder sees when it is not
-    `image` itself (another view of the same product: the text and the target are `image`'s)."""
-    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(image if source is None else source, hole, tokens, mask, pooled)
+    `image` itself (another view of the same product: the text and the target are `image`'s); `view`: the
+    view each text names, for a VAE with a view embedding."""
+    recon, (mu_q, logvar_q), (mu_p, logvar_p) = model(image if source is None else source, hole, tokens, mask,
+                                                      pooled, view)
     log_sigma = log_sigma.clamp(min=math.log(0.01))
     pixels = image[0].numel()
     squared = (recon - image).pow(2).flatten(1).sum(1)                            # (B,)
@@ -82,7 +91,8 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     # 1. text, masks and data, prepared once (the same on every process)
     bank, pool, data = masked_training_set(cfg, run.log_line)
     # 2. network, optimiser with a one-cycle schedule (Accelerate steps it once per process per step)
-    model = ConditionalVAE(size=cfg.size, width=cfg.width, z_dim=cfg.z_dim)
+    views = len(VIEW_LABELS) if cfg.catalog == "furniture-views" and not cfg.text_only_views else 0
+    model = ConditionalVAE(size=cfg.size, width=cfg.width, z_dim=cfg.z_dim, views=views)
     if cfg.init_from and not cfg.resume:
         _initial_weights(model, cfg.init_from, run.log_line)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
@@ -96,7 +106,9 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
     for images, combos, *others in run.batches(data, loader):
         rng = run.rng()
         real = to_unit(images, device)
-        texts = bank.batch(bank.positives(combos.numpy(), rng), device)
+        ids = bank.positives(combos.numpy(), rng)
+        texts = bank.batch(ids, device)
+        view = bank.views(ids, device) if views else None
         hole = hole_batch(pool, len(real), cfg.masked_share, rng, rest=0.0).to(device)
         source = None
         if others:              # cross-view: for a share of the rows the encoder sees another view
@@ -104,7 +116,7 @@ def train_vae(cfg: VAETrainConfig, log=print) -> dict:
             source = torch.where(crossed[:, None, None, None], to_unit(others[0], device), real)
         beta = min(1.0, run.step / max(1, cfg.warmup * cfg.steps))
         loss, parts = vae_loss(model, net.log_sigma, real, hole, *texts, beta=beta, free_bits=cfg.free_bits,
-                               source=source)
+                               source=source, view=view)
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         run.accelerator.clip_grad_norm_(model.parameters(), 5.0)
@@ -153,7 +165,8 @@ def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device
     with torch.inference_mode():
         for i in range(0, len(images), 512):
             x = to_unit(images[i:i + 512], device)
-            cond = vae.condition(*bank.batch(bank.positives(combos[i:i + 512], rng), device))
+            ids = bank.positives(combos[i:i + 512], rng)
+            cond = vae.condition(*bank.batch(ids, device), bank.views(ids, device))
             mu, logvar = vae.encode(x, torch.zeros(len(x), 1, config.size, config.size, device=device), cond)
             mus.append(mu)
             logvars.append(logvar)
@@ -176,8 +189,8 @@ def fit_prior(folder: str | Path, cfg: PriorFitConfig = PriorFitConfig(), device
 
     # the text side is frozen: every caption's condition is computed once
     with torch.inference_mode():
-        conds = torch.cat([model.condition(*bank.batch(np.arange(i, min(i + 1024, len(bank.texts))), device))
-                           for i in range(0, len(bank.texts), 1024)])
+        conds = torch.cat([model.condition(*bank.batch(ids, device), bank.views(ids, device))
+                           for ids in np.array_split(np.arange(len(bank.texts)), max(1, -(-len(bank.texts) // 1024)))])
     conds, pooled_all = conds.clone(), bank.pooled.float().to(device)
 
     def nll(ids: np.ndarray, prior: str) -> torch.Tensor:

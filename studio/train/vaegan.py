@@ -24,6 +24,10 @@ The procedure:
 - optionally (`background_weight`) an L1 of each fake's border ring against the median colour of the real
   image's ring whose caption it was given: a furniture render leaves only thin strips of backdrop, which
   the low-pass anchor weighs little against the item, and the fake's backdrop drifts from the one named;
+- optionally (`aux_weight`) an auxiliary backdrop classifier on D's features (AC-GAN, Odena et al. 2017):
+  it learns the backdrop of real images, and the decoder is asked to make fakes it reads as the backdrop
+  their caption names (captions that name none are left out). The judge reads the whole backdrop; the
+  realness logit barely weighs it, and the ring term above sees only the border;
 - an EMA of the decoder (decay near 0.98 for a short fine-tune) is what the folder holds.
 The folder is a VAEGANPipeline: the ConditionalVAE with the new decoder, so "more like this", blends and
 repair work as they do with the VAE.
@@ -38,6 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..data.vocab import BACKGROUNDS
 from ..models.gan import Discriminator
 from ..models.vae import ConditionalVAE
 from .bank import CaptionBank, render_epoch, to_unit
@@ -60,13 +65,14 @@ class DecoderGenerator(nn.Module):
         for name, p in vae.named_parameters():
             p.requires_grad_(name.startswith(DECODER))
 
-    def forward(self, real, tokens, mask, pooled, eps, picks: torch.Generator):
+    def forward(self, real, tokens, mask, pooled, eps, picks: torch.Generator, view=None):
         """real (K <= B, 3, S, S), the first K images of the batch, or None (fakes only); tokens, mask,
-        pooled: the B captions; eps (B, z) standard normal -> (B fakes, K reconstructions or None)."""
+        pooled: the B captions (view: the view each names, for a VAE with a view embedding); eps (B, z)
+        standard normal -> (B fakes, K reconstructions or None)."""
         vae = self.vae
         b = len(eps)
         with torch.no_grad():
-            cond = vae.condition(tokens, mask, pooled)
+            cond = vae.condition(tokens, mask, pooled, view)
             z = vae.sample_latent(cond, pooled, eps, picks)
             if real is not None:
                 hole = torch.zeros(len(real), 1, *real.shape[2:], device=real.device)
@@ -127,7 +133,9 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
     c = vae.config
     G = DecoderGenerator(vae).to(memory_format=torch.channels_last)
     D = Discriminator(size=c.size, width=cfg.d_width, text_dim=c.text_dim, text_queries=c.text_queries,
-                      text_heads=c.text_heads, text_width=c.text_width).to(memory_format=torch.channels_last)
+                      text_heads=c.text_heads, text_width=c.text_width,
+                      aux_classes=len(BACKGROUNDS) if cfg.aux_weight > 0 else 0,
+                      ).to(memory_format=torch.channels_last)
     G, D, opt_g, opt_d, ema = prepare_adversarial(run, G, D, [p for p in G.parameters() if p.requires_grad], cfg)
     loader = run.loader(data)
     run.resume(planned_steps_fixed=False)          # constant learning rates: a leg may extend the run
@@ -141,18 +149,22 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
         b = len(real)
         pos_ids, mis_ids = bank.positives(combos, rng), bank.mismatches(combos, rng)
         pos = bank.batch(pos_ids, device)
+        view = bank.views(pos_ids, device)
         eps = torch.randn(b, z_dim, generator=augment).to(device)
         picks = torch.Generator().manual_seed(int(rng.integers(2**62)))
         # 3a. discriminator: real/matched, fake/matched, real/mismatched in one forward
         with torch.no_grad():
-            fake = G(None, *pos, eps, picks)[0]
+            fake = G(None, *pos, eps, picks, view)[0]
         texts = bank.batch(np.concatenate([pos_ids, pos_ids, mis_ids]), device)
-        loss_d, d_real, d_fake, d_mis = discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment, cfg.cutout)
+        real_bg = torch.from_numpy(bank.combo_background[combos]).to(device)       # what each real image shows
+        loss_d, d_real, d_fake, d_mis = discriminator_step(run, D, opt_d, real, fake, texts, cfg, augment,
+                                                           cfg.cutout, real_bg, cfg.aux_weight)
         # 3b. generator (the decoder): adversarial, ramped up, plus the reconstruction anchor
         picks = torch.Generator().manual_seed(int(rng.integers(2**62)))
         k = max(1, int(round(cfg.anchor_share * b)))                  # the anchor decodes only k of them
-        fake, recon = G(real[:k], *pos, eps, picks)
-        adv = -D(diff_augment(fake, augment, cfg.cutout), *pos).mean()
+        fake, recon = G(real[:k], *pos, eps, picks, view)
+        logit, aux = D(diff_augment(fake, augment, cfg.cutout), *pos)
+        adv = -logit.mean()
         # on a low-pass copy: colours and shapes stay the VAE's, fine detail is left to the discriminator
         anchor = (F.avg_pool2d(recon, cfg.anchor_pool) - F.avg_pool2d(real[:k], cfg.anchor_pool)).abs().mean()
         ramp = min(1.0, run.step / max(1, cfg.ramp))
@@ -160,12 +172,20 @@ def train_vaegan(cfg: VAEGANTrainConfig, log=print) -> dict:
         backdrop = backdrop_loss(fake, real) if cfg.background_weight > 0 else None
         if backdrop is not None:
             loss_g = loss_g + cfg.background_weight * backdrop
+        aux_g = None
+        if aux is not None:
+            asked, named = (torch.from_numpy(a).to(device) for a in bank.backgrounds(pos_ids))
+            per_row = F.cross_entropy(aux, asked, reduction="none")
+            aux_g = (per_row * named).sum() / named.sum().clamp(min=1)
+            loss_g = loss_g + cfg.aux_weight * ramp * aux_g
         opt_g.zero_grad(set_to_none=True)
         run.accelerator.backward(loss_g)
         opt_g.step()
         ema.step([p for p in net.parameters() if p.requires_grad])
         if run.due():
             extra = {} if backdrop is None else {"backdrop": backdrop.item()}
+            if aux_g is not None:
+                extra["aux_bg"] = aux_g.item()
             run.log(loss_d=loss_d.item(), adv=adv.item(), anchor=anchor.item(), ramp=ramp, **extra,
                     d_real=d_real.mean().item(), d_fake=d_fake.mean().item(), d_mis=d_mis.mean().item())
     # 4. the folder: the VAE with the EMA decoder
