@@ -68,13 +68,17 @@ test: setup browser postgres
 demo: setup
 	exec $(PY) app.py
 
-# The benchmarks' real photo (Debian's mate-backgrounds, GPL: read from the package, never copied here).
+# The benchmarks' real photo and the upscaler's photos and textures (Debian's mate-backgrounds,
+# gnome-backgrounds, gimp-data; GPL / CC-BY-SA: read from the packages, never copied here).
 BENCH_PHOTO := /usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg
+PHOTO_FILES := $(BENCH_PHOTO) /usr/share/backgrounds/gnome/wood-l.webp /usr/share/gimp/2.0/patterns/Stone/rock.pat
 bench-data:
-	@if [ ! -e $(BENCH_PHOTO) ]; then \
-	  echo "installing Debian's mate-backgrounds for the benchmarks' photo"; \
+	@missing=0; for f in $(PHOTO_FILES); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  echo "installing Debian's mate-backgrounds, gnome-backgrounds and gimp-data (photos and textures)"; \
 	  $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mate-backgrounds; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mate-backgrounds \
+	    gnome-backgrounds gimp-data; \
 	fi
 
 # Each bench/<name>.py prints `name: value (baseline value, ratio)` lines; bench/_*.py are helpers.

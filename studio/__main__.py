@@ -19,6 +19,9 @@
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
     python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
+    python -m studio upscale photo.jpg --scale 2 --out photo-2x.png
+    python -m studio train upscaler --scale 4 --steps 6000 --max-minutes 40
+    python -m studio eval upscale --scale 4 --model weights/upscaler-x4 --json runs/eval-upscale-x4.json
 
 Heavy libraries are imported inside each command, so `--help` stays instant.
 """
@@ -118,6 +121,8 @@ DRY_RUNS = {
     "vaegan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "ramp": 2},
     "diffusion": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "mask_pool": 16,
                   "width": 8, "levels": 2, "attend_at": 8, "size": 16, "warmup_steps": 2},
+    "upscaler": {"steps": 4, "batch_size": 4, "limit": 6, "epoch_patches": 8, "patch": 16, "width": 8, "blocks": 1,
+                 "log_every": 2, "max_side": 512},
 }
 
 
@@ -146,6 +151,11 @@ def _trainer(kind: str):
         from .train.diffusion import train_diffusion
 
         return DiffusionTrainConfig, train_diffusion
+    if kind == "upscaler":
+        from .train.configs import UpscalerTrainConfig
+        from .train.upscale import train_upscaler
+
+        return UpscalerTrainConfig, train_upscaler
     from .train.vae import VAETrainConfig, train_vae
 
     return VAETrainConfig, train_vae
@@ -157,6 +167,8 @@ def _train(args: argparse.Namespace) -> int:
     catalog = Path(getattr(args, "catalog", "fashion")).name
     defaults = dict(DRY_RUNS[kind]) if args.dry_run else {}
     name = kind if kind == "understand" else f"{kind}-{catalog}"        # the heads read every catalog
+    if kind == "upscaler":                                              # one folder per factor
+        name = f"upscaler-x{getattr(args, 'scale', 2)}"
     # the VAE-GAN is the GAN family's recipe that ships: it writes weights/gan-<catalog> (its state stays apart)
     folder = f"gan-{catalog}" if kind == "vaegan" else name
     out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{folder}")
@@ -328,6 +340,53 @@ def _eval_repair(args: argparse.Namespace) -> int:
     return 0
 
 
+def _upscale_methods(scale: int, models: list[str], device: str) -> dict:
+    """name -> image function: bicubic and Lanczos, then each upscaler folder (its factor must be `scale`)."""
+    from .edits.upscale import CLASSICAL_FILTERS, classical_upscale, open_upscaler, upscale
+
+    methods = {name: (lambda image, name=name: classical_upscale(image, scale, name)) for name in CLASSICAL_FILTERS}
+    for folder in models:
+        network = open_upscaler(folder, device)
+        if network.config.scale != scale:
+            raise ValueError(f"{folder} upscales x{network.config.scale}, not x{scale}")
+        methods[Path(folder).name] = lambda image, network=network: upscale(image, network)
+    return methods
+
+
+def _eval_upscale(args: argparse.Namespace) -> int:
+    from .eval.upscale import evaluate_upscale, markdown_table
+
+    models = [m.strip() for m in args.model.split(",") if m.strip()] if args.model else []
+    result = evaluate_upscale(_upscale_methods(args.scale, models, args.device), args.scale, crops=args.crops,
+                              seed=args.seed, max_side=args.max_side, log=lambda m: print(m, file=sys.stderr))
+    print(markdown_table(result))
+    print(f"\n{result['seconds']:.0f} s")
+    _write_json(args.json, result)
+    return 0
+
+
+def _upscale(args: argparse.Namespace) -> int:
+    """One `upscale` recipe step on the image, exported like an edit: the file's metadata names the factor
+    and the method, and a trained upscaler marks the result as made with a model."""
+    from .checkpoints import WEIGHTS_DIR
+    from .edits.export import Provenance, export
+    from .edits.recipe import Recipe
+    from .edits.upscale import CLASSICAL_UPSCALERS
+    from .images import load_image
+
+    image = load_image(args.image)
+    upscalers, method = CLASSICAL_UPSCALERS, args.method
+    if method == "model":
+        folder = Path(args.model) if args.model else WEIGHTS_DIR / f"upscaler-x{args.scale}"
+        method = folder.name
+        upscalers = upscalers.with_model(method, folder, args.device)
+    recipe = Recipe.from_json([{"op": "upscale", "factor": args.scale, "method": method}])
+    result = recipe.apply(image, upscalers=upscalers)
+    out = export(result, args.out, provenance=Provenance.inherit(args.image, recipe), sidecar=not args.no_sidecar)
+    print(f"wrote {out} ({image.width}x{image.height} -> {result.width}x{result.height}, {method})")
+    return 0
+
+
 def _eval_swap(args: argparse.Namespace) -> int:
     from .eval.generate import open_sampler
     from .eval.judge import Judge, default_evaluator
@@ -376,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
         GANTrainConfig,
         PriorFitConfig,
         UnderstandTrainConfig,
+        UpscalerTrainConfig,
         VAEGANTrainConfig,
         VAETrainConfig,
         add_config_flags,
@@ -432,11 +492,13 @@ def build_parser() -> argparse.ArgumentParser:
                               ("vaegan", "the VAE-GAN: a trained VAE's decoder fine-tuned adversarially (writes "
                                          "weights/gan-<catalog>)"),
                               ("diffusion", "the text-conditioned diffusion model (generation, more like this, "
-                                            "repair)")):
+                                            "repair)"),
+                              ("upscaler", "the x2/x4 upscaler on the installed photos (writes "
+                                           "weights/upscaler-x<scale>)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
                                    "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig,
-                                   "diffusion": DiffusionTrainConfig}[kind])
+                                   "diffusion": DiffusionTrainConfig, "upscaler": UpscalerTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -490,6 +552,18 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--quiet", action="store_true", help="no progress bar")
     edit.set_defaults(func=_edit)
 
+    enlarge = commands.add_parser("upscale", help="enlarge an image x2 or x4 with the trained upscaler (exactly "
+                                                  "the input's size times the factor)")
+    enlarge.add_argument("image", help="the image file")
+    enlarge.add_argument("--scale", type=int, choices=(2, 4), required=True, help="upscale factor")
+    enlarge.add_argument("--out", required=True, help="the file to write (PNG, JPEG or WebP by its extension)")
+    enlarge.add_argument("--model", default=None, help="upscaler folder (default: weights/upscaler-x<scale>)")
+    enlarge.add_argument("--method", default="model", choices=("model", "lanczos", "bicubic"),
+                         help="model (default) or a classical filter")
+    enlarge.add_argument("--no-sidecar", action="store_true", help="do not write <file>.json beside the output")
+    enlarge.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    enlarge.set_defaults(func=_upscale)
+
     user = commands.add_parser("user", help="reviewer accounts for the app's --auth-file")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="add or replace an account (the password is asked for, or read "
@@ -536,6 +610,18 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--vae", default=None, help="a VAE folder to score as method `vae`, e.g. weights/vae-fashion")
     repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
     repair.set_defaults(func=_eval_repair)
+
+    upscale_eval = eval_commands.add_parser("upscale", help="upscalers against bicubic and Lanczos on held-out photos")
+    upscale_eval.add_argument("--scale", type=int, choices=(2, 4), required=True, help="upscale factor")
+    upscale_eval.add_argument("--model", default=None,
+                              help="upscaler folder(s), comma-separated (default: the classical filters only)")
+    upscale_eval.add_argument("--crops", type=int, default=48, help="128 px crops per photo for fd_effnet (default: 48)")
+    upscale_eval.add_argument("--max-side", type=int, default=None,
+                              help="reduce each photo to this side first (default: full size)")
+    upscale_eval.add_argument("--seed", type=int, default=0, help="seed of the crop places (default: 0)")
+    upscale_eval.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    upscale_eval.add_argument("--json", default=None, help="write the metrics to this JSON file")
+    upscale_eval.set_defaults(func=_eval_upscale)
 
     swap = eval_commands.add_parser("swap", help="colour-binding test: product and background colours swapped")
     swap.add_argument("--model", required=True, help="a generator folder, or `real` for the ceiling")

@@ -19,6 +19,7 @@ Steps (every spatial amount is relative to the image, or scaled with it, so a pr
 | style      | method: reinhard / histogram, stats (ColorStats.to_dict()), strength; region      |
 | look       | name: watercolor / detail / smooth / pencil, strength; region                     |
 | repair     | mask: base64 PNG (non-zero = fill; resized to the image), method, radius           |
+| upscale    | factor (2 or 4), method: lanczos / bicubic / a trained upscaler's name (upscaler-x4) |
 
 `region` ("all", "product", "background") is the product lock. The product mask is estimated once, when
 a step first needs it, and then follows every geometric step.
@@ -48,6 +49,7 @@ from .mask import REGIONS, limit_to_region, product_mask
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
 from .style import LOOKS, TRANSFERS, ColorStats, look, transfer
+from .upscale import CLASSICAL_FILTERS, CLASSICAL_UPSCALERS, Upscalers
 
 RECIPE_VERSION = 1
 PREVIEW_SIDE = 512
@@ -63,6 +65,7 @@ class _State:
     scale: float = 1.0                     # preview side / export side
     mask: np.ndarray | None = None         # the product mask once something needed it
     methods: RepairMethods = CLASSICAL     # the repair methods of whoever applies the recipe
+    upscalers: Upscalers = CLASSICAL_UPSCALERS   # ... and its upscalers
 
     def product(self) -> np.ndarray:
         if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
@@ -284,6 +287,28 @@ def _apply_repair(state: _State, p: dict) -> None:
     state.image = repair(state.image, np.asarray(mask) > 0, p["method"], p["radius"], methods=state.methods)
 
 
+# ---- upscale
+def _check_upscale(p: dict) -> dict:
+    factor = p.get("factor")
+    if isinstance(factor, bool) or factor not in (2, 4):
+        raise ValueError(f"factor must be 2 or 4, got {factor!r}")
+    method = p.get("method", "lanczos")
+    # like repair: which trained upscalers exist depends on the studio applying the recipe
+    if not isinstance(method, str) or not re.fullmatch(r"[a-z0-9][a-z0-9:._-]{0,63}", method):
+        raise ValueError(f"an upscale method is lanczos, bicubic or a trained upscaler's name, got {str(method)[:40]!r}")
+    return {"factor": factor, "method": method}
+
+
+def _size_upscale(size: Size, p: dict, scale: float) -> Size:
+    return size[0] * p["factor"], size[1] * p["factor"]
+
+
+def _apply_upscale(state: _State, p: dict) -> None:
+    state.image = state.upscalers.apply(state.image, p["factor"], p["method"])
+    size = state.image.size
+    state.move_mask(lambda m: m.resize(size, Image.Resampling.NEAREST))
+
+
 OPERATIONS: dict[str, Operation] = {
     "adjust": Operation(tuple(RANGES), _check_adjust, _apply_adjust, _summary_adjust, regional=True),
     "rotate": Operation(("degrees", "expand"), _check_rotate, _apply_rotate,
@@ -306,6 +331,8 @@ OPERATIONS: dict[str, Operation] = {
                       lambda p: f"Look {p['name']} {p['strength']:.0%}", regional=True),
     "repair": Operation(("mask", "method", "radius"), _check_repair, _apply_repair,
                         lambda p: f"Repair ({p['method']})"),
+    "upscale": Operation(("factor", "method"), _check_upscale, _apply_upscale,
+                         lambda p: f"Upscale x{p['factor']} ({p['method']})", size=_size_upscale),
 }
 
 
@@ -430,22 +457,24 @@ class Recipe:
     @property
     def uses_model(self) -> bool:
         """Whether a trained model made any pixels (decides the IPTC digital source type of an upload)."""
-        return any(s["op"] == "repair" and s["method"] not in CLASSICAL_NAMES for s in self.steps)
+        return any((s["op"] == "repair" and s["method"] not in CLASSICAL_NAMES)
+                   or (s["op"] == "upscale" and s["method"] not in CLASSICAL_FILTERS) for s in self.steps)
 
     def summaries(self) -> list[str]:
         return [OPERATIONS[s["op"]].summary(s) + (f" ({s['region']} only)" if "region" in s else "")
                 for s in self.steps]
 
-    def apply(self, image: Image.Image, *, scale: float = 1.0, methods: RepairMethods = CLASSICAL) -> Image.Image:
+    def apply(self, image: Image.Image, *, scale: float = 1.0, methods: RepairMethods = CLASSICAL,
+              upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
         """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one; `methods`
-        are the repair methods a repair step may name (a Studio's own, with its trained models)."""
+        and `upscalers` are what repair and upscale steps may name (a Studio's own, with its trained models)."""
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {scale}")
         # the limits hold for the full-resolution image a preview stands for
         self.check_size((round(image.width / scale), round(image.height / scale)))
-        state = _State(image.copy(), scale, methods=methods)
+        state = _State(image.copy(), scale, methods=methods, upscalers=upscalers)
         for index, step in enumerate(self.steps):
             before, region = state.image, step.get("region", "all")
             try:
@@ -461,11 +490,11 @@ class Recipe:
                                  f"{state.image.height:,} pixels, above the limit of {MAX_PIXELS:,}")
         return state.image
 
-    def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE, methods: RepairMethods = CLASSICAL
-                ) -> Image.Image:
+    def preview(self, image: Image.Image, max_side: int = PREVIEW_SIDE, methods: RepairMethods = CLASSICAL,
+                upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
         """The same steps on a copy downscaled to max_side (sizes in steps scaled alike): what the live
         preview shows. The result is at most max_side too, even after an upscaling preset."""
-        return Preview.of(image, max_side).render(self, methods)
+        return Preview.of(image, max_side).render(self, methods, upscalers)
 
 
 @dataclass(frozen=True)
@@ -481,8 +510,10 @@ class Preview:
         small = downscale(image, side)
         return cls(small, small.width / image.width, side)
 
-    def render(self, recipe: Recipe, methods: RepairMethods = CLASSICAL) -> Image.Image:
-        return downscale(recipe.apply(self.image, scale=self.scale, methods=methods), self.max_side)
+    def render(self, recipe: Recipe, methods: RepairMethods = CLASSICAL,
+               upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
+        return downscale(recipe.apply(self.image, scale=self.scale, methods=methods, upscalers=upscalers),
+                         self.max_side)
 
 
 class EditHistory:

@@ -115,6 +115,30 @@ class VAEGANTrainConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
+class UpscalerTrainConfig(TrainConfig):
+    catalog: str = "photos"        # photos: the installed photos and textures (studio/data/photos.py)
+    scale: int = 2                 # upscale factor: 2 or 4
+    width: int = 24                # channels at the input's resolution
+    blocks: int = 3                # residual blocks
+    patch: int = 48                # low-resolution patch side (the target is patch x scale)
+    steps: int = 6000              # optimiser steps in all
+    batch_size: int = 16           # patches per step on each process
+    lr: float = 1e-3               # peak learning rate (one-cycle)
+    epoch_patches: int = 2048      # patches drawn afresh every epoch
+    photo_share: float = 0.5       # of those, cut from the real photos (the rest from art, graphics, textures)
+    max_side: int = 2048           # training images reduced to at most this side when loaded
+    root: str = "/usr/share"       # where the photo packages are installed (studio/data/photos.py)
+    save_every: int = 1000         # steps between saved training states
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.scale not in (2, 4):
+            raise ValueError(f"scale must be 2 or 4, got {self.scale}")
+        if self.patch < 8 or not 0 <= self.photo_share <= 1 or self.epoch_patches < self.batch_size:
+            raise ValueError("patch must be at least 8, photo_share in [0, 1], and epoch_patches at least a batch")
+
+
+@dataclass(frozen=True)
 class PriorFitConfig:
     """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
     components: int = 32           # mixture components
