@@ -34,7 +34,7 @@ def describe(folder: str | Path) -> dict:
     else:
         raise ValueError(f"{folder.name} is not a model folder")
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
-              "PromptHeads": "understand", "TextUNet": "diffusion"}.get(config.get("_class_name"))
+              "PromptHeads": "understand", "TextUNet": "diffusion", "Upscaler": "upscaler"}.get(config.get("_class_name"))
     if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
@@ -58,6 +58,8 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     info = describe(folder)
     if info["family"] == "evaluator":
         return _evaluate_evaluator(folder, info, device)
+    if info["family"] == "upscaler":
+        return evaluate_upscaler(folder, device, log=log)
     if info["family"] == "understand":
         return evaluate_understanding(folder, device)
     from .edits.repair import CLASSICAL
@@ -191,6 +193,50 @@ def _evaluate_evaluator(folder, info, device) -> dict:
             "test_images": len(test)}
 
 
+def evaluate_upscaler(folder: str | Path, device: str = "cpu", log=print) -> dict:
+    """`eval upscale` for the folder beside bicubic and Lanczos (and, for a perceptual one, the fidelity
+    upscaler of its factor next to it), plus a contact sheet of held-out crops."""
+    from .edits.upscale import classical_upscale, open_upscaler, upscale
+    from .eval.upscale import evaluate_upscale
+
+    net = open_upscaler(folder, device)
+    scale = net.config.scale
+    methods = {name: (lambda im, name=name: classical_upscale(im, scale, name)) for name in ("bicubic", "lanczos")}
+    fidelity = Path(folder).parent / f"upscaler-x{scale}"
+    if net.config.flavour != "fidelity" and (fidelity / "config.json").is_file():
+        other = open_upscaler(fidelity, device)
+        methods[fidelity.name] = lambda im: upscale(im, other)
+    methods[Path(folder).name] = lambda im: upscale(im, net)
+    result = evaluate_upscale(methods, scale, log=log)
+    return {"model": Path(folder).name, "upscale": result,
+            "sheet": str(upscale_sheet(methods, scale, Path(folder) / "samples.png"))}
+
+
+def upscale_sheet(methods: dict, scale: int, path: Path, side: int = 96) -> Path:
+    """One row per held-out photo: the reduced input (enlarged by nearest neighbour), each method's result
+    and the original, on a `side` x scale px crop from the photo's centre."""
+    from PIL import Image
+
+    from .data.photos import load_photo, photo_files
+    from .eval.upscale import degrade
+
+    files = photo_files("test")
+    big = side * scale
+    columns = ["input", *methods, "original"]
+    sheet = Image.new("RGB", (len(columns) * (big + 8), len(files) * (big + 8)), "white")
+    for row, file in enumerate(files):
+        original, small = degrade(load_photo(file), scale)
+        x, y = (small.width - side) // 2, (small.height - side) // 2
+        crop = small.crop((x, y, x + side, y + side))
+        tiles = [crop.resize((big, big), Image.Resampling.NEAREST)]
+        tiles += [method(crop) for method in methods.values()]
+        tiles.append(original.crop((x * scale, y * scale, x * scale + big, y * scale + big)))
+        for col, tile in enumerate(tiles):
+            sheet.paste(tile.convert("RGB"), (col * (big + 8), row * (big + 8)))
+    sheet.save(path, optimize=True)
+    return path
+
+
 def unknown_products(name: str = "unknown-products") -> list[str]:
     """The held-out requests for products no model makes (studio/eval/prompts/unknown-products.txt), or
     `catalog-products`: those first written for it that name a furniture catalog item after all."""
@@ -242,7 +288,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
 def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
     text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "diffusion": _diffusion_card,
-            "evaluator": _evaluator_card, "understand": _understand_card}[info["family"]](info, evaluation)
+            "evaluator": _evaluator_card, "understand": _understand_card,
+            "upscaler": _upscaler_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
 
@@ -269,10 +316,11 @@ def _command(family: str, train: dict) -> str:
 
     from .train.configs import UnderstandTrainConfig
 
-    from .train.configs import DiffusionTrainConfig, VAEGANTrainConfig
+    from .train.configs import DiffusionTrainConfig, UpscalerTrainConfig, VAEGANTrainConfig
 
     cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
-           "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig, "diffusion": DiffusionTrainConfig}[family]
+           "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig, "diffusion": DiffusionTrainConfig,
+           "upscaler": UpscalerTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -602,9 +650,13 @@ def vaegan_bar_table(evaluation: dict) -> str:
 
 
 def _backdrop(train: dict) -> str:
-    weight = train.get("background_weight") or 0
-    return (f" A backdrop term (weight {weight:g}) pulls each fake's 2-pixel border towards the median colour of the"
+    weight, aux = train.get("background_weight") or 0, train.get("aux_weight") or 0
+    ring = (f" A backdrop term (weight {weight:g}) pulls each fake's 2-pixel border towards the median colour of the"
             f" border of the real image whose caption it was given." if weight else "")
+    head = (f" The discriminator also has an auxiliary backdrop classifier (AC-GAN, Odena et al. 2017) trained on"
+            f" the real images, and the decoder is asked (weight {aux:g}) to make fakes it reads as the backdrop"
+            f" their caption names." if aux else "")
+    return ring + head
 
 
 def _vaegan_card(info: dict, evaluation: dict) -> str:
@@ -747,3 +799,67 @@ float16, computed in float32. Code: `studio/models/diffusion.py`, `studio/train/
 {_training_lines('diffusion', t, f"AdamW (peak lr {train.get('lr')}, {train.get('warmup_steps')} warm-up steps, cosine to a tenth)")}
 
 {body}"""
+
+
+# ---- the upscaler
+UPSCALE_BARS = {2: (0.8, None), 4: (1.0, 0.3)}      # issue 19: mean gain over Lanczos (dB), worst photo's
+
+
+def upscaler_bar_table(evaluation: dict) -> str:
+    import numpy as np
+
+    result, name = evaluation["upscale"], evaluation["model"]
+    scale, methods = result["scale"], result["methods"]
+    mean_bar, worst_bar = UPSCALE_BARS[scale]
+    gains = [r["psnr"] - b["psnr"] for r, b in zip(methods[name]["photos"], methods["lanczos"]["photos"])]
+    lanczos = f"{methods['lanczos']['psnr']:.2f} dB"
+    rows = [(f"x{scale} PSNR gain over Lanczos, mean", f">= +{mean_bar} dB", np.mean(gains) >= mean_bar,
+             f"{np.mean(gains):+.2f} dB", lanczos)]
+    if worst_bar is not None:
+        rows.append((f"x{scale} gain, worst photo", f">= +{worst_bar} dB", min(gains) >= worst_bar,
+                     f"{min(gains):+.2f} dB", lanczos))
+    return _bars("## Against the bar (issue 19)", "Lanczos, same run", rows)
+
+
+def _upscaler_card(info: dict, evaluation: dict) -> str:
+    from .data.photos import CREDIT
+    from .eval.upscale import markdown_table
+
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    params = 3 * 9 * c["width"] + c["blocks"] * 2 * 9 * c["width"] ** 2 + 9 * c["width"] * 3 * c["scale"] ** 2
+    sections = [markdown_table(evaluation["upscale"]), ""]
+    if c.get("flavour", "fidelity") == "fidelity":
+        sections.append(upscaler_bar_table(evaluation))
+    if evaluation.get("sheet"):
+        sections.append(f"""## Samples
+
+![samples](samples.png)
+
+One held-out photo per row, a {96} px crop from its centre: the reduced input (enlarged by nearest neighbour),
+then each method above, then the original. Written by `python -m studio card {name}`.
+""")
+    return f"""# {name}
+
+An x{c['scale']} upscaler ({c.get('flavour', 'fidelity')}): the input enlarged by bicubic interpolation plus a residual a
+small network computes at the input's resolution ({c['blocks']} residual blocks of {c['width']} channels, EDSR-style
+without batch norm) and rearranges into the larger image by sub-pixel convolution (ESPCN); about
+{params / 1000:.0f} k weights. Its last layer starts at zero, so before training it is exactly bicubic. Inference
+runs over tiles with overlap, so a large photo needs little memory and a tiled result equals an untiled one.
+Code: `studio/models/upscaler.py`, `studio/edits/upscale.py`, `studio/train/upscale.py`.
+
+## Data
+{CREDIT} Training crops of {train.get('patch')} px (input) from every image but the held-out photos, {int(100 * train.get('photo_share', 0))}% of
+them from the real photos; each crop reduced by PIL's bicubic filter is the input, the crop the target. The
+held-out photos (every third nature photo by name) are only measured on.
+
+## Training
+{_training_lines('upscaler', t, f"Adam, one-cycle (peak lr {train.get('lr')}), L1 loss")}
+
+## Evaluation (`python -m studio eval upscale --scale {c['scale']} --model weights/{name}`)
+
+Each held-out photo at full size, reduced x{c['scale']} by bicubic and enlarged back; PSNR and SSIM against the
+original with {c['scale']} px shaved off each border, on RGB and on luminance (BT.601 Y); fd_effnet is a
+Fréchet distance between EfficientNet-Lite0 features of 48 crops of 128 px per photo (not FID).
+
+{chr(10).join(sections)}"""

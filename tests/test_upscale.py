@@ -223,3 +223,34 @@ def test_eval_upscale_scores_every_method_against_lanczos(tmp_path):
     assert "| tiny |" in table and "gain over lanczos" in table
     with pytest.raises(ValueError, match="not"):
         evaluate_upscale({"wrong": lambda im: im}, 2, files=files, crops=2, effnet=features, log=lambda m: None)
+
+
+def test_the_upscaler_card_states_issue_19s_bars_from_the_numbers(tmp_path, monkeypatch):
+    from studio.cards import describe, render_card
+
+    monkeypatch.chdir(tmp_path)
+    root = photo_tree(tmp_path / "share")
+    out = tmp_path / "upscaler-x4"
+    assert main(["train", "upscaler", "--dry-run", "--scale", "4", "--root", str(root), "--out", str(out)]) == 0
+    assert describe(out)["family"] == "upscaler"
+
+    def method(psnrs):
+        photos = [{"photo": f"P{i}.jpg", "psnr": v, "psnr_y": v + 1, "ssim": 0.8, "ssim_y": 0.85}
+                  for i, v in enumerate(psnrs)]
+        return {"psnr": float(np.mean(psnrs)), "psnr_y": float(np.mean(psnrs)) + 1, "ssim": 0.8, "ssim_y": 0.85,
+                "fd_effnet": 10.0, "photos": photos}
+
+    def card(model_psnrs):
+        evaluation = {"model": "upscaler-x4", "upscale": {
+            "scale": 4, "photos": ["P0.jpg", "P1.jpg"], "crops_per_photo": 4, "seed": 0, "seconds": 1.0,
+            "methods": {"bicubic": method([29.0, 30.5]), "lanczos": method([30.0, 31.0]),
+                        "upscaler-x4": method(model_psnrs)}}}
+        return render_card(out, evaluation)
+
+    low = card([31.5, 31.2])                         # +1.5 and +0.2 dB: mean +0.85
+    assert "| x4 PSNR gain over Lanczos, mean | >= +1.0 dB | +0.85 dB (**not met**)" in low
+    assert "| x4 gain, worst photo | >= +0.3 dB | +0.20 dB (**not met**)" in low
+    high = card([31.4, 32.5])                        # +1.4 and +1.5
+    assert "+1.45 dB (met)" in high and "+1.40 dB (met)" in high
+    assert "| upscaler-x4 |" in high and "+1.45 / +1.40" in high
+    assert "python -m studio train upscaler" in high and "--scale 4" in high
