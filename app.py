@@ -54,7 +54,7 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
     exports.mkdir(parents=True, exist_ok=True)
     methods = studio.repair_methods()
     ctx = Context(studio, board, SessionStore(board.root / "sessions", methods=methods), exports, verified_names,
-                  methods)
+                  methods, studio.upscalers())
 
     with gr.Blocks(title="Product Image Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Product Image Studio\nDescribe a product to get image variants, or upload your own photo. "

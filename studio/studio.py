@@ -14,6 +14,7 @@ FAMILY_ORDER = ("vaegan", "vae", "gan", "diffusion")      # generator families, 
 
 if TYPE_CHECKING:
     from .edits.repair import RepairMethods
+    from .edits.upscale import Upscalers
     from .pipelines import GenerationOutput, TextToImagePipeline
     from .understand import PromptReader, Understanding
 
@@ -26,6 +27,7 @@ class Studio:
         self._pipelines: dict[str, TextToImagePipeline] = {}
         self._lock = threading.Lock()
         self._repair_methods = None
+        self._upscalers = None
         self._reader: PromptReader | None = None
 
     # ---- what a prompt asks for (studio/understand.py), when the heads are installed
@@ -74,6 +76,21 @@ class Studio:
             plain = [n for n in inpainters if families[n] == "vae"] + inpainters
             self._repair_methods = methods.with_alias("vae", named[plain[0]]) if inpainters else methods
         return self._repair_methods
+
+    def upscalers(self) -> "Upscalers":
+        """This studio's upscalers: bicubic and Lanczos, and each trained upscaler folder in its weights
+        (`upscaler-x2`, `upscaler-x4`, ...: the names recipes use); nothing loads until one runs. Built once."""
+        from .checkpoints import network_class_name
+        from .edits.upscale import CLASSICAL_UPSCALERS
+
+        if self._upscalers is None:
+            tools = CLASSICAL_UPSCALERS
+            folders = sorted(self.weights.iterdir()) if self.weights.is_dir() else []
+            for folder in folders:
+                if folder.is_dir() and network_class_name(folder) == "Upscaler":
+                    tools = tools.with_model(folder.name, folder, self.device)
+            self._upscalers = tools
+        return self._upscalers
 
     def models(self, capability: str = "generate") -> list[str]:
         """Generator folders under the weights directory that offer `capability` (a merchant's own

@@ -196,3 +196,17 @@ def write_vae(folder: Path, seed: int = 0, sharpen: bool = True, **overrides) ->
             model.from_latent.weight.mul_(20)
     VAEPipeline(model).save_pretrained(str(folder))
     return Path(folder)
+
+
+def write_upscaler(folder: Path, scale: int = 2, seed: int = 0) -> Path:
+    """A small upscaler folder (seeded) whose residual is not zero, as after training."""
+    import torch
+
+    from studio.models.upscaler import Upscaler
+
+    torch.manual_seed(seed)
+    net = Upscaler(scale=scale, width=8, blocks=1)
+    with torch.no_grad():
+        net.tail.weight.normal_(std=0.05)
+    net.save_pretrained(str(folder))
+    return Path(folder)

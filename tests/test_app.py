@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import product_photo, write_gan, write_vae
+from conftest import product_photo, write_gan, write_upscaler, write_vae
 from PIL import Image
 
 from studio.edits.export import read_metadata
@@ -18,6 +18,7 @@ def tiny_weights(root: Path) -> Path:
     write_gan(root / "gan-tiny")
     write_vae(root / "vae-tiny", sharpen=False)
     write_vae(root / "vae-views", seed=3, catalog="furniture-views")       # knows views: other angles
+    write_upscaler(root / "upscaler-x2")
     return root
 
 
@@ -49,8 +50,24 @@ def photo_file(tmp_path):
 def test_public_endpoints_are_exactly_the_scriptable_ones(server):
     _, _, client = server
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/board_items", "/board_decide",
-                     "/board_history", "/other_angles"}
+    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/upscale", "/board_items",
+                     "/board_decide", "/board_history", "/other_angles"}
+
+
+def test_upscale_names_the_model_and_gives_the_exact_size(server, photo_file):
+    _, _, client = server
+    out = client.predict(gradio_client.handle_file(str(photo_file)), 2, "model", "png", api_name="/upscale")
+    assert Image.open(out).size == (240, 180)
+    found = read_metadata(out)
+    assert found["recipe"].steps == ({"op": "upscale", "factor": 2, "method": "upscaler-x2"},)
+    assert found["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
+    out = client.predict(gradio_client.handle_file(str(photo_file)), 4, "lanczos", "jpeg", api_name="/upscale")
+    assert Image.open(out).size == (480, 360) and read_metadata(out)["digital_source_type"] is None
+    with pytest.raises(Exception, match="no upscaler named .{1,6}upscaler-x4.{1,6} here; available: bicubic, "
+                                        "lanczos, upscaler-x2"):
+        client.predict(gradio_client.handle_file(str(photo_file)), 4, "model", "png", api_name="/upscale")
+    with pytest.raises(Exception, match="factor must be a whole number from 2 to 4"):
+        client.predict(gradio_client.handle_file(str(photo_file)), 8, "lanczos", "png", api_name="/upscale")
 
 
 def test_other_angles_are_the_chosen_variant_from_each_view(server):

@@ -1,4 +1,4 @@
-"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, the board's
+"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, /upscale, the board's
 /board_items, /board_decide and /board_history, /other_angles when a multi-view furniture model is installed
 (and /generate, which is the Generate room's button itself, in ui/generate.py).
 
@@ -50,7 +50,7 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         kind, q = _format(format), number(quality, "quality", 1, 100, whole=True)
         source = load_image(path)
         target = ctx.out_folder() / f"{_stem(image)}-edited.{kind}"
-        out = export_file(steps.apply(source, methods=ctx.methods), target, quality=q,
+        out = export_file(steps.apply(source, methods=ctx.methods, upscalers=ctx.upscalers), target, quality=q,
                           provenance=Provenance.inherit(path, steps))
         return FileData(path=str(out))
 
@@ -90,7 +90,18 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
                           provenance=made)
         return FileData(path=str(out))
 
-    for fn in (edit, repair, stylize, export):
+    def upscale(image: FileData, factor: int = 2, method: str = "model", format: str = "png") -> FileData:
+        """Enlarge an image exactly `factor` (2 or 4) times: method "model" (the trained upscaler for that
+        factor), "lanczos", "bicubic", or an upscaler's name. The file's metadata names what was used."""
+        plain(factor=factor, method=method, format=format)
+        _words(method=method)
+        factor = number(factor, "factor", 2, 4, whole=True)
+        name = f"upscaler-x{factor}" if method in ("model", "", None) else method
+        if name not in ctx.upscalers:
+            raise ValueError(f"no upscaler named {name[:40]!r} here; available: {', '.join(ctx.upscalers.choices)}")
+        return edit(image, json.dumps([{"op": "upscale", "factor": factor, "method": name}]), format)
+
+    for fn in (edit, repair, stylize, export, upscale):
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)
 
     from studio.pipelines import ANGLES

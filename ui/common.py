@@ -41,6 +41,7 @@ class Context:
     exports: Path
     verified_names: bool = False                 # reviewers signed in (--auth/--auth-file): names are real
     methods: object = None                       # the studio's repair methods (RepairMethods)
+    upscalers: object = None                     # ... and its upscalers (Upscalers)
     components: dict = field(default_factory=dict)
     _started: OrderedDict = field(default_factory=OrderedDict)     # tabs (Gradio sessions) that opened a photo
     _lock: threading.Lock = field(default_factory=threading.Lock)
