@@ -52,9 +52,9 @@ def build_demo(studio=None, board: Board | None = None, export_dir: str | Path |
     board = board or Board()
     exports = Path(export_dir or tempfile.mkdtemp(prefix="studio-exports-"))
     exports.mkdir(parents=True, exist_ok=True)
-    methods = studio.repair_methods()
-    ctx = Context(studio, board, SessionStore(board.root / "sessions", methods=methods), exports, verified_names,
-                  methods, studio.upscalers())
+    methods, upscalers = studio.repair_methods(), studio.upscalers()
+    ctx = Context(studio, board, SessionStore(board.root / "sessions", methods=methods, upscalers=upscalers), exports,
+                  verified_names, methods, upscalers)
 
     with gr.Blocks(title="Product Image Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Product Image Studio\nDescribe a product to get image variants, or upload your own photo. "
@@ -110,8 +110,8 @@ def _wire_between_rooms(ctx: Context, generate_ui, edit_ui, tabs) -> None:
         from studio.edits.session import EditSession
 
         image, provenance = generate_room.chosen_variant(made, index)
-        return (*ctx.components["open_session"](browser_id, EditSession.open(image, provenance, methods=ctx.methods),
-                                                request),
+        session = EditSession.open(image, provenance, methods=ctx.methods, upscalers=ctx.upscalers)
+        return (*ctx.components["open_session"](browser_id, session, request),
                 gr.Tabs(selected="edit"))
 
     generate_ui.to_edit.click(edit_variant, [ctx.components["session_key"], generate_ui.variants, generate_ui.picked],

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write_gan
+from conftest import write_gan, write_upscaler
 from PIL import Image
 
 from studio.edits.export import read_metadata
@@ -30,6 +30,7 @@ def app_url(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser-app")
     write_gan(root / "weights" / "gan-tiny")
+    write_upscaler(root / "weights" / "upscaler-x2")
     demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     yield url, demo
@@ -189,6 +190,12 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(page.locator("#preview img")).to_be_visible()
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)
     shot(page, "5b-fix-refused")
+    # enlarged twice with the trained upscaler: the history names it, the size doubles exactly
+    expect(page.locator("#upscale-factor")).to_contain_text("trained upscaler (x2)")
+    page.get_by_role("button", name="Enlarge").click()
+    expect(page.locator("#history")).to_contain_text("Upscale x2 (upscaler-x2)")
+    expect(page.locator("#image-info")).to_contain_text("640x480 px")
+    shot(page, "5c-enlarged")
 
 
 def _free_port() -> int:

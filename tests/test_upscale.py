@@ -254,3 +254,32 @@ def test_the_upscaler_card_states_issue_19s_bars_from_the_numbers(tmp_path, monk
     assert "+1.45 dB (met)" in high and "+1.40 dB (met)" in high
     assert "| upscaler-x4 |" in high and "+1.45 / +1.40" in high
     assert "python -m studio train upscaler" in high and "--scale 4" in high
+
+
+def test_an_edit_session_previews_an_upscale_cheaply_and_exports_it_exactly(tmp_path):
+    from studio.edits.session import EditSession
+    from studio.edits.steps import upscale_step
+
+    trained_like(2).save_pretrained(str(tmp_path / "upscaler-x2"))
+    tools = CLASSICAL_UPSCALERS.with_model("upscaler-x2", tmp_path / "upscaler-x2")
+    assert upscale_step(2, tools) == {"op": "upscale", "factor": 2, "method": "upscaler-x2"}
+    assert upscale_step("4", tools) == {"op": "upscale", "factor": 4, "method": "lanczos"}   # no x4 model here
+    with pytest.raises(ValueError, match="enlarge 2 or 4 times"):
+        upscale_step(3, tools)
+    image = photo(300, 160, seed=4)
+    session = EditSession.open(image, upscalers=tools)
+    before = session.preview()
+    session.push(upscale_step(2, tools))
+    session.push({"op": "resize", "longest": 400})
+    # the preview stands for the 600x320 image without making it: resize 400 of 600 -> 2/3 of the preview
+    assert session.preview().size == (200, 107) and before.size == (300, 160)
+    assert session.recipe.sizes(image.size) == [(600, 320), (400, 213)]
+    full = session.render()
+    assert full.size == (400, 213)
+    expected = upscale(image, tools.network("upscaler-x2")).resize((400, 213), Image.Resampling.LANCZOS)
+    assert np.abs(np.asarray(full, np.int16) - np.asarray(expected, np.int16)).max() <= 1
+    assert session.live({"brightness": 1.2}).size == (200, 107)    # sliders stay live after it
+    plain = EditSession.open(image)                                 # a studio without the model refuses the step
+    with pytest.raises(ValueError, match="unknown upscaler 'upscaler-x2'"):
+        plain.push({"op": "upscale", "factor": 2, "method": "upscaler-x2"})
+    assert plain.recipe.steps == ()

@@ -15,7 +15,7 @@ from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
 from studio.edits.session import EditSession
-from studio.edits.steps import background_step, look_step, repair_step, rotate_step, style_step
+from studio.edits.steps import background_step, look_step, repair_step, rotate_step, style_step, upscale_step
 from studio.edits.style import TRANSFERS
 from studio.images import upload_notes
 
@@ -56,6 +56,13 @@ def layout(ctx: Context) -> SimpleNamespace:
                                     label="Marketplace preset", elem_id="preset")
             ui.check = gr.Button("Check the rules")
             ui.fix = gr.Button("Fix to the preset")
+        with gr.Row():
+            trained = [f for f in (2, 4) if f"upscaler-x{f}" in ctx.upscalers]
+            ui.factor = gr.Radio([("x2", 2), ("x4", 4)], value=2, label="Enlarge (exactly 2 or 4 times the size)",
+                                 elem_id="upscale-factor",
+                                 info=("with the trained upscaler (" + ", ".join(f"x{f}" for f in trained) + "), "
+                                       "else Lanczos") if trained else "with Lanczos (no trained upscaler installed)")
+            ui.upscale = gr.Button("Enlarge", elem_id="upscale-button")
         ui.report = gr.Markdown(elem_id="preset-report")
     with gr.Accordion("Background", open=False):
         with gr.Row():
@@ -153,7 +160,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         image = load_image(path)
         for note in upload_notes(path, image):
             gr.Warning(html.escape(note))                 # toasts render HTML; the note names the file
-        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path, methods=ctx.methods),
+        return start(bid, EditSession.open(image, Provenance.inherit(path, Recipe()), name=path, methods=ctx.methods,
+                                          upscalers=ctx.upscalers),
                      request)
 
     # undocumented rather than private: bench/app.py times the slider round trip through gradio_client
@@ -199,6 +207,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.style, lambda ref, how, region, amount: style_step(load_image(ref) if ref else None, how, region, amount),
          [ui.reference, ui.method, ui.style_region, ui.strength])
     bind(ui.apply_look, look_step, [ui.look, ui.look_strength])
+    bind(ui.upscale, lambda factor: upscale_step(factor, ctx.upscalers), [ui.factor])
 
     @keeping(len(changed))
     def fix_to_preset(bid, name):

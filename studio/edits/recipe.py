@@ -66,6 +66,7 @@ class _State:
     mask: np.ndarray | None = None         # the product mask once something needed it
     methods: RepairMethods = CLASSICAL     # the repair methods of whoever applies the recipe
     upscalers: Upscalers = CLASSICAL_UPSCALERS   # ... and its upscalers
+    preview: bool = False                  # a live preview: an upscale only rescales (see _apply_upscale)
 
     def product(self) -> np.ndarray:
         if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
@@ -304,6 +305,14 @@ def _size_upscale(size: Size, p: dict, scale: float) -> Size:
 
 
 def _apply_upscale(state: _State, p: dict) -> None:
+    if p["method"] not in state.upscalers:
+        raise ValueError(f"unknown upscaler {p['method'][:40]!r}; this studio has: {', '.join(state.upscalers.choices)}")
+    if state.preview:
+        # the preview copy already stands for a larger image: it now stands for one `factor` times larger
+        # still (the steps after scale their amounts by state.scale), so sliders stay live after an upscale
+        # and the model's detail, invisible at preview size, is made only for the export
+        state.scale /= p["factor"]
+        return
     state.image = state.upscalers.apply(state.image, p["factor"], p["method"])
     size = state.image.size
     state.move_mask(lambda m: m.resize(size, Image.Resampling.NEAREST))
@@ -465,16 +474,17 @@ class Recipe:
                 for s in self.steps]
 
     def apply(self, image: Image.Image, *, scale: float = 1.0, methods: RepairMethods = CLASSICAL,
-              upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
+              upscalers: Upscalers = CLASSICAL_UPSCALERS, preview: bool = False) -> Image.Image:
         """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one; `methods`
-        and `upscalers` are what repair and upscale steps may name (a Studio's own, with its trained models)."""
+        and `upscalers` are what repair and upscale steps may name (a Studio's own, with its trained models);
+        `preview`: the result is only looked at downscaled (an upscale step then changes no pixel)."""
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {scale}")
         # the limits hold for the full-resolution image a preview stands for
         self.check_size((round(image.width / scale), round(image.height / scale)))
-        state = _State(image.copy(), scale, methods=methods, upscalers=upscalers)
+        state = _State(image.copy(), scale, methods=methods, upscalers=upscalers, preview=preview)
         for index, step in enumerate(self.steps):
             before, region = state.image, step.get("region", "all")
             try:
@@ -512,8 +522,8 @@ class Preview:
 
     def render(self, recipe: Recipe, methods: RepairMethods = CLASSICAL,
                upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
-        return downscale(recipe.apply(self.image, scale=self.scale, methods=methods, upscalers=upscalers),
-                         self.max_side)
+        return downscale(recipe.apply(self.image, scale=self.scale, methods=methods, upscalers=upscalers,
+                                      preview=True), self.max_side)
 
 
 class EditHistory:

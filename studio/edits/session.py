@@ -44,6 +44,7 @@ from ..files import atomic_write
 from .presets import check, preset_from_spec
 from .recipe import EditHistory, Preview, Recipe
 from .repair import CLASSICAL, RepairMethods
+from .upscale import CLASSICAL_UPSCALERS, Upscalers
 
 
 @dataclass
@@ -57,14 +58,15 @@ class EditSession:
     name: str | None = None                                    # the upload's file name, for the download
     _sliders_last: tuple | None = None                         # (history cursor, step index) of the last release
     methods: RepairMethods = CLASSICAL                         # the repair methods its steps may use
+    upscalers: Upscalers = CLASSICAL_UPSCALERS                 # ... and the upscalers
 
     @classmethod
     def open(cls, image: Image.Image, provenance: Provenance | None = None, name: str | None = None,
-             methods: RepairMethods = CLASSICAL) -> "EditSession":
+             methods: RepairMethods = CLASSICAL, upscalers: Upscalers = CLASSICAL_UPSCALERS) -> "EditSession":
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"edit sessions take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         return cls(image, provenance or Provenance(), EditHistory(), Preview.of(image), name=clean_name(name),
-                   methods=methods)
+                   methods=methods, upscalers=upscalers)
 
     # ---- the recipe
     @property
@@ -97,7 +99,7 @@ class EditSession:
 
     def live(self, values: dict[str, float]) -> Image.Image:
         """The preview with the sliders at `values`, nothing recorded."""
-        return self.preview_source.render(self._with_sliders(values), self.methods)
+        return self.preview_source.render(self._with_sliders(values), self.methods, self.upscalers)
 
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
         """Record the sliders (released): their step changes in place, so they keep showing their values
@@ -143,7 +145,7 @@ class EditSession:
         once, not again for the page). The history's steps tuple is the key: it changes with every action."""
         steps = self.recipe.steps
         if self._preview is None or self._preview[0] is not steps:
-            self._preview = (steps, self.preview_source.render(self.recipe, self.methods))
+            self._preview = (steps, self.preview_source.render(self.recipe, self.methods, self.upscalers))
         return self._preview[1]
 
     def before(self) -> Image.Image:
@@ -153,7 +155,7 @@ class EditSession:
         """Full resolution, cached per recipe."""
         key = self.recipe.to_json()
         if self._rendered is None or self._rendered[0] != key:
-            self._rendered = (key, self.recipe.apply(self.original, methods=self.methods))
+            self._rendered = (key, self.recipe.apply(self.original, methods=self.methods, upscalers=self.upscalers))
         return self._rendered[1]
 
     def check(self, preset) -> list:
@@ -177,8 +179,9 @@ class EditSession:
                                "request": made.request}}
 
     @classmethod
-    def from_state(cls, original: Image.Image, state: dict, methods: RepairMethods = CLASSICAL) -> "EditSession":
-        session = cls.open(original, Provenance(**state["provenance"]), state.get("name"), methods)
+    def from_state(cls, original: Image.Image, state: dict, methods: RepairMethods = CLASSICAL,
+                   upscalers: Upscalers = CLASSICAL_UPSCALERS) -> "EditSession":
+        session = cls.open(original, Provenance(**state["provenance"]), state.get("name"), methods, upscalers)
         session.history = EditHistory.from_dict(state["history"])
         return session
 
@@ -210,11 +213,12 @@ class SessionStore:
     """
 
     def __init__(self, root: str | Path, in_memory: int = 8, max_age: float = 7 * 24 * 3600,
-                 max_sessions: int = 1000, max_bytes: int = 5 * 2**30, methods: RepairMethods = CLASSICAL):
+                 max_sessions: int = 1000, max_bytes: int = 5 * 2**30, methods: RepairMethods = CLASSICAL,
+                 upscalers: Upscalers = CLASSICAL_UPSCALERS):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.in_memory, self.max_age, self.max_sessions = in_memory, max_age, max_sessions
-        self.max_bytes, self.methods = max_bytes, methods
+        self.max_bytes, self.methods, self.upscalers = max_bytes, methods, upscalers
         self._live: OrderedDict[str, EditSession] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -258,7 +262,7 @@ class SessionStore:
             state = json.loads((folder / "session.json").read_text())
             with Image.open(folder / "original.png") as image:
                 original = image.convert("RGBA" if image.mode == "RGBA" else "RGB")
-            session = EditSession.from_state(original, state, self.methods)
+            session = EditSession.from_state(original, state, self.methods, self.upscalers)
         except (OSError, ValueError, KeyError, TypeError):
             return None                                  # missing or damaged: the page starts afresh
         self._remember(session_id, session)

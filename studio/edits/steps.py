@@ -4,6 +4,7 @@ so the two cannot drift apart. Each function returns a step dict for `Recipe` / 
     style_step(load_image("sunset.jpg"), "reinhard", region="product", strength=0.8)
     repair_step(mask, "telea")                   # mask: bool (H, W) array or an image, non-zero = fill
     background_step("gradient", "#ffffff", "#d9dde3", shadow=True)
+    upscale_step(4, studio.upscalers())          # the trained x4 upscaler when there is one, else Lanczos
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ def style_step(reference: Image.Image | None, method: str = "reinhard", region: 
 
 def look_step(name: str, strength: float = 1.0) -> dict:
     return {"op": "look", "name": name, "strength": _fraction(strength, "look strength")}
+
+
+def upscale_step(factor, upscalers) -> dict:
+    """Enlarge exactly `factor` (2 or 4) times: with `upscalers`' trained `upscaler-x<factor>` when it has
+    one, else Lanczos."""
+    factor = number(factor, "the enlargement", 2, 4, whole=True)
+    if factor not in (2, 4):
+        raise ValueError(f"enlarge 2 or 4 times, got {factor}")
+    name = f"upscaler-x{factor}"
+    return {"op": "upscale", "factor": factor, "method": name if name in upscalers else "lanczos"}
 
 
 def repair_step(mask, method: str = "telea") -> dict:
