@@ -168,6 +168,8 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(report).to_contain_text("85%")
     page.get_by_role("button", name="Fix to the preset").click()
     expect(page.locator("#history")).to_contain_text("Preset amazon-main")
+    expect(page.locator("#history")).to_contain_text("Upscale x4 (lanczos)")   # 900x600 is too small for 2000
+    expect(report).to_contain_text("first enlarged x4 with lanczos")
     page.get_by_role("button", name="Check the rules").click()
     expect(report).to_contain_text("Meets every Amazon main image rule")
     shot(page, "5-upload-amazon")
@@ -187,6 +189,7 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     page.get_by_role("button", name="Fix to the preset").click()
     expect(page.get_by_text("cannot be cut out of this background reliably").first).to_be_visible()
     expect(page.locator("#history")).to_contain_text("Flip horizontal")
+    expect(page.locator("#history")).not_to_contain_text("Upscale")         # the refused fix left nothing
     expect(page.locator("#preview img")).to_be_visible()
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)
     shot(page, "5b-fix-refused")

@@ -283,3 +283,29 @@ def test_an_edit_session_previews_an_upscale_cheaply_and_exports_it_exactly(tmp_
     with pytest.raises(ValueError, match="unknown upscaler 'upscaler-x2'"):
         plain.push({"op": "upscale", "factor": 2, "method": "upscaler-x2"})
     assert plain.recipe.steps == ()
+
+
+def test_a_preset_fix_enlarges_a_small_image_first_as_one_undoable_action(tmp_path):
+    from studio.edits.session import EditSession
+    from studio.edits.steps import preset_steps
+
+    trained_like(2).save_pretrained(str(tmp_path / "upscaler-x2"))
+    tools = CLASSICAL_UPSCALERS.with_model("upscaler-x2", tmp_path / "upscaler-x2")
+    steps, said = preset_steps((1100, 1000), "amazon-main", tools)          # needs x1.8: the trained x2
+    assert steps == [{"op": "upscale", "factor": 2, "method": "upscaler-x2"}, {"op": "preset", "preset": "amazon-main"}]
+    assert "first enlarged x2 with upscaler-x2 (the trained upscaler)" in said
+    steps, said = preset_steps((600, 400), "amazon-main", tools)            # x5: x4, Lanczos (no x4 model)
+    assert steps[0] == {"op": "upscale", "factor": 4, "method": "lanczos"} and "x4 with lanczos." in said
+    assert preset_steps((1900, 1900), "amazon-main", tools) == ([{"op": "preset", "preset": "amazon-main"}], "")
+    from conftest import product_photo
+
+    session = EditSession.open(product_photo((300, 200)), upscalers=tools)
+    session.push({"op": "flip"})
+    session.push_steps(preset_steps((300, 200), "taobao-main", tools)[0])   # 800 px: x4 first
+    assert [s["op"] for s in session.recipe.steps] == ["flip", "upscale", "preset"]
+    assert session.render().size == (800, 800)
+    session.history.undo()                                                  # one undo takes both back
+    assert [s["op"] for s in session.recipe.steps] == ["flip"]
+    with pytest.raises(ValueError):                                         # all or nothing
+        session.push_steps([{"op": "upscale", "factor": 2}, {"op": "upscale", "factor": 4, "method": "nope"}])
+    assert [s["op"] for s in session.recipe.steps] == ["flip"]

@@ -15,7 +15,15 @@ from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
 from studio.edits.session import EditSession
-from studio.edits.steps import background_step, look_step, repair_step, rotate_step, style_step, upscale_step
+from studio.edits.steps import (
+    background_step,
+    look_step,
+    preset_steps,
+    repair_step,
+    rotate_step,
+    style_step,
+    upscale_step,
+)
 from studio.edits.style import TRANSFERS
 from studio.images import upload_notes
 
@@ -212,9 +220,11 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     @keeping(len(changed))
     def fix_to_preset(bid, name):
         current = ctx.session(bid)
-        current.push({"op": "preset", "preset": name})
+        size = current.recipe.sizes(current.original.size)[-1] if current.recipe.steps else current.original.size
+        steps, said = preset_steps(size, name, ctx.upscalers)
+        current.push_steps(steps)
         ctx.sessions.put(bid, current)
-        return (bid, *session_outputs(current, _report(name, current.check(name))))
+        return (bid, *session_outputs(current, _report(name, current.check(name), said)))
 
     ui.fix.click(fix_to_preset, [key, ui.preset], changed, api_visibility="private", **cpu)
 
@@ -286,9 +296,9 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
                   api_visibility="private").success(**ctx.components["refresh_board"])
 
 
-def _report(name: str, problems: list) -> str:
+def _report(name: str, problems: list, said: str = "") -> str:
     label = PRESETS[name].label if name in PRESETS else name
     if not problems:
-        return f"**Passes.** Meets every {label} rule."
+        return f"**Passes.** Meets every {label} rule." + (f" {said}" if said else "")
     return "**Needs fixing** (or press *Fix to the preset*):\n" + "\n".join(
         f"- **{p.rule}**: {p.message}" for p in problems)

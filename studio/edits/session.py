@@ -119,6 +119,22 @@ class EditSession:
         self._sliders_last = (self.history.cursor, index)
         return self.recipe
 
+    def push_steps(self, steps: list[dict]) -> Recipe:
+        """Several steps as one action (one undo takes them all back), all or nothing, refused like `push`."""
+        recipe = self.recipe
+        for step in steps:
+            recipe = recipe.then(step)
+        recipe.check_size(self.original.size)
+        saved = self.history.copy()
+        for i, step in enumerate(steps):
+            self.history.push(step, amend=i > 0)
+        try:
+            self.preview()
+        except ValueError:
+            self.history = saved
+            raise
+        return self.recipe
+
     def push(self, step: dict) -> Recipe:
         """Add a step; refused (ValueError naming it) when the result would break the recipe limits, or when
         the step itself refuses the image (a fix that would cut away most of the product): the history,

@@ -59,6 +59,27 @@ def upscale_step(factor, upscalers) -> dict:
     return {"op": "upscale", "factor": factor, "method": name if name in upscalers else "lanczos"}
 
 
+ENLARGE_FROM = 1.2          # a preset fix enlarges first when the image must grow by more than this
+
+
+def preset_steps(size: tuple[int, int], preset, upscalers) -> tuple[list[dict], str]:
+    """The steps that fix an image of `size` to `preset` (a name or a custom dict), and a sentence for the
+    rule report: when the image is too small for the preset's size, it is first enlarged x2 or x4 (the
+    smallest that covers it; the trained upscaler when there is one) so the fix does not blow it up blurry."""
+    from .presets import preset_from_spec
+
+    chosen = preset_from_spec(preset)
+    need = max(chosen.width / size[0], chosen.height / size[1])
+    step = {"op": "preset", "preset": chosen.name if chosen.name != "custom" else chosen.to_dict()}
+    if need <= ENLARGE_FROM:
+        return [step], ""
+    enlarge = upscale_step(2 if need <= 2 else 4, upscalers)
+    said = (f"The image ({size[0]}x{size[1]}) is smaller than {chosen.width}x{chosen.height}, so it was first "
+            f"enlarged x{enlarge['factor']} with {enlarge['method']}"
+            + (" (the trained upscaler)." if enlarge["method"] not in ("lanczos", "bicubic") else "."))
+    return [enlarge, step], said
+
+
 def repair_step(mask, method: str = "telea") -> dict:
     """A repair of the mask's non-zero pixels (an array or an image, resized to the image when applied)."""
     if isinstance(mask, Image.Image):
