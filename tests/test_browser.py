@@ -31,6 +31,7 @@ def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-app")
     write_gan(root / "weights" / "gan-tiny")
     write_upscaler(root / "weights" / "upscaler-x2")
+    write_upscaler(root / "weights" / "upscaler-x4", scale=4)
     demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     yield url, demo
@@ -73,6 +74,27 @@ def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page,
     expect(page.locator("#used-seed")).to_contain_text("42")
     expect(page.locator("#variants img")).to_have_count(3)
     shot(page, "1-variants")
+
+    # 1b. all variants as a zip: each as generated and x4 by the trained upscaler, which its file names
+    page.get_by_role("button", name="Prepare all variants as a zip").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all variants").click()
+    bundle = tmp_path / "variants.zip"
+    download.value.save_as(bundle)
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as archive:
+        rows = json.loads(archive.read("manifest.json"))
+        archive.extractall(tmp_path / "variants")
+    assert len(rows) == 6 and sum(r["file"].endswith("-x4.png") for r in rows) == 3
+    for plain, big in zip(rows[::2], rows[1::2]):
+        assert big["file"] == plain["file"].replace(".png", "-x4.png")
+        small_size = Image.open(tmp_path / "variants" / plain["file"]).size
+        assert Image.open(tmp_path / "variants" / big["file"]).size == (4 * small_size[0], 4 * small_size[1])
+        assert read_metadata(tmp_path / "variants" / plain["file"])["recipe"].steps == ()
+        assert read_metadata(tmp_path / "variants" / big["file"])["recipe"].steps == (
+            {"op": "upscale", "factor": 4, "method": "upscaler-x4"},)
 
     # 2. pick one and open it in the editor
     page.locator("#variants img").nth(1).click()
@@ -168,8 +190,8 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(report).to_contain_text("85%")
     page.get_by_role("button", name="Fix to the preset").click()
     expect(page.locator("#history")).to_contain_text("Preset amazon-main")
-    expect(page.locator("#history")).to_contain_text("Upscale x4 (lanczos)")   # 900x600 is too small for 2000
-    expect(report).to_contain_text("first enlarged x4 with lanczos")
+    expect(page.locator("#history")).to_contain_text("Upscale x4 (upscaler-x4)")  # 900x600 is too small for 2000
+    expect(report).to_contain_text("first enlarged x4 with upscaler-x4 (the trained upscaler)")
     page.get_by_role("button", name="Check the rules").click()
     expect(report).to_contain_text("Meets every Amazon main image rule")
     shot(page, "5-upload-amazon")
@@ -194,7 +216,7 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)
     shot(page, "5b-fix-refused")
     # enlarged twice with the trained upscaler: the history names it, the size doubles exactly
-    expect(page.locator("#upscale-factor")).to_contain_text("trained upscaler (x2)")
+    expect(page.locator("#upscale-factor")).to_contain_text("trained upscaler (x2, x4)")
     page.get_by_role("button", name="Enlarge").click()
     expect(page.locator("#history")).to_contain_text("Upscale x2 (upscaler-x2)")
     expect(page.locator("#image-info")).to_contain_text("640x480 px")

@@ -407,13 +407,21 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
             raise ValueError("generate some variants first")
         folder = ctx.out_folder()
         manifest = []
+        # each variant as generated, and x4 by the trained upscaler when one is installed (its recipe says so)
+        enlarge = Recipe.from_json([{"op": "upscale", "factor": 4, "method": "upscaler-x4"}]) \
+            if "upscaler-x4" in ctx.upscalers else None
         for i, (image, provenance) in enumerate(made, 1):
-            path = export_file(image, folder / f"variant-{i:02d}-seed{provenance.seed}.png", provenance=provenance,
-                               sidecar=False)
-            manifest.append({"file": path.name, "prompt": provenance.prompt, "seed": provenance.seed, "variant": i,
-                             "model": provenance.model, "truncation": provenance.truncation,
-                             "steps": provenance.steps, "guidance": provenance.guidance,
-                             "recipe": Recipe().to_dict()})
+            copies = [(image, provenance, "")]
+            if enlarge is not None and max(image.size) <= 512:
+                copies.append((enlarge.apply(image, upscalers=ctx.upscalers),
+                               dataclasses.replace(provenance, recipe=enlarge), "-x4"))
+            for picture, made_as, suffix in copies:
+                path = export_file(picture, folder / f"variant-{i:02d}-seed{provenance.seed}{suffix}.png",
+                                   provenance=made_as, sidecar=False)
+                manifest.append({"file": path.name, "prompt": provenance.prompt, "seed": provenance.seed,
+                                 "variant": i, "model": provenance.model, "truncation": provenance.truncation,
+                                 "steps": provenance.steps, "guidance": provenance.guidance,
+                                 "size": list(picture.size), "recipe": made_as.recipe.to_dict()})
         target = folder / f"variants-seed{made[0][1].seed}.zip"
         with zipfile.ZipFile(target, "w") as archive:
             for row in manifest:
