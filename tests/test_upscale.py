@@ -309,3 +309,19 @@ def test_a_preset_fix_enlarges_a_small_image_first_as_one_undoable_action(tmp_pa
     with pytest.raises(ValueError):                                         # all or nothing
         session.push_steps([{"op": "upscale", "factor": 2}, {"op": "upscale", "factor": 4, "method": "nope"}])
     assert [s["op"] for s in session.recipe.steps] == ["flip"]
+
+
+def test_a_perceptual_dry_run_continues_the_fidelity_upscaler(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = photo_tree(tmp_path / "share")
+    fidelity, perceptual = tmp_path / "upscaler-x2", tmp_path / "upscaler-x2-perceptual"
+    common = ["train", "upscaler", "--dry-run", "--scale", "2", "--root", str(root)]
+    assert main([*common, "--out", str(fidelity)]) == 0
+    assert main([*common, "--flavour", "perceptual", "--init-from", str(fidelity), "--out", str(perceptual)]) == 0
+    net = open_upscaler(perceptual)
+    assert net.config.flavour == "perceptual" and net.config.training["init_from"] == str(fidelity)
+    history = json.loads((tmp_path / "runs" / "upscaler-x2-perceptual-dry" / "history.json").read_text())
+    assert {"l1", "feature", "adv", "critic"} <= set(history["history"][-1])
+    assert main([*common, "--flavour", "perceptual", "--width", "4", "--init-from", str(fidelity),
+                 "--out", str(tmp_path / "bad")]) == 2                          # a shape it cannot continue
+    assert main([*common, "--flavour", "sharp", "--out", str(tmp_path / "bad")]) == 2

@@ -78,6 +78,17 @@ class EfficientNetLite0(nn.Module):
         x = F.relu6(self._bn1(self._conv_head(x)))                      # (B, 1280, H/32, W/32)
         return x.mean((2, 3))
 
+    def feature_maps(self, x: torch.Tensor, after: tuple[int, ...]) -> list[torch.Tensor]:
+        """(B, 3, H, W) in [-1, 1] -> the activations after each block index in `after` (ascending): the
+        early stages (e.g. (0, 2, 4): 16 channels at H/2, 24 at H/4, 40 at H/8) for a perceptual loss."""
+        out = []
+        x = F.relu6(self._bn0(self._conv_stem(_pad_same(x, 3, 2))))   # (B, 32, H/2, W/2)
+        for i, block in enumerate(self._blocks[:max(after) + 1]):
+            x = block(x)
+            if i in after:
+                out.append(x)
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self.pooled_features(x))                        # (B, 1000) ImageNet logits
 

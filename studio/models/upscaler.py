@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from diffusers import ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
+from torch.nn.utils.parametrizations import spectral_norm
 
 SCALES = (2, 4)
 
@@ -67,3 +68,25 @@ class Upscaler(ModelMixin, ConfigMixin):
         h = F.relu(self.head(x))                                                       # (B, width, h, w)
         h = self.body(h)
         return base + self.shuffle(self.tail(h))                                       # (B, 3, sh, sw)
+
+
+class PatchCritic(nn.Module):
+    """The perceptual flavour's discriminator during training (never shipped): a small spectral-norm
+    convolutional stack giving a realness logit per patch of the high-resolution image (PatchGAN, Isola et
+    al. 2017; SRGAN's idea with a light weight)."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        self.layers = nn.ModuleList([
+            spectral_norm(nn.Conv2d(3, width, 3, padding=1)),
+            spectral_norm(nn.Conv2d(width, width, 4, stride=2, padding=1)),
+            spectral_norm(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)),
+            spectral_norm(nn.Conv2d(2 * width, 2 * width, 4, stride=2, padding=1)),
+        ])
+        self.out = spectral_norm(nn.Conv2d(2 * width, 1, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in [-1, 1] -> (B, 1, H/8, W/8) logits."""
+        for layer in self.layers:
+            x = F.leaky_relu(layer(x), 0.2)
+        return self.out(x)

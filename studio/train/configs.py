@@ -128,6 +128,10 @@ class UpscalerTrainConfig(TrainConfig):
     photo_share: float = 0.5       # of those, cut from the real photos (the rest from art, graphics, textures)
     max_side: int = 2048           # training images reduced to at most this side when loaded
     root: str = "/usr/share"       # where the photo packages are installed (studio/data/photos.py)
+    flavour: str = "fidelity"      # fidelity (L1) or perceptual (L1 + EfficientNet-Lite0 features + adversarial)
+    init_from: str | None = None   # start from this upscaler folder's weights (perceptual: the fidelity one)
+    perceptual_weight: float = 0.1  # perceptual: L1 between Lite0 feature maps (blocks 0, 2, 4)
+    adv_weight: float = 0.005      # perceptual: hinge adversarial term of a patch critic (SRGAN's idea, light)
     save_every: int = 1000         # steps between saved training states
 
     def __post_init__(self):
@@ -136,6 +140,8 @@ class UpscalerTrainConfig(TrainConfig):
             raise ValueError(f"scale must be 2 or 4, got {self.scale}")
         if self.patch < 8 or not 0 <= self.photo_share <= 1 or self.epoch_patches < self.batch_size:
             raise ValueError("patch must be at least 8, photo_share in [0, 1], and epoch_patches at least a batch")
+        if self.flavour not in ("fidelity", "perceptual"):
+            raise ValueError(f"flavour must be fidelity or perceptual, got {self.flavour!r}")
 
 
 @dataclass(frozen=True)

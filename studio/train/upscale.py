@@ -11,7 +11,11 @@ The procedure (degrade, then learn to restore; SRCNN/ESPCN/EDSR's recipe):
 - its low-resolution input is the crop reduced by PIL's bicubic filter (antialiased), the degradation
   `eval upscale` measures against;
 - L1 loss (EDSR: sharper than L2 at the same PSNR), Adam with a one-cycle schedule, on the shared Accelerate
-  scaffold (resumable legs, prepared DataLoader). The held-out photos are never read here.
+  scaffold (resumable legs, prepared DataLoader). The held-out photos are never read here;
+- the perceptual flavour (`--flavour perceptual --init-from weights/upscaler-x4`) adds SRGAN's two terms
+  (Ledig et al. 2017) at light weights: an L1 between EfficientNet-Lite0 feature maps of the result and the
+  target (early blocks: edges and texture; the only ImageNet network here) and the hinge loss of a patch
+  critic trained alongside. It trades some PSNR for texture, measured by fd_effnet.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from ..data.photos import NATURE, training_pool
-from ..models.upscaler import Upscaler
+from ..models.upscaler import PatchCritic, Upscaler
 from .common import EpochData, Run, write_trained
 from .configs import UpscalerTrainConfig
 
@@ -66,6 +71,19 @@ def draw_patches(pool: list[np.ndarray], weights: np.ndarray, n: int, patch: int
     return low, high
 
 
+def _initial_weights(model: Upscaler, source: str, log) -> None:
+    from ..edits.upscale import open_upscaler
+
+    start = open_upscaler(source)
+    c, own = start.config, model.config
+    if (c.scale, c.width, c.blocks) != (own.scale, own.width, own.blocks):
+        raise ValueError(f"{source} is an x{c.scale} upscaler of width {c.width} with {c.blocks} blocks; this run "
+                         f"is x{own.scale}, width {own.width}, {own.blocks} blocks: pass the same --scale, --width "
+                         f"and --blocks")
+    model.load_state_dict(start.state_dict())
+    log(f"starting from the weights of {source}")
+
+
 def _to_unit(batch: torch.Tensor, device) -> torch.Tensor:
     """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1]."""
     return batch.to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
@@ -83,24 +101,51 @@ def train_upscaler(cfg: UpscalerTrainConfig, log=print) -> dict:
                                                 np.random.default_rng([cfg.seed, epoch])))
     run.log_line(f"{len(pool)} training images ({int(is_photo.sum())} photos), {len(data)} patches per epoch, "
                  f"{cfg.patch} -> {cfg.patch * cfg.scale} px")
-    # 2. network, optimiser, one-cycle schedule
-    model = Upscaler(scale=cfg.scale, width=cfg.width, blocks=cfg.blocks)
+    # 2. network (from an earlier folder's weights when asked), optimiser, one-cycle schedule
+    model = Upscaler(scale=cfg.scale, width=cfg.width, blocks=cfg.blocks, flavour=cfg.flavour)
+    if cfg.init_from and not cfg.resume:
+        _initial_weights(model, cfg.init_from, run.log_line)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr, total_steps=max(1, cfg.steps),
                                                    pct_start=0.05)
-    model, optimiser, schedule = run.prepare(model, optimiser, schedule)
+    perceptual = cfg.flavour == "perceptual"
+    if perceptual:
+        from ..models.effnet import load_efficientnet_lite0
+
+        features = load_efficientnet_lite0().to(device).requires_grad_(False)
+        critic = PatchCritic()
+        opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=(0.0, 0.9))
+        model, optimiser, schedule, critic, opt_c = run.prepare(model, optimiser, schedule, critic, opt_c)
+    else:
+        model, optimiser, schedule = run.prepare(model, optimiser, schedule)
     loader = run.loader(data)
     run.resume()
     # 3. the loop
     for low, high in run.batches(data, loader):
         x, target = _to_unit(low, device), _to_unit(high, device)
-        loss = (model(x) - target).abs().mean()
+        out = model(x)
+        l1 = (out - target).abs().mean()
+        loss, extra = l1, {}
+        if perceptual:
+            # 3a. the critic: real patches vs the current results (hinge)
+            real_logit, fake_logit = critic(torch.cat([target, out.detach()])).chunk(2)
+            loss_c = F.relu(1 - real_logit).mean() + F.relu(1 + fake_logit).mean()
+            opt_c.zero_grad(set_to_none=True)
+            run.accelerator.backward(loss_c)
+            opt_c.step()
+            # 3b. the upscaler: L1 + feature L1 + the critic's opinion
+            blocks = (0, 2, 4)
+            feat = sum((a - b).abs().mean() for a, b in zip(features.feature_maps(out.clamp(-1, 1), blocks),
+                                                             features.feature_maps(target, blocks)))
+            adv = -critic(out).mean()
+            loss = l1 + cfg.perceptual_weight * feat + cfg.adv_weight * adv
+            extra = {"feature": feat.item(), "adv": adv.item(), "critic": loss_c.item()}
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         optimiser.step()
         schedule.step()
         if run.due():
-            run.log(l1=loss.item(), lr=schedule.get_last_lr()[0])
+            run.log(l1=l1.item(), lr=schedule.get_last_lr()[0], **extra)
     # 4. the folder the app loads
     net = run.unwrap(model).eval()
-    return write_trained(run, net, run.record(sources=[str(f) for f in files]))
+    return write_trained(run, net, run.record(sources=[str(f) for f in files], init_from=cfg.init_from))
