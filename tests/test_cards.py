@@ -71,11 +71,12 @@ def test_the_shipped_folders_describe_themselves():
         assert card.startswith(f"# {folder.name}\n") and KEEP in card
         files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "evaluation.json")
         assert files in (["README.md", "model_index.json"], ["README.md", "model_index.json", "samples.png"],
-                         ["README.md", "config.json", "diffusion_pytorch_model.safetensors"])
+                         ["README.md", "config.json", "diffusion_pytorch_model.safetensors"],
+                         ["README.md", "config.json", "diffusion_pytorch_model.safetensors", "samples.png"])
         if (folder / "evaluation.json").is_file():                     # what the card was written from
             assert isinstance(json.loads((folder / "evaluation.json").read_text()), dict)
         if (folder / "samples.png").is_file():                         # the card shows the sheet it names
-            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion")
+            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion", "upscaler")
 
 
 def test_the_gan_card_reads_its_own_record(tmp_path):
