@@ -120,7 +120,9 @@ class EditSession:
         return self.recipe
 
     def push_steps(self, steps: list[dict]) -> Recipe:
-        """Several steps as one action (one undo takes them all back), all or nothing, refused like `push`."""
+        """Several steps as one action (one undo takes them all back), all or nothing: refused (ValueError
+        naming the step) when the result would break the recipe limits, or when a step refuses the image (a
+        fix that would cut away most of the product); the history, redo tail included, is then as it was."""
         recipe = self.recipe
         for step in steps:
             recipe = recipe.then(step)
@@ -136,18 +138,8 @@ class EditSession:
         return self.recipe
 
     def push(self, step: dict) -> Recipe:
-        """Add a step; refused (ValueError naming it) when the result would break the recipe limits, or when
-        the step itself refuses the image (a fix that would cut away most of the product): the history,
-        redo tail included, is then as it was."""
-        self.recipe.then(step).check_size(self.original.size)
-        saved = self.history.copy()
-        self.history.push(step)
-        try:
-            self.preview()
-        except ValueError:
-            self.history = saved
-            raise
-        return self.recipe
+        """Add a step (refused as push_steps refuses)."""
+        return self.push_steps([step])
 
     def undo(self) -> bool:
         return self.history.undo()
