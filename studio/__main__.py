@@ -387,6 +387,23 @@ def _upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_style(args: argparse.Namespace) -> int:
+    from .edits.neural_style import StyleStats, stylize
+    from .edits.style import ColorStats, transfer
+    from .eval.style import evaluate_style, markdown_table, style_pairs
+
+    def quality(content, style):
+        return stylize(content, StyleStats.measure(style), style_weight=args.style_weight, max_side=args.side)
+
+    methods = {"reinhard (colour transfer)": lambda c, s: transfer(c, ColorStats.measure(s), "reinhard", 1.0),
+               "quality (neural)": quality}
+    result = evaluate_style(methods, style_pairs(args.styles), side=args.side,
+                            log=lambda m: print(m, file=sys.stderr))
+    print(markdown_table(result))
+    _write_json(args.json, result)
+    return 0
+
+
 def _eval_swap(args: argparse.Namespace) -> int:
     from .eval.generate import open_sampler
     from .eval.judge import Judge, default_evaluator
@@ -622,6 +639,14 @@ def build_parser() -> argparse.ArgumentParser:
     upscale_eval.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     upscale_eval.add_argument("--json", default=None, help="write the metrics to this JSON file")
     upscale_eval.set_defaults(func=_eval_upscale)
+
+    style_eval = eval_commands.add_parser("style", help="style methods on held-out photo/reference pairs: style "
+                                                        "distance reduction and edge-map SSIM")
+    style_eval.add_argument("--styles", type=int, default=4, help="references per held-out photo (default: 4)")
+    style_eval.add_argument("--side", type=int, default=512, help="photo side in px (default: 512)")
+    style_eval.add_argument("--style-weight", type=float, default=1.0, help="quality method's style weight (default: 1)")
+    style_eval.add_argument("--json", default=None, help="write the result to this JSON file")
+    style_eval.set_defaults(func=_eval_style)
 
     swap = eval_commands.add_parser("swap", help="colour-binding test: product and background colours swapped")
     swap.add_argument("--model", required=True, help="a generator folder, or `real` for the ceiling")

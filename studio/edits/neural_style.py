@@ -1,0 +1,173 @@
+"""Neural style transfer by optimisation ("quality" style): the photo's pixels moved until EfficientNet-Lite0
+sees the reference's textures in them while keeping the photo's layout.
+
+    stats = StyleStats.measure(load_image("painting.jpg"))       # what a recipe keeps, not the file
+    styled = stylize(photo, stats, progress=lambda done, total: ...)
+
+- Gatys, Ecker & Bethge (CVPR 2016): match the Gram matrices of feature maps of a fixed ImageNet network at
+  several depths (style) and the feature maps at one depth (content), by gradient descent on the pixels.
+  VGG is not obtainable here; EfficientNet-Lite0 is the only ImageNet network (studio/models/effnet.py).
+- SWAG (Wang, Li & Vasconcelos, CVPR 2021): non-VGG networks have peaky, low-entropy activations that make
+  Gram matching degenerate; a softmax over each feature map's positions before the statistics (and before
+  the content comparison) restores stylisation. Here the softmax runs over each channel's positions and is
+  rescaled by their count, so a uniform map reads 1 everywhere.
+- Early blocks only (16 to 80 channels, strides 2 to 16): textures and edges live there, and they are cheap.
+- Standardised maps carry no colour, so the reference's colour is matched by its own small term: the mean
+  and spread of each RGB channel (Reinhard-like, optimised jointly with the textures).
+- Coarse to fine: the optimisation runs at a small side first and each result, enlarged, starts the next
+  size, up to the photo's own size (at most `max_side`; a larger photo gets the last result enlarged).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+STYLE_BLOCKS = (0, 2, 4, 7)        # Lite0 blocks whose SWAG Gram matrices are matched (16, 24, 40, 80 channels)
+CONTENT_BLOCK = 4                  # whose SWAG activations keep the photo's layout (40 channels at 1/8)
+SWAG_CLIP = 4.0                    # standard deviations
+REFERENCE_SIDE = 256               # the reference is measured at this longest side
+SCHEDULE = ((256, 120), (512, 40), (1024, 12))   # (longest side, Adam steps) from coarse to fine
+
+
+def _network():
+    from ..models.effnet import load_efficientnet_lite0
+
+    return load_efficientnet_lite0().requires_grad_(False)
+
+
+def swag(feature):
+    """(B, C, H, W) -> (B, C, H*W): each channel standardised over its positions, then a softmax over them,
+    times their count (a uniform map reads 1 everywhere). Lite0's block outputs are linear bottlenecks that
+    reach +-50, where a softmax of the raw values collapses onto a handful of positions; standardised, it
+    smooths the peaks as SWAG intends; clipped at SWAG_CLIP deviations, as one bright spot in a flat map
+    would otherwise stand sqrt(positions) deviations out."""
+    flat = feature.flatten(2)
+    z = (flat - flat.mean(-1, keepdim=True)) / (flat.std(-1, keepdim=True) + 1e-5)
+    return z.clamp(-SWAG_CLIP, SWAG_CLIP).softmax(dim=-1) * flat.shape[-1]
+
+
+def gram(flat):
+    """(B, C, N) -> (B, C, C), normalised by N."""
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def _to_tensor(image: Image.Image):
+    import torch
+
+    array = np.asarray(image.convert("RGB"), np.float32) / 127.5 - 1.0
+    return torch.from_numpy(array).permute(2, 0, 1)[None]
+
+
+def _color(x):
+    """(1, 3, H, W) -> (2, 3): each channel's mean and standard deviation."""
+    import torch
+
+    flat = x[0].flatten(1)
+    return torch.stack([flat.mean(1), flat.std(1)])
+
+
+def _fit(image: Image.Image, side: int) -> Image.Image:
+    scale = min(1.0, side / max(image.size))
+    size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+    return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+
+
+@dataclass(frozen=True)
+class StyleStats:
+    """The reference's SWAG Gram matrices at STYLE_BLOCKS and its colour (mean and spread of R, G, B in
+    [-1, 1], shape (2, 3)): all a recipe needs to replay the style."""
+    grams: tuple[np.ndarray, ...]
+    color: np.ndarray
+
+    @classmethod
+    def measure(cls, reference: Image.Image, network=None) -> "StyleStats":
+        import torch
+
+        network = network or _network()
+        x = _to_tensor(_fit(reference, REFERENCE_SIDE))
+        with torch.inference_mode():
+            maps = network.feature_maps(x, STYLE_BLOCKS)
+            grams = tuple(gram(swag(m))[0].numpy().astype(np.float32) for m in maps)
+        return cls(grams, _color(x).numpy().astype(np.float32))
+
+    def to_dict(self) -> dict:
+        return {"blocks": list(STYLE_BLOCKS),
+                "grams": [base64.b64encode(g.astype(np.float16).tobytes()).decode("ascii") for g in self.grams],
+                "color": [[round(float(v), 5) for v in row] for row in self.color]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StyleStats":
+        if not isinstance(data, dict) or data.get("blocks") != list(STYLE_BLOCKS):
+            raise ValueError(f"style statistics must be measured at blocks {list(STYLE_BLOCKS)}")
+        grams = data.get("grams")
+        if not isinstance(grams, list) or len(grams) != len(STYLE_BLOCKS):
+            raise ValueError("style statistics need one Gram matrix per block")
+        out = []
+        for text, channels in zip(grams, (16, 24, 40, 80)):
+            try:
+                raw = base64.b64decode(text, validate=True)
+            except (TypeError, ValueError):
+                raise ValueError("style statistics are not valid base64") from None
+            if len(raw) != channels * channels * 2:
+                raise ValueError(f"a {channels}-channel Gram matrix has {channels * channels} entries")
+            g = np.frombuffer(raw, np.float16).astype(np.float32).reshape(channels, channels)
+            if not np.isfinite(g).all():
+                raise ValueError("style statistics hold non-finite numbers")
+            out.append(g)
+        color = np.asarray(data.get("color"), dtype=np.float64) if data.get("color") is not None else None
+        if color is None or color.shape != (2, 3) or not np.isfinite(color).all():
+            raise ValueError("style statistics need the colour's mean and spread per channel, (2, 3)")
+        return cls(tuple(out), color.astype(np.float32))
+
+
+def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.0, content_weight: float = 1.0,
+            color_weight: float = 1.0, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
+            progress: Callable[[int, int], None] | None = None) -> Image.Image:
+    """`content` (RGB or RGBA; alpha kept) restyled towards `stats`; the same size as `content`.
+    Deterministic for the same inputs on the same machine (no noise: it starts from the photo)."""
+    import torch
+    import torch.nn.functional as F
+
+    if min(style_weight, content_weight, color_weight) < 0 or style_weight + content_weight + color_weight == 0:
+        raise ValueError("style, content and colour weights must not be negative, and not all zero")
+    network = network or _network()
+    targets = [torch.from_numpy(g)[None] for g in stats.grams]
+    color = torch.from_numpy(stats.color)
+    stages = [(min(side, max_side, max(content.size)), steps) for side, steps in schedule]
+    stages = [s for i, s in enumerate(stages) if i == 0 or s[0] > stages[i - 1][0]]   # no repeated sizes
+    total, done = sum(steps for _, steps in stages), 0
+    current = None
+    for side, steps in stages:
+        photo = _to_tensor(_fit(content, side))
+        with torch.no_grad():
+            keep = swag(network.feature_maps(photo, (CONTENT_BLOCK,))[0])
+        start = photo if current is None else F.interpolate(current, size=photo.shape[-2:], mode="bicubic",
+                                                            align_corners=False)
+        x = start.clone().clamp(-1, 1).requires_grad_(True)
+        optimiser = torch.optim.Adam([x], lr=lr)
+        for _ in range(steps):
+            maps = network.feature_maps(x, STYLE_BLOCKS)
+            style = sum(F.mse_loss(gram(swag(m)), t) for m, t in zip(maps, targets))
+            layout = F.mse_loss(swag(maps[STYLE_BLOCKS.index(CONTENT_BLOCK)]), keep)
+            loss = style_weight * style + content_weight * layout + color_weight * F.mse_loss(_color(x), color)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            with torch.no_grad():
+                x.clamp_(-1, 1)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        current = x.detach()
+    array = ((current[0].permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+    out = Image.fromarray(array, "RGB")
+    if out.size != content.size:
+        out = out.resize(content.size, Image.Resampling.LANCZOS)
+    if content.mode == "RGBA":
+        out.putalpha(content.getchannel("A"))
+    return out
