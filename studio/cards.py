@@ -212,16 +212,20 @@ def evaluate_upscaler(folder: str | Path, device: str = "cpu", log=print) -> dic
             "sheet": str(upscale_sheet(methods, scale, Path(folder) / "samples.png"))}
 
 
-def upscale_sheet(methods: dict, scale: int, path: Path, side: int = 96) -> Path:
+SHEET_TILE = 192                      # px of each tile on an upscaler's sample sheet
+
+
+def upscale_sheet(methods: dict, scale: int, path: Path) -> Path:
     """One row per held-out photo: the reduced input (enlarged by nearest neighbour), each method's result
-    and the original, on a `side` x scale px crop from the photo's centre."""
+    and the original, on a SHEET_TILE px crop from the photo's centre."""
     from PIL import Image
 
     from .data.photos import load_photo, photo_files
     from .eval.upscale import degrade
 
     files = photo_files("test")
-    big = side * scale
+    big = SHEET_TILE
+    side = big // scale
     columns = ["input", *methods, "original"]
     sheet = Image.new("RGB", (len(columns) * (big + 8), len(files) * (big + 8)), "white")
     for row, file in enumerate(files):
@@ -836,8 +840,9 @@ def _upscaler_card(info: dict, evaluation: dict) -> str:
 
 ![samples](samples.png)
 
-One held-out photo per row, a {96} px crop from its centre: the reduced input (enlarged by nearest neighbour),
-then each method above, then the original. Written by `python -m studio card {name}`.
+One held-out photo per row, a {SHEET_TILE} px crop from its centre: the reduced input (enlarged by nearest
+neighbour), then each method above in the table's order, then the original. Written by
+`python -m studio card {name}`.
 """)
     return f"""# {name}
 
