@@ -825,6 +825,22 @@ def upscaler_bar_table(evaluation: dict) -> str:
     return _bars("## Against the bar (issue 19)", "Lanczos, same run", rows)
 
 
+def _upscaler_loss(train: dict) -> str:
+    if train.get("flavour", "fidelity") == "fidelity":
+        return "L1 loss"
+    return (f"L1 + {train.get('perceptual_weight')} x L1 of EfficientNet-Lite0 feature maps (blocks 0, 2, 4) + "
+            f"{train.get('adv_weight')} x a patch critic's hinge term")
+
+
+def perceptual_bar_table(evaluation: dict, fidelity: str) -> str:
+    methods, name = evaluation["upscale"]["methods"], evaluation["model"]
+    if fidelity not in methods:
+        return f"No bar table: the fidelity upscaler `{fidelity}` was not beside this folder when it was measured.\n"
+    ours, theirs = methods[name]["fd_effnet"], methods[fidelity]["fd_effnet"]
+    return _bars("## Against the bar (issue 19)", f"{fidelity}, same run",
+                 [("fd_effnet", "below the fidelity model's", ours < theirs, f"{ours:.2f}", f"{theirs:.2f}")])
+
+
 def _upscaler_card(info: dict, evaluation: dict) -> str:
     from .data.photos import CREDIT
     from .eval.upscale import markdown_table
@@ -835,6 +851,8 @@ def _upscaler_card(info: dict, evaluation: dict) -> str:
     sections = [markdown_table(evaluation["upscale"]), ""]
     if c.get("flavour", "fidelity") == "fidelity":
         sections.append(upscaler_bar_table(evaluation))
+    else:
+        sections.append(perceptual_bar_table(evaluation, f"upscaler-x{c['scale']}"))
     if evaluation.get("sheet"):
         sections.append(f"""## Samples
 
@@ -859,7 +877,7 @@ them from the real photos; each crop reduced by PIL's bicubic filter is the inpu
 held-out photos (every third nature photo by name) are only measured on.
 
 ## Training
-{_training_lines('upscaler', t, f"Adam, one-cycle (peak lr {train.get('lr')}), L1 loss")}
+{_training_lines('upscaler', t, f"Adam, one-cycle (peak lr {train.get('lr')}), {_upscaler_loss(train)}")}
 
 ## Evaluation (`python -m studio eval upscale --scale {c['scale']} --model weights/{name}`)
 
