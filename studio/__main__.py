@@ -340,24 +340,11 @@ def _eval_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _upscale_methods(scale: int, models: list[str], device: str) -> dict:
-    """name -> image function: bicubic and Lanczos, then each upscaler folder (its factor must be `scale`)."""
-    from .edits.upscale import CLASSICAL_FILTERS, classical_upscale, open_upscaler, upscale
-
-    methods = {name: (lambda image, name=name: classical_upscale(image, scale, name)) for name in CLASSICAL_FILTERS}
-    for folder in models:
-        network = open_upscaler(folder, device)
-        if network.config.scale != scale:
-            raise ValueError(f"{folder} upscales x{network.config.scale}, not x{scale}")
-        methods[Path(folder).name] = lambda image, network=network: upscale(image, network)
-    return methods
-
-
 def _eval_upscale(args: argparse.Namespace) -> int:
-    from .eval.upscale import evaluate_upscale, markdown_table
+    from .eval.upscale import evaluate_upscale, markdown_table, upscale_methods
 
     models = [m.strip() for m in args.model.split(",") if m.strip()] if args.model else []
-    result = evaluate_upscale(_upscale_methods(args.scale, models, args.device), args.scale, crops=args.crops,
+    result = evaluate_upscale(upscale_methods(args.scale, models, args.device), args.scale, crops=args.crops,
                               seed=args.seed, max_side=args.max_side, log=lambda m: print(m, file=sys.stderr))
     print(markdown_table(result))
     print(f"\n{result['seconds']:.0f} s")

@@ -196,17 +196,13 @@ def _evaluate_evaluator(folder, info, device) -> dict:
 def evaluate_upscaler(folder: str | Path, device: str = "cpu", log=print) -> dict:
     """`eval upscale` for the folder beside bicubic and Lanczos (and, for a perceptual one, the fidelity
     upscaler of its factor next to it), plus a contact sheet of held-out crops."""
-    from .edits.upscale import classical_upscale, open_upscaler, upscale
-    from .eval.upscale import evaluate_upscale
+    from .eval.upscale import evaluate_upscale, upscale_methods
 
-    net = open_upscaler(folder, device)
-    scale = net.config.scale
-    methods = {name: (lambda im, name=name: classical_upscale(im, scale, name)) for name in ("bicubic", "lanczos")}
+    config = describe(folder)["config"]
+    scale = config["scale"]
     fidelity = Path(folder).parent / f"upscaler-x{scale}"
-    if net.config.flavour != "fidelity" and (fidelity / "config.json").is_file():
-        other = open_upscaler(fidelity, device)
-        methods[fidelity.name] = lambda im: upscale(im, other)
-    methods[Path(folder).name] = lambda im: upscale(im, net)
+    beside = [fidelity] if config.get("flavour") != "fidelity" and (fidelity / "config.json").is_file() else []
+    methods = upscale_methods(scale, [*beside, folder], device)
     result = evaluate_upscale(methods, scale, log=log)
     return {"model": Path(folder).name, "upscale": result,
             "sheet": str(upscale_sheet(methods, scale, Path(folder) / "samples.png"))}

@@ -72,9 +72,10 @@ def _color(x):
 
 
 def _fit(image: Image.Image, side: int) -> Image.Image:
-    scale = min(1.0, side / max(image.size))
-    size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
-    return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+    """The image with its longest side at most `side` (geometry.resize: Lanczos)."""
+    from .geometry import resize
+
+    return image if max(image.size) <= side else resize(image, longest=side)
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,16 @@ def _apply_look(state: _State, p: dict) -> None:
     state.image = look(state.image, p["name"], p["strength"])
 
 
-# ---- repair
+# ---- repair and upscale: steps that name a method of the studio applying them
+def _method_name(p: dict, default: str, what: str) -> str:
+    """A recipe is data: which methods exist depends on the studio applying it (its weights), so the name is
+    only checked for shape here, and against the studio's own methods when the recipe is applied."""
+    method = p.get("method", default)
+    if not isinstance(method, str) or not re.fullmatch(r"[a-z0-9][a-z0-9:._-]{0,63}", method):
+        raise ValueError(f"{what}, got {str(method)[:40]!r}")
+    return method
+
+
 def _check_repair(p: dict) -> dict:
     if not isinstance(p.get("mask"), str):
         raise ValueError("a repair step needs 'mask': base64 PNG data (non-zero = the region to fill)")
@@ -273,11 +282,7 @@ def _check_repair(p: dict) -> dict:
     radius = p.get("radius", DEFAULT_RADIUS)
     if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= 50:
         raise ValueError(f"radius must be whole pixels in 1..50, got {radius!r}")
-    method = p.get("method", "telea")
-    # a recipe is data: which methods exist depends on the studio applying it (its weights), so the name is
-    # only checked for shape here, and against the studio's own methods when the recipe is applied
-    if not isinstance(method, str) or not re.fullmatch(r"[a-z0-9][a-z0-9:._-]{0,63}", method):
-        raise ValueError(f"a repair method is a name like telea, ns or vae:vae-fashion, got {str(method)[:40]!r}")
+    method = _method_name(p, "telea", "a repair method is a name like telea, ns or vae:vae-fashion")
     return {"mask": p["mask"], "method": method, "radius": radius}
 
 
@@ -293,10 +298,7 @@ def _check_upscale(p: dict) -> dict:
     factor = p.get("factor")
     if isinstance(factor, bool) or factor not in (2, 4):
         raise ValueError(f"factor must be 2 or 4, got {factor!r}")
-    method = p.get("method", "lanczos")
-    # like repair: which trained upscalers exist depends on the studio applying the recipe
-    if not isinstance(method, str) or not re.fullmatch(r"[a-z0-9][a-z0-9:._-]{0,63}", method):
-        raise ValueError(f"an upscale method is lanczos, bicubic or a trained upscaler's name, got {str(method)[:40]!r}")
+    method = _method_name(p, "lanczos", "an upscale method is lanczos, bicubic or a trained upscaler's name")
     return {"factor": factor, "method": method}
 
 
@@ -305,8 +307,7 @@ def _size_upscale(size: Size, p: dict, scale: float) -> Size:
 
 
 def _apply_upscale(state: _State, p: dict) -> None:
-    if p["method"] not in state.upscalers:
-        raise ValueError(f"unknown upscaler {p['method'][:40]!r}; this studio has: {', '.join(state.upscalers.choices)}")
+    state.upscalers.check(p["method"])
     if state.preview:
         # the preview copy already stands for a larger image: it now stands for one `factor` times larger
         # still (the steps after scale their amounts by state.scale), so sliders stay live after an upscale

@@ -114,9 +114,15 @@ class Upscalers:
     def __contains__(self, name) -> bool:
         return name in CLASSICAL_FILTERS or name in self._models
 
-    def network(self, name: str):
-        if name not in self._models:
+    def check(self, name: str) -> None:
+        """ValueError naming what this studio has when `name` is none of its upscalers."""
+        if name not in self:
             raise ValueError(f"unknown upscaler {str(name)[:40]!r}; this studio has: {', '.join(self.choices)}")
+
+    def network(self, name: str):
+        self.check(name)
+        if name not in self._models:
+            raise ValueError(f"{name} is a filter, not a trained upscaler")
         if name not in self._loaded:
             folder, device = self._models[name]
             self._loaded[name] = open_upscaler(folder, device)
@@ -125,6 +131,7 @@ class Upscalers:
     def apply(self, image: Image.Image, factor: int, name: str) -> Image.Image:
         """`image` enlarged `factor` times by method `name` (a trained one must have been trained for it)."""
         check_upscale(image.size, factor)
+        self.check(name)
         if name in CLASSICAL_FILTERS:
             return classical_upscale(image, factor, name)
         network = self.network(name)

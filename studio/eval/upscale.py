@@ -44,6 +44,20 @@ def _ssim(a: np.ndarray, b: np.ndarray, channel_axis: int | None) -> float:
     return float(structural_similarity(a, b, channel_axis=channel_axis, data_range=255))
 
 
+def upscale_methods(scale: int, folders: list, device: str = "cpu") -> dict[str, Method]:
+    """name -> image function: bicubic and Lanczos, then each upscaler folder in order (its factor must be
+    `scale`)."""
+    from ..edits.upscale import CLASSICAL_FILTERS, classical_upscale, open_upscaler, upscale
+
+    methods = {name: (lambda image, name=name: classical_upscale(image, scale, name)) for name in CLASSICAL_FILTERS}
+    for folder in folders:
+        network = open_upscaler(folder, device)
+        if network.config.scale != scale:
+            raise ValueError(f"{folder} upscales x{network.config.scale}, not x{scale}")
+        methods[Path(folder).name] = lambda image, network=network: upscale(image, network)
+    return methods
+
+
 def degrade(photo: Image.Image, scale: int) -> tuple[Image.Image, Image.Image]:
     """(the original cropped to a multiple of `scale`, its bicubic reduction)."""
     w, h = photo.width // scale * scale, photo.height // scale * scale
