@@ -140,6 +140,13 @@ def test_repair_and_stylize_and_export(server, photo_file, tmp_path):
     styled = client.predict(gradio_client.handle_file(str(photo_file)), gradio_client.handle_file(str(reference)),
                             "reinhard", 1.0, "all", api_name="/stylize")
     assert np.asarray(Image.open(styled).convert("RGB")).mean(axis=(0, 1))[0] > original.mean(axis=(0, 1))[0]
+    neural = client.predict(gradio_client.handle_file(str(photo_file)), gradio_client.handle_file(str(reference)),
+                            "neural", 1.0, "all", api_name="/stylize")
+    found = read_metadata(neural)
+    assert Image.open(neural).size == Image.open(photo_file).size
+    assert found["recipe"].steps[0]["op"] == "neural_style" and "stats" in found["recipe"].steps[0]   # no file
+    assert found["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
+    assert np.asarray(Image.open(neural).convert("RGB")).mean(axis=(0, 1))[0] > original.mean(axis=(0, 1))[0]
     exported = client.predict(gradio_client.handle_file(str(photo_file)), "jpeg", 90, "amazon-main", "navy boot", 5,
                               "gan-tiny", api_name="/export")
     found = read_metadata(exported)

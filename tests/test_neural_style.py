@@ -53,12 +53,12 @@ def test_style_stats_round_trip_and_refuse_damaged_data(network):
 
 
 def test_stylize_moves_towards_the_reference_keeps_size_alpha_and_is_deterministic(network):
-    content = photo((48, 40)).convert("RGBA")
+    content = photo((96, 80)).convert("RGBA")
     content.putalpha(Image.new("L", content.size, 200))
     reference = stripes()
     stats = StyleStats.measure(reference, network)
     calls = []
-    schedule = ((32, 6), (48, 4))
+    schedule = ((64, 6), (96, 4))
     out = stylize(content, stats, schedule=schedule, network=network, progress=lambda d, t: calls.append((d, t)))
     assert out.size == content.size and out.mode == "RGBA"
     assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(content.getchannel("A")))
@@ -72,9 +72,89 @@ def test_stylize_moves_towards_the_reference_keeps_size_alpha_and_is_determinist
         stylize(content, stats, style_weight=-1, network=network)
 
 
+def test_tiny_images_and_references_are_enlarged_for_the_network(network):
+    swatch = Image.new("RGB", (8, 8), (220, 120, 40))                   # a colour swatch as the reference
+    stats = StyleStats.measure(swatch, network)
+    assert all(np.isfinite(g).all() for g in stats.grams)
+    variant = photo((32, 32), seed=3)                                    # a generated variant's size
+    out = stylize(variant, stats, schedule=((64, 5),), network=network)
+    assert out.size == (32, 32)
+    assert np.asarray(out, float)[..., 0].mean() > np.asarray(variant, float)[..., 0].mean()
+
+
 def test_edge_ssim_is_one_for_the_same_image_and_low_for_another():
     a, b = photo(seed=1), photo(seed=2)
     assert edge_ssim(a, a) == pytest.approx(1.0)
     assert edge_ssim(a, b) < 0.7
     with pytest.raises(ValueError, match="differ in size"):
         edge_ssim(a, a.resize((10, 10)))
+
+
+# ---- the recipe step: replay, the cache behind live previews, the product lock
+from conftest import product_photo  # noqa: E402
+
+
+def test_neural_style_step_replays_from_json_and_the_cache_serves_every_strength(monkeypatch):
+    import json
+
+    import studio.edits.neural_style as neural
+    from studio.edits.recipe import Recipe
+    from studio.edits.steps import neural_style_step
+
+    made = []
+    real = neural.stylize
+
+    def counting(image, stats, **kw):
+        made.append(image.size)
+        return real(image, stats, **{**kw, "schedule": ((48, 8),)})
+
+    monkeypatch.setattr(neural, "stylize", counting)
+    monkeypatch.setattr(neural, "STYLIST", neural.Stylist())
+    monkeypatch.setattr("studio.edits.recipe.STYLIST", neural.STYLIST)
+    step = neural_style_step(stripes())
+    assert set(step) == {"op", "stats", "strength"}                      # the statistics, never the file
+    recipe = Recipe.from_json(json.loads(json.dumps([step])))
+    content = product_photo((64, 48))
+    seen = []
+    full = recipe.apply(content, progress=lambda done, total: seen.append((done, total)))
+    assert full.size == content.size and seen[-1] == (8, 8)
+    assert np.abs(np.asarray(full, float) - np.asarray(content, float)).mean() > 2
+    assert np.array_equal(np.asarray(recipe.apply(content)), np.asarray(full)) and len(made) == 1   # cached
+    half = Recipe.from_json([{**step, "strength": 0.5}]).apply(content)    # a strength slider: no new work
+    assert len(made) == 1
+    assert np.array_equal(np.asarray(half), np.asarray(Image.blend(content, full, 0.5)))
+    assert np.array_equal(np.asarray(Recipe.from_json([{**step, "strength": 0}]).apply(content)),
+                          np.asarray(content))
+    assert recipe.uses_model and recipe.summaries() == ["Neural style 100%"]
+    with pytest.raises(ValueError, match="needs the reference's stats"):
+        Recipe.from_json([{"op": "neural_style", "strength": 1}])
+    with pytest.raises(ValueError, match="upload a style reference"):
+        neural_style_step(None)
+
+
+@pytest.mark.parametrize("op", ["neural_style", "style"])
+@pytest.mark.parametrize("region", ["product", "background"])
+def test_product_lock_leaves_every_pixel_outside_the_feathered_band_unchanged(monkeypatch, op, region):
+    import cv2
+
+    import studio.edits.neural_style as neural
+    from studio.edits.mask import product_mask
+    from studio.edits.recipe import Recipe
+    from studio.edits.steps import neural_style_step, style_step
+
+    real = neural.stylize
+    monkeypatch.setattr(neural, "stylize", lambda image, stats, **kw: real(image, stats, **{**kw, "schedule": ((64, 6),)}))
+    monkeypatch.setattr("studio.edits.recipe.STYLIST", neural.Stylist())
+    reference = stripes(colours=((20, 200, 60), (240, 20, 200)))
+    step = neural_style_step(reference, region) if op == "neural_style" else style_step(reference, region=region)
+    photo = product_photo((96, 72))
+    out, before = np.asarray(Recipe.from_json([step]).apply(photo), int), np.asarray(photo, int)
+    product = product_mask(photo)
+    assert 0.1 < product.mean() < 0.6
+    locked = ~product if region == "product" else product
+    band = 3                                                            # px: the feather's reach (sigma 0.7 px)
+    far = cv2.erode(locked.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+    assert far.sum() > 200
+    assert np.array_equal(out[far], before[far])                       # no halo into the locked side
+    styled = cv2.erode((~locked).astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+    assert np.abs(out[styled] - before[styled]).mean() > 3              # and the other side did change

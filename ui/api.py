@@ -17,7 +17,7 @@ from gradio import FileData
 from studio import load_image
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
-from studio.edits.steps import number, repair_step, style_step
+from studio.edits.steps import neural_style_step, number, repair_step, style_step
 from studio.edits.session import clean_name
 from studio.seeds import check_seed
 from studio.text import check_prompt
@@ -62,9 +62,13 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     def stylize(image: FileData, reference: FileData, method: str = "reinhard", strength: float = 1.0,
                 region: str = "all") -> FileData:
-        """Colour transfer from a reference photo (reinhard or histogram), optionally product-only."""
+        """Style from a reference photo: colour transfer (reinhard or histogram), or "neural" (its textures and
+        colours, optimised on EfficientNet-Lite0 features; up to a minute at 1024 px); optionally product-only
+        or background-only (region)."""
         plain(method=method, strength=strength, region=region)
-        step = style_step(load_image(uploaded(reference, demo), keep_alpha=False), method, region, strength)
+        reference = load_image(uploaded(reference, demo), keep_alpha=False)
+        step = (neural_style_step(reference, region, strength) if method == "neural"
+                else style_step(reference, method, region, strength))
         return edit(image, json.dumps([step]), "png")
 
     def export(image: FileData, format: str = "png", quality: int = 95, preset: str = "",

@@ -18,6 +18,7 @@ from studio.edits.session import EditSession
 from studio.edits.steps import (
     background_step,
     look_step,
+    neural_style_step,
     preset_steps,
     repair_step,
     rotate_step,
@@ -86,6 +87,7 @@ def layout(ctx: Context) -> SimpleNamespace:
             ui.style_region = gr.Radio(["all", "product", "background"], value="product", label="Apply to")
             ui.strength = gr.Slider(0, 1, value=0.8, step=0.05, label="Strength")
             ui.style = gr.Button("Apply the reference's colours")
+            ui.neural = gr.Button("Restyle with the reference's textures (neural, slow)", elem_id="neural-style")
         with gr.Row():
             ui.look = gr.Dropdown(list(LOOKS), value="detail", label="Look")
             ui.look_strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Look strength")
@@ -214,6 +216,16 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.background, background_step, [ui.backdrop, ui.top_colour, ui.bottom_colour, ui.shadow])
     bind(ui.style, lambda ref, how, region, amount: style_step(load_image(ref) if ref else None, how, region, amount),
          [ui.reference, ui.method, ui.style_region, ui.strength])
+    @keeping(len(changed))
+    def neural_style(bid, ref, region, amount, progress=gr.Progress()):
+        current = ctx.session(bid)
+        step = neural_style_step(load_image(ref) if ref else None, region, amount)
+        current.push(step, progress=lambda done, total: progress((done, total), desc="Restyling", unit="steps"))
+        ctx.sessions.put(bid, current)
+        return (bid, *session_outputs(current))
+
+    ui.neural.click(neural_style, [key, ui.reference, ui.style_region, ui.strength], changed,
+                    api_visibility="private", **cpu)
     bind(ui.apply_look, look_step, [ui.look, ui.look_strength])
     bind(ui.upscale, lambda factor: upscale_step(factor, ctx.upscalers), [ui.factor])
 
@@ -268,15 +280,18 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
           ui.download, api_visibility="private")
 
     @keeping(1)
-    def prepare_download(bid, label, q):
+    def prepare_download(bid, label, q, progress=gr.Progress()):
         current = ctx.session(bid)
         kind = EXPORT_FORMATS.get(label)
         if kind is None:
             raise ValueError(f"download as PNG, JPEG or WebP, not {str(label)[:20]!r}")
-        if kind == "jpeg" and current.render().mode == "RGBA":
+
+        def told(done, total):
+            progress((done, total), desc="Rendering", unit="steps")
+        if kind == "jpeg" and current.render(told).mode == "RGBA":
             gr.Info("JPEG has no transparency: the transparent areas are flattened onto white. "
                     "Choose PNG or WebP to keep them.")
-        path = current.export(ctx.out_folder(), kind, int(q))
+        path = current.export(ctx.out_folder(), kind, int(q), progress=told)
         return gr.DownloadButton(f"Download {path.name}", value=str(path), visible=True)
 
     ui.export.click(prepare_download, [key, ui.format, ui.quality], ui.download, api_visibility="private", **cpu)

@@ -14,6 +14,12 @@ sees the reference's textures in them while keeping the photo's layout.
 - Early blocks only (16 to 80 channels, strides 2 to 16): textures and edges live there, and they are cheap.
 - Standardised maps carry no colour, so the reference's colour is matched by its own small term: the mean
   and spread of each RGB channel (Reinhard-like, optimised jointly with the textures).
+- The photo's colours are first moved to the reference's (each RGB channel's mean and spread, an affine map
+  per channel, so luminance edges keep their shape) and the optimisation starts from there: colour is the
+  part of a style the textures cannot carry without wiping the photo's edges.
+- Laplacian loss (Li, Xu, Zhang, Liu & Wang, ACM MM 2017 "Laplacian-steered neural style transfer"): the
+  Laplacian of the pooled image kept close to the photo's, so the fine structure (the product's outline,
+  text on a label) survives the textures.
 - Coarse to fine: the optimisation runs at a small side first and each result, enlarged, starts the next
   size, up to the photo's own size (at most `max_side`; a larger photo gets the last result enlarged).
 """
@@ -21,6 +27,10 @@ sees the reference's textures in them while keeping the photo's layout.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,7 +40,9 @@ from PIL import Image
 STYLE_BLOCKS = (0, 2, 4, 7)        # Lite0 blocks whose SWAG Gram matrices are matched (16, 24, 40, 80 channels)
 CONTENT_BLOCK = 4                  # whose SWAG activations keep the photo's layout (40 channels at 1/8)
 SWAG_CLIP = 4.0                    # standard deviations
+MIN_SIDE = 64                      # smaller images are enlarged to this for the network (block 7 is 1/16)
 REFERENCE_SIDE = 256               # the reference is measured at this longest side
+LAPLACIAN_POOL = 2                 # the Laplacian loss sees the image pooled this much
 SCHEDULE = ((256, 120), (512, 40), (1024, 12))   # (longest side, Adam steps) from coarse to fine
 
 
@@ -71,11 +83,31 @@ def _color(x):
     return torch.stack([flat.mean(1), flat.std(1)])
 
 
-def _fit(image: Image.Image, side: int) -> Image.Image:
-    """The image with its longest side at most `side` (geometry.resize: Lanczos)."""
+def match_color(x, color):
+    """(1, 3, H, W) in [-1, 1] with each channel's mean and spread set to `color` ((2, 3)), clamped."""
+    mean, std = _color(x)
+    return ((x - mean[None, :, None, None]) / (std[None, :, None, None] + 1e-5) * color[1][None, :, None, None]
+            + color[0][None, :, None, None]).clamp(-1, 1)
+
+
+def laplacian(x, pool: int = LAPLACIAN_POOL):
+    """The 4-neighbour Laplacian of each channel of `x` average-pooled by `pool` (Li et al. 2017)."""
+    import torch
+    import torch.nn.functional as F
+
+    if pool > 1:
+        x = F.avg_pool2d(x, pool)
+    kernel = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]]).expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
+
+
+def _fit(image: Image.Image, side: int, least: int = 0) -> Image.Image:
+    """The image with its longest side at most `side` and at least `least` (geometry.resize: Lanczos)."""
     from .geometry import resize
 
-    return image if max(image.size) <= side else resize(image, longest=side)
+    if max(image.size) > side:
+        return resize(image, longest=side)
+    return resize(image, longest=least) if max(image.size) < least else image
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,7 @@ class StyleStats:
         import torch
 
         network = network or _network()
-        x = _to_tensor(_fit(reference, REFERENCE_SIDE))
+        x = _to_tensor(_fit(reference, REFERENCE_SIDE, least=MIN_SIDE))
         with torch.inference_mode():
             maps = network.feature_maps(x, STYLE_BLOCKS)
             grams = tuple(gram(swag(m))[0].numpy().astype(np.float32) for m in maps)
@@ -100,6 +132,10 @@ class StyleStats:
         return {"blocks": list(STYLE_BLOCKS),
                 "grams": [base64.b64encode(g.astype(np.float16).tobytes()).decode("ascii") for g in self.grams],
                 "color": [[round(float(v), 5) for v in row] for row in self.color]}
+
+    def key(self) -> str:
+        """A digest of the statistics (what a cached result was made for)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict) -> "StyleStats":
@@ -127,26 +163,29 @@ class StyleStats:
 
 
 def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.0, content_weight: float = 1.0,
-            color_weight: float = 1.0, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
+            color_weight: float = 1.0, laplacian_weight: float = 0.0, start_color: bool = True, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
             progress: Callable[[int, int], None] | None = None) -> Image.Image:
     """`content` (RGB or RGBA; alpha kept) restyled towards `stats`; the same size as `content`.
     Deterministic for the same inputs on the same machine (no noise: it starts from the photo)."""
     import torch
     import torch.nn.functional as F
 
-    if min(style_weight, content_weight, color_weight) < 0 or style_weight + content_weight + color_weight == 0:
+    if min(style_weight, content_weight, color_weight, laplacian_weight) < 0 or style_weight + content_weight + color_weight == 0:
         raise ValueError("style, content and colour weights must not be negative, and not all zero")
     network = network or _network()
     targets = [torch.from_numpy(g)[None] for g in stats.grams]
     color = torch.from_numpy(stats.color)
-    stages = [(min(side, max_side, max(content.size)), steps) for side, steps in schedule]
+    stages = [(max(min(side, max_side, max(content.size)), MIN_SIDE), steps) for side, steps in schedule]
     stages = [s for i, s in enumerate(stages) if i == 0 or s[0] > stages[i - 1][0]]   # no repeated sizes
     total, done = sum(steps for _, steps in stages), 0
     current = None
     for side, steps in stages:
-        photo = _to_tensor(_fit(content, side))
+        photo = _to_tensor(_fit(content, side, least=MIN_SIDE))
         with torch.no_grad():
             keep = swag(network.feature_maps(photo, (CONTENT_BLOCK,))[0])
+            edges = laplacian(photo) if laplacian_weight else None
+        if current is None and start_color:
+            photo = match_color(photo, color)
         start = photo if current is None else F.interpolate(current, size=photo.shape[-2:], mode="bicubic",
                                                             align_corners=False)
         x = start.clone().clamp(-1, 1).requires_grad_(True)
@@ -156,6 +195,8 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
             style = sum(F.mse_loss(gram(swag(m)), t) for m, t in zip(maps, targets))
             layout = F.mse_loss(swag(maps[STYLE_BLOCKS.index(CONTENT_BLOCK)]), keep)
             loss = style_weight * style + content_weight * layout + color_weight * F.mse_loss(_color(x), color)
+            if edges is not None:
+                loss = loss + laplacian_weight * F.mse_loss(laplacian(x), edges)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -172,3 +213,39 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
     if content.mode == "RGBA":
         out.putalpha(content.getchannel("A"))
     return out
+
+
+class Stylist:
+    """`stylize` with the network loaded once and the last few results kept, shared by every recipe: a live
+    preview runs the whole recipe again on every slider event, and a neural step whose input and statistics
+    have not changed is then found here instead of optimised again (seconds to a minute each)."""
+
+    def __init__(self, capacity: int = 6):
+        self.capacity = capacity
+        self._network = None
+        self._results: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def network(self):
+        with self._lock:
+            if self._network is None:
+                self._network = _network()
+            return self._network
+
+    def __call__(self, image: Image.Image, stats: StyleStats,
+                 progress: Callable[[int, int], None] | None = None) -> Image.Image:
+        key = (hashlib.sha256(image.tobytes()).hexdigest(), image.size, image.mode, stats.key())
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+                return found.copy()
+        out = stylize(image, stats, network=self.network(), progress=progress)
+        with self._lock:
+            self._results[key] = out
+            while len(self._results) > self.capacity:
+                self._results.popitem(last=False)
+        return out.copy()
+
+
+STYLIST = Stylist()

@@ -17,6 +17,8 @@ Steps (every spatial amount is relative to the image, or scaled with it, so a pr
 | preset     | preset: a name from presets.PRESETS or a custom dict                              |
 | background | background: {"kind": color/gradient/texture/transparent, ...}; shadow: {opacity, blur, offset} or null |
 | style      | method: reinhard / histogram, stats (ColorStats.to_dict()), strength; region      |
+| neural_style | stats (neural_style.StyleStats.to_dict()), strength; region: textures and colours of a reference, |
+|            | by optimisation on EfficientNet-Lite0 features (seconds at preview size, up to a minute at 1024 px) |
 | look       | name: watercolor / detail / smooth / pencil, strength; region                     |
 | repair     | mask: base64 PNG (non-zero = fill; resized to the image), method, radius           |
 | upscale    | factor (2 or 4), method: lanczos / bicubic / a trained upscaler's name (upscaler-x4) |
@@ -45,6 +47,7 @@ from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
+from .neural_style import STYLIST, StyleStats
 from .mask import REGIONS, limit_to_region, product_mask
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
@@ -67,6 +70,7 @@ class _State:
     methods: RepairMethods = CLASSICAL     # the repair methods of whoever applies the recipe
     upscalers: Upscalers = CLASSICAL_UPSCALERS   # ... and its upscalers
     preview: bool = False                  # a live preview: an upscale only rescales (see _apply_upscale)
+    progress: Callable[[int, int], None] | None = None   # told (done, total) by a slow step (neural style)
 
     def product(self) -> np.ndarray:
         if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
@@ -257,6 +261,19 @@ def _apply_style(state: _State, p: dict) -> None:
     state.image = transfer(state.image, ColorStats.from_dict(p["stats"]), p["method"], p["strength"], within)
 
 
+def _check_neural_style(p: dict) -> dict:
+    if "stats" not in p:
+        raise ValueError("a neural style step needs the reference's stats (StyleStats.measure(reference).to_dict())")
+    return {"stats": StyleStats.from_dict(p["stats"]).to_dict(), "strength": _number(p, "strength", 1.0, 0, 1)}
+
+
+def _apply_neural_style(state: _State, p: dict) -> None:
+    if p["strength"] == 0:
+        return
+    styled = STYLIST(state.image, StyleStats.from_dict(p["stats"]), progress=state.progress)
+    state.image = styled if p["strength"] == 1 else Image.blend(state.image, styled, p["strength"])
+
+
 def _check_look(p: dict) -> dict:
     return {"name": _choice(p, "name", tuple(LOOKS)), "strength": _number(p, "strength", 1.0, 0, 1)}
 
@@ -337,6 +354,8 @@ OPERATIONS: dict[str, Operation] = {
                                       + (" with shadow" if p["shadow"] else "")),
     "style": Operation(("method", "stats", "strength"), _check_style, _apply_style,
                        lambda p: f"Style ({p['method']}) {p['strength']:.0%}", regional=True),
+    "neural_style": Operation(("stats", "strength"), _check_neural_style, _apply_neural_style,
+                              lambda p: f"Neural style {p['strength']:.0%}", regional=True),
     "look": Operation(("name", "strength"), _check_look, _apply_look,
                       lambda p: f"Look {p['name']} {p['strength']:.0%}", regional=True),
     "repair": Operation(("mask", "method", "radius"), _check_repair, _apply_repair,
@@ -468,24 +487,28 @@ class Recipe:
     def uses_model(self) -> bool:
         """Whether a trained model made any pixels (decides the IPTC digital source type of an upload)."""
         return any((s["op"] == "repair" and s["method"] not in CLASSICAL_NAMES)
-                   or (s["op"] == "upscale" and s["method"] not in CLASSICAL_FILTERS) for s in self.steps)
+                   or (s["op"] == "upscale" and s["method"] not in CLASSICAL_FILTERS)
+                   or s["op"] == "neural_style" for s in self.steps)
 
     def summaries(self) -> list[str]:
         return [OPERATIONS[s["op"]].summary(s) + (f" ({s['region']} only)" if "region" in s else "")
                 for s in self.steps]
 
     def apply(self, image: Image.Image, *, scale: float = 1.0, methods: RepairMethods = CLASSICAL,
-              upscalers: Upscalers = CLASSICAL_UPSCALERS, preview: bool = False) -> Image.Image:
+              upscalers: Upscalers = CLASSICAL_UPSCALERS, preview: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> Image.Image:
         """Run every step in order on a copy. `scale` < 1 when `image` is a preview of the real one; `methods`
         and `upscalers` are what repair and upscale steps may name (a Studio's own, with its trained models);
-        `preview`: the result is only looked at downscaled (an upscale step then changes no pixel)."""
+        `preview`: the result is only looked at downscaled (an upscale step then changes no pixel);
+        `progress`: told (done, total) while a slow step (neural style) works."""
         if image.mode not in ("RGB", "RGBA"):
             raise ValueError(f"recipes take RGB or RGBA images (load_image gives those), got mode {image.mode}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {scale}")
         # the limits hold for the full-resolution image a preview stands for
         self.check_size((round(image.width / scale), round(image.height / scale)))
-        state = _State(image.copy(), scale, methods=methods, upscalers=upscalers, preview=preview)
+        state = _State(image.copy(), scale, methods=methods, upscalers=upscalers, preview=preview,
+                       progress=progress)
         for index, step in enumerate(self.steps):
             before, region = state.image, step.get("region", "all")
             try:
@@ -522,9 +545,9 @@ class Preview:
         return cls(small, small.width / image.width, side)
 
     def render(self, recipe: Recipe, methods: RepairMethods = CLASSICAL,
-               upscalers: Upscalers = CLASSICAL_UPSCALERS) -> Image.Image:
+               upscalers: Upscalers = CLASSICAL_UPSCALERS, progress=None) -> Image.Image:
         return downscale(recipe.apply(self.image, scale=self.scale, methods=methods, upscalers=upscalers,
-                                      preview=True), self.max_side)
+                                      preview=True, progress=progress), self.max_side)
 
 
 class EditHistory:

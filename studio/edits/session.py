@@ -119,10 +119,11 @@ class EditSession:
         self._sliders_last = (self.history.cursor, index)
         return self.recipe
 
-    def push_steps(self, steps: list[dict]) -> Recipe:
+    def push_steps(self, steps: list[dict], progress=None) -> Recipe:
         """Several steps as one action (one undo takes them all back), all or nothing: refused (ValueError
         naming the step) when the result would break the recipe limits, or when a step refuses the image (a
-        fix that would cut away most of the product); the history, redo tail included, is then as it was."""
+        fix that would cut away most of the product); the history, redo tail included, is then as it was.
+        `progress` is told (done, total) while a slow step renders the preview."""
         recipe = self.recipe
         for step in steps:
             recipe = recipe.then(step)
@@ -131,15 +132,15 @@ class EditSession:
         for i, step in enumerate(steps):
             self.history.push(step, amend=i > 0)
         try:
-            self.preview()
+            self.preview(progress)
         except ValueError:
             self.history = saved
             raise
         return self.recipe
 
-    def push(self, step: dict) -> Recipe:
+    def push(self, step: dict, progress=None) -> Recipe:
         """Add a step (refused as push_steps refuses)."""
-        return self.push_steps([step])
+        return self.push_steps([step], progress)
 
     def undo(self) -> bool:
         return self.history.undo()
@@ -148,33 +149,35 @@ class EditSession:
         return self.history.redo()
 
     # ---- images
-    def preview(self) -> Image.Image:
+    def preview(self, progress=None) -> Image.Image:
         """The recipe on the preview copy, cached while the recipe stays the same (a pushed step is rendered
         once, not again for the page). The history's steps tuple is the key: it changes with every action."""
         steps = self.recipe.steps
         if self._preview is None or self._preview[0] is not steps:
-            self._preview = (steps, self.preview_source.render(self.recipe, self.methods, self.upscalers))
+            self._preview = (steps, self.preview_source.render(self.recipe, self.methods, self.upscalers, progress))
         return self._preview[1]
 
     def before(self) -> Image.Image:
         return self.preview_source.image
 
-    def render(self) -> Image.Image:
+    def render(self, progress=None) -> Image.Image:
         """Full resolution, cached per recipe."""
         key = self.recipe.to_json()
         if self._rendered is None or self._rendered[0] != key:
-            self._rendered = (key, self.recipe.apply(self.original, methods=self.methods, upscalers=self.upscalers))
+            self._rendered = (key, self.recipe.apply(self.original, methods=self.methods, upscalers=self.upscalers,
+                                                     progress=progress))
         return self._rendered[1]
 
     def check(self, preset) -> list:
         return check(self.render(), preset_from_spec(preset))
 
-    def export(self, folder: str | Path, format: str = "png", quality: int = 95, stem: str | None = None) -> Path:
+    def export(self, folder: str | Path, format: str = "png", quality: int = 95, stem: str | None = None,
+               progress=None) -> Path:
         """Write the full-resolution result with its provenance; returns the path."""
         kind = resolve_format("x." + format, None)
         made = replace(self.provenance, recipe=self.recipe)
         stem = stem or _stem(made, self.name)
-        return export(self.render(), Path(folder) / f"{stem}{EXTENSIONS[kind]}", quality=quality, provenance=made)
+        return export(self.render(progress), Path(folder) / f"{stem}{EXTENSIONS[kind]}", quality=quality, provenance=made)
 
     # ---- persistence
     def state(self) -> dict:

@@ -2,6 +2,7 @@
 so the two cannot drift apart. Each function returns a step dict for `Recipe` / `EditSession.push`.
 
     style_step(load_image("sunset.jpg"), "reinhard", region="product", strength=0.8)
+    neural_style_step(load_image("linen.jpg"), region="background")     # textures too (slow: seconds)
     repair_step(mask, "telea")                   # mask: bool (H, W) array or an image, non-zero = fill
     background_step("gradient", "#ffffff", "#d9dde3", shadow=True)
     upscale_step(4, studio.upscalers())          # the trained x4 upscaler when there is one, else Lanczos
@@ -42,6 +43,18 @@ def style_step(reference: Image.Image | None, method: str = "reinhard", region: 
         raise ValueError("upload a style reference photo first")
     stats = ColorStats.measure(reference.convert("RGB"))
     step = {"op": "style", "method": method, "stats": stats.to_dict(), "strength": _fraction(strength, "strength")}
+    return {**step, "region": region} if region != "all" else step
+
+
+def neural_style_step(reference: Image.Image | None, region: str = "all", strength: float = 1.0) -> dict:
+    """Neural style (textures and colours, optimised on Lite0 features) from a reference photo; the step keeps
+    the reference's statistics, not the photo."""
+    from .neural_style import STYLIST, StyleStats
+
+    if reference is None:
+        raise ValueError("upload a style reference photo first")
+    stats = StyleStats.measure(reference.convert("RGB"), STYLIST.network())
+    step = {"op": "neural_style", "stats": stats.to_dict(), "strength": _fraction(strength, "strength")}
     return {**step, "region": region} if region != "all" else step
 
 
