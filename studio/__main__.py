@@ -121,6 +121,8 @@ DRY_RUNS = {
     "vaegan": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "ramp": 2},
     "diffusion": {"steps": 4, "batch_size": 8, "limit": 64, "phrasings": 2, "log_every": 2, "mask_pool": 16,
                   "width": 8, "levels": 2, "attend_at": 8, "size": 16, "warmup_steps": 2},
+    "stylenet": {"steps": 3, "batch_size": 2, "limit": 4, "epoch_pairs": 6, "patch": 64, "width": 8, "log_every": 1,
+                 "max_side": 256},
     "upscaler": {"steps": 4, "batch_size": 4, "limit": 6, "epoch_patches": 8, "patch": 16, "width": 8, "blocks": 1,
                  "log_every": 2, "max_side": 512},
 }
@@ -151,6 +153,11 @@ def _trainer(kind: str):
         from .train.diffusion import train_diffusion
 
         return DiffusionTrainConfig, train_diffusion
+    if kind == "stylenet":
+        from .train.configs import StyleNetTrainConfig
+        from .train.stylenet import train_stylenet
+
+        return StyleNetTrainConfig, train_stylenet
     if kind == "upscaler":
         from .train.configs import UpscalerTrainConfig
         from .train.upscale import train_upscaler
@@ -169,6 +176,8 @@ def _train(args: argparse.Namespace) -> int:
     name = kind if kind == "understand" else f"{kind}-{catalog}"        # the heads read every catalog
     if kind == "upscaler":                                              # one folder per factor
         name = f"upscaler-x{getattr(args, 'scale', 2)}"
+    if kind == "stylenet":
+        name = "style-live"
     # the VAE-GAN is the GAN family's recipe that ships: it writes weights/gan-<catalog> (its state stays apart)
     folder = f"gan-{catalog}" if kind == "vaegan" else name
     out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{folder}")
@@ -438,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
         EvaluatorTrainConfig,
         GANTrainConfig,
         PriorFitConfig,
+        StyleNetTrainConfig,
         UnderstandTrainConfig,
         UpscalerTrainConfig,
         VAEGANTrainConfig,
@@ -498,11 +508,14 @@ def build_parser() -> argparse.ArgumentParser:
                               ("diffusion", "the text-conditioned diffusion model (generation, more like this, "
                                             "repair)"),
                               ("upscaler", "the x2/x4 upscaler on the installed photos (writes "
-                                           "weights/upscaler-x<scale>)")):
+                                           "weights/upscaler-x<scale>)"),
+                              ("stylenet", "the live style network's decoder on the installed photos (writes "
+                                           "weights/style-live)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
                                    "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig,
-                                   "diffusion": DiffusionTrainConfig, "upscaler": UpscalerTrainConfig}[kind])
+                                   "diffusion": DiffusionTrainConfig, "upscaler": UpscalerTrainConfig,
+                                   "stylenet": StyleNetTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)

@@ -29,6 +29,26 @@ class Studio:
         self._repair_methods = None
         self._upscalers = None
         self._reader: PromptReader | None = None
+        self._live_styles = self._register_live_styles()
+
+    # ---- neural style: the live networks in its weights, named in recipes by their folder (style-live)
+    def _register_live_styles(self) -> tuple[str, ...]:
+        """Registers each live style network folder of the weights with the process's Stylist (the cache of
+        neural style results every recipe shares; studio/edits/neural_style.py), nothing loaded yet."""
+        from .checkpoints import network_class_name
+        from .edits.neural_style import STYLIST
+
+        folders = sorted(self.weights.iterdir()) if self.weights.is_dir() else []
+        names = []
+        for folder in folders:
+            if folder.is_dir() and network_class_name(folder) == "StyleDecoder":
+                STYLIST.register(folder.name, folder)
+                names.append(folder.name)
+        return tuple(names)
+
+    def live_styles(self) -> tuple[str, ...]:
+        """The live style networks recipes may name here (quality is always there)."""
+        return self._live_styles
 
     # ---- what a prompt asks for (studio/understand.py), when the heads are installed
     def can_understand(self) -> bool:

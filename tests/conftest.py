@@ -210,3 +210,14 @@ def write_upscaler(folder: Path, scale: int = 2, seed: int = 0) -> Path:
         net.tail.weight.normal_(std=0.05)
     net.save_pretrained(str(folder))
     return Path(folder)
+
+
+def write_stylenet(folder: Path, seed: int = 0) -> Path:
+    """A small live style decoder folder (seeded, untrained)."""
+    import torch
+
+    from studio.models.stylenet import StyleDecoder
+
+    torch.manual_seed(seed)
+    StyleDecoder(width=8).save_pretrained(str(folder))
+    return Path(folder)

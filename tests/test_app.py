@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import product_photo, write_gan, write_upscaler, write_vae
+from conftest import product_photo, write_gan, write_stylenet, write_upscaler, write_vae
 from PIL import Image
 
 from studio.edits.export import read_metadata
@@ -19,6 +19,7 @@ def tiny_weights(root: Path) -> Path:
     write_vae(root / "vae-tiny", sharpen=False)
     write_vae(root / "vae-views", seed=3, catalog="furniture-views")       # knows views: other angles
     write_upscaler(root / "upscaler-x2")
+    write_stylenet(root / "style-live")
     return root
 
 
@@ -147,6 +148,14 @@ def test_repair_and_stylize_and_export(server, photo_file, tmp_path):
     assert found["recipe"].steps[0]["op"] == "neural_style" and "stats" in found["recipe"].steps[0]   # no file
     assert found["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
     assert np.asarray(Image.open(neural).convert("RGB")).mean(axis=(0, 1))[0] > original.mean(axis=(0, 1))[0]
+    live = client.predict(gradio_client.handle_file(str(photo_file)), gradio_client.handle_file(str(reference)),
+                          "live", 0.5, "background", api_name="/stylize")
+    step = read_metadata(live)["recipe"].steps[0]
+    assert (step["method"], step["strength"], step["region"]) == ("style-live", 0.5, "background")
+    assert Image.open(live).size == Image.open(photo_file).size
+    with pytest.raises(gradio_client.exceptions.AppError, match="method must be one of reinhard, histogram, neural, live"):
+        client.predict(gradio_client.handle_file(str(photo_file)), gradio_client.handle_file(str(reference)),
+                       "sparkle", 0.5, "all", api_name="/stylize")
     exported = client.predict(gradio_client.handle_file(str(photo_file)), "jpeg", 90, "amazon-main", "navy boot", 5,
                               "gan-tiny", api_name="/export")
     found = read_metadata(exported)

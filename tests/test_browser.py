@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write_gan, write_upscaler
+from conftest import write_gan, write_stylenet, write_upscaler
 from PIL import Image
 
 from studio.edits.export import read_metadata
@@ -32,6 +32,7 @@ def app_url(tmp_path_factory):
     write_gan(root / "weights" / "gan-tiny")
     write_upscaler(root / "weights" / "upscaler-x2")
     write_upscaler(root / "weights" / "upscaler-x4", scale=4)
+    write_stylenet(root / "weights" / "style-live")
     demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     yield url, demo
@@ -221,6 +222,20 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(page.locator("#history")).to_contain_text("Upscale x2 (upscaler-x2)")
     expect(page.locator("#image-info")).to_contain_text("640x480 px")
     shot(page, "5c-enlarged")
+    # a live neural style: the preview follows the strength slider before anything is recorded, then the
+    # button records one step naming the network
+    reference = tmp_path / "linen.png"
+    Image.effect_noise((64, 64), 60).convert("RGB").save(reference)
+    page.get_by_text("Style", exact=True).click()
+    page.locator("#style-reference input[type=file]").set_input_files(str(reference))
+    expect(page.locator("#neural-method")).to_contain_text("live (style-live)")
+    before = page.locator("#preview img").get_attribute("src")
+    page.locator("#neural-strength input[type=range]").fill("0.4")
+    expect(page.locator("#preview img")).not_to_have_attribute("src", before)
+    expect(page.locator("#history")).not_to_contain_text("Neural style")
+    page.get_by_role("button", name="Restyle with the reference's textures").click()
+    expect(page.locator("#history")).to_contain_text("Neural style (style-live) 40%")
+    shot(page, "5d-live-style")
 
 
 def _free_port() -> int:

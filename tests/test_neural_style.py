@@ -112,7 +112,7 @@ def test_neural_style_step_replays_from_json_and_the_cache_serves_every_strength
     monkeypatch.setattr(neural, "STYLIST", neural.Stylist())
     monkeypatch.setattr("studio.edits.recipe.STYLIST", neural.STYLIST)
     step = neural_style_step(stripes())
-    assert set(step) == {"op", "stats", "strength"}                      # the statistics, never the file
+    assert set(step) == {"op", "method", "stats", "strength"}            # the statistics, never the file
     recipe = Recipe.from_json(json.loads(json.dumps([step])))
     content = product_photo((64, 48))
     seen = []
@@ -125,7 +125,7 @@ def test_neural_style_step_replays_from_json_and_the_cache_serves_every_strength
     assert np.array_equal(np.asarray(half), np.asarray(Image.blend(content, full, 0.5)))
     assert np.array_equal(np.asarray(Recipe.from_json([{**step, "strength": 0}]).apply(content)),
                           np.asarray(content))
-    assert recipe.uses_model and recipe.summaries() == ["Neural style 100%"]
+    assert recipe.uses_model and recipe.summaries() == ["Neural style (quality) 100%"]
     with pytest.raises(ValueError, match="needs the reference's stats"):
         Recipe.from_json([{"op": "neural_style", "strength": 1}])
     with pytest.raises(ValueError, match="upload a style reference"):
@@ -158,3 +158,53 @@ def test_product_lock_leaves_every_pixel_outside_the_feathered_band_unchanged(mo
     assert np.array_equal(out[far], before[far])                       # no halo into the locked side
     styled = cv2.erode((~locked).astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
     assert np.abs(out[styled] - before[styled]).mean() > 3              # and the other side did change
+
+
+# ---- the live network (studio/models/stylenet.py): one pass, registered by a Studio, replayed by name
+def test_adain_moves_moments_and_strength_blends():
+    from studio.models.stylenet import adain, moments
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 8, 8) * 3 + 1
+    mean, std = torch.arange(5.0), torch.full((5,), 0.5)
+    moved = adain(x, mean, std)
+    got_mean, got_std = moments(moved)
+    assert torch.allclose(got_mean, mean.expand(2, 5), atol=1e-4) and torch.allclose(got_std, std.expand(2, 5), atol=1e-3)
+    assert torch.allclose(adain(x, mean, std, 0.0), x) and torch.allclose(adain(x, mean, std, 0.25),
+                                                                      0.25 * moved + 0.75 * x, atol=1e-5)
+
+
+def test_live_style_through_a_studio_any_size_alpha_strength_and_refusals(tmp_path, network):
+    import json
+
+    from conftest import write_stylenet
+
+    from studio import Studio
+    from studio.edits.recipe import Recipe
+    from studio.edits.steps import neural_style_step
+    from studio.models.stylenet import StyleDecoder
+
+    write_stylenet(tmp_path / "style-live")
+    assert StyleDecoder.from_pretrained(str(tmp_path / "style-live")).config.width == 8      # round trip
+    studio = Studio(tmp_path)
+    assert studio.live_styles() == ("style-live",)
+    step = neural_style_step(stripes(), "all", 1.0, "style-live")
+    recipe = Recipe.from_json(json.loads(json.dumps([step])))
+    for size in ((37, 23), (130, 70)):                                  # sizes off the encoder's strides
+        content = photo(size).convert("RGBA")
+        content.putalpha(Image.new("L", size, 180))
+        out = recipe.apply(content)
+        assert out.size == size and out.mode == "RGBA"
+        assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(content.getchannel("A")))
+    content = photo((96, 64))
+    full, again = recipe.apply(content), recipe.apply(content)
+    assert np.array_equal(np.asarray(full), np.asarray(again))          # same input, same pixels
+    half = Recipe.from_json([{**step, "strength": 0.3}]).apply(content)
+    assert not np.array_equal(np.asarray(half), np.asarray(full))       # strength acts on the features
+    assert recipe.uses_model and recipe.summaries() == ["Neural style (style-live) 100%"]
+    with pytest.raises(ValueError, match="unknown style method 'style-gone'"):
+        Recipe.from_json([{**step, "method": "style-gone"}]).apply(content)
+    with pytest.raises(ValueError, match="unknown style method"):
+        neural_style_step(stripes(), method="style-gone")
+    with pytest.raises(ValueError, match="moments"):
+        Recipe.from_json([{**step, "stats": {**step["stats"], "moments": step["stats"]["moments"][:1]}}])

@@ -18,6 +18,7 @@ from studio import load_image
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
 from studio.edits.steps import neural_style_step, number, repair_step, style_step
+from studio.edits.style import TRANSFERS
 from studio.edits.session import clean_name
 from studio.seeds import check_seed
 from studio.text import check_prompt
@@ -62,12 +63,20 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     def stylize(image: FileData, reference: FileData, method: str = "reinhard", strength: float = 1.0,
                 region: str = "all") -> FileData:
-        """Style from a reference photo: colour transfer (reinhard or histogram), or "neural" (its textures and
-        colours, optimised on EfficientNet-Lite0 features; up to a minute at 1024 px); optionally product-only
-        or background-only (region)."""
+        """Style from a reference photo: colour transfer (reinhard or histogram), or its textures and colours
+        too: "neural" (optimised on EfficientNet-Lite0 features; up to a minute at 1024 px) or "live" (the
+        trained live network, one pass; or name one); optionally product-only or background-only (region)."""
         plain(method=method, strength=strength, region=region)
+        live = ctx.studio.live_styles()
+        if method == "live" and not live:
+            raise ValueError("no live style network is installed here; use method neural")
+        neural = {"neural": "quality", "quality": "quality", "live": live[0] if live else None,
+                  **{name: name for name in live}}.get(method)
+        if neural is None and method not in TRANSFERS:
+            raise ValueError(f"method must be one of {', '.join((*TRANSFERS, 'neural', 'live', *live))}, "
+                             f"got {str(method)[:40]!r}")
         reference = load_image(uploaded(reference, demo), keep_alpha=False)
-        step = (neural_style_step(reference, region, strength) if method == "neural"
+        step = (neural_style_step(reference, region, strength, neural) if neural
                 else style_step(reference, method, region, strength))
         return edit(image, json.dumps([step]), "png")
 

@@ -82,12 +82,22 @@ def layout(ctx: Context) -> SimpleNamespace:
             ui.background = gr.Button("Replace the background", elem_id="background-button")
     with gr.Accordion("Style", open=False):
         with gr.Row():
-            ui.reference = gr.File(label="Style reference photo", file_types=["image"], type="filepath")
+            ui.reference = gr.File(label="Style reference photo", file_types=["image"], type="filepath",
+                                   elem_id="style-reference")
             ui.method = gr.Radio(list(TRANSFERS), value="reinhard", label="Colour transfer")
             ui.style_region = gr.Radio(["all", "product", "background"], value="product", label="Apply to")
             ui.strength = gr.Slider(0, 1, value=0.8, step=0.05, label="Strength")
             ui.style = gr.Button("Apply the reference's colours")
-            ui.neural = gr.Button("Restyle with the reference's textures (neural, slow)", elem_id="neural-style")
+        with gr.Row():
+            live = ctx.studio.live_styles()
+            ui.neural_method = gr.Radio([(f"live ({name})", name) for name in live] + [("quality (slow)", "quality")],
+                                        value=live[0] if live else "quality", label="Neural style: textures too",
+                                        elem_id="neural-method",
+                                        info="live: previews while the strength moves; quality: optimised, "
+                                             "seconds to a minute")
+            ui.neural_strength = gr.Slider(0, 1, value=0.8, step=0.05, label="Neural strength",
+                                           elem_id="neural-strength")
+            ui.neural = gr.Button("Restyle with the reference's textures", elem_id="neural-style")
         with gr.Row():
             ui.look = gr.Dropdown(list(LOOKS), value="detail", label="Look")
             ui.look_strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Look strength")
@@ -217,15 +227,27 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.style, lambda ref, how, region, amount: style_step(load_image(ref) if ref else None, how, region, amount),
          [ui.reference, ui.method, ui.style_region, ui.strength])
     @keeping(len(changed))
-    def neural_style(bid, ref, region, amount, progress=gr.Progress()):
+    def neural_style(bid, ref, method, region, amount, progress=gr.Progress()):
         current = ctx.session(bid)
-        step = neural_style_step(load_image(ref) if ref else None, region, amount)
+        step = neural_style_step(load_image(ref) if ref else None, region, amount, method)
         current.push(step, progress=lambda done, total: progress((done, total), desc="Restyling", unit="steps"))
         ctx.sessions.put(bid, current)
         return (bid, *session_outputs(current))
 
-    ui.neural.click(neural_style, [key, ui.reference, ui.style_region, ui.strength], changed,
-                    api_visibility="private", **cpu)
+    ui.neural.click(neural_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength],
+                    changed, api_visibility="private", **cpu)
+
+    @keeping(1)
+    def live_style(bid, ref, method, region, amount):
+        """A live network's result on the preview while its strength slider moves (nothing recorded)."""
+        current = ctx.sessions.get(bid)
+        if current is None or not ref or method == "quality":
+            return gr.skip()
+        return display(current.try_step(neural_style_step(load_image(ref), region, amount, method)), PREVIEW_SIDE)
+
+    ui.neural_strength.input(live_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength],
+                             ui.preview, trigger_mode="always_last", show_progress="hidden",
+                             api_visibility="private", **cpu)
     bind(ui.apply_look, look_step, [ui.look, ui.look_strength])
     bind(ui.upscale, lambda factor: upscale_step(factor, ctx.upscalers), [ui.factor])
 

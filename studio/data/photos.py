@@ -61,6 +61,22 @@ def photo_files(split: str, root: Path = ROOT) -> list[Path]:
     return chosen
 
 
+STYLE_SOURCES = ("gimp-patterns", "mate-abstract")   # where `eval style` draws its references
+STYLE_MIN_BYTES = 20_000                               # not the 1-2 px legacy patterns
+
+
+def style_references(n_test: int = 4, root: Path = ROOT) -> tuple[list[Path], list[Path]]:
+    """(train, test) style references: the GIMP patterns and MATE artwork (by name, over STYLE_MIN_BYTES);
+    the test ones are every k-th file so that `n_test` are held out (a fixed rule, not a choice), the rest
+    train. `eval style` uses the test ones as references; a style network never reads them."""
+    refs = sorted(p for name in STYLE_SOURCES for p in (root / SOURCES[name][0]).glob(SOURCES[name][1])
+                  if p.is_file() and p.stat().st_size > STYLE_MIN_BYTES)
+    if not refs:
+        raise CatalogError(f"no style references under {root}: install them with `apt-get install {PACKAGES}`")
+    test = refs[::max(1, len(refs) // n_test)][:n_test]
+    return [p for p in refs if p not in test], test
+
+
 def read_pat(path: Path) -> Image.Image:
     """A GIMP pattern: a big-endian header (header size, version, width, height, bytes per pixel, magic
     'GPAT'), the name, then raw pixels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA)."""

@@ -110,12 +110,18 @@ def _fit(image: Image.Image, side: int, least: int = 0) -> Image.Image:
     return resize(image, longest=least) if max(image.size) < least else image
 
 
+MOMENT_BLOCKS = (0, 2, 4)          # the live network's blocks (studio/models/stylenet.py BLOCKS)
+CHANNELS = dict(zip(STYLE_BLOCKS, (16, 24, 40, 80)))
+
+
 @dataclass(frozen=True)
 class StyleStats:
-    """The reference's SWAG Gram matrices at STYLE_BLOCKS and its colour (mean and spread of R, G, B in
-    [-1, 1], shape (2, 3)): all a recipe needs to replay the style."""
+    """The reference's SWAG Gram matrices at STYLE_BLOCKS (the quality method's target), its colour (mean
+    and spread of R, G, B in [-1, 1], shape (2, 3)) and the per-channel mean and spread of its maps at
+    MOMENT_BLOCKS ((2, C) each: the live network's target): all a recipe needs to replay the style."""
     grams: tuple[np.ndarray, ...]
     color: np.ndarray
+    moments: tuple[np.ndarray, ...]
 
     @classmethod
     def measure(cls, reference: Image.Image, network=None) -> "StyleStats":
@@ -123,15 +129,20 @@ class StyleStats:
 
         network = network or _network()
         x = _to_tensor(_fit(reference, REFERENCE_SIDE, least=MIN_SIDE))
+        from ..models.stylenet import moments
+
         with torch.inference_mode():
             maps = network.feature_maps(x, STYLE_BLOCKS)
             grams = tuple(gram(swag(m))[0].numpy().astype(np.float32) for m in maps)
-        return cls(grams, _color(x).numpy().astype(np.float32))
+            found = tuple(torch.cat(moments(maps[STYLE_BLOCKS.index(b)])).reshape(2, -1).numpy().astype(np.float32)
+                          for b in MOMENT_BLOCKS)
+        return cls(grams, _color(x).numpy().astype(np.float32), found)
 
     def to_dict(self) -> dict:
         return {"blocks": list(STYLE_BLOCKS),
                 "grams": [base64.b64encode(g.astype(np.float16).tobytes()).decode("ascii") for g in self.grams],
-                "color": [[round(float(v), 5) for v in row] for row in self.color]}
+                "color": [[round(float(v), 5) for v in row] for row in self.color],
+                "moments": [[[round(float(v), 5) for v in row] for row in m] for m in self.moments]}
 
     def key(self) -> str:
         """A digest of the statistics (what a cached result was made for)."""
@@ -145,7 +156,7 @@ class StyleStats:
         if not isinstance(grams, list) or len(grams) != len(STYLE_BLOCKS):
             raise ValueError("style statistics need one Gram matrix per block")
         out = []
-        for text, channels in zip(grams, (16, 24, 40, 80)):
+        for text, channels in zip(grams, CHANNELS.values()):
             try:
                 raw = base64.b64decode(text, validate=True)
             except (TypeError, ValueError):
@@ -156,10 +167,25 @@ class StyleStats:
             if not np.isfinite(g).all():
                 raise ValueError("style statistics hold non-finite numbers")
             out.append(g)
-        color = np.asarray(data.get("color"), dtype=np.float64) if data.get("color") is not None else None
-        if color is None or color.shape != (2, 3) or not np.isfinite(color).all():
-            raise ValueError("style statistics need the colour's mean and spread per channel, (2, 3)")
-        return cls(tuple(out), color.astype(np.float32))
+        color = _array(data.get("color"), (2, 3), "the colour's mean and spread per channel")
+        moments = data.get("moments")
+        if not isinstance(moments, list) or len(moments) != len(MOMENT_BLOCKS):
+            raise ValueError(f"style statistics need the maps' moments at blocks {list(MOMENT_BLOCKS)}")
+        found = tuple(_array(m, (2, CHANNELS[b]), f"block {b}'s moments") for m, b in zip(moments, MOMENT_BLOCKS))
+        if any((m[1] <= 0).any() for m in found):
+            raise ValueError("a spread in the style statistics is not positive")
+        return cls(tuple(out), color, found)
+
+
+def _array(value, shape: tuple[int, int], what: str) -> np.ndarray:
+    """`value` (nested lists) as a finite float32 array of `shape`, else ValueError naming `what`."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape != shape or not np.isfinite(array).all():
+        raise ValueError(f"style statistics need {what}, {shape}")
+    return array.astype(np.float32)
 
 
 def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.0, content_weight: float = 1.0,
@@ -215,16 +241,87 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
     return out
 
 
+LIVE_MAX_SIDE = 1536               # the live network runs at most at this side (a larger image: enlarged result)
+
+
+def live_stylize(content: Image.Image, stats: StyleStats, decoder, network, strength: float = 1.0) -> Image.Image:
+    """`content` (RGB or RGBA; alpha kept) restyled in one pass of the live network (studio/models/stylenet.py)
+    towards `stats`' moments, `strength` in [0, 1] blending the moved maps with the photo's own."""
+    import torch
+    import torch.nn.functional as F
+
+    from ..models.stylenet import stylize_batch
+
+    photo = _to_tensor(_fit(content, LIVE_MAX_SIDE, least=MIN_SIDE))
+    h, w = photo.shape[-2:]
+    pad_h, pad_w = -h % 16, -w % 16                 # the encoder's strides: whole maps at every level
+    padded = F.pad(photo, (0, pad_w, 0, pad_h), mode="replicate")
+    means = [torch.from_numpy(m[0]) for m in stats.moments]
+    stds = [torch.from_numpy(m[1]) for m in stats.moments]
+    with torch.inference_mode():
+        out = stylize_batch(network, decoder, padded, means, stds, strength)[..., :h, :w]
+    array = ((out[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1.0) * 127.5).round().astype(np.uint8)
+    result = Image.fromarray(array, "RGB")
+    if result.size != content.size:
+        result = result.resize(content.size, Image.Resampling.LANCZOS)
+    if content.mode == "RGBA":
+        result.putalpha(content.getchannel("A"))
+    return result
+
+
+QUALITY = "quality"                # the optimisation method's name in recipes (the live ones: their folders')
+
+
 class Stylist:
-    """`stylize` with the network loaded once and the last few results kept, shared by every recipe: a live
-    preview runs the whole recipe again on every slider event, and a neural step whose input and statistics
-    have not changed is then found here instead of optimised again (seconds to a minute each)."""
+    """Neural style for every recipe of the process. Quality: `stylize` with the network loaded once and the
+    last few results kept: a live preview runs the whole recipe again on every slider event, and a neural
+    step whose input and statistics have not changed is then found here instead of optimised again (seconds
+    to a minute each). Live: the registered live networks by name (a Studio registers its folders), each
+    loaded on first use."""
 
     def __init__(self, capacity: int = 6):
         self.capacity = capacity
         self._network = None
         self._results: OrderedDict[tuple, Image.Image] = OrderedDict()
         self._lock = threading.Lock()
+        self._live: dict[str, tuple[str, object]] = {}      # name: (folder, decoder once loaded)
+
+    # ---- the live networks recipes may name (a Studio registers the folders in its weights)
+    def register(self, name: str, folder) -> None:
+        from pathlib import Path
+
+        if not (Path(folder) / "config.json").is_file():
+            raise FileNotFoundError(f"no live style network at {folder}: train one with "
+                                    "`python -m studio train stylenet`")
+        with self._lock:
+            if self._live.get(name, (None,))[0] != str(folder):
+                self._live[name] = (str(folder), None)
+
+    @property
+    def live_names(self) -> tuple[str, ...]:
+        return tuple(self._live)
+
+    def check(self, name: str) -> None:
+        if name != QUALITY and name not in self._live:
+            raise ValueError(f"unknown style method {str(name)[:40]!r}; here: "
+                             + ", ".join((QUALITY, *self._live)))
+
+    def decoder(self, name: str):
+        from ..checkpoints import open_network
+        from ..models.stylenet import StyleDecoder
+
+        self.check(name)
+        if name == QUALITY:
+            raise ValueError("quality is the optimisation method, not a live network")
+        with self._lock:
+            folder, decoder = self._live[name]
+            if decoder is None:
+                decoder = open_network(folder, StyleDecoder).requires_grad_(False)
+                self._live[name] = (folder, decoder)
+            return decoder
+
+    def live(self, image: Image.Image, stats: StyleStats, name: str, strength: float = 1.0) -> Image.Image:
+        return live_stylize(image, stats, self.decoder(name), self.network(), strength)
 
     def network(self):
         with self._lock:

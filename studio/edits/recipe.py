@@ -17,8 +17,8 @@ Steps (every spatial amount is relative to the image, or scaled with it, so a pr
 | preset     | preset: a name from presets.PRESETS or a custom dict                              |
 | background | background: {"kind": color/gradient/texture/transparent, ...}; shadow: {opacity, blur, offset} or null |
 | style      | method: reinhard / histogram, stats (ColorStats.to_dict()), strength; region      |
-| neural_style | stats (neural_style.StyleStats.to_dict()), strength; region: textures and colours of a reference, |
-|            | by optimisation on EfficientNet-Lite0 features (seconds at preview size, up to a minute at 1024 px) |
+| neural_style | method: quality / a live network's name (style-live), stats (StyleStats.to_dict()), strength; |
+|            | region. quality: optimisation on EfficientNet-Lite0 features (seconds to a minute); live: one pass |
 | look       | name: watercolor / detail / smooth / pencil, strength; region                     |
 | repair     | mask: base64 PNG (non-zero = fill; resized to the image), method, radius           |
 | upscale    | factor (2 or 4), method: lanczos / bicubic / a trained upscaler's name (upscaler-x4) |
@@ -47,7 +47,7 @@ from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
-from .neural_style import STYLIST, StyleStats
+from .neural_style import QUALITY, STYLIST, StyleStats
 from .mask import REGIONS, limit_to_region, product_mask
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
@@ -264,13 +264,19 @@ def _apply_style(state: _State, p: dict) -> None:
 def _check_neural_style(p: dict) -> dict:
     if "stats" not in p:
         raise ValueError("a neural style step needs the reference's stats (StyleStats.measure(reference).to_dict())")
-    return {"stats": StyleStats.from_dict(p["stats"]).to_dict(), "strength": _number(p, "strength", 1.0, 0, 1)}
+    return {"method": _method_name(p, QUALITY, "a neural style method is quality or a live network's name"),
+            "stats": StyleStats.from_dict(p["stats"]).to_dict(), "strength": _number(p, "strength", 1.0, 0, 1)}
 
 
 def _apply_neural_style(state: _State, p: dict) -> None:
+    STYLIST.check(p["method"])
     if p["strength"] == 0:
         return
-    styled = STYLIST(state.image, StyleStats.from_dict(p["stats"]), progress=state.progress)
+    stats = StyleStats.from_dict(p["stats"])
+    if p["method"] != QUALITY:                 # a live network: the strength acts on its features
+        state.image = STYLIST.live(state.image, stats, p["method"], p["strength"])
+        return
+    styled = STYLIST(state.image, stats, progress=state.progress)
     state.image = styled if p["strength"] == 1 else Image.blend(state.image, styled, p["strength"])
 
 
@@ -354,8 +360,8 @@ OPERATIONS: dict[str, Operation] = {
                                       + (" with shadow" if p["shadow"] else "")),
     "style": Operation(("method", "stats", "strength"), _check_style, _apply_style,
                        lambda p: f"Style ({p['method']}) {p['strength']:.0%}", regional=True),
-    "neural_style": Operation(("stats", "strength"), _check_neural_style, _apply_neural_style,
-                              lambda p: f"Neural style {p['strength']:.0%}", regional=True),
+    "neural_style": Operation(("method", "stats", "strength"), _check_neural_style, _apply_neural_style,
+                              lambda p: f"Neural style ({p['method']}) {p['strength']:.0%}", regional=True),
     "look": Operation(("name", "strength"), _check_look, _apply_look,
                       lambda p: f"Look {p['name']} {p['strength']:.0%}", regional=True),
     "repair": Operation(("mask", "method", "radius"), _check_repair, _apply_repair,

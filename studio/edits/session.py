@@ -101,6 +101,10 @@ class EditSession:
         """The preview with the sliders at `values`, nothing recorded."""
         return self.preview_source.render(self._with_sliders(values), self.methods, self.upscalers)
 
+    def try_step(self, step: dict) -> Image.Image:
+        """The preview with `step` added at the end, nothing recorded (a live style's strength slider)."""
+        return self.preview_source.render(self.recipe.then(step), self.methods, self.upscalers)
+
     def commit_adjust(self, values: dict[str, float]) -> Recipe:
         """Record the sliders (released): their step changes in place, so they keep showing their values
         after other steps; a run of slider releases is one undo."""

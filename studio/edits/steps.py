@@ -46,15 +46,19 @@ def style_step(reference: Image.Image | None, method: str = "reinhard", region: 
     return {**step, "region": region} if region != "all" else step
 
 
-def neural_style_step(reference: Image.Image | None, region: str = "all", strength: float = 1.0) -> dict:
-    """Neural style (textures and colours, optimised on Lite0 features) from a reference photo; the step keeps
-    the reference's statistics, not the photo."""
+def neural_style_step(reference: Image.Image | None, region: str = "all", strength: float = 1.0,
+                      method: str = "quality") -> dict:
+    """Neural style (textures and colours) from a reference photo: `method` quality (optimised on Lite0
+    features; slow) or a live network's name (one pass); the step keeps the reference's statistics, not the
+    photo."""
     from .neural_style import STYLIST, StyleStats
 
     if reference is None:
         raise ValueError("upload a style reference photo first")
+    STYLIST.check(method)
     stats = StyleStats.measure(reference.convert("RGB"), STYLIST.network())
-    step = {"op": "neural_style", "stats": stats.to_dict(), "strength": _fraction(strength, "strength")}
+    step = {"op": "neural_style", "method": method, "stats": stats.to_dict(),
+            "strength": _fraction(strength, "strength")}
     return {**step, "region": region} if region != "all" else step
 
 

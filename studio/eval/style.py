@@ -64,18 +64,11 @@ class StyleDistance:
 
 
 def style_pairs(n_styles: int = 4) -> list[tuple[Path, Path]]:
-    """(content, style) pairs: every held-out photo with each of `n_styles` references, the references being
-    every k-th file of the GIMP patterns and the MATE artwork by name (a fixed rule, not a choice)."""
-    from ..data.photos import ROOT, SOURCES, photo_files
+    """(content, style) pairs: every held-out photo with each of the `n_styles` held-out references
+    (studio/data/photos.py `style_references`: every k-th GIMP pattern and MATE artwork by name)."""
+    from ..data.photos import photo_files, style_references
 
-    contents = photo_files("test")
-    folders = [ROOT / SOURCES[name][0] for name in ("gimp-patterns", "mate-abstract")]
-    refs = sorted(p for folder, pattern in zip(folders, ("**/*.pat", "*.*")) for p in folder.glob(pattern))
-    refs = [p for p in refs if p.stat().st_size > 20_000]           # not the 1-2 px legacy patterns
-    if not refs:
-        raise ValueError("no style references installed: apt-get install gimp-data mate-backgrounds")
-    step = max(1, len(refs) // n_styles)
-    return [(c, s) for c in contents for s in refs[::step][:n_styles]]
+    return [(c, s) for c in photo_files("test") for s in style_references(n_styles)[1]]
 
 
 def evaluate_style(methods: dict[str, Callable[[Image.Image, Image.Image], Image.Image]],

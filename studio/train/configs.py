@@ -115,6 +115,25 @@ class VAEGANTrainConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
+class StyleNetTrainConfig(TrainConfig):
+    catalog: str = "photos"        # photos: the installed photos and artwork (studio/data/photos.py)
+    width: int = 64                # decoder channels at 1/8 of the image (3/4 of it at 1/4, 3/8 at 1/2)
+    patch: int = 256               # content and style crops, px
+    steps: int = 3000              # optimiser steps in all
+    batch_size: int = 4            # content/style pairs per step on each process
+    lr: float = 5e-4               # peak learning rate (one-cycle)
+    epoch_pairs: int = 512         # pairs drawn afresh every epoch
+    max_side: int = 768            # training images reduced to at most this side when loaded
+    root: str = "/usr/share"       # where the photo packages are installed (studio/data/photos.py)
+    content_weight: float = 1.0    # the result's block-4 maps against the moved ones
+    moment_weight: float = 1.0     # per-channel mean and spread at blocks 0, 2, 4, 7 against the style's
+    texture_weight: float = 1.0    # SWAG Gram matrices at blocks 0, 2, 4, 7 against the style's
+    recon_weight: float = 1.0      # the photo given back from its own maps (pixel L1)
+    save_every: int = 250          # steps between saved training states
+    log_every: int = 25            # steps between log lines
+
+
+@dataclass(frozen=True)
 class UpscalerTrainConfig(TrainConfig):
     catalog: str = "photos"        # photos: the installed photos and textures (studio/data/photos.py)
     scale: int = 2                 # upscale factor: 2 or 4
