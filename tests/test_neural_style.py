@@ -208,3 +208,29 @@ def test_live_style_through_a_studio_any_size_alpha_strength_and_refusals(tmp_pa
         neural_style_step(stripes(), method="style-gone")
     with pytest.raises(ValueError, match="moments"):
         Recipe.from_json([{**step, "stats": {**step["stats"], "moments": step["stats"]["moments"][:1]}}])
+
+
+def test_style_references_skip_blank_overlays_and_copies_and_training_never_reads_the_held_out(tmp_path,
+                                                                                             monkeypatch):
+    from test_upscale import photo, photo_tree
+
+    from studio.__main__ import main
+    from studio.data.photos import style_references
+    from studio.models.stylenet import StyleDecoder
+
+    root = photo_tree(tmp_path / "share")
+    abstract = root / "backgrounds/mate/abstract"
+    photo(400, 240, seed=50).save(abstract / "Art_3840x2160.png")           # the same picture, larger
+    overlay = np.zeros((240, 400, 4), np.uint8)
+    overlay[..., :3], overlay[40:80, 40:200, 3] = 255, 90                   # MATE's transparent overlays
+    Image.fromarray(overlay, "RGBA").save(abstract / "Overlay.png")
+    (abstract / "Overlay.png").write_bytes((abstract / "Overlay.png").read_bytes() + b"\0" * 30_000)
+    train, test = style_references(n_test=1, root=root)
+    assert [p.name for p in test] == ["Art.png"] and [p.name for p in train] == ["rock.pat"]
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "style-live"
+    assert main(["train", "stylenet", "--dry-run", "--root", str(root), "--out", str(out)]) == 0
+    net = StyleDecoder.from_pretrained(str(out))
+    sources = net.config.training["sources"]
+    assert net.config.width == 8 and net.config.catalog == "photos" and sources
+    assert not any(name in s for s in sources for name in ("Art.png", "Art_3840x2160", "P0.jpg", "P3.jpg"))

@@ -63,16 +63,42 @@ def photo_files(split: str, root: Path = ROOT) -> list[Path]:
 
 STYLE_SOURCES = ("gimp-patterns", "mate-abstract")   # where `eval style` draws its references
 STYLE_MIN_BYTES = 20_000                               # not the 1-2 px legacy patterns
+STYLE_MIN_STD = 5.0                                    # luminance spread: not a blank image
+STYLE_TEST = 6                                         # held-out references
 
 
-def style_references(n_test: int = 4, root: Path = ROOT) -> tuple[list[Path], list[Path]]:
-    """(train, test) style references: the GIMP patterns and MATE artwork (by name, over STYLE_MIN_BYTES);
-    the test ones are every k-th file so that `n_test` are held out (a fixed rule, not a choice), the rest
-    train. `eval style` uses the test ones as references; a style network never reads them."""
-    refs = sorted(p for name in STYLE_SOURCES for p in (root / SOURCES[name][0]).glob(SOURCES[name][1])
-                  if p.is_file() and p.stat().st_size > STYLE_MIN_BYTES)
-    if not refs:
+def _is_style(path: Path) -> bool:
+    """An opaque image with something in it: MATE's transparent overlays (Flow, Spring, ...) are white
+    over white once flattened, and a blank reference asks a photo to be erased, not styled."""
+    raw = read_pat(path) if path.suffix == ".pat" else Image.open(path)
+    raw.thumbnail((256, 256))
+    rgba = np.asarray(raw.convert("RGBA"), np.float32)
+    if rgba[..., 3].mean() < 0.9 * 255:
+        return False
+    return float(np.asarray(load_photo(path, 256).convert("L"), np.float32).std()) >= STYLE_MIN_STD
+
+
+def picture(path: Path) -> tuple[Path, str]:
+    """What a file shows, regardless of its size: (folder, name without a trailing `_<W>x<H>`)."""
+    import re
+
+    return Path(path).parent, re.sub(r"_\d+x\d+$", "", Path(path).stem)
+
+
+def style_references(n_test: int = STYLE_TEST, root: Path = ROOT) -> tuple[list[Path], list[Path]]:
+    """(train, test) style references: the opaque, non-blank GIMP patterns and MATE artwork over
+    STYLE_MIN_BYTES, one file per picture (MATE ships some in several sizes: `Name_3840x2160.jpg`), sorted
+    by path; the test ones are every k-th so that `n_test` are held out (a fixed rule, not a choice), the
+    rest train. `eval style` uses the test ones as references; a style network never reads them."""
+    found, seen = [], set()
+    for name in STYLE_SOURCES:
+        for p in sorted((root / SOURCES[name][0]).glob(SOURCES[name][1])):
+            if p.is_file() and p.stat().st_size > STYLE_MIN_BYTES and picture(p) not in seen and _is_style(p):
+                seen.add(picture(p))
+                found.append(p)
+    if not found:
         raise CatalogError(f"no style references under {root}: install them with `apt-get install {PACKAGES}`")
+    refs = sorted(found)
     test = refs[::max(1, len(refs) // n_test)][:n_test]
     return [p for p in refs if p not in test], test
 

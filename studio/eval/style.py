@@ -63,12 +63,14 @@ class StyleDistance:
         return float(np.mean([np.mean((g - r) ** 2) for g, r in zip(self.grams(image), reference_grams)]))
 
 
-def style_pairs(n_styles: int = 4) -> list[tuple[Path, Path]]:
+def style_pairs(n_styles: int | None = None) -> list[tuple[Path, Path]]:
     """(content, style) pairs: every held-out photo with each of the `n_styles` held-out references
     (studio/data/photos.py `style_references`: every k-th GIMP pattern and MATE artwork by name)."""
     from ..data.photos import photo_files, style_references
 
-    return [(c, s) for c in photo_files("test") for s in style_references(n_styles)[1]]
+    from ..data.photos import STYLE_TEST
+
+    return [(c, s) for c in photo_files("test") for s in style_references(n_styles or STYLE_TEST)[1]]
 
 
 def evaluate_style(methods: dict[str, Callable[[Image.Image, Image.Image], Image.Image]],

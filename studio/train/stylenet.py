@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.photos import photo_files, style_references, load_photo
+from ..data.photos import load_photo, photo_files, picture, style_references
 from ..edits.neural_style import gram, swag
 from ..models.stylenet import BLOCKS, StyleDecoder, adain, moments
 from .common import EpochData, Run, write_trained
@@ -36,9 +36,9 @@ CONTENT_AT = 4                     # block whose moved maps the result must keep
 
 
 def training_images(root: Path, max_side: int, limit: int | None = None) -> tuple[list[Path], list[np.ndarray]]:
-    """The training photos and artwork, without `eval style`'s held-out references."""
-    held_out = set(style_references(root=root)[1])
-    files = [p for p in photo_files("train", root) if p not in held_out][:limit]
+    """The training photos and artwork, without `eval style`'s held-out references (in any of their sizes)."""
+    held_out = {picture(p) for p in style_references(root=root)[1]}
+    files = [p for p in photo_files("train", root) if picture(p) not in held_out][:limit]
     images = [np.asarray(load_photo(p, max_side)) for p in files]
     keep = [i for i, a in enumerate(images) if min(a.shape[:2]) >= 64]
     return [files[i] for i in keep], [images[i] for i in keep]
