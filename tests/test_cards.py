@@ -76,7 +76,8 @@ def test_the_shipped_folders_describe_themselves():
         if (folder / "evaluation.json").is_file():                     # what the card was written from
             assert isinstance(json.loads((folder / "evaluation.json").read_text()), dict)
         if (folder / "samples.png").is_file():                         # the card shows the sheet it names
-            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion", "upscaler")
+            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion", "upscaler",
+                                                                            "stylenet")
 
 
 def test_the_gan_card_reads_its_own_record(tmp_path):
@@ -134,3 +135,32 @@ def test_a_vaegan_that_continues_another_is_compared_with_the_vae_at_the_root(tm
     (tmp_path / "gan-furniture").mkdir()
     info = {"family": "vaegan", "catalog": "furniture", "training": again}
     assert baseline_of(info, tmp_path / "gan-furniture") == tmp_path / "vae-furniture"
+
+
+def test_the_live_style_card_states_issue_19s_bars_beside_reinhard(tmp_path):
+    import torch
+
+    from studio.models.stylenet import StyleDecoder
+
+    record = {"steps": 5, "batch_size": 2, "epochs_seen": 0, "seconds": 60, "hardware": "cpu", "processes": 1,
+              "train": {"catalog": "photos", "steps": 5, "patch": 64, "width": 8, "lr": 5e-4, "content_weight": 1.0,
+                        "moment_weight": 1.0, "texture_weight": 1.0, "recon_weight": 1.0, "seed": 0},
+              "sources": ["/usr/share/x.jpg"]}
+    torch.manual_seed(0)
+    folder = tmp_path / "style-live"
+    net = StyleDecoder(width=8)
+    net.register_to_config(catalog="photos", training=record)
+    net.save_pretrained(str(folder))
+    assert describe(folder)["family"] == "stylenet"
+
+    def row(reduction, ssim):
+        return {"reduction": reduction, "edge_ssim": ssim, "seconds": 1.0, "pairs": [{}] * 24}
+
+    evaluation = {"model": "style-live", "default_strength": 0.6, "style": {"side": 512, "seconds": 9, "methods": {
+        "reinhard (colour transfer)": row(-0.13, 0.88), "quality, strength 0.6": row(0.55, 0.61),
+        "live (style-live), strength 0.6": row(0.42, 0.7)}}}
+    card = render_card(folder, evaluation)
+    assert card.startswith("# style-live\n") and "AdaIN" in card and "`python -m studio train stylenet" in card
+    assert "| quality, strength 0.6: style distance reduction | >= 50% | 55% (met) | -13% |" in card
+    assert "| live (style-live), strength 0.6: style distance reduction | >= 50% | 42% (**not met**) | -13% |" in card
+    assert "| live (style-live), strength 0.6: edge-map SSIM | >= 0.6 | 0.700 (met) | 0.880 |" in card

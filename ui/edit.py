@@ -14,6 +14,7 @@ from PIL import Image
 from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
+from studio.edits.neural_style import DEFAULT_STRENGTH
 from studio.edits.session import EditSession
 from studio.edits.steps import (
     background_step,
@@ -95,7 +96,7 @@ def layout(ctx: Context) -> SimpleNamespace:
                                         elem_id="neural-method",
                                         info="live: previews while the strength moves; quality: optimised, "
                                              "seconds to a minute")
-            ui.neural_strength = gr.Slider(0, 1, value=0.8, step=0.05, label="Neural strength",
+            ui.neural_strength = gr.Slider(0, 1, value=DEFAULT_STRENGTH, step=0.05, label="Neural strength",
                                            elem_id="neural-strength")
             ui.neural = gr.Button("Restyle with the reference's textures", elem_id="neural-style")
         with gr.Row():

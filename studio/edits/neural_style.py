@@ -39,6 +39,7 @@ from PIL import Image
 
 STYLE_BLOCKS = (0, 2, 4, 7)        # Lite0 blocks whose SWAG Gram matrices are matched (16, 24, 40, 80 channels)
 CONTENT_BLOCK = 4                  # whose SWAG activations keep the photo's layout (40 channels at 1/8)
+DEFAULT_STRENGTH = 0.6             # the app's neural strength: where both methods keep the photo's edges
 SWAG_CLIP = 4.0                    # standard deviations
 MIN_SIDE = 64                      # smaller images are enlarged to this for the network (block 7 is 1/16)
 REFERENCE_SIDE = 256               # the reference is measured at this longest side
@@ -99,6 +100,12 @@ def laplacian(x, pool: int = LAPLACIAN_POOL):
         x = F.avg_pool2d(x, pool)
     kernel = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]]).expand(x.shape[1], 1, 3, 3)
     return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
+
+
+def total_variation(x):
+    """Mean absolute difference between neighbouring pixels (Mahendran & Vedaldi 2015; Johnson et al. 2016
+    use it against the speckle pixel optimisation leaves in flat areas)."""
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
 
 
 def _fit(image: Image.Image, side: int, least: int = 0) -> Image.Image:
@@ -189,14 +196,16 @@ def _array(value, shape: tuple[int, int], what: str) -> np.ndarray:
 
 
 def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.0, content_weight: float = 1.0,
-            color_weight: float = 1.0, laplacian_weight: float = 0.0, start_color: bool = True, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
+            color_weight: float = 1.0, laplacian_weight: float = 0.0, tv_weight: float = 0.0,
+            start_color: bool = True, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
             progress: Callable[[int, int], None] | None = None) -> Image.Image:
     """`content` (RGB or RGBA; alpha kept) restyled towards `stats`; the same size as `content`.
     Deterministic for the same inputs on the same machine (no noise: it starts from the photo)."""
     import torch
     import torch.nn.functional as F
 
-    if min(style_weight, content_weight, color_weight, laplacian_weight) < 0 or style_weight + content_weight + color_weight == 0:
+    weights = (style_weight, content_weight, color_weight, laplacian_weight, tv_weight)
+    if min(weights) < 0 or style_weight + content_weight + color_weight == 0:
         raise ValueError("style, content and colour weights must not be negative, and not all zero")
     network = network or _network()
     targets = [torch.from_numpy(g)[None] for g in stats.grams]
@@ -223,6 +232,8 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
             loss = style_weight * style + content_weight * layout + color_weight * F.mse_loss(_color(x), color)
             if edges is not None:
                 loss = loss + laplacian_weight * F.mse_loss(laplacian(x), edges)
+            if tv_weight:
+                loss = loss + tv_weight * total_variation(x)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

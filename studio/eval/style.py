@@ -73,6 +73,52 @@ def style_pairs(n_styles: int | None = None) -> list[tuple[Path, Path]]:
     return [(c, s) for c in photo_files("test") for s in style_references(n_styles or STYLE_TEST)[1]]
 
 
+def style_methods(names=("reinhard", "quality", "live"), live: str | Path | None = None,
+                  strengths: tuple[float, ...] = (1.0,), network=None) -> dict[str, Callable]:
+    """The methods `eval style` and the live network's card compare, by their table names: Reinhard colour
+    transfer; quality (optimisation, studio/edits/neural_style.py, run once per pair and blended with the
+    photo at each of `strengths`, as the recipe step's strength does); live (the network in folder `live`,
+    one pass at each of `strengths`, which act on its features)."""
+    from ..edits.neural_style import STYLIST, StyleStats, live_stylize, stylize
+    from ..edits.style import ColorStats, transfer
+
+    network = network or STYLIST.network()
+    last_stats: list = [None, None]               # (the reference, its statistics): measured once per pair
+    last_styled: list = [None, None]              # ((content, reference), the optimised result)
+
+    def measured(style):
+        if last_stats[0] is not style:
+            last_stats[:] = [style, StyleStats.measure(style, network)]
+        return last_stats[1]
+
+    def quality(strength):
+        def run(content, style):
+            if last_styled[0] is None or last_styled[0][0] is not content or last_styled[0][1] is not style:
+                last_styled[:] = [(content, style), stylize(content, measured(style), network=network)]
+            return Image.blend(content, last_styled[1], strength)
+        return run
+
+    methods: dict[str, Callable] = {}
+    for name in names:
+        if name == "reinhard":
+            methods["reinhard (colour transfer)"] = lambda c, s: transfer(c, ColorStats.measure(s), "reinhard", 1.0)
+        elif name == "quality":
+            methods.update({f"quality, strength {a:g}": quality(a) for a in strengths})
+        elif name == "live":
+            if live is None or not Path(live, "config.json").is_file():
+                raise ValueError(f"no live style network at {live}")
+            from ..checkpoints import open_network
+            from ..models.stylenet import StyleDecoder
+
+            decoder = open_network(live, StyleDecoder)
+            for a in strengths:
+                methods[f"live ({Path(live).name}), strength {a:g}"] = (
+                    lambda c, s, a=a: live_stylize(c, measured(s), decoder, network, a))
+        else:
+            raise ValueError(f"unknown style method {name!r}; known: reinhard, quality, live")
+    return methods
+
+
 def evaluate_style(methods: dict[str, Callable[[Image.Image, Image.Image], Image.Image]],
                    pairs: list[tuple[Path, Path]], side: int = 512, log=print) -> dict:
     """Per method: mean style-distance reduction, mean edge SSIM, and per pair."""

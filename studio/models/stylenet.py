@@ -8,7 +8,7 @@ with EfficientNet-Lite0 as the fixed encoder and a small decoder trained here (s
 - Strength blends the normalised features with the photo's own (AdaIN's content-style trade-off), so one
   network serves every strength; at 0 the decoder only reconstructs.
 - The decoder upsamples by nearest neighbour then convolves (no transposed convolutions: no checkerboard),
-  reflection padding, and runs its widest layers at low resolution: about 1.8 GMAC at 512x512.
+  reflection padding, and runs its widest layers at low resolution: under 1 GMAC at 512x512 (width 48).
 
 What a recipe keeps of a reference is its moments (`StyleStats.moments`, studio/edits/neural_style.py), so a
 recipe replays without the reference file. Networks only; applying it to images is neural_style.py.
@@ -48,15 +48,15 @@ def _conv(cin: int, cout: int) -> nn.Sequential:
 
 class StyleDecoder(ModelMixin, ConfigMixin):
     """Decodes (AdaIN-moved) Lite0 maps after BLOCKS back to an image in [-1, 1] (not clamped: the caller
-    clamps). `width`: channels at 1/8 (1/4 gets 3/4 of it, 1/2 gets 3/8). `catalog`, `training`: provenance
+    clamps). `width`: channels at 1/8 (1/4 gets half of it, 1/2 a quarter). `catalog`, `training`: provenance
     for the card."""
 
     @register_to_config
-    def __init__(self, width: int = 64, catalog: str | None = None, training: dict | None = None):
+    def __init__(self, width: int = 48, catalog: str | None = None, training: dict | None = None):
         super().__init__()
         if width < 8:
             raise ValueError(f"width must be at least 8, got {width}")
-        w8, w4, w2 = width, width * 3 // 4, width * 3 // 8
+        w8, w4, w2 = width, width // 2, width // 4
         self.at8 = _conv(CHANNELS[2], w8)
         self.at4 = nn.Sequential(_conv(w8 + CHANNELS[1], w4), nn.ReLU(), _conv(w4, w4))
         self.at2 = _conv(w4 + CHANNELS[0], w2)

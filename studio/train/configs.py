@@ -117,7 +117,7 @@ class VAEGANTrainConfig(TrainConfig):
 @dataclass(frozen=True)
 class StyleNetTrainConfig(TrainConfig):
     catalog: str = "photos"        # photos: the installed photos and artwork (studio/data/photos.py)
-    width: int = 64                # decoder channels at 1/8 of the image (3/4 of it at 1/4, 3/8 at 1/2)
+    width: int = 48                # decoder channels at 1/8 of the image (half of it at 1/4, a quarter at 1/2)
     patch: int = 256               # content and style crops, px
     steps: int = 3000              # optimiser steps in all
     batch_size: int = 4            # content/style pairs per step on each process

@@ -89,7 +89,8 @@ def train_stylenet(cfg: StyleNetTrainConfig, log=print) -> dict:
     run = Run(cfg, "stylenet", log, catalogs=CATALOGS)
     device = run.device
     files, pool = training_images(Path(cfg.root), cfg.max_side, cfg.limit)
-    data = EpochData(lambda epoch: draw_pairs(pool, cfg.epoch_pairs, cfg.patch, np.random.default_rng([cfg.seed, epoch])))
+    data = EpochData(lambda epoch: draw_pairs(pool, cfg.epoch_pairs, cfg.patch,
+                                              np.random.default_rng([cfg.seed, epoch])))
     run.log_line(f"{len(pool)} training images, {len(data)} content/style pairs per epoch at {cfg.patch} px")
     encoder = load_efficientnet_lite0().to(device).requires_grad_(False)
     model = StyleDecoder(width=cfg.width)
