@@ -243,7 +243,12 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
             if progress is not None:
                 progress(done, total)
         current = x.detach()
-    array = ((current[0].permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+    return _as_content(current, content)
+
+
+def _as_content(x, content: Image.Image) -> Image.Image:
+    """(1, 3, h, w) in [-1, 1] -> an image of `content`'s size (Lanczos when it differs), with its alpha."""
+    array = ((x[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1.0) * 127.5).round().astype(np.uint8)
     out = Image.fromarray(array, "RGB")
     if out.size != content.size:
         out = out.resize(content.size, Image.Resampling.LANCZOS)
@@ -271,13 +276,7 @@ def live_stylize(content: Image.Image, stats: StyleStats, decoder, network, stre
     stds = [torch.from_numpy(m[1]) for m in stats.moments]
     with torch.inference_mode():
         out = stylize_batch(network, decoder, padded, means, stds, strength)[..., :h, :w]
-    array = ((out[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1.0) * 127.5).round().astype(np.uint8)
-    result = Image.fromarray(array, "RGB")
-    if result.size != content.size:
-        result = result.resize(content.size, Image.Resampling.LANCZOS)
-    if content.mode == "RGBA":
-        result.putalpha(content.getchannel("A"))
-    return result
+    return _as_content(out, content)
 
 
 QUALITY = "quality"                # the optimisation method's name in recipes (the live ones: their folders')
