@@ -234,3 +234,16 @@ def test_style_references_skip_blank_overlays_and_copies_and_training_never_read
     sources = net.config.training["sources"]
     assert net.config.width == 8 and net.config.catalog == "photos" and sources
     assert not any(name in s for s in sources for name in ("Art.png", "Art_3840x2160", "P0.jpg", "P3.jpg"))
+
+
+def test_a_recipe_holds_at_most_two_quality_style_steps_refused_before_any_work(monkeypatch):
+    import studio.edits.neural_style as neural
+    from studio.edits.recipe import MAX_QUALITY_STYLES, Recipe
+    from studio.edits.steps import neural_style_step
+
+    step = neural_style_step(stripes())
+    monkeypatch.setattr(neural, "stylize", lambda *a, **k: pytest.fail("no optimisation may start"))
+    monkeypatch.setattr("studio.edits.recipe.STYLIST", neural.Stylist())
+    recipe = Recipe.from_json([step] * (MAX_QUALITY_STYLES + 1))
+    with pytest.raises(ValueError, match=f"step {MAX_QUALITY_STYLES + 1} \\(neural_style\\): a recipe holds at most"):
+        recipe.apply(photo((64, 48)))

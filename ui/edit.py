@@ -320,12 +320,13 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     ui.export.click(prepare_download, [key, ui.format, ui.quality], ui.download, api_visibility="private", **cpu)
 
     @keeping(0)
-    def save_current(bid, name, request: gr.Request):
+    def save_current(bid, name, request: gr.Request, progress=gr.Progress()):
         from .board import reviewer
 
         current = ctx.session(bid)
         made = current.provenance
-        item = ctx.board.add(current.render(), added_by=reviewer(ctx, name, request, adding=True),
+        rendered = current.render(lambda done, total: progress((done, total), desc="Rendering", unit="steps"))
+        item = ctx.board.add(rendered, added_by=reviewer(ctx, name, request, adding=True),
                              prompt=made.prompt, seed=made.seed, model=made.model, recipe=current.recipe,
                              origin=made.origin, title=made.prompt or current.name or "edited photo")
         gr.Info(f"Saved to the board as {html.escape(repr(item.title))}")        # toasts render HTML

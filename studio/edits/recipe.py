@@ -58,6 +58,7 @@ RECIPE_VERSION = 1
 PREVIEW_SIDE = 512
 MAX_STEPS = 64                      # far above any hand-made edit; a slider drag is one step
 MAX_PIXELS = DEFAULT_MAX_PIXELS     # after every step: the same limit as an upload
+MAX_QUALITY_STYLES = 2              # neural style steps by optimisation (each up to a minute at 1024 px)
 MAX_WORK = 1_500_000_000            # pixels summed over the steps: ~60 steps on a 24 MP photo
 Size = tuple[int, int]
 
@@ -476,8 +477,13 @@ class Recipe:
     def check_size(self, size: Size, *, max_pixels: int = MAX_PIXELS, max_work: int = MAX_WORK) -> None:
         """Refuse, before any work, a recipe whose image would grow past max_pixels after some step or whose
         steps would process more than max_work pixels in all; the message names the step."""
-        work = size[0] * size[1]
+        work, optimised = size[0] * size[1], 0
         for index, (step, (w, h)) in enumerate(zip(self.steps, self.sizes(size))):
+            optimised += step["op"] == "neural_style" and step["method"] == QUALITY
+            if optimised > MAX_QUALITY_STYLES:
+                raise ValueError(f"step {index + 1} (neural_style): a recipe holds at most {MAX_QUALITY_STYLES} "
+                                 "quality neural style steps (each optimises for up to a minute); use the live "
+                                 "method or undo one")
             if w * h > max_pixels:
                 raise ValueError(f"step {index + 1} ({step['op']}) would make the image {w:,}x{h:,} = "
                                  f"{w * h:,} pixels, above the limit of {max_pixels:,}; remove that step")
