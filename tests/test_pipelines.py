@@ -30,10 +30,11 @@ def test_every_shipped_folder_opens():
         else:
             from studio.checkpoints import network_class_name
             from studio.models.prompt_heads import PromptHeads
+            from studio.models.stylenet import StyleDecoder
             from studio.models.upscaler import Upscaler
 
             cls = {"AttributeEvaluator": AttributeEvaluator, "PromptHeads": PromptHeads,
-                   "Upscaler": Upscaler}[network_class_name(folder)]
+                   "Upscaler": Upscaler, "StyleDecoder": StyleDecoder}[network_class_name(folder)]
             model = open_network(folder, cls)
             assert model.config.catalog in ("fashion", "furniture", "all", "photos") and not model.training
         total = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
