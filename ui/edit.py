@@ -4,6 +4,7 @@ every change, so a reload or a server restart finds it again."""
 
 from __future__ import annotations
 
+import functools
 import html
 from types import SimpleNamespace
 
@@ -227,6 +228,13 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.background, background_step, [ui.backdrop, ui.top_colour, ui.bottom_colour, ui.shadow])
     bind(ui.style, lambda ref, how, region, amount: style_step(load_image(ref) if ref else None, how, region, amount),
          [ui.reference, ui.method, ui.style_region, ui.strength])
+
+    @functools.lru_cache(maxsize=8)
+    def reference_step(path, method, region, amount):
+        """The neural step for an uploaded reference (each upload has a path of its own): measured once while
+        the strength slider moves."""
+        return neural_style_step(load_image(path), region, amount, method)
+
     @keeping(len(changed))
     def neural_style(bid, ref, method, region, amount, progress=gr.Progress()):
         current = ctx.session(bid)
@@ -244,7 +252,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         current = ctx.sessions.get(bid)
         if current is None or not ref or method == "quality":
             return gr.skip()
-        return display(current.try_step(neural_style_step(load_image(ref), region, amount, method)), PREVIEW_SIDE)
+        step = {**reference_step(ref, method, region, 1.0), "strength": float(amount)}
+        return display(current.try_step(step), PREVIEW_SIDE)
 
     ui.neural_strength.input(live_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength],
                              ui.preview, trigger_mode="always_last", show_progress="hidden",
