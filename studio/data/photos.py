@@ -20,6 +20,7 @@ package installed them; a weights folder trained on them records the sources in 
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -80,8 +81,6 @@ def _is_style(path: Path) -> bool:
 
 def picture(path: Path) -> tuple[Path, str]:
     """What a file shows, regardless of its size: (folder, name without a trailing `_<W>x<H>`)."""
-    import re
-
     return Path(path).parent, re.sub(r"_\d+x\d+$", "", Path(path).stem)
 
 

@@ -47,8 +47,8 @@ from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
-from .neural_style import QUALITY, STYLIST, StyleStats
 from .mask import REGIONS, limit_to_region, product_mask
+from .neural_style import QUALITY, STYLIST, StyleStats
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
 from .style import LOOKS, TRANSFERS, ColorStats, look, transfer

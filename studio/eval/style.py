@@ -66,9 +66,7 @@ class StyleDistance:
 def style_pairs(n_styles: int | None = None) -> list[tuple[Path, Path]]:
     """(content, style) pairs: every held-out photo with each of the `n_styles` held-out references
     (studio/data/photos.py `style_references`: every k-th GIMP pattern and MATE artwork by name)."""
-    from ..data.photos import photo_files, style_references
-
-    from ..data.photos import STYLE_TEST
+    from ..data.photos import STYLE_TEST, photo_files, style_references
 
     return [(c, s) for c in photo_files("test") for s in style_references(n_styles or STYLE_TEST)[1]]
 
