@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..data.photos import load_photo, photo_files, picture, style_references
 from ..edits.neural_style import gram, swag
 from ..models.stylenet import BLOCKS, StyleDecoder, adain, moments
+from .bank import to_unit
 from .common import EpochData, Run, write_trained
 from .configs import StyleNetTrainConfig
 
@@ -65,10 +66,6 @@ def draw_pairs(pool: list[np.ndarray], n: int, side: int, rng: np.random.Generat
     return np.ascontiguousarray(contents), np.ascontiguousarray(styles)
 
 
-def _to_unit(batch: torch.Tensor, device) -> torch.Tensor:
-    return batch.to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-
-
 def style_losses(encoder, out: torch.Tensor, style_maps: list[torch.Tensor], target: torch.Tensor
                  ) -> dict[str, torch.Tensor]:
     """The content, moment and SWAG-Gram losses of `out` (each normalised by its target's scale)."""
@@ -101,7 +98,7 @@ def train_stylenet(cfg: StyleNetTrainConfig, log=print) -> dict:
     loader = run.loader(data)
     run.resume()
     for content, style in run.batches(data, loader):
-        c, s = _to_unit(content, device), _to_unit(style, device)
+        c, s = to_unit(content, device), to_unit(style, device)
         with torch.no_grad():
             own = encoder.feature_maps(c, BLOCKS)
             style_maps = encoder.feature_maps(s, STYLE_AT)

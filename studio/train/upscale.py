@@ -29,6 +29,7 @@ from PIL import Image
 
 from ..data.photos import NATURE, training_pool
 from ..models.upscaler import PatchCritic, Upscaler
+from .bank import to_unit
 from .common import EpochData, Run, write_trained
 from .configs import UpscalerTrainConfig
 
@@ -84,11 +85,6 @@ def _initial_weights(model: Upscaler, source: str, log) -> None:
     log(f"starting from the weights of {source}")
 
 
-def _to_unit(batch: torch.Tensor, device) -> torch.Tensor:
-    """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1]."""
-    return batch.to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-
-
 def train_upscaler(cfg: UpscalerTrainConfig, log=print) -> dict:
     run = Run(cfg, "upscaler", log, catalogs=CATALOGS)
     device = run.device
@@ -122,7 +118,7 @@ def train_upscaler(cfg: UpscalerTrainConfig, log=print) -> dict:
     run.resume()
     # 3. the loop
     for low, high in run.batches(data, loader):
-        x, target = _to_unit(low, device), _to_unit(high, device)
+        x, target = to_unit(low, device), to_unit(high, device)
         out = model(x)
         l1 = (out - target).abs().mean()
         loss, extra = l1, {}
