@@ -211,7 +211,9 @@ class Studio:
         return self.pipeline(model, "interpolate").interpolate(image_a, image_b, steps=steps, prompt=prompt,
                                                                prompt_b=prompt_b)
 
-    def repair(self, image, mask, prompt: str = "a product", model: str | None = None):
-        """A learned fill of the masked region; unmasked pixels are returned exactly."""
-        return self.pipeline(model, "inpaint").inpaint(image, mask, prompt=prompt).images[0]
+    def repair(self, image, mask, prompt: str | None = None, model: str | None = None):
+        """A learned fill of the masked region; unmasked pixels are returned exactly. Without a prompt each
+        model fills as its repair method does (its own default)."""
+        pipe = self.pipeline(model, "inpaint")
+        return (pipe.inpaint(image, mask) if prompt is None else pipe.inpaint(image, mask, prompt=check_prompt(prompt))).images[0]
 

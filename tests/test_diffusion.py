@@ -102,6 +102,10 @@ def test_guidance_one_is_the_conditional_prediction(pipe):
         guided = pipe.predict(x, t, hole, known, text, 4.0)
     assert torch.allclose(guided, unconditional + 4.0 * (conditional - unconditional), atol=1e-4)
     assert not torch.allclose(conditional, unconditional, atol=1e-3)        # the text does something
+    # no text at all: the null condition, whatever the guidance
+    with torch.inference_mode():
+        for g in (1.0, 4.0):
+            assert torch.allclose(pipe.predict(x, t, hole, known, None, g), unconditional, atol=1e-5)
 
 
 def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_strength(pipe):
@@ -134,12 +138,16 @@ def test_a_fill_can_average_several_draws(pipe):
     hole = np.zeros((24, 24), bool)
     hole[6:18, 4:16] = True
     one = pipe.fill(rgb, hole, PROMPT, steps=4, draws=1)
-    assert np.array_equal(pipe.fill(rgb, hole, PROMPT, steps=4), pipe.fill(rgb, hole, PROMPT, steps=4, draws=8))
+    assert np.array_equal(pipe.fill(rgb, hole, PROMPT, steps=4), pipe.fill(rgb, hole, PROMPT, steps=4, draws=16))
     mean = pipe.fill(rgb, hole, PROMPT, steps=4, draws=3)
     assert np.array_equal(mean, pipe.fill(rgb, hole, PROMPT, steps=4, draws=3))  # the same seed, the same pixels
     assert mean.shape == rgb.shape and not np.array_equal(mean[hole], one[hole])
     # a mean of draws strays less from pixel to pixel than one draw does
     assert mean[hole].astype(float).std() < one[hole].astype(float).std()
+    # a repair says nothing about the image: the null condition, not the prompt's, and just as repeatable
+    unsaid = pipe.fill(rgb, hole, steps=4, draws=2)
+    assert np.array_equal(unsaid, pipe.fill(rgb, hole, None, steps=4, draws=2))
+    assert not np.array_equal(unsaid[hole], pipe.fill(rgb, hole, PROMPT, steps=4, draws=2)[hole])
     for bad in (0, 17, 2.0, True):
         with pytest.raises(ValueError, match="draws must be"):
             pipe.fill(rgb, hole, PROMPT, steps=4, draws=bad)
