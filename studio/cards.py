@@ -68,7 +68,7 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     from .edits.repair import CLASSICAL
     from .eval.generate import GeneratorSampler, UnderstoodSampler, evaluate_generation
     from .eval.judge import Judge, default_evaluator
-    from .eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, load_prompts
+    from .eval.prompts import FASHION_VISIBLE, FURNITURE_TEST, FURNITURE_VIEWS_TEST, load_prompts
     from .eval.repair import evaluate_repair
     from .eval.swap import swap_pairs, swap_test
 
@@ -82,7 +82,7 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
         return (plain, UnderstoodSampler(plain, reader) if reader else plain)
 
     raw, sampler = sampler_for(folder)
-    suite = FASHION_VISIBLE if catalog == "fashion" else FURNITURE_TEST
+    suite = {"fashion": FASHION_VISIBLE, "furniture-views": FURNITURE_VIEWS_TEST}.get(catalog, FURNITURE_TEST)
     result = evaluate_generation(sampler, load_prompts(suite), per_prompt, 0, judge, catalog=catalog, log=log)
     result["suite"], result["prompts_read_by"] = Path(suite).name, "weights/understand" if reader else "raw"
     swap = swap_test(sampler, judge, swap_pairs(swap_pairs_n), per_prompt=4) if catalog == "fashion" else None
@@ -96,6 +96,11 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     accuracy = judge.metrics.get("test_accuracy") or {}
     out = {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
+    if "angles" in raw.pipeline.capabilities and "view" in judge.labels:
+        from .eval.views import evaluate_views
+
+        out["views"] = evaluate_views(raw.pipeline, load_prompts(suite), VIEW_STRIPS, 0, judge, log=log)
+        out["sheet"] = str(angles_sheet(raw.pipeline, Path(folder) / "samples.png"))
     base = baseline_of(info, folder)
     if base is not None:
         # the VAE it is measured against, under the same prompts, seeds, reading and judge: the bars are ratios
@@ -155,6 +160,27 @@ SHEET_PROMPTS = {
                   "a lamp on a white background", "a chair on a black background",
                   "a bookcase on a cream background", "a plant on a white background"),
 }
+
+
+VIEW_STRIPS = 4                          # strips per prompt on a multi-view card
+
+
+def angles_sheet(pipe, path: Path, variants: int = 2) -> Path:
+    """For each furniture sheet prompt, `variants` strips of one product from every named view (a row
+    each), written at twice the model's size."""
+    from PIL import Image
+
+    from .pipelines import DEFAULT_ANGLES
+
+    s, prompts = pipe.size, SHEET_PROMPTS["furniture"]
+    sheet = Image.new("RGB", (len(DEFAULT_ANGLES) * s, len(prompts) * variants * s), "white")
+    for row, prompt in enumerate(prompts):
+        for k in range(variants):
+            strip = pipe.other_angles(prompt, row, index=k, num_images=variants, views=DEFAULT_ANGLES).images
+            for j, image in enumerate(strip):
+                sheet.paste(image.convert("RGB"), (j * s, (row * variants + k) * s))
+    sheet.resize((sheet.width * 2, sheet.height * 2), Image.Resampling.NEAREST).save(path, optimize=True)
+    return path
 
 
 def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: str = "cpu", seeds: int = 6) -> Path:
@@ -501,6 +527,8 @@ mixture, {nll['gaussian']:.3f} under the jointly learned Gaussian prior."""
         sections.append(_repair_section(info, evaluation["repair"]))
     if info["catalog"] == "fashion" and evaluation.get("swap"):
         sections.append(bar_table(evaluation))
+    if evaluation.get("views"):
+        sections.append(views_section(info, evaluation))
     body = "\n".join(sections)
     return f"""# {name}
 
@@ -521,6 +549,34 @@ computed in float32. Code: `studio/models/vae.py`, `studio/train/vae.py`, `studi
 {_training_lines('vae', t, f"AdamW with a one-cycle schedule (peak lr {train.get('lr')})")}
 
 {body}"""
+
+
+def views_section(info: dict, evaluation: dict) -> str:
+    """Other angles (`eval views`) and the multi-view generator's bars beside this model's numbers."""
+    from .eval.views import markdown_table as views_table
+
+    views, result = evaluation["views"], evaluation["generate"]
+    acc, real = result["attribute_accuracy"], result["real_reference"]["attribute_accuracy"]
+    gap = real["category"] - acc["category"]
+    rows = [("item class", "within 12 points of real renders", gap <= 0.12,
+             f"{_pct(acc['category'])} (real {_pct(real['category'])})"),
+            ("view", ">= 85%", acc["view"] >= 0.85, _pct(acc["view"])),
+            ("background", ">= 95%", acc["background"] >= 0.95, _pct(acc["background"])),
+            ("other angles: view accuracy across the strip", ">= 85%", views["view_accuracy"] >= 0.85,
+             _pct(views["view_accuracy"])),
+            ("other angles: strips nearer one real item than two", ">= 80%", views["consistent_strips"] >= 0.80,
+             _pct(views["consistent_strips"]))]
+    lines = [f"## Other angles (`python -m studio eval views --model weights/{info['name']} --per-prompt "
+             f"{views['per_prompt']}`)", "",
+             f"Every prompt of the suite, {views['per_prompt']} variants each, each variant drawn from "
+             f"{len(views['views'])} views (one latent, the prompt rephrased per view); the judge "
+             f"(`{Path(views['judge']).name}`) reads the view; identity compares feature distances within a strip "
+             "with real held-out renders of one item and of two items.", "", views_table(views), "",
+             "Sample sheet: each furniture sheet prompt, two variants (a row each) from every named view "
+             f"({', '.join(views['views'])}), fixed seeds:", "", "![other angles](samples.png)", "",
+             "## Against the bar", "", "| measure | bar | this model |", "|---|---|---|"]
+    lines += [f"| {name} | {target} | {value} ({'met' if ok else '**not met**'}) |" for name, target, ok, value in rows]
+    return "\n".join(lines) + "\n"
 
 
 def _gan_card(info: dict, evaluation: dict) -> str:

@@ -49,6 +49,26 @@ def test_the_vae_card_states_the_bar_from_the_numbers(tmp_path):
     assert "No swap test" in furniture and "Against the bar" not in furniture and "sweethome3d" in furniture
 
 
+def test_a_multi_view_vae_card_states_issue_17s_bars(tmp_path):
+    folder = _folder(tmp_path, "furniture-views")
+    generate = _result(0.40, 0.6)
+    generate["attribute_accuracy"]["view"] = 0.86
+    generate["real_reference"] = {**generate["real_reference"],
+                                  "attribute_accuracy": {"category": 0.55, "color": 0.7, "background": 1.0, "view": 0.6,
+                                                         "all": 0.3}}
+    views = {"model": "m", "views": ["front", "side"], "strips": 8, "per_prompt": 4, "seed": 0, "prompts": 2,
+             "judge": "weights/evaluator-furniture-views", "view_accuracy": 0.84,
+             "view_accuracy_by_view": {"front": 0.9, "side": 0.78}, "strip_distance": 5.0,
+             "consistent_strips": 0.9, "real": {"same_item": 4.0, "different_items": 9.0, "items": 3,
+                                                "real_consistent": 0.95}}
+    card = render_card(folder, {"generate": generate, "swap": None, "repair": None, "views": views})
+    assert "| item class | within 12 points of real renders | 40.0% (real 55.0%) (**not met**) |" in card
+    assert "| view | >= 85% | 86.0% (met) |" in card
+    assert "| other angles: view accuracy across the strip | >= 85% | 84.0% (**not met**) |" in card
+    assert "| other angles: strips nearer one real item than two | >= 80% | 90.0% (met) |" in card
+    assert "![other angles](samples.png)" in card and "| 84.0% | 90% | 78% |" in card
+
+
 def test_a_rewrite_keeps_the_hand_written_part(tmp_path):
     folder = _folder(tmp_path)
     evaluation = {"generate": _result(0.5, 0.5), "swap": None, "repair": None}
