@@ -101,6 +101,7 @@ class TextToImagePipeline(DiffusionPipeline):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     network_name: ClassVar[str] = ""          # the component that holds the size, catalog and training record
     network_class: ClassVar[type] = object    # the class model_index.json must name for it
+    composes: ClassVar[bool] = False          # whether a call takes `parts`, prompts composed with the prompt
     extra_components: ClassVar[dict[str, list[str]]] = {}   # others it names (module, class): a scheduler
     settings: ClassVar[frozenset[str]] = frozenset({"truncation"})   # sampling options its __call__ takes
 
@@ -328,6 +329,7 @@ MAX_STEPS = 50
 DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 3.0
 FILL_GUIDANCE, FILL_STRENGTH, FILL_DRAWS, FILL_STEPS = 1.0, 0.8, 16, 10   # repair: see DiffusionTextPipeline.fill
 MAX_DRAWS = 16
+PART_GUIDANCE, MAX_PARTS = 1.0, 2      # composed prompts: see DiffusionTextPipeline.predict
 
 
 def _check_sampling(steps, guidance) -> None:
@@ -335,6 +337,25 @@ def _check_sampling(steps, guidance) -> None:
         raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {str(steps)[:20]!r}")
     if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not 1.0 <= guidance <= 10.0:
         raise ValueError(f"guidance must be a number from 1 to 10, got {str(guidance)[:20]!r}")
+
+
+def _check_parts(parts) -> tuple[str, ...]:
+    if isinstance(parts, str) or not isinstance(parts, (list, tuple)) or len(parts) > MAX_PARTS \
+            or not all(isinstance(p, str) for p in parts):
+        raise ValueError(f"parts must be a list of at most {MAX_PARTS} prompts")
+    return tuple(parts)
+
+
+def _stack_texts(texts: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
+    """Encoded texts (tokens (n, T_i, D), mask (n, T_i), pooled (n, D)) as one batch: tokens and masks
+    padded to the longest T with masked-out positions."""
+    length = max(tokens.shape[1] for tokens, _, _ in texts)
+
+    def pad(x: torch.Tensor) -> torch.Tensor:                              # along the token axis
+        return torch.cat([x, x.new_zeros((x.shape[0], length - x.shape[1], *x.shape[2:]))], dim=1)
+
+    return (torch.cat([pad(tok) for tok, _, _ in texts]), torch.cat([pad(m) for _, m, _ in texts]),
+            torch.cat([pooled for _, _, pooled in texts]))
 
 
 class DiffusionTextPipeline(TextToImagePipeline):
@@ -352,6 +373,7 @@ class DiffusionTextPipeline(TextToImagePipeline):
     capabilities = frozenset({"generate", "variations", "inpaint"})
     extra_components = {"scheduler": ["diffusers", "DPMSolverMultistepScheduler"]}
     settings = frozenset({"steps", "guidance", "progress"})
+    composes = True
 
     def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler):
         super().__init__()
@@ -360,34 +382,41 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     # ---- one denoising step and the loop
     def predict(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
-                text: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None, guidance: float) -> torch.Tensor:
+                text: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None, guidance: float,
+                parts: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = (),
+                part_guidance: float = PART_GUIDANCE) -> torch.Tensor:
         """The guided prediction for a batch: the text-conditioned one when guidance is 1, else both the
-        conditioned and the unconditioned (the null text) in one doubled batch, extrapolated. text None:
-        the unconditioned prediction alone (nothing said about the image)."""
+        conditioned and the unconditioned (the null text) in one batch, extrapolated. text None: the
+        unconditioned prediction alone (nothing said about the image). Each of `parts` (other encoded
+        prompts) adds part_guidance * (its prediction - unconditioned), Composable Diffusion's "and"
+        (Liu et al. 2022), computed in the same batch."""
         n = len(noisy)
         t = timestep.expand(n) if timestep.ndim else timestep.repeat(n)
         if text is None:
             return self.unet(noisy, t, hole, known, *self._null_text(n), drop=torch.ones(n, dtype=torch.bool,
                                                                                           device=noisy.device))
-        if guidance == 1.0:
+        if guidance == 1.0 and not parts:
             return self.unet(noisy, t, hole, known, *text)
-        drop = torch.arange(2 * n, device=noisy.device) >= n                  # the second half: no text
-        both = self.unet(torch.cat([noisy, noisy]), torch.cat([t, t]), torch.cat([hole, hole]),
-                         torch.cat([known, known]), *(torch.cat([part, part]) for part in text), drop=drop)
-        cond, uncond = both.chunk(2)
-        return uncond + guidance * (cond - uncond)
+        texts = [text, text, *parts]                                          # conditioned, unconditioned, parts
+        k = len(texts)
+        drop = (torch.arange(k * n, device=noisy.device) // n) == 1           # the second block: no text
+        out = self.unet(noisy.repeat(k, 1, 1, 1), t.repeat(k), hole.repeat(k, 1, 1, 1), known.repeat(k, 1, 1, 1),
+                        *_stack_texts(texts), drop=drop)
+        cond, uncond, *extra = out.chunk(k)
+        return uncond + guidance * (cond - uncond) + sum((part_guidance * (e - uncond) for e in extra),
+                                                         torch.zeros_like(uncond))
 
     def _sampler(self, steps: int) -> DPMSolverMultistepScheduler:
         sampler = DPMSolverMultistepScheduler.from_config(self.scheduler.config)
         sampler.set_timesteps(steps, device=self.unet.device)
         return sampler
 
-    def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress) -> torch.Tensor:
+    def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=()) -> torch.Tensor:
         timesteps = sampler.timesteps[start:]
         if start:
             sampler.set_begin_index(start)
         for i, t in enumerate(timesteps):
-            x = sampler.step(self.predict(x, t, hole, known, text, guidance), t, x, return_dict=False)[0]
+            x = sampler.step(self.predict(x, t, hole, known, text, guidance, parts), t, x, return_dict=False)[0]
             if progress is not None:
                 progress(i + 1, len(timesteps))
         return x.clamp(-1, 1)
@@ -409,17 +438,24 @@ class DiffusionTextPipeline(TextToImagePipeline):
     # ---- the three abilities
     @torch.inference_mode()
     def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None, steps: int = DEFAULT_STEPS,
-                 guidance: float = DEFAULT_GUIDANCE, progress=None) -> GenerationOutput:
-        """Text to image: pure noise denoised in `steps` solver steps, everything to generate."""
+                 guidance: float = DEFAULT_GUIDANCE, progress=None, parts: Sequence[str] = ()) -> GenerationOutput:
+        """Text to image: pure noise denoised in `steps` solver steps, everything to generate. `parts`: up to
+        MAX_PARTS prompts that each add their guidance to the prompt's (see predict): the app passes the
+        request without its product colour (Understanding.backdrop_prompt), so the backdrop it names is
+        asked for once more without the colour word that leaks into it."""
         _check_count(num_images)
         _check_sampling(steps, guidance)
+        parts = _check_parts(parts)
         seed = check_seed(seed)
         text, prompt_used = self._text3(prompt, num_images)
+        encoded = [self._text3(part, num_images) for part in parts]
         sampler = self._sampler(steps)
         x = self._noise(num_images, seed) * sampler.init_noise_sigma
         everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
-        images = self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress)
-        return self._output(to_pil(images), seed, prompt_used, "generate", steps=steps, guidance=guidance)
+        images = self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress,
+                               [e[0] for e in encoded])
+        extra = {"parts": [e[1] for e in encoded]} if parts else {}
+        return self._output(to_pil(images), seed, prompt_used, "generate", steps=steps, guidance=guidance, **extra)
 
     @torch.inference_mode()
     def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,

@@ -182,7 +182,8 @@ class Studio:
             return pipe(prompt, num_images=n, seed=seed, **sampling(pipe, settings))
         understood = self.understand(prompt, model, labels)
         pipe = self.pipeline(understood.model or model)
-        out = pipe(understood.canonical, num_images=n, seed=seed, **sampling(pipe, settings))
+        parts = {"parts": [understood.backdrop_prompt]} if pipe.composes and understood.backdrop_prompt else {}
+        out = pipe(understood.canonical, num_images=n, seed=seed, **sampling(pipe, settings), **parts)
         return dataclasses.replace(out, request=prompt)
 
     def other_angles(self, prompt: str, seed: int, index: int = 0, n: int = 4, model: str | None = None,

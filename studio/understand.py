@@ -86,6 +86,18 @@ class Understanding:
             parts.insert(1 if self.labels.get("color") else 0, "a product no model makes")
         return " · ".join(parts) if parts else "nothing placed"
 
+    @property
+    def backdrop_prompt(self) -> str | None:
+        """The request once more without its product colour ('a coat on a white background'), when it names
+        a fashion product, its colour and a backdrop; else None. Diffusion composes its guidance with the
+        prompt's (DiffusionTextPipeline's `parts`): a product colour such as "black" otherwise leaks into a
+        light backdrop the prompt asked for."""
+        labels = self.labels
+        if self.unknown_product or self.domain != "fashion" or not all(labels.get(k) for k in
+                                                                          ("category", "color", "background")):
+            return None
+        return canonical_prompt(self.prompt, self.language, self.domain, {**labels, "color": None})
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -4,6 +4,7 @@ conditional prediction, inpainting keeps every unmasked pixel, and a dry-run tra
 studio opens."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 
 from conftest import needs_fashion
 from studio.__main__ import main
+from studio.checkpoints import WEIGHTS_DIR
 from studio.pipelines import CAPABILITIES, DiffusionTextPipeline, open_pipeline, pipeline_class
 
 PROMPT = "red sneaker on a white background"
@@ -108,6 +110,31 @@ def test_guidance_one_is_the_conditional_prediction(pipe):
             assert torch.allclose(pipe.predict(x, t, hole, known, None, g), unconditional, atol=1e-5)
 
 
+def test_composed_prompts_add_their_guidance_to_the_prompts(pipe):
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor(400)
+    hole, known = torch.ones(2, 1, 16, 16), torch.zeros(2, 3, 16, 16)
+    text = pipe._text(PROMPT, 2)[:3]
+    part = pipe._text("a plain sneaker shown on a clean white studio background", 2)[:3]   # a longer text
+    assert part[0].shape[1] != text[0].shape[1]
+    with torch.inference_mode():
+        cond = pipe.unet(x, t.repeat(2), hole, known, *text)
+        uncond = pipe.unet(x, t.repeat(2), hole, known, *text, drop=torch.ones(2, dtype=torch.bool))
+        alone = pipe.unet(x, t.repeat(2), hole, known, *part)
+        composed = pipe.predict(x, t, hole, known, text, 3.0, [part], 0.5)
+        assert torch.allclose(composed, uncond + 3.0 * (cond - uncond) + 0.5 * (alone - uncond), atol=1e-4)
+        assert torch.allclose(pipe.predict(x, t, hole, known, text, 1.0, [part], 1.0), cond + alone - uncond,
+                              atol=1e-4)
+    plain = pipe(PROMPT, num_images=2, seed=4, steps=3)
+    made = pipe(PROMPT, num_images=2, seed=4, steps=3, parts=["a sneaker on a white background"])
+    again = pipe(PROMPT, num_images=2, seed=4, steps=3, parts=["a sneaker on a white background"])
+    assert all(np.array_equal(a, b) for a, b in zip(pixels(made.images), pixels(again.images)))
+    assert not all(np.array_equal(a, b) for a, b in zip(pixels(made.images), pixels(plain.images)))
+    assert made.parameters["parts"] == ["a sneaker on a white background"] and "parts" not in plain.parameters
+    for bad in ("a sneaker", ["a", "b", "c"], [3], None):
+        with pytest.raises(ValueError, match="parts must be"):
+            pipe(PROMPT, num_images=1, steps=2, parts=bad)
+
+
 def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_strength(pipe):
     rng = np.random.default_rng(0)
     image = Image.fromarray(rng.integers(0, 256, (40, 28, 3), dtype=np.uint8))
@@ -177,6 +204,13 @@ def test_the_studio_gives_each_model_its_own_settings(tmp_path):
     assert made.parameters == {"steps": 3, "guidance": 2.0}
     vae = studio.generate(PROMPT, n=1, seed=2, model="vae-fashion", truncation=0.7, steps=3)
     assert vae.parameters == {"truncation": 0.7}
+    if (WEIGHTS_DIR / "understand" / "config.json").is_file():      # the prompt read first, as in the app
+        shutil.copytree(WEIGHTS_DIR / "understand", tmp_path / "understand")
+        studio = Studio(tmp_path)
+        made = studio.generate("black coat on a white background", n=1, seed=2, model="diffusion-fashion", steps=2)
+        assert made.parameters["parts"] == ["a coat on a white background"]
+        assert "parts" not in studio.generate("black coat on a white background", n=1, seed=2, model="vae-fashion",
+                                              steps=2).parameters
     assert "diffusion-fashion" in studio.models("inpaint") and "diffusion:diffusion-fashion" in studio.repair_methods()
     assert studio.repair_methods().get("vae").target.name == "vae:vae-fashion"      # the alias stays on the VAE
 

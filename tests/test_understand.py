@@ -45,10 +45,16 @@ def test_chinese_and_english_land_on_the_same_labels_and_canonical_prompt():
     assert zh.labels == en.labels == {"category": "sneaker", "color": "red", "background": "white"}
     assert zh.canonical == en.canonical == "a red sneaker on a white background"
     assert zh.summary() == "red · sneaker · white background" and not zh.warnings
+    # the backdrop asked once more without the product colour, for diffusion's composed guidance
+    assert zh.backdrop_prompt == en.backdrop_prompt == "a sneaker on a white background"
+    assert reader.read("black trousers on a cream background").backdrop_prompt == "trousers on a cream background"
+    assert reader.read("a red sneaker").backdrop_prompt is None
+    assert reader.read("a sneaker on a white background").backdrop_prompt is None
     wallet = reader.read("leather wallet, brown, studio shot")
     assert wallet.unknown_product and "wallet" in wallet.unplaced and wallet.canonical == wallet.prompt
     assert wallet.labels["category"] is None and wallet.summary() == "brown · a product no model makes"
     assert any("not a product these models know; nearest:" in w for w in wallet.warnings)
+    assert wallet.backdrop_prompt is None
 
 
 @needs_heads

@@ -129,25 +129,30 @@ class GeneratorSampler:
         self.name, self.size = self.pipeline.name, self.pipeline.size
         self.settings = sampling(self.pipeline, settings or {})
 
-    def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
-        return self.pipeline(spec.prompt, num_images=n, seed=seed, **self.settings).images
+    def sample(self, spec: PromptSpec, n: int, seed: int, parts: list[str] | None = None) -> list[Image.Image]:
+        """parts: composed prompts, for the pipelines that take them (the app's backdrop prompt)."""
+        extra = {"parts": parts} if parts and self.pipeline.composes else {}
+        return self.pipeline(spec.prompt, num_images=n, seed=seed, **self.settings, **extra).images
 
 
 class UnderstoodSampler:
-    """A sampler whose prompts go through studio.understand first, as the app's do: the generator is
-    given each prompt's canonical form."""
+    """A sampler whose prompts go through studio.understand first, as the app's do (Studio.generate): the
+    generator is given each prompt's canonical form, and a model that composes prompts its backdrop prompt."""
 
     def __init__(self, sampler: Sampler, reader):
         self.sampler, self.reader = sampler, reader
         self.name, self.size = sampler.name, sampler.size
-        self._canonical: dict[str, str] = {}
+        self._read: dict[str, tuple[str, list[str] | None]] = {}
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
         import dataclasses
 
-        if spec.prompt not in self._canonical:
-            self._canonical[spec.prompt] = self.reader.read(spec.prompt).canonical
-        return self.sampler.sample(dataclasses.replace(spec, prompt=self._canonical[spec.prompt]), n, seed)
+        if spec.prompt not in self._read:
+            u = self.reader.read(spec.prompt)
+            self._read[spec.prompt] = (u.canonical, [u.backdrop_prompt] if u.backdrop_prompt else None)
+        canonical, parts = self._read[spec.prompt]
+        return self.sampler.sample(dataclasses.replace(spec, prompt=canonical), n, seed,
+                                   **({"parts": parts} if parts else {}))
 
 
 # `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
