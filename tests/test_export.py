@@ -31,6 +31,14 @@ def test_metadata_round_trip(tmp_path, suffix):
     assert found["parameters"].startswith(made.prompt + "\n")
     side = json.loads(sidecar_path(path).read_text())
     assert side["seed"] == 123456789 and Recipe.from_json(side["recipe"]) == RECIPE
+    # a diffusion variant also says which prompt it composed with its own (what remakes it)
+    composed = Provenance("generated", prompt="a black coat on a white background", seed=3, model="diffusion-fashion",
+                          steps=20, guidance=3.0, parts=("a coat on a white background",))
+    path = export(image, tmp_path / f"coat.{suffix}", provenance=composed)
+    assert "Composed with: a coat on a white background" in read_metadata(path)["parameters"]
+    assert json.loads(sidecar_path(path).read_text())["parts"] == ["a coat on a white background"]
+    if suffix == "png":                                     # an edit of it keeps them
+        assert Provenance.inherit(path, RECIPE).parts == ("a coat on a white background",)
 
 
 def test_png_is_lossless_and_everything_is_tagged_srgb(tmp_path):

@@ -439,7 +439,7 @@ def provenance(result, variant: int | None = None) -> Provenance:
     used = result.parameters
     return Provenance("generated", prompt=result.prompt, seed=result.seed, model=result.model,
                       truncation=used.get("truncation"), steps=used.get("steps"), guidance=used.get("guidance"),
-                      request=result.request, variant=variant,
+                      request=result.request, variant=variant, parts=tuple(used.get("parts", ())),
                       batch=len(result.images) if variant is not None else None)
 
 

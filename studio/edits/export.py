@@ -65,6 +65,7 @@ class Provenance:
     request: str | None = None              # the merchant's own words, when the model was given `prompt`
     variant: int | None = None              # a generated variant's place in its batch (0-based) ...
     batch: int | None = None                # ... and the batch's size: with prompt and seed, what remakes it
+    parts: tuple[str, ...] = ()             # prompts composed with `prompt` in a diffusion model's guidance
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -91,7 +92,8 @@ class Provenance:
         origin = "generated" if found.get("origin") == "generated" or prior == GENERATED else "upload"
         seed = found.get("seed")
         return cls(origin, prompt=found.get("prompt"), seed=seed if isinstance(seed, int) else None,
-                   model=found.get("model"), recipe=recipe, prior_source_type=prior, request=found.get("request"))
+                   model=found.get("model"), recipe=recipe, prior_source_type=prior, request=found.get("request"),
+                   parts=found.get("parts", ()))
 
 
 def _quote(value) -> str:
@@ -112,6 +114,8 @@ def infotext(provenance: Provenance, size: tuple[int, int], inline_recipe: bool 
         pairs.append(("Steps", provenance.steps))
     if provenance.guidance is not None:
         pairs.append(("CFG scale", provenance.guidance))
+    if provenance.parts:
+        pairs.append(("Composed with", " | ".join(p.replace("\n", " ") for p in provenance.parts)))
     if provenance.request and provenance.request != provenance.prompt:
         pairs.append(("Request", provenance.request.replace("\n", " ")))
     pairs.append(("Source", provenance.origin))
@@ -248,7 +252,7 @@ def sidecar_path(path: str | Path) -> Path:
 def _exact(provenance: Provenance, size: tuple[int, int]) -> dict:
     return {"prompt": provenance.prompt, "request": provenance.request, "seed": provenance.seed,
             "model": provenance.model, "truncation": provenance.truncation, "steps": provenance.steps,
-            "guidance": provenance.guidance, "origin": provenance.origin,
+            "guidance": provenance.guidance, "parts": list(provenance.parts), "origin": provenance.origin,
             "digital_source_type": provenance.digital_source_type, "size": list(size),
             "recipe": provenance.recipe.to_dict(), "version": _version()}
 
@@ -277,6 +281,9 @@ def read_metadata(source: str | Path | BinaryIO | Image.Image) -> dict:
     if "studio" in info:                                      # PNG: the exact JSON
         exact = json.loads(info["studio"])
         out.update({k: exact.get(k) for k in ("prompt", "request", "seed", "model", "origin")})
+        parts = exact.get("parts")
+        if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+            out["parts"] = tuple(parts)
         out["recipe"] = Recipe.from_json(exact["recipe"])
         return out
     if text:
