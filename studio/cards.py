@@ -185,7 +185,8 @@ def angles_sheet(pipe, path: Path, variants: int = 2) -> Path:
 
 def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: str = "cpu", seeds: int = 6) -> Path:
     """Fixed prompts (one row each) and fixed seeds: `folder`'s samples left, `baseline`'s right, with a
-    gap between; written at twice the model's size."""
+    gap between; written at twice the model's size. Prompts are read as the app reads them when the
+    understanding heads are installed (canonical prompt, and the backdrop prompt for a model that composes)."""
     from PIL import Image
 
     from .pipelines import open_pipeline
@@ -194,12 +195,16 @@ def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: s
     encoder = TextEncoder(device=device)
     pipes = [open_pipeline(f, device, encoder) for f in (folder, baseline)]
     prompts = SHEET_PROMPTS.get(pipes[0].catalog or "fashion", SHEET_PROMPTS["fashion"])
+    reader = _reader(device)
     s = pipes[0].size
     gap = s // 2
     sheet = Image.new("RGB", (2 * seeds * s + gap, len(prompts) * s), "white")
     for row, prompt in enumerate(prompts):
+        read = reader.read(prompt) if reader else None
         for k, pipe in enumerate(pipes):
-            for j, image in enumerate(pipe(prompt, num_images=seeds, seed=row).images):
+            extra = {"parts": [read.backdrop_prompt]} if read and read.backdrop_prompt and pipe.composes else {}
+            given = read.canonical if read else prompt
+            for j, image in enumerate(pipe(given, num_images=seeds, seed=row, **extra).images):
                 sheet.paste(image, (k * (seeds * s + gap) + j * s, row * s))
     sheet.resize((sheet.width * 2, sheet.height * 2), Image.Resampling.NEAREST).save(path, optimize=True)
     return path
@@ -866,7 +871,7 @@ def _floor(train: dict) -> str:
 
 
 def _diffusion_card(info: dict, evaluation: dict) -> str:
-    from .pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS
+    from .pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS, FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
@@ -883,8 +888,11 @@ inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) pred
 Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * train.get('uncond_share', 0))}% of the captions dropped
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, with warm-up) is what this folder holds. Sampling:
-DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise. Weights stored in
-float16, computed in float32. Code: `studio/models/diffusion.py`, `studio/train/diffusion.py`,
+DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise; a request naming a
+product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
+(Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
+measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea
+fill noised to {FILL_STRENGTH} of the schedule. Weights stored in float16, computed in float32. Code: `studio/models/diffusion.py`, `studio/train/diffusion.py`,
 `studio/pipelines.py` (DiffusionTextPipeline).
 
 ## Data
