@@ -189,7 +189,7 @@ def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: s
     understanding heads are installed (canonical prompt, and the backdrop prompt for a model that composes)."""
     from PIL import Image
 
-    from .pipelines import open_pipeline
+    from .pipelines import composed, open_pipeline
     from .text import TextEncoder
 
     encoder = TextEncoder(device=device)
@@ -202,7 +202,7 @@ def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: s
     for row, prompt in enumerate(prompts):
         read = reader.read(prompt) if reader else None
         for k, pipe in enumerate(pipes):
-            extra = {"parts": [read.backdrop_prompt]} if read and read.backdrop_prompt and pipe.composes else {}
+            extra = composed(pipe, read.backdrop_prompt if read else None)
             given = read.canonical if read else prompt
             for j, image in enumerate(pipe(given, num_images=seeds, seed=row, **extra).images):
                 sheet.paste(image, (k * (seeds * s + gap) + j * s, row * s))

@@ -339,6 +339,12 @@ def _check_sampling(steps, guidance) -> None:
         raise ValueError(f"guidance must be a number from 1 to 10, got {str(guidance)[:20]!r}")
 
 
+def composed(pipe: "TextToImagePipeline", backdrop_prompt: str | None) -> dict:
+    """The `parts` keyword for a call of `pipe`: the backdrop prompt (Understanding.backdrop_prompt) for a
+    pipeline that composes prompts, nothing otherwise. The app, the evaluation and the cards all ask here."""
+    return {"parts": [backdrop_prompt]} if backdrop_prompt and pipe.composes else {}
+
+
 def _check_parts(parts) -> tuple[str, ...]:
     if isinstance(parts, str) or not isinstance(parts, (list, tuple)) or len(parts) > MAX_PARTS \
             or not all(isinstance(p, str) for p in parts):

@@ -171,7 +171,7 @@ class Studio:
         `request` keeps the merchant's words. Sampling settings go to the models that have them (see
         `sampling`): truncation to the one-pass generators, steps and guidance to diffusion, with
         `progress(done, total)` called after each denoising step."""
-        from .pipelines import sampling
+        from .pipelines import composed, sampling
 
         prompt = check_prompt(prompt)
         settings = {"truncation": truncation, "steps": steps, "guidance": guidance, "progress": progress}
@@ -182,8 +182,8 @@ class Studio:
             return pipe(prompt, num_images=n, seed=seed, **sampling(pipe, settings))
         understood = self.understand(prompt, model, labels)
         pipe = self.pipeline(understood.model or model)
-        parts = {"parts": [understood.backdrop_prompt]} if pipe.composes and understood.backdrop_prompt else {}
-        out = pipe(understood.canonical, num_images=n, seed=seed, **sampling(pipe, settings), **parts)
+        out = pipe(understood.canonical, num_images=n, seed=seed, **sampling(pipe, settings),
+                   **composed(pipe, understood.backdrop_prompt))
         return dataclasses.replace(out, request=prompt)
 
     def other_angles(self, prompt: str, seed: int, index: int = 0, n: int = 4, model: str | None = None,

@@ -129,10 +129,12 @@ class GeneratorSampler:
         self.name, self.size = self.pipeline.name, self.pipeline.size
         self.settings = sampling(self.pipeline, settings or {})
 
-    def sample(self, spec: PromptSpec, n: int, seed: int, parts: list[str] | None = None) -> list[Image.Image]:
-        """parts: composed prompts, for the pipelines that take them (the app's backdrop prompt)."""
-        extra = {"parts": parts} if parts and self.pipeline.composes else {}
-        return self.pipeline(spec.prompt, num_images=n, seed=seed, **self.settings, **extra).images
+    def sample(self, spec: PromptSpec, n: int, seed: int, backdrop_prompt: str | None = None) -> list[Image.Image]:
+        """backdrop_prompt: composed into the guidance by the pipelines that take it, as the app does."""
+        from ..pipelines import composed
+
+        return self.pipeline(spec.prompt, num_images=n, seed=seed, **self.settings,
+                             **composed(self.pipeline, backdrop_prompt)).images
 
 
 class UnderstoodSampler:
@@ -142,17 +144,17 @@ class UnderstoodSampler:
     def __init__(self, sampler: Sampler, reader):
         self.sampler, self.reader = sampler, reader
         self.name, self.size = sampler.name, sampler.size
-        self._read: dict[str, tuple[str, list[str] | None]] = {}
+        self._read: dict[str, tuple[str, str | None]] = {}
 
     def sample(self, spec: PromptSpec, n: int, seed: int) -> list[Image.Image]:
         import dataclasses
 
         if spec.prompt not in self._read:
             u = self.reader.read(spec.prompt)
-            self._read[spec.prompt] = (u.canonical, [u.backdrop_prompt] if u.backdrop_prompt else None)
-        canonical, parts = self._read[spec.prompt]
+            self._read[spec.prompt] = (u.canonical, u.backdrop_prompt)
+        canonical, backdrop = self._read[spec.prompt]
         return self.sampler.sample(dataclasses.replace(spec, prompt=canonical), n, seed,
-                                   **({"parts": parts} if parts else {}))
+                                   **({"backdrop_prompt": backdrop} if backdrop else {}))
 
 
 # `real` is half B of the test split: the same images as the `real_reference` row, drawn with the run's seed.
