@@ -20,6 +20,7 @@
     python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
     python -m studio upscale photo.jpg --scale 2 --out photo-2x.png
+    python -m studio cutout photo.jpg --out photo-cut.png
     python -m studio train upscaler --scale 4 --steps 6000 --max-minutes 40
     python -m studio eval upscale --scale 4 --model weights/upscaler-x4 --json runs/eval-upscale-x4.json
 
@@ -53,6 +54,16 @@ def _data_render(args: argparse.Namespace) -> int:
     print(f"{len(found['keys'])} items x {len(found['views'])} views at {args.size} px in {index.parent} "
           f"({time.perf_counter() - start:.0f} s; {len(found['failed'])} models could not be read"
           + (": " + ", ".join(found["failed"]) if found["failed"] else "") + ")")
+    return 0
+
+
+def _data_cutout_objects(args: argparse.Namespace) -> int:
+    from .data.composites import build_objects
+
+    for split in ("test", "train"):
+        index = build_objects(split, cache=args.cache, workers=args.workers, limit=args.limit,
+                              progress=lambda line: print(line, file=sys.stderr))
+        print(f"{split}: {json.loads(Path(index).read_text())['count']} objects in {index.parent}")
     return 0
 
 
@@ -123,6 +134,8 @@ DRY_RUNS = {
                   "width": 8, "levels": 2, "attend_at": 8, "size": 16, "warmup_steps": 2},
     "stylenet": {"steps": 3, "batch_size": 2, "limit": 4, "epoch_pairs": 6, "patch": 64, "width": 8, "log_every": 1,
                  "max_side": 256},
+    "cutout": {"steps": 3, "batch_size": 2, "limit": 4, "epoch_images": 4, "size": 64, "run_size": 64, "width": 16,
+               "log_every": 1, "max_side": 256},
     "upscaler": {"steps": 4, "batch_size": 4, "limit": 6, "epoch_patches": 8, "patch": 16, "width": 8, "blocks": 1,
                  "log_every": 2, "max_side": 512},
 }
@@ -158,6 +171,11 @@ def _trainer(kind: str):
         from .train.stylenet import train_stylenet
 
         return StyleNetTrainConfig, train_stylenet
+    if kind == "cutout":
+        from .train.configs import CutoutTrainConfig
+        from .train.cutout import train_cutout
+
+        return CutoutTrainConfig, train_cutout
     if kind == "upscaler":
         from .train.configs import UpscalerTrainConfig
         from .train.upscale import train_upscaler
@@ -178,6 +196,8 @@ def _train(args: argparse.Namespace) -> int:
         name = f"upscaler-x{getattr(args, 'scale', 2)}"
     if kind == "stylenet":
         name = "style-live"
+    if kind == "cutout":
+        name = "cutout"
     # the VAE-GAN is the GAN family's recipe that ships: it writes weights/gan-<catalog> (its state stays apart)
     folder = f"gan-{catalog}" if kind == "vaegan" else name
     out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{folder}")
@@ -383,6 +403,28 @@ def _upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cutout(args: argparse.Namespace) -> int:
+    """The product cut out onto transparency, as the app's Remove background does: the learned cut-out
+    when weights/cutout is installed, else the colour-based mask."""
+    import numpy as np
+
+    from .edits.export import Provenance, export
+    from .edits.mask import learned_mask_installed
+    from .edits.recipe import Recipe
+    from .images import load_image
+
+    if Path(args.out).suffix.lower() not in (".png", ".webp"):
+        raise ValueError("a cut-out needs transparency: write it as .png or .webp")
+    image = load_image(args.image)
+    recipe = Recipe.from_json([{"op": "background", "background": {"kind": "transparent"}, "shadow": None}])
+    result = recipe.apply(image)
+    out = export(result, args.out, provenance=Provenance.inherit(args.image, recipe), sidecar=not args.no_sidecar)
+    kept = float((np.asarray(result.getchannel("A")) >= 128).mean())
+    print(f"wrote {out} ({result.width}x{result.height}, product {kept:.0%} of the frame, "
+          f"{'learned cut-out' if learned_mask_installed() else 'colour-based mask'})")
+    return 0
+
+
 def _eval_style(args: argparse.Namespace) -> int:
     from .eval.style import evaluate_style, markdown_table, style_methods, style_pairs
 
@@ -419,15 +461,14 @@ def _eval_swap(args: argparse.Namespace) -> int:
 
 
 def _eval_mask(args: argparse.Namespace) -> int:
-    from .eval.segment import evaluate_mask
+    from .eval.segment import evaluate_mask, mask_methods, markdown_table
 
-    result = evaluate_mask(args.catalog, split=args.split, size=args.size, limit=args.limit)
-    print(f"product mask on {result['n']} {result['catalog']}/{result['split']} renders at {result['size']} px "
+    methods = mask_methods(tuple(m.strip() for m in args.methods.split(",") if m.strip()), args.model)
+    result = evaluate_mask(args.catalog, split=args.split, size=args.size, limit=args.limit, methods=methods,
+                           cache=args.cache)
+    print(f"product masks on {result['images']} {result['catalog']}/{result['split']} images at {result['size']} px "
           f"({result['seconds']:.1f} s)")
-    print("| backdrop | mean IoU | median IoU | share >= 0.9 |\n|---|---|---|---|")
-    for condition in ("plain", "gradient"):
-        r = result[condition]
-        print(f"| {condition} | {r['mean_iou']:.3f} | {r['median_iou']:.3f} | {r['share_above_0.9']:.1%} |")
+    print(markdown_table(result))
     _write_json(args.json, result)
     return 0
 
@@ -449,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         EvaluatorTrainConfig,
         GANTrainConfig,
         PriorFitConfig,
+        CutoutTrainConfig,
         StyleNetTrainConfig,
         UnderstandTrainConfig,
         UpscalerTrainConfig,
@@ -498,6 +540,14 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--limit", type=int, default=None, help="only the first N items (a quick look)")
     render.set_defaults(func=_data_render)
 
+    objects = data_commands.add_parser("cutout-objects", help="render and read the cut-out's objects with true "
+                                                              "alpha (train and test banks, minutes)")
+    objects.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="render processes")
+    objects.add_argument("--cache", default=None, help="where the banks go (default: $STUDIO_CUTOUT_CACHE or "
+                                                       "runs/cutout)")
+    objects.add_argument("--limit", type=int, default=None, help="only the first N furniture items (a quick look)")
+    objects.set_defaults(func=_data_cutout_objects)
+
     train = commands.add_parser("train", help="train a model and write weights/<name>/ (under `accelerate launch` "
                                               "too: one process per device)")
     train_commands = train.add_subparsers(dest="train_command", required=True)
@@ -512,12 +562,14 @@ def build_parser() -> argparse.ArgumentParser:
                               ("upscaler", "the x2/x4 upscaler on the installed photos (writes "
                                            "weights/upscaler-x<scale>)"),
                               ("stylenet", "the live style network's decoder on the installed photos (writes "
-                                           "weights/style-live)")):
+                                           "weights/style-live)"),
+                              ("cutout", "the learned product cut-out on composites (run `data cutout-objects` "
+                                         "first; writes weights/cutout)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
                                    "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig,
                                    "diffusion": DiffusionTrainConfig, "upscaler": UpscalerTrainConfig,
-                                   "stylenet": StyleNetTrainConfig}[kind])
+                                   "stylenet": StyleNetTrainConfig, "cutout": CutoutTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -582,6 +634,12 @@ def build_parser() -> argparse.ArgumentParser:
     enlarge.add_argument("--no-sidecar", action="store_true", help="do not write <file>.json beside the output")
     enlarge.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     enlarge.set_defaults(func=_upscale)
+
+    cut = commands.add_parser("cutout", help="cut the product out onto transparency (an RGBA PNG or WebP)")
+    cut.add_argument("image", help="the image file")
+    cut.add_argument("--out", required=True, help="the file to write (.png or .webp)")
+    cut.add_argument("--no-sidecar", action="store_true", help="do not write <file>.json beside the output")
+    cut.set_defaults(func=_cutout)
 
     user = commands.add_parser("user", help="reviewer accounts for the app's --auth-file")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -666,11 +724,17 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--json", default=None, help="write the result to this JSON file")
     swap.set_defaults(func=_eval_swap)
 
-    mask = eval_commands.add_parser("mask", help="score the automatic product mask on renders with true alpha")
-    mask.add_argument("--catalog", default="furniture", help="catalog with alpha renders (default: furniture)")
-    mask.add_argument("--split", default="test", help="split (default: test)")
-    mask.add_argument("--size", type=int, default=256, help="render size in px (default: 256)")
-    mask.add_argument("--limit", type=int, default=None, help="only the first N items")
+    mask = eval_commands.add_parser("mask", help="score product masks (classical, learned) on images with true alpha")
+    mask.add_argument("--catalog", default="furniture", choices=("furniture", "composites"),
+                      help="furniture: catalog icons on plain and gradient backdrops; composites: held-out objects "
+                           "over held-out photos, textures, clutter, plain and gradient (default: furniture)")
+    mask.add_argument("--split", default="test", help="furniture split (default: test)")
+    mask.add_argument("--size", type=int, default=256, help="image size in px (default: 256)")
+    mask.add_argument("--limit", type=int, default=None, help="only the first N items (composites: objects)")
+    mask.add_argument("--methods", default="classical,learned,learned-bilinear",
+                      help="comma-separated: classical, learned, learned-bilinear (default: all three)")
+    mask.add_argument("--model", default=None, help="cut-out folder for the learned methods (default: weights/cutout)")
+    mask.add_argument("--cache", default=None, help="object banks (default: runs/cutout)")
     mask.add_argument("--json", default=None, help="write the result to this JSON file")
     mask.set_defaults(func=_eval_mask)
 

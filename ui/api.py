@@ -1,4 +1,4 @@
-"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, /upscale, the board's
+"""The scriptable API (gradio_client, raw HTTP, MCP): /edit, /repair, /stylize, /export, /upscale, /cutout, the board's
 /board_items, /board_decide and /board_history, /other_angles when a multi-view furniture model is installed
 (and /generate, which is the Generate room's button itself, in ui/generate.py).
 
@@ -114,7 +114,13 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
             raise ValueError(f"no upscaler named {name[:40]!r} here; available: {', '.join(ctx.upscalers.choices)}")
         return edit(image, json.dumps([{"op": "upscale", "factor": factor, "method": name}]), format)
 
-    for fn in (edit, repair, stylize, export, upscale):
+    def cutout(image: FileData) -> FileData:
+        """The product cut out: a PNG with the background transparent (the learned cut-out when installed,
+        else the colour-based mask; an upload that already has transparency keeps its own)."""
+        return edit(image, json.dumps([{"op": "background", "background": {"kind": "transparent"},
+                                        "shadow": None}]), "png")
+
+    for fn in (edit, repair, stylize, export, upscale, cutout):
         gr.api(friendly(fn), api_name=fn.__name__, concurrency_id="cpu", concurrency_limit=4)
 
     from studio.pipelines import ANGLES

@@ -48,6 +48,7 @@ def layout(ctx: Context) -> SimpleNamespace:
             with gr.Row():
                 ui.undo = gr.Button("Undo", elem_id="undo", interactive=False)
                 ui.redo = gr.Button("Redo", elem_id="redo", interactive=False)
+            ui.remove_background = gr.Button("Remove background", elem_id="remove-background")
             ui.history = gr.Markdown(NO_EDITS, elem_id="history")
         with gr.Column(scale=2):
             ui.preview = gr.Image(label="Preview", interactive=False, format="jpeg", height=460, elem_id="preview",
@@ -226,6 +227,7 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
     bind(ui.flip, lambda: {"op": "flip", "axis": "horizontal"})
     bind(ui.crop, lambda a: {"op": "crop", "aspect": a}, [ui.aspect])
     bind(ui.background, background_step, [ui.backdrop, ui.top_colour, ui.bottom_colour, ui.shadow])
+    bind(ui.remove_background, lambda: background_step("transparent", shadow=False))
     bind(ui.style, lambda ref, how, region, amount: style_step(load_image(ref) if ref else None, how, region, amount),
          [ui.reference, ui.method, ui.style_region, ui.strength])
 

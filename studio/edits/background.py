@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from .mask import composite, feather, product_mask
+from .mask import composite, feather, product_alpha
 
 KINDS = ("color", "gradient", "texture", "transparent")
 RGB = tuple[int, int, int]
@@ -148,14 +148,18 @@ class Shadow:
 
 
 def replace_background(image: Image.Image, backdrop: Backdrop, *, mask: np.ndarray | None = None,
-                       shadow: Shadow | None = None) -> Image.Image:
-    """The product over a new backdrop: RGB, or RGBA for a transparent backdrop."""
+                       shadow: Shadow | None = None, alpha: np.ndarray | None = None) -> Image.Image:
+    """The product over a new backdrop: RGB, or RGBA for a transparent backdrop. The edge is `alpha` (a soft
+    matte, e.g. the learned cut-out's) when given, else the mask feathered; with neither, the product's own
+    matte (`product_alpha`)."""
     if image.mode not in ("RGB", "RGBA"):
         raise ValueError(f"background replacement takes RGB or RGBA images, got mode {image.mode}")
-    product = product_mask(image) if mask is None else mask
-    if product.shape != (image.height, image.width):
+    if mask is None and alpha is None:
+        alpha = product_alpha(image)
+    product = alpha >= 0.5 if mask is None else mask
+    if product.shape != (image.height, image.width) or (alpha is not None and alpha.shape != product.shape):
         raise ValueError(f"mask is {product.shape[1]}x{product.shape[0]}, image is {image.width}x{image.height}")
-    alpha = feather(product)
+    alpha = feather(product) if alpha is None else alpha.astype(np.float32)
     if image.mode == "RGBA":                          # a cut-out upload: its own alpha is the edge
         alpha = np.minimum(alpha, np.asarray(image.getchannel("A"), np.float32) / 255)
     rgb = np.asarray(image.convert("RGB"))

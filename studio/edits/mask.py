@@ -1,4 +1,5 @@
-"""The product mask: from alpha when the upload has it, otherwise estimated from the border.
+"""The product mask: from alpha when the upload has it, else the learned cut-out (studio/edits/cutout.py)
+when it is installed, else the colour-based estimate from the border described here.
 
     mask = product_mask(image)                 # bool (H, W), True = product
     alpha = feather(mask)                      # float32 (H, W) in [0, 1], soft edge for compositing
@@ -28,14 +29,59 @@ UNIFORM_SPREAD = 6.0        # ΔE76: 90th percentile misfit of the border ring t
 MIN_DISTANCE = 4.0
 MAX_HOLE = 0.005            # enclosed background regions smaller than this share of the image are filled
 REGIONS = ("all", "product", "background")
+MASK_METHODS = ("auto", "learned", "classical")
 
 
-def product_mask(image: Image.Image) -> np.ndarray:
-    """bool (H, W): True on the product. Uses the alpha channel when it has any transparency."""
+def product_mask(image: Image.Image, method: str = "auto") -> np.ndarray:
+    """bool (H, W): True on the product. Uses the alpha channel when it has any transparency; otherwise
+    `method`: "learned" (the shipped cut-out network, studio/edits/cutout.py), "classical" (the colour-based
+    estimate below) or "auto" (learned when the network is installed, classical when it is not)."""
+    if method not in MASK_METHODS:
+        raise ValueError(f"method must be one of {', '.join(MASK_METHODS)}, got {method!r}")
     if image.mode == "RGBA":
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 255:
             return alpha >= 128
+    network = None if method == "classical" else _network(method == "learned")
+    return classical_mask(image) if network is None else _learned_alpha(image, network) >= 0.5
+
+
+def product_alpha(image: Image.Image, method: str = "auto") -> np.ndarray:
+    """float32 (H, W) in [0, 1]: how much of each pixel is product. The image's own alpha when it has any
+    transparency; the learned cut-out's soft matte (see `product_mask` for `method`); the classical mask
+    feathered otherwise. `product_alpha(image) >= 0.5` is `product_mask(image)`."""
+    if method not in MASK_METHODS:
+        raise ValueError(f"method must be one of {', '.join(MASK_METHODS)}, got {method!r}")
+    if image.mode == "RGBA":
+        alpha = np.asarray(image.getchannel("A"))
+        if alpha.min() < 255:
+            return alpha.astype(np.float32) / 255
+    network = None if method == "classical" else _network(method == "learned")
+    return feather(classical_mask(image)) if network is None else _learned_alpha(image, network)
+
+
+def _network(required: bool):
+    from .cutout import default_cutout
+
+    network = default_cutout()
+    if network is None and required:
+        raise FileNotFoundError("the learned cut-out is not installed (weights/cutout)")
+    return network
+
+
+def _learned_alpha(image: Image.Image, network) -> np.ndarray:
+    from .cutout import cutout_alpha
+
+    return cutout_alpha(image, network)
+
+
+def learned_mask_installed() -> bool:
+    """Whether `product_mask` uses the trained cut-out here (it decides the exported files' provenance)."""
+    return _network(False) is not None
+
+
+def classical_mask(image: Image.Image) -> np.ndarray:
+    """The colour-based estimate (the module docstring): the fallback and the baseline."""
     rgb = np.asarray(image.convert("RGB"))
     h, w = rgb.shape[:2]
     found = _estimate(_small(rgb))

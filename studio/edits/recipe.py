@@ -47,7 +47,7 @@ from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
-from .mask import REGIONS, limit_to_region, product_mask
+from .mask import REGIONS, learned_mask_installed, limit_to_region, product_alpha, product_mask
 from .neural_style import QUALITY, STYLIST, StyleStats
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
@@ -68,6 +68,7 @@ class _State:
     image: Image.Image
     scale: float = 1.0                     # preview side / export side
     mask: np.ndarray | None = None         # the product mask once something needed it
+    matte: np.ndarray | None = None        # its soft alpha, while no geometric step has moved the mask
     methods: RepairMethods = CLASSICAL     # the repair methods of whoever applies the recipe
     upscalers: Upscalers = CLASSICAL_UPSCALERS   # ... and its upscalers
     preview: bool = False                  # a live preview: an upscale only rescales (see _apply_upscale)
@@ -75,10 +76,17 @@ class _State:
 
     def product(self) -> np.ndarray:
         if self.mask is None or self.mask.shape != (self.image.height, self.image.width):
-            self.mask = product_mask(self.image)
+            self.matte = product_alpha(self.image) if learned_mask_installed() else None
+            self.mask = product_mask(self.image) if self.matte is None else self.matte >= 0.5
         return self.mask
 
+    def soft(self) -> np.ndarray | None:
+        """The product's soft alpha for the current mask, or None when only the mask is known."""
+        mask = self.product()
+        return self.matte if self.matte is not None and self.matte.shape == mask.shape else None
+
     def move_mask(self, transform: Callable[[Image.Image], Image.Image]) -> None:
+        self.matte = None
         if self.mask is not None:
             moved = transform(Image.fromarray(self.mask.astype(np.uint8) * 255, "L"))
             self.mask = np.asarray(moved) >= 128
@@ -228,6 +236,7 @@ def _size_preset(size: Size, p: dict, scale: float) -> Size:
 def _apply_preset(state: _State, p: dict) -> None:
     preset = _scaled_preset(p, state.scale)
     state.image, state.mask = fix_with_mask(state.image, preset, state.product())
+    state.matte = None
 
 
 # ---- background
@@ -244,7 +253,7 @@ def _check_background(p: dict) -> dict:
 def _apply_background(state: _State, p: dict) -> None:
     shadow = Shadow(**p["shadow"]) if p["shadow"] else None
     state.image = replace_background(state.image, Backdrop.parse(p["background"]), mask=state.product(),
-                                     shadow=shadow)
+                                     shadow=shadow, alpha=state.soft())
 
 
 # ---- style and looks
@@ -500,7 +509,12 @@ class Recipe:
         """Whether a trained model made any pixels (decides the IPTC digital source type of an upload)."""
         return any((s["op"] == "repair" and s["method"] not in CLASSICAL_NAMES)
                    or (s["op"] == "upscale" and s["method"] not in CLASSICAL_FILTERS)
-                   or s["op"] == "neural_style" for s in self.steps)
+                   or s["op"] == "neural_style" for s in self.steps) or (self.uses_mask and learned_mask_installed())
+
+    @property
+    def uses_mask(self) -> bool:
+        """Whether a step cuts the product out (a new background, a preset, a product or background lock)."""
+        return any(s["op"] in ("background", "preset") or s.get("region", "all") != "all" for s in self.steps)
 
     def summaries(self) -> list[str]:
         return [OPERATIONS[s["op"]].summary(s) + (f" ({s['region']} only)" if "region" in s else "")

@@ -1,16 +1,27 @@
-"""How well the product mask (studio.edits.mask) finds products, on real renders with known alpha.
+"""How well product masks find products, on images whose true alpha is known.
 
-    python -m studio eval mask --catalog furniture --split test --size 256
+    python -m studio eval mask --catalog furniture --split test --size 256          # the plain-backdrop set
+    python -m studio eval mask --catalog composites --size 512 --limit 300          # the busy set
 
-Sweet Home 3D renders carry their own alpha, so the truth is exact. Each item is composited twice: on its
-catalog background (a plain colour, like a studio backdrop) and on a vertical two-colour gradient (the
-border is no longer uniform, so the GrabCut path runs). The mask sees only the RGB composite.
+Two sets, each scoring every method named in `--methods` (default: classical and learned, with and
+without the guided-filter refinement) on the same images:
+- furniture: Sweet Home 3D's test icons on their catalog background (a plain colour, like a studio backdrop)
+  and on a vertical two-colour gradient (the border is no longer uniform, so the classical GrabCut path runs);
+- composites: held-out objects (studio/data/composites.py: test renders, icons and clip art) over held-out
+  backgrounds, one composite per object and background kind (photo, texture, clutter = "busy"; plain,
+  gradient), drawn from a fixed seed.
+A mask sees only the RGB image. Scores per condition: IoU of the mask (alpha >= 0.5) with the truth
+(mean, median, minimum, share >= 0.9), the boundary F-score (the DAVIS contour measure: boundary pixels
+matched within 0.75% of the diagonal) and the SAD of the alpha (sum of absolute alpha errors / 1000, the
+matting benchmarks' unit, at the evaluated size).
 """
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -18,9 +29,42 @@ from ..data import open_catalog
 from ..data.furniture import _icon, place_icon
 from ..data.vocab import BACKGROUNDS, hex_to_rgb
 from ..edits.background import Backdrop
-from ..edits.mask import product_mask
 
 GRADIENT = ((235, 225, 205), (120, 140, 170))
+SETS = ("furniture", "composites")
+BUSY = ("photo", "texture", "clutter")
+COMPOSITE_KINDS = BUSY + ("plain", "gradient")
+MaskMethod = Callable[[Image.Image], np.ndarray]     # RGB image -> alpha float (H, W) in [0, 1] (or bool)
+
+
+def mask_methods(names: tuple[str, ...] = ("classical", "learned", "learned-bilinear"),
+                 model: str | None = None) -> dict[str, MaskMethod]:
+    """The named methods: classical (colour-based), learned (the cut-out network + guided filter),
+    learned-bilinear (the network's alpha upscaled without refinement)."""
+    from ..edits.mask import classical_mask
+
+    methods: dict[str, MaskMethod] = {}
+    network = None
+    for name in names:
+        if name == "classical":
+            methods[name] = classical_mask
+            continue
+        if name not in ("learned", "learned-bilinear"):
+            raise ValueError(f"unknown mask method {name!r}; known: classical, learned, learned-bilinear")
+        if network is None:
+            from ..checkpoints import WEIGHTS_DIR
+            from ..edits.cutout import FOLDER, open_cutout
+
+            network = open_cutout(model or WEIGHTS_DIR / FOLDER)
+        refine = "guided" if name == "learned" else "none"
+        methods[name] = lambda image, r=refine: _learned(image, network, r)
+    return methods
+
+
+def _learned(image: Image.Image, network, refine: str) -> np.ndarray:
+    from ..edits.cutout import cutout_alpha
+
+    return cutout_alpha(image, network, refine)
 
 
 def _truth_and_photo(icon: Image.Image, backdrop: np.ndarray, size: int) -> tuple[np.ndarray, Image.Image]:
@@ -29,7 +73,7 @@ def _truth_and_photo(icon: Image.Image, backdrop: np.ndarray, size: int) -> tupl
     canvas.paste(resized, offset, mask=resized.getchannel("A"))
     alpha = Image.new("L", (size, size), 0)
     alpha.paste(resized.getchannel("A"), offset)
-    return np.asarray(alpha) >= 128, canvas
+    return np.asarray(alpha, np.float32) / 255, canvas
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -37,15 +81,37 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / union) if union else 1.0
 
 
-def evaluate_mask(catalog: str = "furniture", split: str = "test", size: int = 256, limit: int | None = None) -> dict:
-    """Mean / median IoU and the share of items above 0.9, per backdrop condition."""
-    if catalog != "furniture":
-        raise ValueError("mask evaluation needs renders with true alpha: only the furniture catalog has them")
-    items = open_catalog(catalog, split=split, size=size)
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.uint8)
+    return (m - cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)) > 0
+
+
+def boundary_f(pred: np.ndarray, truth: np.ndarray, tolerance: float = 0.0075) -> float:
+    """DAVIS's contour F-measure: boundary pixels of each within `tolerance` x diagonal of the other's."""
+    bp, bt = _boundary(pred), _boundary(truth)
+    if not bp.any() and not bt.any():
+        return 1.0
+    if not bp.any() or not bt.any():
+        return 0.0
+    radius = max(1, round(tolerance * np.hypot(*pred.shape)))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    near_t = cv2.dilate(bt.astype(np.uint8), disk) > 0
+    near_p = cv2.dilate(bp.astype(np.uint8), disk) > 0
+    precision, recall = float((bp & near_t).sum() / bp.sum()), float((bt & near_p).sum() / bt.sum())
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def score(alpha: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
+    """(IoU, boundary F, SAD/1000) of a predicted alpha (float or bool) against the true alpha in [0, 1]."""
+    a = alpha.astype(np.float32)
+    pred, real = a >= 0.5, truth >= 0.5
+    return _iou(pred, real), boundary_f(pred, real), float(np.abs(a - truth).sum() / 1000)
+
+
+def _furniture_images(split: str, size: int, limit: int | None):
+    items = open_catalog("furniture", split=split, size=size)
     count = len(items) if limit is None else min(limit, len(items))
     gradient = Backdrop("gradient", top=GRADIENT[0], bottom=GRADIENT[1]).render((size, size))
-    start = time.perf_counter()
-    scores: dict[str, list[float]] = {"plain": [], "gradient": []}
     for index in range(count):
         item = items.items[index]
         icon = _icon(item.archive, item.icon)
@@ -53,11 +119,74 @@ def evaluate_mask(catalog: str = "furniture", split: str = "test", size: int = 2
                                 (size, size, 3)).copy()
         for condition, backdrop in (("plain", plain), ("gradient", gradient)):
             truth, photo = _truth_and_photo(icon, backdrop, size)
-            scores[condition].append(_iou(product_mask(photo), truth))
-    result = {"catalog": catalog, "split": split, "size": size, "n": count,
-              "seconds": round(time.perf_counter() - start, 1)}
-    for condition, values in scores.items():
-        v = np.array(values)
-        result[condition] = {"mean_iou": round(float(v.mean()), 4), "median_iou": round(float(np.median(v)), 4),
-                             "share_above_0.9": round(float((v >= 0.9).mean()), 4)}
+            yield condition, photo, truth
+
+
+def _composite_images(size: int, limit: int | None, seed: int, cache: str | None):
+    from ..data.composites import BackgroundPool, ObjectBank, compose
+
+    bank = ObjectBank.open("test", cache)
+    pool = BackgroundPool("test", max_side=max(1024, 2 * size))
+    count = len(bank) if limit is None else min(limit, len(bank))
+    # a fixed spread of objects over the bank (renders, icons and clip art alike), each on every kind
+    chosen = np.linspace(0, len(bank) - 1, count).round().astype(int)
+    for n, index in enumerate(chosen):
+        for k, kind in enumerate(COMPOSITE_KINDS):
+            rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, k]), size, index=int(index), kind=kind)
+            yield kind, Image.fromarray(rgb), alpha.astype(np.float32) / 255
+
+
+def _summary(rows: list[tuple[float, float, float]]) -> dict:
+    v = np.array(rows)
+    return {"n": len(rows), "mean_iou": round(float(v[:, 0].mean()), 4), "median_iou": round(float(np.median(v[:, 0])), 4),
+            "min_iou": round(float(v[:, 0].min()), 4), "share_above_0.9": round(float((v[:, 0] >= 0.9).mean()), 4),
+            "share_below_0.75": round(float((v[:, 0] < 0.75).mean()), 4),
+            "boundary_f": round(float(v[:, 1].mean()), 4), "sad": round(float(v[:, 2].mean()), 3)}
+
+
+def evaluate_mask(catalog: str = "furniture", split: str = "test", size: int = 256, limit: int | None = None,
+                  methods: dict[str, MaskMethod] | None = None, seed: int = 0, cache: str | None = None) -> dict:
+    """Per method and condition: IoU statistics, boundary F and SAD (module docstring). `methods` defaults
+    to the classical mask alone; composites always read the test objects and backgrounds."""
+    if catalog not in SETS:
+        raise ValueError(f"mask evaluation needs images with true alpha: the furniture renders or the "
+                         f"composites, not {catalog!r}")
+    if methods is None:
+        from ..edits.mask import classical_mask
+
+        methods = {"classical": classical_mask}
+    images = _furniture_images(split, size, limit) if catalog == "furniture" else _composite_images(size, limit, seed, cache)
+    start = time.perf_counter()
+    rows: dict[str, dict[str, list]] = {name: {} for name in methods}
+    seconds = {name: 0.0 for name in methods}
+    count = 0
+    for condition, photo, truth in images:
+        count += 1
+        for name, method in methods.items():
+            t = time.perf_counter()
+            alpha = method(photo)
+            seconds[name] += time.perf_counter() - t
+            rows[name].setdefault(condition, []).append(score(alpha, truth))
+    result = {"catalog": catalog, "split": "test" if catalog == "composites" else split, "size": size,
+              "images": count, "seconds": round(time.perf_counter() - start, 1), "methods": {}}
+    for name, by_condition in rows.items():
+        entry = {condition: _summary(values) for condition, values in by_condition.items()}
+        busy = [r for c in BUSY for r in by_condition.get(c, [])]
+        if busy:
+            entry["busy"] = _summary(busy)
+        entry["seconds_per_image"] = round(seconds[name] / max(1, count), 4)
+        result["methods"][name] = entry
     return result
+
+
+def markdown_table(result: dict) -> str:
+    """One row per method and condition."""
+    lines = ["| method | backdrop | n | mean IoU | min IoU | share >= 0.9 | share < 0.75 | boundary F | SAD |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, entry in result["methods"].items():
+        for condition, r in entry.items():
+            if isinstance(r, dict):
+                lines.append(f"| {name} | {condition} | {r['n']} | {r['mean_iou']:.3f} | {r['min_iou']:.3f} | "
+                             f"{r['share_above_0.9']:.1%} | {r['share_below_0.75']:.1%} | {r['boundary_f']:.3f} | "
+                             f"{r['sad']:.2f} |")
+    return "\n".join(lines)

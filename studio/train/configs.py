@@ -164,6 +164,32 @@ class UpscalerTrainConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
+class CutoutTrainConfig(TrainConfig):
+    catalog: str = "composites"    # composites: objects with true alpha over photos and textures (data/composites.py)
+    size: int = 224                # training side in px (a multiple of 32; the network runs at run_size)
+    run_size: int = 320            # the side the shipped network runs at (recorded in its config)
+    width: int = 64                # decoder channels at 1/32
+    tune_from: int = 5             # first EfficientNet-Lite0 block trained (earlier ones stay ImageNet's)
+    steps: int = 3000              # optimiser steps in all
+    batch_size: int = 16           # composites per step on each process
+    lr: float = 1e-3               # peak learning rate (one-cycle; the encoder's blocks get a tenth)
+    epoch_images: int = 1024       # composites drawn afresh every epoch
+    dice_weight: float = 1.0       # soft-IoU (Dice) term beside the per-pixel cross-entropy
+    max_side: int = 1024           # backgrounds reduced to at most this side when loaded
+    cache: str = "runs/cutout"     # where `data cutout-objects` put the object banks
+    root: str = "/usr/share"       # where the photo packages are installed (backgrounds: studio/data/photos.py)
+    init_from: str | None = None   # start from this cut-out folder's weights
+    save_every: int = 200          # steps between saved training states
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.size % 32 or self.run_size % 32:
+            raise ValueError(f"size and run_size must be multiples of 32, got {self.size}, {self.run_size}")
+        if self.epoch_images < self.batch_size:
+            raise ValueError("epoch_images must be at least a batch")
+
+
+@dataclass(frozen=True)
 class PriorFitConfig:
     """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
     components: int = 32           # mixture components

@@ -1,0 +1,231 @@
+"""The learned cut-out (studio/models/cutout.py, edits/cutout.py, data/composites.py, train/cutout.py) and the
+product mask that uses it: shapes and round trips, alpha that wins, the fallback without the model,
+determinism, composites whose truth excludes the shadow, a dry-run training, the eval, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import needs_furniture, product_photo
+from studio.__main__ import main
+from studio.data.composites import BACKGROUND_KINDS, BackgroundPool, ObjectBank, clipart_object, compose
+from studio.edits import cutout as cutout_module
+from studio.edits.cutout import cut_out, cutout_alpha, default_cutout, open_cutout
+from studio.edits.export import read_metadata
+from studio.edits.mask import classical_mask, learned_mask_installed, product_alpha, product_mask
+from studio.edits.recipe import Recipe
+from studio.models.cutout import CutoutNet
+from test_upscale import photo_tree
+
+
+def tiny_net(seed=0) -> CutoutNet:
+    torch.manual_seed(seed)
+    return CutoutNet(size=64, width=16).eval()
+
+
+@pytest.fixture()
+def installed(tmp_path, monkeypatch):
+    """weights/cutout as a tiny (untrained) network: what product_mask picks up."""
+    tiny_net().save_pretrained(str(tmp_path / "cutout"))
+    monkeypatch.setattr(cutout_module, "WEIGHTS_DIR", tmp_path)
+    cutout_module._cached.cache_clear()
+    yield tmp_path / "cutout"
+    cutout_module._cached.cache_clear()
+
+
+@pytest.fixture()
+def not_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(cutout_module, "WEIGHTS_DIR", tmp_path / "nothing")
+    cutout_module._cached.cache_clear()
+    yield
+    cutout_module._cached.cache_clear()
+
+
+def test_the_network_gives_one_logit_per_pixel_and_round_trips(tmp_path):
+    net = tiny_net()
+    x = torch.rand(2, 3, 64, 96) * 2 - 1
+    with torch.no_grad():
+        out = net(x)
+    assert out.shape == (2, 1, 64, 96)
+    net.save_pretrained(str(tmp_path / "c"))
+    again = open_cutout(tmp_path / "c")
+    with torch.no_grad():
+        assert torch.equal(again(x), out)
+    with pytest.raises(ValueError, match="multiples of 32"):
+        net(torch.zeros(1, 3, 50, 64))
+    with pytest.raises(ValueError, match="multiple of 32"):
+        CutoutNet(size=100)
+    with pytest.raises(FileNotFoundError, match="train one"):
+        open_cutout(tmp_path / "missing")
+
+
+def test_only_the_late_encoder_blocks_and_the_decoder_train():
+    net = CutoutNet(size=64, width=16, tune_from=5)
+    trainable = {id(p) for p in net.trainable_parameters()}
+    assert not any(id(p) in trainable for p in net.encoder._blocks[4].parameters())
+    assert all(id(p) in trainable for p in net.encoder._blocks[5].parameters())
+    assert all(id(p) in trainable for p in net.out.parameters())
+    net.train()
+    assert not net.encoder.training and net.out.training          # batch norm keeps ImageNet's statistics
+
+
+def test_the_alpha_has_the_photo_size_and_is_deterministic():
+    net = tiny_net()
+    image = product_photo((150, 110))
+    a = cutout_alpha(image, net)
+    assert a.shape == (110, 150) and a.dtype == np.float32 and 0 <= a.min() and a.max() <= 1
+    assert np.array_equal(a, cutout_alpha(image, net))
+    bilinear = cutout_alpha(image, net, refine="none")
+    assert bilinear.shape == a.shape and not np.array_equal(a, bilinear)     # the guided filter did something
+    rgba = cut_out(image, net)
+    assert rgba.mode == "RGBA" and np.array_equal(np.asarray(rgba)[..., :3], np.asarray(image))
+    with pytest.raises(ValueError, match="refine"):
+        cutout_alpha(image, net, refine="magic")
+
+
+def test_product_mask_uses_the_installed_network_but_an_upload_alpha_wins(installed):
+    assert learned_mask_installed() and default_cutout() is not None
+    image = product_photo((96, 80))
+    learned = product_mask(image)
+    assert np.array_equal(learned, cutout_alpha(image, default_cutout()) >= 0.5)
+    assert np.array_equal(product_mask(image, "learned"), learned)
+    assert np.array_equal(product_alpha(image) >= 0.5, learned)
+    rgba = image.convert("RGBA")
+    alpha = np.zeros((80, 96), np.uint8)
+    alpha[20:60, 30:70] = 255
+    rgba.putalpha(Image.fromarray(alpha))
+    assert np.array_equal(product_mask(rgba), alpha >= 128)
+    assert np.array_equal(product_alpha(rgba), alpha / np.float32(255))
+    # a cut made with the network is a composite with a trained model
+    recipe = Recipe.from_json([{"op": "background", "background": {"kind": "transparent"}, "shadow": None}])
+    assert recipe.uses_model and not Recipe.from_json([{"op": "flip", "axis": "horizontal"}]).uses_model
+    out = recipe.apply(image)
+    assert out.mode == "RGBA" and np.array_equal(np.asarray(out.getchannel("A")) >= 128, learned)
+
+
+def test_without_the_model_the_classical_mask_is_the_fallback(not_installed):
+    image = product_photo((96, 80))
+    assert default_cutout() is None and not learned_mask_installed()
+    assert np.array_equal(product_mask(image), classical_mask(image))
+    assert product_mask(image).mean() > 0.1                        # the photo's ellipse is found
+    with pytest.raises(FileNotFoundError, match="not installed"):
+        product_mask(image, "learned")
+    with pytest.raises(ValueError, match="method must be"):
+        product_mask(image, "psychic")
+    assert not Recipe.from_json([{"op": "background", "background": {"kind": "transparent"}}]).uses_model
+
+
+def bank_and_pool(tmp_path) -> tuple[ObjectBank, BackgroundPool]:
+    """Two objects: a disc with a shadow pasted beside it (render-like) and a square without one."""
+    side = 256
+    yy, xx = np.mgrid[:side, :side]
+    rows = []
+    disc = (yy - 100) ** 2 + (xx - 128) ** 2 < 60 ** 2
+    shadow = ((yy - 200) ** 2 / 20 ** 2 + (xx - 128) ** 2 / 70 ** 2 < 1) & ~disc
+    rgba = np.zeros((side, side, 4), np.uint8)
+    rgba[disc] = (200, 40, 40, 255)
+    rgba[shadow] = (0, 0, 0, 80)
+    rows.append(np.dstack([rgba, (disc * 255).astype(np.uint8)]))
+    square = np.zeros((side, side, 4), np.uint8)
+    square[60:200, 60:200] = (30, 120, 220, 255)
+    rows.append(np.dstack([square, square[..., 3]]))
+    bank = ObjectBank(np.stack(rows), ["render", "clipart"])
+    return bank, BackgroundPool("train", max_side=256, root=photo_tree(tmp_path / "share"))
+
+
+def test_composites_are_reproducible_and_their_truth_leaves_out_the_shadow(tmp_path):
+    bank, pool = bank_and_pool(tmp_path)
+    for kind in BACKGROUND_KINDS:
+        rgb, alpha = compose(bank, pool, np.random.default_rng(3), 128, index=0, kind=kind)
+        again = compose(bank, pool, np.random.default_rng(3), 128, index=0, kind=kind)
+        assert rgb.shape == (128, 128, 3) and alpha.shape == (128, 128)
+        assert np.array_equal(rgb, again[0]) and np.array_equal(alpha, again[1])
+        assert 0.02 < (alpha >= 128).mean() < 0.9
+    # the shadowed object's truth is the disc alone: round, no ellipse under it
+    rgb, alpha = compose(bank, pool, np.random.default_rng(5), 256, index=0, kind="plain")
+    ys, xs = np.nonzero(alpha >= 128)
+    assert abs((ys.max() - ys.min()) - (xs.max() - xs.min())) <= 3
+    assert set(pool.files).isdisjoint(BackgroundPool("test", max_side=256, root=tmp_path / "share").files)
+
+
+def test_clipart_objects_are_art_on_transparency(tmp_path):
+    art = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
+    art.paste((10, 200, 10, 255), (50, 40, 250, 160))
+    art.save(tmp_path / "object.png")
+    Image.new("RGBA", (300, 200), (255, 255, 255, 255)).save(tmp_path / "opaque.png")
+    framed = Image.new("RGBA", (300, 200), (255, 0, 0, 255))
+    framed.paste((0, 0, 0, 0), (100, 50, 200, 150))
+    framed.save(tmp_path / "framed.png")
+    found = clipart_object(tmp_path / "object.png")
+    assert found.shape == (256, 256, 4) and (found[..., 3] >= 128).mean() > 0.3
+    assert clipart_object(tmp_path / "opaque.png") is None and clipart_object(tmp_path / "framed.png") is None
+
+
+@needs_furniture
+def test_object_banks_and_a_dry_run_training_write_a_loadable_cutout(tmp_path, monkeypatch):
+    pytest.importorskip("moderngl")
+    from studio.data.composites import build_objects
+
+    clipart = tmp_path / "clipart"
+    clipart.mkdir()
+    for i in range(24):                                           # 4 of these names are held out
+        art = Image.new("RGBA", (120, 90), (0, 0, 0, 0))
+        art.paste((10 * i, 100, 200, 255), (20, 15, 100, 75))
+        art.save(clipart / f"art{i}.png")
+    cache = tmp_path / "banks"
+    try:
+        for split in ("train", "test"):
+            build_objects(split, cache=cache, workers=1, limit=2, clipart=clipart)
+    except Exception as exc:                                      # no OpenGL here
+        if "RenderUnavailable" in type(exc).__name__:
+            pytest.skip(str(exc))
+        raise
+    train, test = ObjectBank.open("train", cache), ObjectBank.open("test", cache)
+    assert {"render", "icon", "clipart"} <= set(train.kinds) and train.array.shape[1:] == (256, 256, 5)
+    assert len(train.kinds) == len(train) and test.kinds.count("clipart") == 4
+    monkeypatch.chdir(tmp_path)
+    root = photo_tree(tmp_path / "share")
+    out = tmp_path / "cutout"
+    assert main(["train", "cutout", "--dry-run", "--cache", str(cache), "--root", str(root), "--out", str(out)]) == 0
+    net = open_cutout(out)
+    assert net.config.catalog == "composites" and net.config.training["steps"] == 3
+    assert not any("P0.jpg" in s or "P3.jpg" in s for s in net.config.training["backgrounds"])   # held out
+    assert cutout_alpha(product_photo((80, 60)), net).shape == (60, 80)
+
+
+def test_eval_mask_scores_each_method_on_the_same_images(installed, tmp_path, monkeypatch):
+    from studio.eval import segment
+
+    bank, pool = bank_and_pool(tmp_path)
+    monkeypatch.setattr("studio.data.composites.ObjectBank.open", classmethod(lambda cls, split, cache=None: bank))
+    monkeypatch.setattr("studio.data.composites.BackgroundPool",
+                        lambda split, max_side=1024, root=None, limit=None: pool)
+    methods = segment.mask_methods(("classical", "learned"), str(installed))
+    result = segment.evaluate_mask("composites", size=96, limit=2, methods=methods)
+    assert result["images"] == 2 * 5 and set(result["methods"]) == {"classical", "learned"}
+    busy = result["methods"]["classical"]["busy"]
+    assert busy["n"] == 6 and 0 <= busy["min_iou"] <= busy["mean_iou"] <= 1 and 0 <= busy["boundary_f"] <= 1
+    assert "| learned | photo |" in segment.markdown_table(result)
+    truth = np.zeros((40, 40), np.float32)
+    truth[10:30, 10:30] = 1
+    assert segment.score(truth, truth)[:2] == (1.0, 1.0) and segment.score(truth, truth)[2] == 0
+    assert segment.score(np.zeros_like(truth), truth)[0] == 0
+    with pytest.raises(ValueError, match="unknown mask method"):
+        segment.mask_methods(("magic",))
+
+
+def test_the_cutout_command_writes_an_rgba_png_with_provenance(installed, tmp_path, capsys):
+    source = tmp_path / "boot.jpg"
+    product_photo((120, 90)).save(source, quality=95)
+    out = tmp_path / "boot-cut.png"
+    assert main(["cutout", str(source), "--out", str(out)]) == 0
+    image = Image.open(out)
+    assert image.mode == "RGBA" and image.size == (120, 90)
+    assert "learned cut-out" in capsys.readouterr().out
+    found = read_metadata(out)
+    assert found["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
+    assert json.loads((tmp_path / "boot-cut.png.json").read_text())
+    assert main(["cutout", str(source), "--out", str(tmp_path / "x.jpg")]) != 0
