@@ -68,17 +68,19 @@ test: setup browser postgres
 demo: setup
 	exec $(PY) app.py
 
-# The benchmarks' real photo and the upscaler's photos and textures (Debian's mate-backgrounds,
-# gnome-backgrounds, gimp-data; GPL / CC-BY-SA: read from the packages, never copied here).
+# The benchmarks' real photo, the upscaler's and the cut-out's photos and textures (Debian's mate-backgrounds,
+# gnome-backgrounds, gimp-data; GPL / CC-BY-SA) and the cut-out's clip art (openclipart-png, public domain):
+# read from the packages, never copied here.
 BENCH_PHOTO := /usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg
-PHOTO_FILES := $(BENCH_PHOTO) /usr/share/backgrounds/gnome/wood-l.webp /usr/share/gimp/2.0/patterns/Stone/rock.pat
+PHOTO_FILES := $(BENCH_PHOTO) /usr/share/backgrounds/gnome/wood-l.webp /usr/share/gimp/2.0/patterns/Stone/rock.pat \
+               /usr/share/openclipart/png
 bench-data:
 	@missing=0; for f in $(PHOTO_FILES); do [ -e "$$f" ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
-	  echo "installing Debian's mate-backgrounds, gnome-backgrounds and gimp-data (photos and textures)"; \
+	  echo "installing Debian's mate-backgrounds, gnome-backgrounds, gimp-data (photos and textures) and openclipart-png"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mate-backgrounds \
-	    gnome-backgrounds gimp-data; \
+	    gnome-backgrounds gimp-data openclipart-png; \
 	fi
 
 # Each bench/<name>.py prints `name: value (baseline value, ratio)` lines; bench/_*.py are helpers.

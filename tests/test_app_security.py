@@ -17,7 +17,7 @@ from PIL import Image
 from test_app import tiny_weights
 
 gradio_client = pytest.importorskip("gradio_client")
-FILE_ENDPOINTS = {"/edit": 0, "/repair": 0, "/stylize": 0, "/export": 0, "/upscale": 0}
+FILE_ENDPOINTS = {"/edit": 0, "/repair": 0, "/stylize": 0, "/export": 0, "/upscale": 0, "/cutout": 0}
 LEAKS = ("Traceback", "File \"/", ".py\", line", "/tmp/", "/work/", "/home/", "/usr/", "site-packages")
 
 
@@ -65,7 +65,7 @@ def test_server_paths_are_refused_on_every_image_endpoint(server, endpoint):
     private = str(root / "private.png")
     board_file = str(demo.board.root / "board.sqlite3")
     args = {"/edit": ["[]", "png", 95], "/repair": [None, "telea"], "/stylize": [None, "reinhard", 1.0, "all"],
-            "/export": ["png", 95, "", "", -1, ""], "/upscale": [2, "lanczos", "png"]}[endpoint]
+            "/export": ["png", 95, "", "", -1, ""], "/upscale": [2, "lanczos", "png"], "/cutout": []}[endpoint]
     for path in (private, board_file, "/etc/passwd", str(root / "missing.png")):
         for payload in (path, {"path": path}, {"path": path, "meta": {"_type": "gradio.FileData"}}):
             data = [payload, *args]

@@ -50,6 +50,7 @@ BANK_VERSION = 1                       # bump when what goes into the bank chang
 VIEWS_PER_ITEM = 2
 TEST_EVERY = 4                         # backgrounds: every 4th non-nature file is held out
 BACKGROUND_KINDS = ("photo", "texture", "plain", "gradient", "clutter")
+BUSY_KINDS = ("photo", "texture", "clutter")
 BACKGROUND_SHARES = (0.45, 0.2, 0.1, 0.1, 0.15)
 
 
