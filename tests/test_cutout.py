@@ -68,8 +68,10 @@ def test_only_the_late_encoder_blocks_and_the_decoder_train():
     assert not any(id(p) in trainable for p in net.encoder._blocks[4].parameters())
     assert all(id(p) in trainable for p in net.encoder._blocks[5].parameters())
     assert all(id(p) in trainable for p in net.out.parameters())
-    net.train()
-    assert not net.encoder.training and net.out.training          # batch norm keeps ImageNet's statistics
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    net.train()(x).mean().backward()
+    assert net.encoder._blocks[4]._project_conv.weight.grad is None       # frozen: no gradient reaches it
+    assert net.encoder._blocks[5]._project_conv.weight.grad is not None
 
 
 def test_the_alpha_has_the_photo_size_and_is_deterministic():

@@ -9,7 +9,7 @@ trained on squares and a cut-out does not need it kept); its alpha is scaled bac
 resolution by OpenCV's guided filter (He et al. 2010; `cv2.ximgproc.guidedFilter` from
 opencv-contrib-python-headless), which snaps the upscaled matte's edges to the photo's own edges, with a
 radius that follows the upscaling factor. `refine="none"` keeps the plain bilinear upscale (measured in
-`eval mask --set composites`). Cost: one network pass at 320 px and a few box filters over the photo.
+`eval mask --catalog composites`). Cost: one network pass at 320 px and a few box filters over the photo.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ without the guided-filter refinement) on the same images:
 A mask sees only the RGB image. Scores per condition: IoU of the mask (alpha >= 0.5) with the truth
 (mean, median, minimum, share >= 0.9), the boundary F-score (the DAVIS contour measure: boundary pixels
 matched within 0.75% of the diagonal) and the SAD of the alpha (sum of absolute alpha errors / 1000, the
-matting benchmarks' unit, at the evaluated size).
+matting benchmarks' unit, at the evaluated size). The classical mask is hard (0 or 1), so its SAD counts
+every edge pixel in full; the learned one is a soft matte.
 """
 
 from __future__ import annotations

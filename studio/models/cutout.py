@@ -2,8 +2,10 @@
 
 - Encoder: EfficientNet-Lite0's trunk (studio/models/effnet.py), started from the ImageNet weights; its
   activations after blocks 0, 2, 4, 10 and 15 (16 ch at 1/2, 24 at 1/4, 40 at 1/8, 112 at 1/16, 320 at
-  1/32) are the skips. Training keeps the high-resolution blocks before `tune_from` frozen (they are most of
-  the cost on a CPU and the least specific) and batch norm in inference mode throughout.
+  1/32) are the skips. Training keeps the weights of the high-resolution blocks before `tune_from` frozen
+  (they are most of the cost on a CPU and the least specific); batch norm everywhere in the encoder
+  re-estimates its statistics on the composites (train mode, momentum 0.01), so inference uses running
+  averages of the training data, not ImageNet's.
 - Decoder: U-Net (Ronneberger et al. 2015) / FPN-style: from 1/32 up, each level upsamples (bilinear),
   concatenates the encoder's skip through a 1x1 lateral, and mixes with two 3x3 convolutions; a last level
   at 1/2 also sees the RGB itself, each 2x2 block of pixels as 12 channels (edges the encoder's stride
@@ -74,11 +76,6 @@ class CutoutNet(ModelMixin, ConfigMixin):
         for block in self.encoder._blocks[:self.config.tune_from]:
             frozen |= {id(p) for p in block.parameters()}
         return [p for p in self.parameters() if id(p) not in frozen]
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.encoder.eval()                              # batch norm keeps ImageNet's statistics
-        return self
 
     def _skips(self, x: torch.Tensor) -> list[torch.Tensor]:
         enc = self.encoder
