@@ -679,7 +679,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     repair = eval_commands.add_parser("repair", help="score repair methods on real images with LaMa-style holes")
     repair.add_argument("--method", required=True, help="method name(s), comma-separated: telea,ns")
-    repair.add_argument("--catalog", default="fashion", help="catalog whose test split is used (default: fashion)")
+    repair.add_argument("--catalog", default="fashion", help="catalog whose test split is used, or `photos`: crops of "
+                                                             "the held-out real photos (default: fashion)")
     repair.add_argument("--masks", default="thin,medium,thick", help="mask sets (default: thin,medium,thick)")
     repair.add_argument("--n", type=int, default=500, help="images per mask set (default: 500)")
     repair.add_argument("--size", type=int, default=None, help="image size (default: the catalog's)")

@@ -160,3 +160,21 @@ def test_swap_test_passes_real_images_and_fails_a_colour_blind_sampler(tiny_judg
     assert swap_test(real, judge, pairs, per_prompt=2)["swap_accuracy"] == 1.0
     blind = swap_test(ColourBlind(), judge, pairs, per_prompt=2)["swap_accuracy"]
     assert blind <= 0.55
+
+
+def test_eval_repair_on_held_out_photo_crops(tmp_path):
+    from test_upscale import photo_tree
+
+    from studio.eval.repair import evaluate_repair, photo_crops
+
+    root = photo_tree(tmp_path / "share")
+    crops = photo_crops(6, 64, seed=0, root=root)
+    assert len(crops) == 6 and all(c.size == (64, 64) for c in crops)
+    assert [np.asarray(c).tobytes() for c in crops] == [np.asarray(c).tobytes()
+                                                       for c in photo_crops(6, 64, seed=0, root=root)]
+    fake = lambda images: np.stack([np.asarray(im, np.float64).reshape(-1)[:64] for im in images])  # noqa: E731
+    result = evaluate_repair("ns", catalog="photos", masks=("medium",), n=6, size=64, effnet=fake, photo_root=root)
+    assert result["catalog"] == "photos" and result["size"] == 64 and result["n"] == 6
+    assert 5 < result["masks"]["medium"]["psnr_hole"] < 100
+    with pytest.raises(ValueError, match="do not fit"):
+        photo_crops(2, 512, root=root)
