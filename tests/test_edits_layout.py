@@ -109,7 +109,7 @@ def test_replace_background_with_colour_gradient_texture_and_transparency():
     textured = replace_background(photo, Backdrop.parse(Backdrop("texture", texture=tex).to_dict()))
     assert np.asarray(textured)[:10, :10].std() > 20
     cut = replace_background(photo, Backdrop("transparent"))
-    assert cut.mode == "RGBA" and cut.getpixel((2, 2))[3] == 0 and cut.getpixel((60, 45))[3] == 255
+    assert cut.mode == "RGBA" and cut.getpixel((2, 2))[3] == 0 and cut.getpixel((60, 45))[3] >= 250   # a soft matte
 
 
 def test_shadow_darkens_the_backdrop_below_the_product_only():

@@ -124,7 +124,7 @@ def check(image: Image.Image, preset: Preset, mask: np.ndarray | None = None) ->
     if image.size != (preset.width, preset.height):
         problems.append(Violation("size", f"image is {image.width}x{image.height}; {preset.label} needs "
                                           f"{preset.width}x{preset.height}"))
-    mask = product_mask(image) if mask is None else mask
+    mask = rule_mask(image) if mask is None else mask
     fill = measure_fill(mask)
     if fill is None:
         problems.append(Violation("product", "no product found: the image looks like plain background"))
@@ -142,6 +142,13 @@ def check(image: Image.Image, preset: Preset, mask: np.ndarray | None = None) ->
                 problems.append(Violation("background", f"{1 - share:.1%} of the background differs from {colour}; "
                                                         f"{preset.label} needs a pure {colour} background"))
     return problems
+
+
+def rule_mask(image: Image.Image) -> np.ndarray:
+    """The mask the rule check measures with: on a plain backdrop (what a compliant image has) the colour
+    distance to it is exact, so the classical mask; on anything else the default product mask (learned
+    when installed). The fix paints the background with the same mask, so a fixed image passes its check."""
+    return product_mask(image, "classical") if plain_backdrop(image) else product_mask(image)
 
 
 def _background_region(mask: np.ndarray) -> np.ndarray:
@@ -223,7 +230,7 @@ def _place_cutout(image: Image.Image, mask: np.ndarray, box, size, preset: Prese
     # What the rule check will call background is made exactly the preset's colour: the cut-out of a small
     # product, enlarged many times, carries a band of the old backdrop inside its edge; those pixels are
     # within the mask threshold (ΔE 4) of the new colour, so snapping them is all but invisible.
-    out[_background_region(product_mask(Image.fromarray(out, "RGB")))] = preset.background
+    out[_background_region(rule_mask(Image.fromarray(out, "RGB")))] = preset.background
     return Image.fromarray(out, "RGB"), placed
 
 
