@@ -36,13 +36,9 @@ def product_mask(image: Image.Image, method: str = "auto") -> np.ndarray:
     """bool (H, W): True on the product. Uses the alpha channel when it has any transparency; otherwise
     `method`: "learned" (the shipped cut-out network, studio/edits/cutout.py), "classical" (the colour-based
     estimate below) or "auto" (learned when the network is installed, classical when it is not)."""
-    if method not in MASK_METHODS:
-        raise ValueError(f"method must be one of {', '.join(MASK_METHODS)}, got {method!r}")
-    if image.mode == "RGBA":
-        alpha = np.asarray(image.getchannel("A"))
-        if alpha.min() < 255:
-            return alpha >= 128
-    network = None if method == "classical" else _network(method == "learned")
+    own, network = _sources(image, method)
+    if own is not None:
+        return own >= 128
     return classical_mask(image) if network is None else _learned_alpha(image, network) >= 0.5
 
 
@@ -50,14 +46,22 @@ def product_alpha(image: Image.Image, method: str = "auto") -> np.ndarray:
     """float32 (H, W) in [0, 1]: how much of each pixel is product. The image's own alpha when it has any
     transparency; the learned cut-out's soft matte (see `product_mask` for `method`); the classical mask
     feathered otherwise. `product_alpha(image) >= 0.5` is `product_mask(image)`."""
+    own, network = _sources(image, method)
+    if own is not None:
+        return own.astype(np.float32) / 255
+    return feather(classical_mask(image)) if network is None else _learned_alpha(image, network)
+
+
+def _sources(image: Image.Image, method: str) -> tuple[np.ndarray | None, object]:
+    """(the image's own alpha when it has transparency, else None; the cut-out network `method` asks for,
+    None for the classical mask)."""
     if method not in MASK_METHODS:
         raise ValueError(f"method must be one of {', '.join(MASK_METHODS)}, got {method!r}")
     if image.mode == "RGBA":
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 255:
-            return alpha.astype(np.float32) / 255
-    network = None if method == "classical" else _network(method == "learned")
-    return feather(classical_mask(image)) if network is None else _learned_alpha(image, network)
+            return alpha, None
+    return None, None if method == "classical" else _network(method == "learned")
 
 
 def _network(required: bool):
