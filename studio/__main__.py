@@ -15,6 +15,8 @@
         --per-prompt 10 --seed 0 --json runs/eval-retrieval.json
     python -m studio eval repair --method telea --catalog fashion --masks thin,medium,thick --n 500 \
         --seed 0 --json runs/repair-telea.json
+    python -m studio eval repair --method telea,ns,inpaint-photos --inpainter weights/inpaint-photos \
+        --catalog photos --masks medium,thick --n 200
     python -m studio eval mask --catalog furniture --split test --size 256
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
     python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
@@ -136,6 +138,8 @@ DRY_RUNS = {
                  "max_side": 256},
     "cutout": {"steps": 3, "batch_size": 2, "limit": 4, "epoch_images": 4, "size": 64, "run_size": 64, "width": 16,
                "log_every": 1, "max_side": 256},
+    "inpaint": {"steps": 3, "batch_size": 2, "limit": 4, "epoch_images": 4, "size": 64, "run_size": 64, "width": 16,
+                "log_every": 1, "max_side": 256},
     "upscaler": {"steps": 4, "batch_size": 4, "limit": 6, "epoch_patches": 8, "patch": 16, "width": 8, "blocks": 1,
                  "log_every": 2, "max_side": 512},
 }
@@ -176,6 +180,11 @@ def _trainer(kind: str):
         from .train.cutout import train_cutout
 
         return CutoutTrainConfig, train_cutout
+    if kind == "inpaint":
+        from .train.configs import InpaintTrainConfig
+        from .train.inpaint import train_inpaint
+
+        return InpaintTrainConfig, train_inpaint
     if kind == "upscaler":
         from .train.configs import UpscalerTrainConfig
         from .train.upscale import train_upscaler
@@ -198,6 +207,8 @@ def _train(args: argparse.Namespace) -> int:
         name = "style-live"
     if kind == "cutout":
         name = "cutout"
+    if kind == "inpaint":
+        name = "inpaint-photos"
     # the VAE-GAN is the GAN family's recipe that ships: it writes weights/gan-<catalog> (its state stays apart)
     folder = f"gan-{catalog}" if kind == "vaegan" else name
     out = getattr(args, "out", None) or (f"runs/dry-run/{name}" if args.dry_run else f"weights/{folder}")
@@ -362,6 +373,8 @@ def _eval_repair(args: argparse.Namespace) -> int:
     from .eval.repair import evaluate_repair, markdown_table
 
     methods = CLASSICAL.with_model("vae", args.vae) if args.vae else CLASSICAL
+    for folder in filter(None, (args.inpainter or "").split(",")):
+        methods = methods.with_model(Path(folder).name, folder)
     results = [evaluate_repair(method, catalog=args.catalog, masks=tuple(args.masks.split(",")), n=args.n,
                                seed=args.seed, size=args.size, methods=methods) for method in args.method.split(",")]
     print(markdown_table(results))
@@ -489,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
         DiffusionTrainConfig,
         EvaluatorTrainConfig,
         GANTrainConfig,
+        InpaintTrainConfig,
         PriorFitConfig,
         CutoutTrainConfig,
         StyleNetTrainConfig,
@@ -564,12 +578,15 @@ def build_parser() -> argparse.ArgumentParser:
                               ("stylenet", "the live style network's decoder on the installed photos (writes "
                                            "weights/style-live)"),
                               ("cutout", "the learned product cut-out on composites (run `data cutout-objects` "
-                                         "first; writes weights/cutout)")):
+                                         "first; writes weights/cutout)"),
+                              ("inpaint", "the photo inpainter (repair) on the installed photos (writes "
+                                          "weights/inpaint-photos)")):
         trainer = train_commands.add_parser(kind, help=description)
         add_config_flags(trainer, {"evaluator": EvaluatorTrainConfig, "gan": GANTrainConfig, "vae": VAETrainConfig,
                                    "understand": UnderstandTrainConfig, "vaegan": VAEGANTrainConfig,
                                    "diffusion": DiffusionTrainConfig, "upscaler": UpscalerTrainConfig,
-                                   "stylenet": StyleNetTrainConfig, "cutout": CutoutTrainConfig}[kind])
+                                   "stylenet": StyleNetTrainConfig, "cutout": CutoutTrainConfig,
+                                   "inpaint": InpaintTrainConfig}[kind])
         trainer.add_argument("--dry-run", action="store_true",
                              help="a few steps on a few images, written under runs/dry-run/")
         trainer.set_defaults(func=_train)
@@ -686,6 +703,8 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--size", type=int, default=None, help="image size (default: the catalog's)")
     repair.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     repair.add_argument("--vae", default=None, help="a VAE folder to score as method `vae`, e.g. weights/vae-fashion")
+    repair.add_argument("--inpainter", default=None, help="photo inpainter folder(s), comma-separated, each scored as "
+                                                          "the method named by its folder, e.g. weights/inpaint-photos")
     repair.add_argument("--json", default=None, help="write the metrics to this JSON file")
     repair.set_defaults(func=_eval_repair)
 

@@ -81,7 +81,8 @@ class Studio:
         """This studio's repair methods: Telea and Navier-Stokes, and each generator in its weights folder
         that can inpaint, on its device (nothing loads until a fill runs): `diffusion:<folder>` for a
         diffusion model, `vae:<folder>` for the VAE family (the names saved recipes use); `vae` names the
-        first VAE among them (else the first), as it always has for scripts. Built once, owned here."""
+        first VAE among them (else the first), as it always has for scripts; and each photo inpainter folder
+        (`inpaint-photos`) by its name. Built once, owned here."""
         from .edits.repair import CLASSICAL
         from .pipelines import pipeline_class
 
@@ -94,21 +95,28 @@ class Studio:
             for name in inpainters:
                 methods = methods.with_model(named[name], self.weights / name, self.device)
             plain = [n for n in inpainters if families[n] == "vae"] + inpainters
-            self._repair_methods = methods.with_alias("vae", named[plain[0]]) if inpainters else methods
+            methods = methods.with_alias("vae", named[plain[0]]) if inpainters else methods
+            for folder in self._network_folders("InpaintNet"):            # photo inpainters, by folder name
+                methods = methods.with_model(folder.name, folder, self.device)
+            self._repair_methods = methods
         return self._repair_methods
+
+    def _network_folders(self, class_name: str) -> list[Path]:
+        """Network folders (config.json naming `class_name`) under the weights directory, by name."""
+        from .checkpoints import network_class_name
+
+        folders = sorted(self.weights.iterdir()) if self.weights.is_dir() else []
+        return [f for f in folders if f.is_dir() and network_class_name(f) == class_name]
 
     def upscalers(self) -> "Upscalers":
         """This studio's upscalers: bicubic and Lanczos, and each trained upscaler folder in its weights
         (`upscaler-x2`, `upscaler-x4`, ...: the names recipes use); nothing loads until one runs. Built once."""
-        from .checkpoints import network_class_name
         from .edits.upscale import CLASSICAL_UPSCALERS
 
         if self._upscalers is None:
             tools = CLASSICAL_UPSCALERS
-            folders = sorted(self.weights.iterdir()) if self.weights.is_dir() else []
-            for folder in folders:
-                if folder.is_dir() and network_class_name(folder) == "Upscaler":
-                    tools = tools.with_model(folder.name, folder, self.device)
+            for folder in self._network_folders("Upscaler"):
+                tools = tools.with_model(folder.name, folder, self.device)
             self._upscalers = tools
         return self._upscalers
 

@@ -96,7 +96,7 @@ def test_the_shipped_folders_describe_themselves():
         if (folder / "evaluation.json").is_file():                     # what the card was written from
             assert isinstance(json.loads((folder / "evaluation.json").read_text()), dict)
         if (folder / "samples.png").is_file():                         # the card shows the sheet it names
-            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion", "upscaler", "cutout",
+            assert "![samples](samples.png)" in card and info["family"] in ("vaegan", "diffusion", "upscaler", "cutout", "inpaint",
                                                                             "stylenet")
 
 

@@ -1,8 +1,13 @@
-"""Classical repair (inpainting): OpenCV Telea and Navier-Stokes behind one entry.
+"""Repair (inpainting) behind one entry: OpenCV Telea and Navier-Stokes, and trained methods.
 
     repair(image, mask, method="telea")   # PIL RGB/RGBA + bool mask (True = fill) -> PIL, same size/mode
     methods = CLASSICAL.with_model("vae:vae-fashion", "weights/vae-fashion")     # a Studio builds its own
     repair(image, mask, method="vae:vae-fashion", methods=methods)
+    methods = CLASSICAL.with_model("inpaint-photos", "weights/inpaint-photos")   # the photo inpainter
+
+Trained methods: a generator that can inpaint (the VAE, diffusion: for their own images) or the photo
+inpainter (studio/models/inpaint.py, studio/edits/inpaint.py: a learned correction of Navier-Stokes, for
+photos).
 
 Pixels outside the mask come back unchanged, always. OpenCV pitfalls handled here:
 - holes touching the top/left border fill wrongly (opencv#25389): the image is padded by one pixel, the
@@ -80,6 +85,27 @@ class ModelInpaint(RepairMethod):
         return self._pipeline.fill(rgb, hole)
 
 
+class NetworkInpaint(RepairMethod):
+    """A trained photo inpainter folder (studio/models/inpaint.py) as a repair method: it crops around the
+    hole itself (studio/edits/inpaint.py), so it is handed the whole image; the network loads on the first
+    fill only."""
+
+    learned = True
+
+    def __init__(self, name: str, folder: str | Path, device: str = "cpu"):
+        self.name, self.folder, self.device = name, Path(folder), device
+        if not (self.folder / "config.json").is_file():
+            raise ValueError(f"{self.folder.name} is not a network folder (no config.json)")
+        self._network = None
+
+    def fill(self, rgb: np.ndarray, hole: np.ndarray, radius: int) -> np.ndarray:
+        from .inpaint import inpaint_fill, open_inpainter
+
+        if self._network is None:
+            self._network = open_inpainter(self.folder, self.device)
+        return inpaint_fill(self._network, rgb, hole)
+
+
 class RepairMethods:
     """The repair methods one Studio (or one evaluation run) offers, by name: Telea and Navier-Stokes always,
     trained ones added with `with_model`, which returns a new registry (this one never changes, so what a
@@ -90,7 +116,11 @@ class RepairMethods:
         self._methods = {m.name: m for m in methods}
 
     def with_model(self, name: str, folder: str | Path, device: str = "cpu") -> "RepairMethods":
-        return self.with_method(ModelInpaint(name, folder, device))
+        """A trained folder as method `name`: a generator that can inpaint (model_index.json) or a photo
+        inpainter network (config.json)."""
+        if (Path(folder) / "model_index.json").is_file() or not (Path(folder) / "config.json").is_file():
+            return self.with_method(ModelInpaint(name, folder, device))
+        return self.with_method(NetworkInpaint(name, folder, device))
 
     def with_method(self, method: RepairMethod) -> "RepairMethods":
         if not method.name or method.name in CLASSICAL_NAMES:
@@ -123,6 +153,12 @@ class RepairMethods:
     @property
     def learned(self) -> tuple[str, ...]:
         return tuple(name for name, m in self._methods.items() if m.learned)
+
+    @property
+    def photo_default(self) -> str:
+        """What to offer first for a photo: the first photo inpainter (measured better than the classical
+        fills on held-out photos: its model card), else Telea."""
+        return next((name for name, m in self._methods.items() if isinstance(m, NetworkInpaint)), "telea")
 
 
 class _Alias(RepairMethod):

@@ -190,6 +190,40 @@ class CutoutTrainConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
+class InpaintTrainConfig(TrainConfig):
+    catalog: str = "photos"        # photos: the installed photos and textures (studio/data/photos.py)
+    size: int = 256                # training crop side in px (a multiple of 32)
+    run_size: int = 512            # the longest side the shipped network runs at (recorded in its config)
+    width: int = 64                # decoder channels at 1/32
+    tune_from: int = 5             # first EfficientNet-Lite0 block trained (earlier ones stay ImageNet's)
+    base: str = "ns"               # the classical fill the network corrects: ns (Navier-Stokes) or telea
+    steps: int = 3000              # optimiser steps in all
+    batch_size: int = 16           # crops per step on each process
+    lr: float = 1e-3               # peak learning rate (one-cycle; the encoder's blocks get a tenth)
+    epoch_images: int = 512        # crops (with fresh holes) drawn afresh every epoch
+    photo_share: float = 0.6       # of those, cut from the real photos (the rest from art, graphics, textures)
+    mask_shares: str = "0.2,0.4,0.4"  # thin, medium, thick LaMa-style holes
+    max_side: int = 1600           # training images reduced to at most this side when loaded
+    zoom: float = 2.0              # crops span size .. zoom x size source pixels before reduction to size
+    perceptual_weight: float = 0.01  # L1 between Lite0 feature maps (blocks 0, 2, 4) beside the hole's L1
+    root: str = "/usr/share"       # where the photo packages are installed (studio/data/photos.py)
+    init_from: str | None = None   # start from this inpainter folder's weights
+    save_every: int = 200          # steps between saved training states
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.size % 32 or self.run_size % 32:
+            raise ValueError(f"size and run_size must be multiples of 32, got {self.size}, {self.run_size}")
+        if self.epoch_images < self.batch_size or not 0 <= self.photo_share <= 1 or self.zoom < 1:
+            raise ValueError("epoch_images must be at least a batch, photo_share in [0, 1] and zoom at least 1")
+        shares = [float(v) for v in self.mask_shares.split(",")]
+        if len(shares) != 3 or min(shares) < 0 or sum(shares) <= 0:
+            raise ValueError(f"mask_shares takes three non-negative shares (thin, medium, thick), got {self.mask_shares!r}")
+        if self.base not in ("ns", "telea"):
+            raise ValueError(f"base must be ns or telea, got {self.base!r}")
+
+
+@dataclass(frozen=True)
 class PriorFitConfig:
     """The second stage: p(z | text) as a Gaussian mixture fitted to the frozen VAE's posteriors."""
     components: int = 32           # mixture components
