@@ -1306,7 +1306,7 @@ pixels (photos reduced to {train.get('max_side')} px first) reduced to {train.ge
 (thin/medium/thick shares {train.get('mask_shares')}). {CREDIT}
 
 ## Training
-{_training_lines('inpaint', t, f"AdamW, one-cycle (peak lr {train.get('lr')}; the encoder a tenth), L1 inside the hole + {train.get('perceptual_weight')} x L1 of EfficientNet-Lite0 feature maps (blocks 0, 2, 4; not the pooled features fd_effnet uses)")}
+{_training_lines('inpaint', t, f"AdamW, one-cycle (peak lr {train.get('lr')}; the encoder a tenth), {'squared error' if train.get('loss') == 'l2' else 'L1'} inside the hole + {train.get('perceptual_weight')} x L1 of EfficientNet-Lite0 feature maps (blocks 0, 2, 4; not the pooled features fd_effnet uses)")}
 
 ## Evaluation (`python -m studio eval repair --catalog photos --method telea,ns,{name} --inpainter weights/{name} --n {n}`)
 

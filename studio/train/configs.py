@@ -205,7 +205,8 @@ class InpaintTrainConfig(TrainConfig):
     mask_shares: str = "0.2,0.4,0.4"  # thin, medium, thick LaMa-style holes
     max_side: int = 1600           # training images reduced to at most this side when loaded
     zoom: float = 2.0              # crops span size .. zoom x size source pixels before reduction to size
-    perceptual_weight: float = 0.01  # L1 between Lite0 feature maps (blocks 0, 2, 4) beside the hole's L1
+    loss: str = "l1"               # the pixel loss inside the hole: l1 (EDSR's choice) or l2 (what PSNR measures)
+    perceptual_weight: float = 0.01  # L1 between Lite0 feature maps (blocks 0, 2, 4) beside the pixel loss
     root: str = "/usr/share"       # where the photo packages are installed (studio/data/photos.py)
     init_from: str | None = None   # start from this inpainter folder's weights
     save_every: int = 200          # steps between saved training states
@@ -221,6 +222,8 @@ class InpaintTrainConfig(TrainConfig):
             raise ValueError(f"mask_shares takes three non-negative shares (thin, medium, thick), got {self.mask_shares!r}")
         if self.base not in ("ns", "telea"):
             raise ValueError(f"base must be ns or telea, got {self.base!r}")
+        if self.loss not in ("l1", "l2"):
+            raise ValueError(f"loss must be l1 or l2, got {self.loss!r}")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ The procedure (damage, fill classically, learn the correction):
   turned at random — so the network sees the photos at more than one scale;
 - each gets a LaMa-style hole (studio/eval/masks.py: thin, medium or thick by `mask_shares`), filled with
   the classical `base` method exactly as the repair tool fills it (studio/edits/repair.py);
-- the loss: L1 inside the hole (mean over hole pixels) plus `perceptual_weight` x the L1 between
-  EfficientNet-Lite0 feature maps (blocks 0, 2, 4: edges and texture) of the result and the photo — early
-  blocks only; the pooled head features fd_effnet measures with are not part of the loss;
+- the loss: L1 (or, with `--loss l2`, the squared error PSNR measures) inside the hole (mean over hole
+  pixels) plus `perceptual_weight` x the L1 between EfficientNet-Lite0 feature maps (blocks 0, 2, 4: edges
+  and texture) of the result and the photo — early blocks only; the pooled head features fd_effnet measures
+  with are not part of the loss;
 - AdamW with a one-cycle schedule; the fine-tuned encoder blocks learn at a tenth of the decoder's rate;
   the shared Accelerate scaffold (resumable legs, prepared DataLoader).
 """
@@ -130,10 +131,11 @@ def train_inpaint(cfg: InpaintTrainConfig, log=print) -> dict:
         x, target = to_unit(filled, device), to_unit(photos, device)
         hole = holes.to(device).unsqueeze(1).float()
         out = model(x, hole)
-        l1 = ((out - target).abs() * hole).sum() / (3 * hole.sum()).clamp(min=1)
+        error = (out - target).abs() if cfg.loss == "l1" else (out - target) ** 2
+        pixel = (error * hole).sum() / (3 * hole.sum()).clamp(min=1)
         feat = sum((a - b).abs().mean() for a, b in zip(features.feature_maps(out.clamp(-1, 1), FEATURE_BLOCKS),
                                                          features.feature_maps(target, FEATURE_BLOCKS)))
-        loss = l1 + cfg.perceptual_weight * feat
+        loss = pixel + cfg.perceptual_weight * feat
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         optimiser.step()
@@ -141,7 +143,7 @@ def train_inpaint(cfg: InpaintTrainConfig, log=print) -> dict:
         if run.due():
             with torch.no_grad():
                 gain = hole_psnr(out, target, hole) - hole_psnr(x, target, hole)
-            run.log(loss=loss.item(), l1=l1.item(), feature=feat.item(), gain_db=gain.item(),
+            run.log(loss=loss.item(), **{cfg.loss: pixel.item()}, feature=feat.item(), gain_db=gain.item(),
                     lr=schedule.get_last_lr()[0])
     # 4. the folder the app loads
     net = run.unwrap(model).eval()
