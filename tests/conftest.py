@@ -198,6 +198,20 @@ def write_vae(folder: Path, seed: int = 0, sharpen: bool = True, **overrides) ->
     return Path(folder)
 
 
+def write_inpainter(folder: Path, seed: int = 0) -> Path:
+    """A tiny photo inpainter folder (seeded) whose correction is not zero, as after training."""
+    import torch
+
+    from studio.models.inpaint import InpaintNet
+
+    torch.manual_seed(seed)
+    net = InpaintNet(size=64, width=16)
+    with torch.no_grad():
+        net.out.weight.normal_(std=0.05)
+    net.save_pretrained(str(folder))
+    return Path(folder)
+
+
 def write_upscaler(folder: Path, scale: int = 2, seed: int = 0) -> Path:
     """A small upscaler folder (seeded) whose residual is not zero, as after training."""
     import torch

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write_gan, write_stylenet, write_upscaler
+from conftest import write_gan, write_inpainter, write_stylenet, write_upscaler
 from PIL import Image
 
 from studio.edits.export import read_metadata
@@ -33,6 +33,7 @@ def app_url(tmp_path_factory):
     write_upscaler(root / "weights" / "upscaler-x2")
     write_upscaler(root / "weights" / "upscaler-x4", scale=4)
     write_stylenet(root / "weights" / "style-live")
+    write_inpainter(root / "weights" / "inpaint-photos")
     demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     yield url, demo
@@ -127,7 +128,7 @@ def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page,
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=8)
     page.mouse.up()
     page.locator("#repair-button").click()
-    expect(page.locator("#history")).to_contain_text("Repair (telea)")
+    expect(page.locator("#history")).to_contain_text("Repair (inpaint-photos)")    # the photo inpainter: first
     shot(page, "3-repair")
 
     # 5. download a PNG and check what it says about itself

@@ -15,19 +15,14 @@ from studio.edits.repair import CLASSICAL, NetworkInpaint, repair
 from studio.edits.steps import repair_step
 from studio.models.inpaint import InpaintNet
 from studio.studio import Studio
+from conftest import write_inpainter
 from test_upscale import photo, photo_tree
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny inpainter whose last layer is no longer zero (a trained one's correction is not), saved."""
-    torch.manual_seed(0)
-    net = InpaintNet(size=64, width=16).eval()
-    with torch.no_grad():
-        net.out.weight.normal_(0, 0.05)
-    folder = tmp_path_factory.mktemp("weights") / "inpaint-photos"
-    net.save_pretrained(folder)
-    return folder
+    return write_inpainter(tmp_path_factory.mktemp("weights") / "inpaint-photos")
 
 
 def test_an_untrained_network_is_its_classical_base_and_the_hole_alone_changes():
@@ -49,7 +44,8 @@ def test_an_untrained_network_is_its_classical_base_and_the_hole_alone_changes()
 
 @pytest.mark.parametrize("shape, box", [((70, 90), (5, 40, 10, 60)),         # odd sides: padded for the encoder
                                         ((300, 260), (0, 250, 0, 200)),      # larger than size 64: reduced, enlarged
-                                        ((40, 40), (0, 40, 30, 40))])        # a hole on the border
+                                        ((40, 40), (0, 40, 30, 40)),         # a hole on the border
+                                        ((6, 9), (2, 4, 3, 7))])             # smaller than the encoder's stride
 def test_the_fill_keeps_every_pixel_outside_the_hole_and_is_deterministic(trained, shape, box):
     net = open_inpainter(trained)
     rgb = np.asarray(photo(shape[1], shape[0], seed=3))
