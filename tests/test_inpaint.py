@@ -76,6 +76,8 @@ def test_the_registry_offers_the_inpainter_as_a_learned_photo_method(trained, tm
     assert isinstance(methods.get("inpaint-photos"), NetworkInpaint)
     assert "inpaint-photos" in methods.learned and methods.photo_default == "inpaint-photos"
     assert CLASSICAL.photo_default == "telea"
+    assert methods.label("inpaint-photos") == "Learned photo repair (inpaint-photos)"
+    assert methods.label("ns") == "Navier-Stokes (classical)"
     rgba = np.dstack([np.asarray(photo(48, 40, seed=5)), np.full((40, 48), 200, np.uint8)])
     hole = np.zeros((40, 48), bool)
     hole[5:25, 10:30] = True

@@ -112,7 +112,8 @@ def layout(ctx: Context) -> SimpleNamespace:
                                                   default_size=12), height=420)
         with gr.Row():
             ui.load_editor = gr.Button("Load the current image", elem_id="load-repair")
-            ui.repair_method = gr.Radio(list(ctx.methods.choices), value=ctx.methods.photo_default, label="Method")
+            ui.repair_method = gr.Radio([(ctx.methods.label(m), m) for m in ctx.methods.choices],
+                                        value=ctx.methods.photo_default, label="Method")
             ui.repair = gr.Button("Repair", elem_id="repair-button")
     with gr.Row():
         ui.format = gr.Radio(list(EXPORT_FORMATS), value="PNG", label="Download as", elem_id="format")

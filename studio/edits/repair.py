@@ -154,6 +154,15 @@ class RepairMethods:
     def learned(self) -> tuple[str, ...]:
         return tuple(name for name, m in self._methods.items() if m.learned)
 
+    def label(self, name: str) -> str:
+        """What a merchant reads for method `name` in a picker."""
+        method = self.get(name)
+        if isinstance(method, NetworkInpaint):
+            return f"Learned photo repair ({name})"
+        if isinstance(method, ModelInpaint):
+            return f"{name.split(':', 1)[-1]} (for its own generated images)"
+        return {"telea": "Telea (classical, fast)", "ns": "Navier-Stokes (classical)"}.get(name, name)
+
     @property
     def photo_default(self) -> str:
         """What to offer first for a photo: the first photo inpainter (measured better than the classical
