@@ -30,12 +30,14 @@ def test_every_shipped_folder_opens():
         else:
             from studio.checkpoints import network_class_name
             from studio.models.cutout import CutoutNet
+            from studio.models.inpaint import InpaintNet
             from studio.models.prompt_heads import PromptHeads
             from studio.models.stylenet import StyleDecoder
             from studio.models.upscaler import Upscaler
 
             cls = {"AttributeEvaluator": AttributeEvaluator, "PromptHeads": PromptHeads,
-                   "Upscaler": Upscaler, "StyleDecoder": StyleDecoder, "CutoutNet": CutoutNet}[network_class_name(folder)]
+                   "Upscaler": Upscaler, "StyleDecoder": StyleDecoder, "CutoutNet": CutoutNet,
+                   "InpaintNet": InpaintNet}[network_class_name(folder)]
             model = open_network(folder, cls)
             assert model.config.catalog in ("fashion", "furniture", "all", "photos", "composites") and not model.training
         total = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
