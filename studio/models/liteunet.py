@@ -74,6 +74,20 @@ class LiteUNet(ModelMixin):
             frozen |= {id(p) for p in block.parameters()}
         return [p for p in self.parameters() if id(p) not in frozen]
 
+    def optimiser(self, lr: float, steps: int):
+        """(AdamW, one-cycle schedule) for training: the decoder at `lr`, the fine-tuned encoder blocks at a
+        tenth of it; the frozen ones stop taking gradients."""
+        trainable = self.trainable_parameters()
+        trainable_ids, encoder_ids = {id(p) for p in trainable}, {id(p) for p in self.encoder.parameters()}
+        groups = [{"params": [p for p in trainable if id(p) not in encoder_ids], "lr": lr},
+                  {"params": [p for p in trainable if id(p) in encoder_ids], "lr": lr / 10}]
+        for p in self.parameters():
+            p.requires_grad_(id(p) in trainable_ids)
+        optimiser = torch.optim.AdamW(groups, weight_decay=1e-4)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[lr, lr / 10], total_steps=max(1, steps),
+                                                       pct_start=0.05)
+        return optimiser, schedule
+
     def _skips(self, x: torch.Tensor) -> list[torch.Tensor]:
         enc = self.encoder
         tune_from = self.config.tune_from

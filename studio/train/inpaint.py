@@ -111,15 +111,7 @@ def train_inpaint(cfg: InpaintTrainConfig, log=print) -> dict:
         _initial_weights(model, cfg.init_from, run.log_line)
     else:
         model.load_imagenet_encoder()
-    trainable = model.trainable_parameters()
-    trainable_ids, encoder_ids = {id(p) for p in trainable}, {id(p) for p in model.encoder.parameters()}
-    groups = [{"params": [p for p in trainable if id(p) not in encoder_ids], "lr": cfg.lr},
-              {"params": [p for p in trainable if id(p) in encoder_ids], "lr": cfg.lr / 10}]
-    for p in model.parameters():
-        p.requires_grad_(id(p) in trainable_ids)
-    optimiser = torch.optim.AdamW(groups, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[cfg.lr, cfg.lr / 10],
-                                                   total_steps=max(1, cfg.steps), pct_start=0.05)
+    optimiser, schedule = model.optimiser(cfg.lr, cfg.steps)
     from ..models.effnet import load_efficientnet_lite0
 
     features = load_efficientnet_lite0().to(device).eval().requires_grad_(False)
