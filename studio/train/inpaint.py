@@ -21,20 +21,17 @@ The procedure (damage, fill classically, learn the correction):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import torch
 
-from ..data.photos import NATURE, training_pool
 from ..edits.repair import CLASSICAL, DEFAULT_RADIUS
 from ..eval.masks import random_mask
 from ..models.inpaint import InpaintNet
 from .bank import to_unit
 from .common import EpochData, Run, write_trained
 from .configs import InpaintTrainConfig
-from .upscale import _weights
+from .upscale import photo_pool
 
 CATALOGS = ("photos",)
 MASK_KINDS = ("thin", "medium", "thick")
@@ -95,10 +92,7 @@ def train_inpaint(cfg: InpaintTrainConfig, log=print) -> dict:
     run = Run(cfg, "inpaint", log, catalogs=CATALOGS)
     device = run.device
     # 1. the training images, once; crops and holes re-drawn every epoch (the same on every process)
-    found = training_pool(cfg.max_side, Path(cfg.root), limit=cfg.limit)
-    files, pool = [f for f, _ in found], [a for _, a in found]
-    is_photo = np.array([f.parent.as_posix().endswith(NATURE) for f in files])
-    weights = _weights(pool, is_photo, cfg.photo_share)
+    files, pool, is_photo, weights = photo_pool(cfg)
     shares = np.array([float(v) for v in cfg.mask_shares.split(",")])
     shares = shares / shares.sum()
     data = EpochData(lambda epoch: draw_holes(pool, weights, cfg.epoch_images, cfg.size, cfg.zoom, shares, cfg.base,

@@ -48,6 +48,15 @@ def _weights(pool: list[np.ndarray], is_photo: np.ndarray, photo_share: float) -
     return weights / weights.sum()
 
 
+def photo_pool(cfg) -> tuple[list[Path], list[np.ndarray], np.ndarray, np.ndarray]:
+    """The training images once, for trainers on the photos (`cfg`: max_side, root, limit, photo_share):
+    (files, uint8 arrays, which are real photos, sampling weight per image)."""
+    found = training_pool(cfg.max_side, Path(cfg.root), limit=cfg.limit)
+    files, pool = [f for f, _ in found], [a for _, a in found]
+    is_photo = np.array([f.parent.as_posix().endswith(NATURE) for f in files])
+    return files, pool, is_photo, _weights(pool, is_photo, cfg.photo_share)
+
+
 def draw_patches(pool: list[np.ndarray], weights: np.ndarray, n: int, patch: int, scale: int,
                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """n (low-res (n, patch, patch, 3), high-res (n, patch*scale, patch*scale, 3)) uint8 pairs: random
@@ -89,10 +98,7 @@ def train_upscaler(cfg: UpscalerTrainConfig, log=print) -> dict:
     run = Run(cfg, "upscaler", log, catalogs=CATALOGS)
     device = run.device
     # 1. the training images, once; patches re-drawn every epoch (the same on every process)
-    found = training_pool(cfg.max_side, Path(cfg.root), limit=cfg.limit)
-    files, pool = [f for f, _ in found], [a for _, a in found]
-    is_photo = np.array([f.parent.as_posix().endswith(NATURE) for f in files])
-    weights = _weights(pool, is_photo, cfg.photo_share)
+    files, pool, is_photo, weights = photo_pool(cfg)
     data = EpochData(lambda epoch: draw_patches(pool, weights, cfg.epoch_patches, cfg.patch, cfg.scale,
                                                 np.random.default_rng([cfg.seed, epoch])))
     run.log_line(f"{len(pool)} training images ({int(is_photo.sum())} photos), {len(data)} patches per epoch, "
