@@ -752,7 +752,8 @@ def build_parser() -> argparse.ArgumentParser:
     mask.add_argument("--size", type=int, default=256, help="image size in px (default: 256)")
     mask.add_argument("--limit", type=int, default=None, help="only the first N items (composites: objects)")
     mask.add_argument("--methods", default="classical,learned,learned-bilinear",
-                      help="comma-separated: classical, learned, learned-bilinear (default: all three)")
+                      help="comma-separated: classical, learned, learned-bilinear, learned-all-pieces (default: "
+                           "the first three)")
     mask.add_argument("--model", default=None, help="cut-out folder for the learned methods (default: weights/cutout)")
     mask.add_argument("--cache", default=None, help="object banks (default: runs/cutout)")
     mask.add_argument("--json", default=None, help="write the result to this JSON file")

@@ -1067,20 +1067,22 @@ CUTOUT_BARS = (0.93, 0.75)          # issue 18: busy mean IoU, and no busy item 
 
 
 def evaluate_cutout(folder: str | Path, log=print, objects: int = CUTOUT_OBJECTS) -> dict:
-    """`eval mask` on the held-out composites (classical, learned, learned without refinement) and on the
-    furniture test renders (classical, learned), plus a contact sheet."""
+    """`eval mask` on the held-out composites (classical, learned, learned without refinement, learned
+    keeping every piece) and on the furniture test renders (classical, learned), plus a contact sheet."""
     from .eval.segment import evaluate_fix, evaluate_mask, mask_methods
 
-    methods = mask_methods(("classical", "learned", "learned-bilinear"), str(folder))
+    methods = mask_methods(("classical", "learned", "learned-bilinear", "learned-all-pieces"), str(folder))
     log(f"cut-out: composites, {objects} held-out objects x 5 backdrops at {CUTOUT_SIZE} px")
     composites = evaluate_mask("composites", size=CUTOUT_SIZE, limit=objects, methods=methods)
     log("cut-out: furniture test renders at 256 px")
     furniture = evaluate_mask("furniture", split="test", size=256,
                               methods={k: methods[k] for k in ("classical", "learned")})
     log("cut-out: the Amazon fix on busy photos")
-    fix = evaluate_fix({k: methods[k] for k in ("classical", "learned")})
+    fix = evaluate_fix({k: methods[k] for k in ("classical", "learned", "learned-all-pieces")})
+    sheet = cutout_sheet({k: methods[k] for k in ("classical", "learned", "learned-bilinear")},
+                         Path(folder) / "samples.png")
     return {"model": Path(folder).name, "composites": composites, "furniture": furniture, "fix": fix,
-            "sheet": str(cutout_sheet(methods, Path(folder) / "samples.png"))}
+            "sheet": str(sheet)}
 
 
 def cutout_sheet(methods: dict, path: Path, rows: int = 6, side: int = SHEET_TILE) -> Path:
@@ -1155,7 +1157,9 @@ that also sees the RGB and rearranges 4 logits per position into full resolution
 {c['size']} x {c['size']}; the matte is scaled to the photo's own size and refined by OpenCV's guided filter
 (`cv2.ximgproc.guidedFilter`, opencv-contrib-python-headless). It is the default behind `product_mask()` (an
 upload's own alpha still wins; the colour-based mask is the fallback when this folder is missing), so the
-preset fix, background replacement, product lock and rule check use it.
+preset fix, background replacement, product lock and rule check use it. Pieces of the matte cut by the frame
+are dropped when a whole piece stands inside it and is at least half their size (`drop_frame_pieces`, chosen
+on training composites; `learned-all-pieces` below keeps them).
 Code: `studio/models/cutout.py`, `studio/edits/cutout.py`, `studio/train/cutout.py`, `studio/data/composites.py`.
 
 ## Data

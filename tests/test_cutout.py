@@ -13,7 +13,7 @@ from conftest import needs_furniture, product_photo
 from studio.__main__ import main
 from studio.data.composites import BACKGROUND_KINDS, BackgroundPool, ObjectBank, clipart_object, compose
 from studio.edits import cutout as cutout_module
-from studio.edits.cutout import cut_out, cutout_alpha, default_cutout, open_cutout
+from studio.edits.cutout import cut_out, cutout_alpha, default_cutout, drop_frame_pieces, open_cutout
 from studio.edits.export import read_metadata
 from studio.edits.mask import classical_mask, learned_mask_installed, product_alpha, product_mask
 from studio.edits.recipe import Recipe
@@ -86,6 +86,33 @@ def test_the_alpha_has_the_photo_size_and_is_deterministic():
     assert rgba.mode == "RGBA" and np.array_equal(np.asarray(rgba)[..., :3], np.asarray(image))
     with pytest.raises(ValueError, match="refine"):
         cutout_alpha(image, net, refine="magic")
+
+
+def _pieces(*boxes, size=100, fringe=0.3):
+    """A soft alpha: each (y0, y1, x0, x1) box solid, with a one-pixel fringe of `fringe` around it."""
+    alpha = np.zeros((size, size), np.float32)
+    for y0, y1, x0, x1 in boxes:
+        alpha[max(0, y0 - 1):y1 + 1, max(0, x0 - 1):x1 + 1] = np.maximum(alpha[max(0, y0 - 1):y1 + 1,
+                                                                         max(0, x0 - 1):x1 + 1], fringe)
+        alpha[y0:y1, x0:x1] = 1
+    return alpha
+
+
+def test_a_piece_cut_by_the_frame_is_dropped_when_a_whole_piece_stands_inside():
+    inner, edge = (40, 60, 40, 60), (80, 100, 0, 20)              # 400 px inside; 400 px touching the frame
+    alpha = _pieces(inner, edge)
+    out = drop_frame_pieces(alpha)
+    assert out[85:, :15].max() == 0 and out[79, 5] == 0            # the touching piece and its fringe are gone
+    assert np.array_equal(out[30:70, 30:70], alpha[30:70, 30:70])  # the inner one is untouched, fringe and all
+    big_edge = _pieces(inner, (60, 100, 0, 30))                    # 1,200 px touching: over 2x the inner piece
+    assert np.array_equal(drop_frame_pieces(big_edge), big_edge)
+    lone = _pieces((70, 100, 0, 40))                               # a product cut by the frame, alone: kept
+    assert np.array_equal(drop_frame_pieces(lone), lone)
+    both_edges = _pieces((0, 20, 0, 20), (80, 100, 80, 100))       # nothing inside to prefer: kept
+    assert np.array_equal(drop_frame_pieces(both_edges), both_edges)
+    near = _pieces(inner, (62, 100, 45, 55))                       # touching piece beside the inner one
+    kept = drop_frame_pieces(near)
+    assert kept[90:, 45:55].max() == 0 and np.array_equal(kept[40:61, 40:60], near[40:61, 40:60])
 
 
 def test_product_mask_uses_the_installed_network_but_an_upload_alpha_wins(installed):

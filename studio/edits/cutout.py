@@ -10,6 +10,14 @@ resolution by OpenCV's guided filter (He et al. 2010; `cv2.ximgproc.guidedFilter
 opencv-contrib-python-headless), which snaps the upscaled matte's edges to the photo's own edges, with a
 radius that follows the upscaling factor. `refine="none"` keeps the plain bilinear upscale (measured in
 `eval mask --catalog composites`). Cost: one network pass at 320 px and a few box filters over the photo.
+
+Before the upscale, pieces of the matte that touch the frame are dropped when a piece lying wholly inside it
+is at least half their size (`drop_frame_pieces`): a product photo shows the whole product, so a second
+"object" cut by the frame edge is background the network found salient (a flower at the border, a
+ladybird on a stem). A product that itself touches the frame is kept whenever it is the larger piece.
+Chosen on 150 training-split composites at 800 px (busy: photo, texture, clutter; never the held-out
+ones): mean IoU 0.9142 against 0.9090 without it, items below 0.75 9.3% against 11.3%, lowest unchanged,
+6 items changed; keeping a touching piece only when over 1x the inner one gained less, 4x or more the same.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ REFINES = ("guided", "none")
 # than unrefined and raised SAD (the filter copies background texture into the matte).
 GUIDED_EPS = 1e-2
 GUIDED_RADIUS = 1.0
+FRAME_PIECE_RATIO = 2.0   # a frame-touching piece stays when larger than this x the largest inner piece
 
 
 def open_cutout(folder: str | Path, device: str = "cpu"):
@@ -91,13 +100,42 @@ def network_alpha(rgb: np.ndarray, network) -> np.ndarray:
     return torch.sigmoid(logits)[0, 0].float().cpu().numpy()
 
 
-def cutout_alpha(image: Image.Image, network, refine: str = "guided") -> np.ndarray:
-    """float32 (H, W) alpha in [0, 1] for `image` (any mode; its own alpha is ignored), the image's size."""
+def drop_frame_pieces(alpha: np.ndarray, ratio: float = FRAME_PIECE_RATIO) -> np.ndarray:
+    """`alpha` with the pieces (connected parts of alpha >= 0.5) that touch the frame set to 0, with their
+    soft fringe, when some piece lies wholly inside the frame and a touching piece is not larger than
+    `ratio` x the largest inner one. Unchanged when there is one piece, or none inside the frame."""
+    solid = (alpha >= 0.5).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    if count <= 2:
+        return alpha
+    h, w = alpha.shape
+    x, y, bw, bh, area = (stats[1:, i] for i in range(5))
+    touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    if touches.all() or not touches.any():
+        return alpha
+    inner = area[~touches].max()
+    dropped = np.flatnonzero(touches & (area <= ratio * inner)) + 1
+    if not len(dropped):
+        return alpha
+    kept = (labels > 0) & ~np.isin(labels, dropped)
+    # the dropped pieces' fringe (alpha under one half around them) goes too, never a kept piece's
+    reach = cv2.dilate(np.isin(labels, dropped).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    near_kept = cv2.dilate(kept.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    out = alpha.copy()
+    out[reach & ~near_kept] = 0
+    return out
+
+
+def cutout_alpha(image: Image.Image, network, refine: str = "guided", frame_prior: bool = True) -> np.ndarray:
+    """float32 (H, W) alpha in [0, 1] for `image` (any mode; its own alpha is ignored), the image's size;
+    `frame_prior=False` keeps every piece the network found (see `drop_frame_pieces`)."""
     if refine not in REFINES:
         raise ValueError(f"refine must be one of {', '.join(REFINES)}, got {refine!r}")
     rgb = np.asarray(image.convert("RGB"))
     h, w = rgb.shape[:2]
     small = network_alpha(rgb, network)
+    if frame_prior:
+        small = drop_frame_pieces(small)
     alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if refine == "guided" and max(h, w) > small.shape[0] and hasattr(cv2, "ximgproc"):   # contrib build
         radius = max(2, round(GUIDED_RADIUS * max(h, w) / small.shape[0]))

@@ -39,10 +39,16 @@ COMPOSITE_KINDS = BUSY + ("plain", "gradient")
 MaskMethod = Callable[[Image.Image], np.ndarray]     # RGB image -> alpha float (H, W) in [0, 1] (or bool)
 
 
+# learned methods: (refinement, frame prior) -- see studio/edits/cutout.py
+LEARNED_METHODS = {"learned": ("guided", True), "learned-bilinear": ("none", True),
+                   "learned-all-pieces": ("guided", False)}
+
+
 def mask_methods(names: tuple[str, ...] = ("classical", "learned", "learned-bilinear"),
                  model: str | None = None) -> dict[str, MaskMethod]:
-    """The named methods: classical (colour-based), learned (the cut-out network + guided filter),
-    learned-bilinear (the network's alpha upscaled without refinement)."""
+    """The named methods: classical (colour-based), learned (the cut-out network + guided filter, pieces
+    cut by the frame dropped), learned-bilinear (the network's alpha upscaled without refinement),
+    learned-all-pieces (learned, keeping every piece)."""
     from ..edits.mask import classical_mask
 
     methods: dict[str, MaskMethod] = {}
@@ -51,22 +57,21 @@ def mask_methods(names: tuple[str, ...] = ("classical", "learned", "learned-bili
         if name == "classical":
             methods[name] = classical_mask
             continue
-        if name not in ("learned", "learned-bilinear"):
-            raise ValueError(f"unknown mask method {name!r}; known: classical, learned, learned-bilinear")
+        if name not in LEARNED_METHODS:
+            raise ValueError(f"unknown mask method {name!r}; known: classical, {', '.join(LEARNED_METHODS)}")
         if network is None:
             from ..checkpoints import WEIGHTS_DIR
             from ..edits.cutout import FOLDER, open_cutout
 
             network = open_cutout(model or WEIGHTS_DIR / FOLDER)
-        refine = "guided" if name == "learned" else "none"
-        methods[name] = lambda image, r=refine: _learned(image, network, r)
+        methods[name] = lambda image, how=LEARNED_METHODS[name]: _learned(image, network, *how)
     return methods
 
 
-def _learned(image: Image.Image, network, refine: str) -> np.ndarray:
+def _learned(image: Image.Image, network, refine: str, frame_prior: bool) -> np.ndarray:
     from ..edits.cutout import cutout_alpha
 
-    return cutout_alpha(image, network, refine)
+    return cutout_alpha(image, network, refine, frame_prior)
 
 
 def _truth_and_photo(icon: Image.Image, backdrop: np.ndarray, size: int) -> tuple[np.ndarray, Image.Image]:
