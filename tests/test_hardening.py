@@ -182,6 +182,24 @@ def test_a_fix_that_would_destroy_the_picture_is_refused_and_nothing_is_lost():
     assert check(fixed, PRESETS["amazon-main"]) == []
 
 
+def test_on_a_busy_backdrop_a_pair_is_placed_but_a_scatter_is_refused():
+    """The scatter rule counts the two largest pieces: a pair of shoes cut out of a busy photo is fixed,
+    four equal sparkles (no piece pair holding 60%) are refused."""
+    from studio.edits.presets import PRESETS, check, fix_with_mask
+
+    photo = busy_photo()
+    pair = np.zeros((240, 320), bool)
+    pair[80:180, 60:140] = pair[80:180, 180:260] = True
+    fixed, _ = fix_with_mask(photo, PRESETS["amazon-main"], pair)
+    assert fixed.size == (PRESETS["amazon-main"].width, PRESETS["amazon-main"].height)
+    assert check(fixed, PRESETS["amazon-main"], np.asarray(fixed.convert("L")) < 250) == []
+    sparkles = np.zeros((240, 320), bool)
+    for y, x in [(40, 40), (40, 240), (160, 40), (160, 240)]:
+        sparkles[y:y + 40, x:x + 40] = True
+    with pytest.raises(ValueError, match="reliably"):
+        fix_with_mask(photo, PRESETS["amazon-main"], sparkles)
+
+
 def test_a_panorama_previews_as_a_readable_strip():
     from studio.edits.recipe import Preview
 

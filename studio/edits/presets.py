@@ -28,7 +28,8 @@ EDGE_MARGIN = 0.01             # background pixels closer than this (fraction of
 # A cut-out the fix refuses to use, because it would throw most of the product away: on a busy backdrop
 # (where the mask comes from GrabCut; a plain backdrop's colour mask and an upload's own alpha are trusted,
 # small products and pairs of earrings included), a mask covering under MIN_CUTOUT of the frame, or
-# scattered so that its largest piece holds under MIN_MAIN_PIECE of it (a rocket reduced to four sparkles).
+# scattered so that its two largest pieces (a product, or a pair of shoes) hold under MIN_MAIN_PIECE of it
+# (a rocket reduced to four sparkles).
 MIN_CUTOUT = 0.02
 MIN_MAIN_PIECE = 0.6
 
@@ -202,7 +203,7 @@ def _refuse_doubtful_cutout(image: Image.Image, mask: np.ndarray) -> None:
         return
     share = float(mask.mean())
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    main = stats[1:, cv2.CC_STAT_AREA].max() / max(1, mask.sum()) if count > 1 else 1.0
+    main = np.sort(stats[1:, cv2.CC_STAT_AREA])[-2:].sum() / max(1, mask.sum()) if count > 1 else 1.0
     if share < MIN_CUTOUT or main < MIN_MAIN_PIECE:
         raise ValueError(
             f"the product cannot be cut out of this background reliably (the cut-out would keep {share:.1%} of "
