@@ -39,6 +39,8 @@ REFINES = ("guided", "none")
 # 30 training-split composites at 1024 px (never the held-out ones): eps 1e-2 with radius 1x gave busy IoU
 # 0.888 / plain 0.956 against 0.886 / 0.953 unrefined; eps 1e-3 or 1e-4, or radius 2x, were no better
 # than unrefined and raised SAD (the filter copies background texture into the matte).
+# pymatting (measured the same way, 30 training composites at 512 px, trimap from the matte's sure parts):
+# closed-form matting 0.876 IoU in 427 ms, KNN 0.893 in 7.4 s, against the guided filter's 0.894 in 98 ms.
 GUIDED_EPS = 1e-2
 GUIDED_RADIUS = 1.0
 FRAME_PIECE_RATIO = 2.0   # a frame-touching piece stays when larger than this x the largest inner piece
