@@ -115,6 +115,20 @@ def test_a_piece_cut_by_the_frame_is_dropped_when_a_whole_piece_stands_inside():
     assert kept[90:, 45:55].max() == 0 and np.array_equal(kept[40:61, 40:60], near[40:61, 40:60])
 
 
+def test_specks_are_dropped_but_a_lone_small_piece_stays():
+    from studio.edits.mask import drop_specks
+
+    mask = np.zeros((200, 200), bool)
+    mask[50:150, 50:150] = True
+    mask[5, 190] = True                                            # 1 px: under 0.05% of the image
+    mask[180:190, 10:20] = True                                    # 100 px: a real second piece
+    kept = drop_specks(mask)
+    assert not kept[5, 190] and kept[180:190, 10:20].all() and kept[50:150, 50:150].all()
+    tiny = np.zeros((200, 200), bool)
+    tiny[100, 100] = True                                          # the only piece stays, however small
+    assert np.array_equal(drop_specks(tiny), tiny)
+
+
 def test_product_mask_uses_the_installed_network_but_an_upload_alpha_wins(installed):
     assert learned_mask_installed() and default_cutout() is not None
     image = product_photo((96, 80))

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from ..checkpoints import WEIGHTS_DIR
+from .mask import drop_specks
 
 FOLDER = "cutout"
 REFINES = ("guided", "none")
@@ -143,6 +144,8 @@ def cutout_alpha(image: Image.Image, network, refine: str = "guided", frame_prio
         radius = max(2, round(GUIDED_RADIUS * max(h, w) / small.shape[0]))
         guide = rgb.astype(np.float32) / 255
         alpha = cv2.ximgproc.guidedFilter(guide, alpha, radius, GUIDED_EPS)
+    solid = alpha >= 0.5                       # specks the upscale left (as the classical mask drops them)
+    alpha[solid & ~drop_specks(solid)] = 0
     return np.clip(alpha, 0, 1).astype(np.float32)
 
 

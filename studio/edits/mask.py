@@ -158,15 +158,25 @@ def _grabcut(rgb: np.ndarray, ring: np.ndarray, likely: np.ndarray) -> np.ndarra
     return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
 
 
+SPECK = 0.0005                 # pieces under this share of the image are noise, unless the only piece
+
+
+def drop_specks(mask: np.ndarray) -> np.ndarray:
+    """The bool mask without pieces under SPECK of the image (the largest piece always stays): a one-pixel
+    island far from the product would otherwise stretch its box, and the fix would place it too small."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return mask.astype(bool)
+    sizes = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(count, bool)
+    keep[1:] = (sizes >= SPECK * mask.size) | (sizes == sizes.max())
+    return keep[labels]
+
+
 def _clean(mask: np.ndarray) -> np.ndarray:
     """Drop specks under 0.05% of the area; fill holes under 0.5% that do not reach the border."""
     area = mask.size
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if count > 2:
-        sizes = stats[1:, cv2.CC_STAT_AREA]
-        keep = np.zeros(count, bool)
-        keep[1:] = (sizes >= 0.0005 * area) | (sizes == sizes.max())
-        mask = keep[labels]
+    mask = drop_specks(mask)
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
     h, w = mask.shape
     filled = mask.copy()

@@ -19,7 +19,7 @@ from PIL import Image
 
 from .background import parse_color
 from .geometry import MAX_SIDE, aspect_box, place_on_canvas
-from .mask import composite, feather, plain_backdrop, product_box, product_mask
+from .mask import composite, drop_specks, feather, plain_backdrop, product_box, product_mask
 
 BACKGROUND_TOLERANCE = 3       # channel levels: JPEG encoders turn 255 into 254 near edges
 BACKGROUND_SHARE = 0.99        # of background pixels that must match the preset's colour
@@ -178,7 +178,7 @@ def fix_with_mask(image: Image.Image, preset: Preset, mask: np.ndarray | None = 
     keeps the scene: the largest crop of the preset's aspect centred on the product, letterboxed with the
     border colour only when the product would not fit.
     """
-    mask = product_mask(image) if mask is None else mask
+    mask = drop_specks(product_mask(image) if mask is None else mask)    # a far speck would stretch the box
     box = product_box(mask)
     if box is None:
         raise ValueError("no product found to place: the image looks like plain background")
