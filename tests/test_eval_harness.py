@@ -178,3 +178,19 @@ def test_eval_repair_on_held_out_photo_crops(tmp_path):
     assert 5 < result["masks"]["medium"]["psnr_hole"] < 100
     with pytest.raises(ValueError, match="do not fit"):
         photo_crops(2, 512, root=root)
+
+
+@needs_fashion
+def test_real_reference_from_the_validation_split_for_model_selection():
+    from studio.data import open_catalog
+    from studio.eval.generate import RealSampler
+    from studio.eval.prompts import PromptSpec
+
+    val, test = RealSampler(half=0, split="val"), RealSampler(half=0)
+    assert val.name == "real-val-half-A" and test.name == "real-test-half-A"
+    assert len(val.catalog) == len(open_catalog("fashion", split="val"))
+    spec = PromptSpec("a red dress on a white background", "fashion", "dress", "red", "white", "template")
+    drawn = val.sample(spec, 3, seed=4)
+    assert [im.size for im in drawn] == [(32, 32)] * 3
+    assert all(val.catalog.label(int(i))["category"] == "dress" for i in val.by_category["dress"])
+    assert np.asarray(drawn[0]).tobytes() == np.asarray(val.sample(spec, 3, seed=4)[0]).tobytes()

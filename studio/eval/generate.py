@@ -49,14 +49,15 @@ class RealSampler:
     """Real test images of the prompt's category in the prompt's colourway (fashion), on the prompt's
     background (furniture), and from the prompt's view (furniture-views); unsaid labels drawn at random.
     The halves: even and odd source indices, or, for the multi-view catalog, even and odd items (so the
-    two halves never show the same product)."""
+    two halves never show the same product). `split="val"` draws from the validation split instead, for
+    choosing between models without looking at the test images."""
 
-    def __init__(self, catalog: str = "fashion", half: int = 0, size: int = 32):
+    def __init__(self, catalog: str = "fashion", half: int = 0, size: int = 32, split: str = "test"):
         if catalog not in REAL_CATALOGS:
             raise ValueError(f"the real reference needs a catalog it can re-render ({', '.join(REAL_CATALOGS)}), "
                              f"not {catalog!r}")
-        self.catalog = open_catalog(catalog, split="test", size=size)
-        self.name, self.size = f"real-test-half-{'AB'[half]}", size
+        self.catalog = open_catalog(catalog, split=split, size=size)
+        self.name, self.size = f"real-{split}-half-{'AB'[half]}", size
         views = len(getattr(self.catalog, "views", ())) or 1
         by_category: dict[str, list[int]] = {}
         by_view: dict[tuple[str, str], list[int]] = {}
