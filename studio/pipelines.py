@@ -330,6 +330,7 @@ DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 3.0
 FILL_GUIDANCE, FILL_STRENGTH, FILL_DRAWS, FILL_STEPS = 1.0, 0.8, 16, 10   # repair: see DiffusionTextPipeline.fill
 MAX_DRAWS = 16
 PART_GUIDANCE, MAX_PARTS = 0.5, 2      # composed prompts: see DiffusionTextPipeline.predict and __call__
+GUIDANCE_INTERVAL = (0.0, float("inf"))  # noise levels (sigma) where guidance applies: see DiffusionTextPipeline._denoise
 
 
 def _check_sampling(steps, guidance) -> None:
@@ -380,6 +381,7 @@ class DiffusionTextPipeline(TextToImagePipeline):
     extra_components = {"scheduler": ["diffusers", "DPMSolverMultistepScheduler"]}
     settings = frozenset({"steps", "guidance", "progress"})
     composes = True
+    guidance_interval = GUIDANCE_INTERVAL
 
     def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler):
         super().__init__()
@@ -418,11 +420,17 @@ class DiffusionTextPipeline(TextToImagePipeline):
         return sampler
 
     def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=()) -> torch.Tensor:
-        timesteps = sampler.timesteps[start:]
+        """`steps` solver steps from `start`. Guidance (and the parts) applies only at the noise levels
+        inside `guidance_interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step takes the
+        text-conditioned prediction alone (Kynkaanniemi et al. 2024, "Applying guidance in a limited interval")."""
+        timesteps, sigmas = sampler.timesteps[start:], sampler.sigmas[start:]
+        low, high = self.guidance_interval
         if start:
             sampler.set_begin_index(start)
         for i, t in enumerate(timesteps):
-            x = sampler.step(self.predict(x, t, hole, known, text, guidance, parts), t, x, return_dict=False)[0]
+            inside = low <= float(sigmas[i]) <= high
+            prediction = self.predict(x, t, hole, known, text, guidance if inside else 1.0, parts if inside else ())
+            x = sampler.step(prediction, t, x, return_dict=False)[0]
             if progress is not None:
                 progress(i + 1, len(timesteps))
         return x.clamp(-1, 1)

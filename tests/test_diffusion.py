@@ -135,6 +135,32 @@ def test_composed_prompts_add_their_guidance_to_the_prompts(pipe):
             pipe(PROMPT, num_images=1, steps=2, parts=bad)
 
 
+def test_guidance_applies_only_inside_its_noise_interval(pipe, monkeypatch):
+    part = ["a sneaker on a white background"]
+    unguided = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=1.0).images)
+    guided = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
+    assert not all(np.array_equal(a, b) for a, b in zip(guided, unguided))
+    seen = []
+    real_predict = type(pipe).predict
+
+    def spy(self, x, t, hole, known, text, guidance, parts=(), *rest):
+        seen.append((int(t), guidance, len(parts)))
+        return real_predict(self, x, t, hole, known, text, guidance, parts, *rest)
+
+    monkeypatch.setattr(type(pipe), "predict", spy)
+    first = float(pipe._sampler(4).sigmas[0])
+    monkeypatch.setattr(pipe, "guidance_interval", (first, float("inf")))   # the noisiest step alone
+    made = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
+    inside = [float(s) >= first for s in pipe._sampler(4).sigmas[:4]]
+    assert [g for _, g, _ in seen] == [4.0 if i else 1.0 for i in inside] and inside.count(False) == 3
+    assert [n for _, _, n in seen] == [1 if i else 0 for i in inside]
+    assert not all(np.array_equal(a, b) for a, b in zip(made, guided))
+    seen.clear()
+    monkeypatch.setattr(pipe, "guidance_interval", (-1.0, -0.5))        # nowhere: the conditional prediction alone
+    nowhere = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
+    assert all(np.array_equal(a, b) for a, b in zip(nowhere, unguided)) and {g for _, g, _ in seen} == {1.0}
+
+
 def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_strength(pipe):
     rng = np.random.default_rng(0)
     image = Image.fromarray(rng.integers(0, 256, (40, 28, 3), dtype=np.uint8))
