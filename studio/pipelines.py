@@ -422,7 +422,13 @@ class DiffusionTextPipeline(TextToImagePipeline):
     def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=()) -> torch.Tensor:
         """`steps` solver steps from `start`. Guidance (and the parts) applies only at the noise levels
         inside `guidance_interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step takes the
-        text-conditioned prediction alone (Kynkaanniemi et al. 2024, "Applying guidance in a limited interval")."""
+        text-conditioned prediction alone (Kynkaanniemi et al. 2024, "Applying guidance in a limited interval").
+        The default is every level: on the validation split (100 prompts x 8, 30 swap pairs kept apart from
+        `eval swap`'s; the 2026-12-05 training leg, 20 steps, guidance 3) leaving the three noisiest steps
+        unguided (sigma <= 5) raised diversity 19.7 -> 21.9 and lowered fd_evaluator 72 -> 63 but lost the
+        backdrop (96.8% -> 93.4%) and the swap test (89.6% -> 83.3%); guiding only those steps (sigma >= 5)
+        lost the category (90.6% -> 82.4%); leaving the last three unguided (sigma >= 0.28) changed nothing
+        beyond noise (fd 70.5)."""
         timesteps, sigmas = sampler.timesteps[start:], sampler.sigmas[start:]
         low, high = self.guidance_interval
         if start:
