@@ -18,6 +18,10 @@ ladybird on a stem). A product that itself touches the frame is kept whenever it
 Chosen on 150 training-split composites at 800 px (busy: photo, texture, clutter; never the held-out
 ones): mean IoU 0.9142 against 0.9090 without it, items below 0.75 9.3% against 11.3%, lowest unchanged,
 6 items changed; keeping a touching piece only when over 1x the inner one gained less, 4x or more the same.
+
+Measured and left out, on 100 training-split composites per backdrop at 512 px (busy mean IoU / items below
+0.75): averaging the matte with that of the mirrored photo 0.916 / 9.3% against 0.915 / 9.0% for twice the
+network time; running the network at 384 px instead of its trained 320, 0.903 / 11.0%.
 """
 
 from __future__ import annotations
