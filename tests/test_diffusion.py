@@ -206,6 +206,29 @@ def test_a_fill_can_average_several_draws(pipe):
             pipe.fill(rgb, hole, PROMPT, steps=4, draws=bad)
 
 
+def test_a_fill_below_full_strength_starts_from_the_classical_fill(pipe, monkeypatch):
+    import studio.pipelines as pipelines
+    from studio.pipelines import FILL_STEPS, FILL_STRENGTH
+
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    hole = np.zeros((24, 24), bool)
+    hole[5:17, 6:18] = True
+    assert round(FILL_STEPS * FILL_STRENGTH) < FILL_STEPS      # the default skips the noisiest step(s)
+    usual, from_noise = pipe.fill(rgb, hole, draws=2), pipe.fill(rgb, hole, draws=2, strength=1.0)
+
+    class White:                                              # another classical start: a white hole
+        @staticmethod
+        def fill(rgb, hole, radius):
+            out = rgb.copy()
+            out[hole] = 255
+            return out
+
+    monkeypatch.setattr(pipelines, "TELEA", White())
+    assert not np.array_equal(pipe.fill(rgb, hole, draws=2)[hole], usual[hole])
+    assert np.array_equal(pipe.fill(rgb, hole, draws=2, strength=1.0), from_noise)   # pure noise ignores it
+
+
 @pytest.mark.parametrize("bad, message", [({"steps": 0}, "steps must be"), ({"steps": 51}, "steps must be"),
                                           ({"steps": 2.5}, "steps must be"), ({"guidance": 0.5}, "guidance must be"),
                                           ({"guidance": "3"}, "guidance must be"), ({"num_images": 0}, "num_images"),
