@@ -522,8 +522,8 @@ class DiffusionTextPipeline(TextToImagePipeline):
         With the 2026-12-05 folder, 16 draws and 10 steps, chosen on 120 validation images (never the test
         ones; medium / thick masks, hole PSNR): 0.8 21.69 / 21.82 dB, 0.9 22.05 / 22.55, 1.0 (pure noise)
         21.49 / 21.96; 0.85 rounds to 0.8's 8 of 10 steps; 0.9 at 20 steps 22.00 / 22.48 (no better for twice
-        the time). Today's weights follow the known pixels well
-        enough that only the noisiest step is better left to the classical start.
+        the time). Today's weights follow the known pixels well enough that only the noisiest step is better
+        left to the classical start.
 
         draws > 1 averages that many fills (one batch, seeds from `seed`): an estimate of the mean fill given
         the pixels around the hole, closer to the original on average and softer than one draw. On the same
