@@ -163,6 +163,15 @@ def test_repair_and_stylize_and_export(server, photo_file, tmp_path):
     step = read_metadata(live)["recipe"].steps[0]
     assert (step["method"], step["strength"], step["region"]) == ("style-live", 0.5, "background")
     assert Image.open(live).size == Image.open(photo_file).size
+    house = client.predict(gradio_client.handle_file(str(photo_file)), None, "live", 0.5, "background", "linen",
+                           api_name="/stylize")
+    step = read_metadata(house)["recipe"].steps[0]
+    assert (step["house"], step["method"], "stats" in step) == ("linen", "style-live", False)
+    for args, message in (((None, "reinhard", 1.0, "all", "linen"), "use method neural or live"),
+                          ((None, "live", 1.0, "all", "velvet"), "unknown house style .*velvet"),
+                          ((None, "live", 1.0, "all"), "upload a style reference photo, or name a house style")):
+        with pytest.raises(gradio_client.exceptions.AppError, match=message):
+            client.predict(gradio_client.handle_file(str(photo_file)), *args, api_name="/stylize")
     with pytest.raises(gradio_client.exceptions.AppError, match="method must be one of reinhard, histogram, neural, live"):
         client.predict(gradio_client.handle_file(str(photo_file)), gradio_client.handle_file(str(reference)),
                        "sparkle", 0.5, "all", api_name="/stylize")

@@ -237,6 +237,13 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     page.get_by_role("button", name="Restyle with the reference's textures").click()
     expect(page.locator("#history")).to_contain_text("Neural style (style-live) 40%")
     shot(page, "5d-live-style")
+    # a house style instead of the upload: no photo needed, the history names it
+    page.locator("#house-style input").click()
+    page.get_by_role("option", name="marble", exact=True).click()
+    page.get_by_role("button", name="Restyle with the reference's textures").click()
+    expect(page.locator("#history")).to_contain_text("Neural style (style-live, house style marble) 40%")
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+    shot(page, "5e-house-style")
 
 
 def _free_port() -> int:

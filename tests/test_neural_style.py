@@ -126,10 +126,48 @@ def test_neural_style_step_replays_from_json_and_the_cache_serves_every_strength
     assert np.array_equal(np.asarray(Recipe.from_json([{**step, "strength": 0}]).apply(content)),
                           np.asarray(content))
     assert recipe.uses_model and recipe.summaries() == ["Neural style (quality) 100%"]
-    with pytest.raises(ValueError, match="needs the reference's stats"):
+    with pytest.raises(ValueError, match="needs either the reference's stats .* or a house style"):
         Recipe.from_json([{"op": "neural_style", "strength": 1}])
     with pytest.raises(ValueError, match="upload a style reference"):
         neural_style_step(None)
+
+
+def test_house_styles_are_drawn_here_named_in_recipes_and_replay_as_their_texture(monkeypatch):
+    import json
+
+    import studio.edits.neural_style as neural
+    from studio.edits.house_styles import HOUSE_STYLES, house_reference
+    from studio.edits.recipe import Recipe
+    from studio.edits.steps import neural_style_step
+
+    real = neural.stylize
+    monkeypatch.setattr(neural, "stylize", lambda image, stats, **kw: real(image, stats, **{**kw,
+                                                                                       "schedule": ((48, 6),)}))
+    monkeypatch.setattr(neural, "STYLIST", neural.Stylist())
+    monkeypatch.setattr("studio.edits.recipe.STYLIST", neural.STYLIST)
+    drawn = {name: np.asarray(house_reference(name)) for name in HOUSE_STYLES}
+    assert len(HOUSE_STYLES) >= 4 and all(a.shape == (256, 256, 3) for a in drawn.values())
+    assert all(np.array_equal(np.asarray(house_reference(n)), drawn[n]) for n in HOUSE_STYLES)   # always the same
+    assert len({a.tobytes() for a in drawn.values()}) == len(HOUSE_STYLES)
+    assert all(a.std() > 8 for a in drawn.values())                      # textures, not flat colours
+
+    step = neural_style_step(None, "all", 1.0, house="marble")
+    assert set(step) == {"op", "method", "house", "strength"}             # the name, not the statistics
+    recipe = Recipe.from_json(json.loads(json.dumps([step])))
+    content = product_photo((64, 48))
+    out = recipe.apply(content)
+    assert out.size == content.size
+    assert np.abs(np.asarray(out, float) - np.asarray(content, float)).mean() > 2
+    # the same pixels as measuring the drawn texture as an uploaded reference
+    measured = Recipe.from_json([neural_style_step(house_reference("marble"), "all", 1.0)]).apply(content)
+    assert np.array_equal(np.asarray(out), np.asarray(measured))
+    assert recipe.summaries() == ["Neural style (quality, house style marble) 100%"]
+    with pytest.raises(ValueError, match="unknown house style 'velvet'"):
+        neural_style_step(None, house="velvet")
+    with pytest.raises(ValueError, match="unknown house style"):
+        Recipe.from_json([{**step, "house": ["marble"]}])
+    with pytest.raises(ValueError, match="not both"):
+        Recipe.from_json([{**step, "stats": neural_style_step(stripes())["stats"]}])
 
 
 @pytest.mark.parametrize("op", ["neural_style", "style"])

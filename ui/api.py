@@ -61,12 +61,14 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         step = repair_step(load_image(uploaded(mask, demo), keep_alpha=False), method)
         return edit(image, json.dumps([step]), "png")
 
-    def stylize(image: FileData, reference: FileData, method: str = "reinhard", strength: float = 1.0,
-                region: str = "all") -> FileData:
+    def stylize(image: FileData, reference: FileData | None = None, method: str = "reinhard", strength: float = 1.0,
+                region: str = "all", house: str = "") -> FileData:
         """Style from a reference photo: colour transfer (reinhard or histogram), or its textures and colours
         too: "neural" (optimised on EfficientNet-Lite0 features; up to a minute at 1024 px) or "live" (the
-        trained live network, one pass; or name one); optionally product-only or background-only (region)."""
-        plain(method=method, strength=strength, region=region)
+        trained live network, one pass; or name one); optionally product-only or background-only (region).
+        house: a house style's name (linen, marble, halftone, brushed metal, watercolour) instead of a
+        reference, for the neural and live methods."""
+        plain(method=method, strength=strength, region=region, house=house)
         live = ctx.studio.live_styles()
         if method == "live" and not live:
             raise ValueError("no live style network is installed here; use method neural")
@@ -75,6 +77,13 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         if neural is None and method not in TRANSFERS:
             raise ValueError(f"method must be one of {', '.join((*TRANSFERS, 'neural', 'live', *live))}, "
                              f"got {str(method)[:40]!r}")
+        if house:
+            if not neural:
+                raise ValueError("a house style restyles textures: use method neural or live with it")
+            step = neural_style_step(None, region, strength, neural, house=house)
+            return edit(image, json.dumps([step]), "png")
+        if reference is None:
+            raise ValueError("upload a style reference photo, or name a house style")
         reference = load_image(uploaded(reference, demo), keep_alpha=False)
         step = (neural_style_step(reference, region, strength, neural) if neural
                 else style_step(reference, method, region, strength))

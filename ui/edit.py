@@ -15,6 +15,7 @@ from PIL import Image
 from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
+from studio.edits.house_styles import HOUSE_STYLES
 from studio.edits.neural_style import DEFAULT_STRENGTH
 from studio.edits.session import EditSession
 from studio.edits.steps import (
@@ -34,6 +35,7 @@ from .common import PREVIEW_SIDE, Context, display, keeping
 
 EXPORT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WebP": "webp"}
 NO_EDITS = "_No edits yet._"
+OWN_REFERENCE = "the uploaded reference"
 
 
 def layout(ctx: Context) -> SimpleNamespace:
@@ -98,6 +100,9 @@ def layout(ctx: Context) -> SimpleNamespace:
                                         elem_id="neural-method",
                                         info="live: previews while the strength moves; quality: optimised, "
                                              "seconds to a minute")
+            ui.house = gr.Dropdown([(OWN_REFERENCE, "")] + [(name, name) for name in HOUSE_STYLES], value="",
+                                   label="Textures from", elem_id="house-style",
+                                   info="the uploaded reference, or a house style (no photo needed)")
             ui.neural_strength = gr.Slider(0, 1, value=DEFAULT_STRENGTH, step=0.05, label="Neural strength",
                                            elem_id="neural-strength")
             ui.neural = gr.Button("Restyle with the reference's textures", elem_id="neural-style")
@@ -233,32 +238,36 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
          [ui.reference, ui.method, ui.style_region, ui.strength])
 
     @functools.lru_cache(maxsize=8)
-    def reference_step(path, method, region, amount):
-        """The neural step for an uploaded reference (each upload has a path of its own): measured once while
-        the strength slider moves."""
+    def reference_step(path, method, region, amount, house=""):
+        """The neural step for an uploaded reference (each upload has a path of its own) or a house style:
+        measured once while the strength slider moves."""
+        if house:
+            return neural_style_step(None, region, amount, method, house=house)
         return neural_style_step(load_image(path), region, amount, method)
 
     @keeping(len(changed))
-    def neural_style(bid, ref, method, region, amount, progress=gr.Progress()):
+    def neural_style(bid, ref, method, region, amount, house, progress=gr.Progress()):
         current = ctx.session(bid)
-        step = neural_style_step(load_image(ref) if ref else None, region, amount, method)
+        step = (neural_style_step(None, region, amount, method, house=house) if house
+                else neural_style_step(load_image(ref) if ref else None, region, amount, method))
         current.push(step, progress=lambda done, total: progress((done, total), desc="Restyling", unit="steps"))
         ctx.sessions.put(bid, current)
         return (bid, *session_outputs(current))
 
-    ui.neural.click(neural_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength],
-                    changed, api_visibility="private", **cpu)
+    ui.neural.click(neural_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength,
+                                   ui.house], changed, api_visibility="private", **cpu)
 
     @keeping(1)
-    def live_style(bid, ref, method, region, amount):
+    def live_style(bid, ref, method, region, amount, house):
         """A live network's result on the preview while its strength slider moves (nothing recorded)."""
         current = ctx.sessions.get(bid)
-        if current is None or not ref or method == "quality":
+        if current is None or not (ref or house) or method == "quality":
             return gr.skip()
-        step = {**reference_step(ref, method, region, 1.0), "strength": float(amount)}
+        step = {**reference_step(None if house else ref, method, region, 1.0, house), "strength": float(amount)}
         return display(current.try_step(step), PREVIEW_SIDE)
 
-    ui.neural_strength.input(live_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength],
+    ui.neural_strength.input(live_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength,
+                                          ui.house],
                              ui.preview, trigger_mode="always_last", show_progress="hidden",
                              api_visibility="private", **cpu)
     bind(ui.apply_look, look_step, [ui.look, ui.look_strength])

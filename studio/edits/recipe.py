@@ -17,8 +17,9 @@ Steps (every spatial amount is relative to the image, or scaled with it, so a pr
 | preset     | preset: a name from presets.PRESETS or a custom dict                              |
 | background | background: {"kind": color/gradient/texture/transparent, ...}; shadow: {opacity, blur, offset} or null |
 | style      | method: reinhard / histogram, stats (ColorStats.to_dict()), strength; region      |
-| neural_style | method: quality / a live network's name (style-live), stats (StyleStats.to_dict()), strength; |
-|            | region. quality: optimisation on EfficientNet-Lite0 features (seconds to a minute); live: one pass |
+| neural_style | method: quality / a live network's name (style-live), stats (StyleStats.to_dict()) or house |
+|            | (a house style's name, house_styles.HOUSE_STYLES), strength; region. quality: optimisation on |
+|            | EfficientNet-Lite0 features (seconds to a minute); live: one pass                 |
 | look       | name: watercolor / detail / smooth / pencil, strength; region                     |
 | repair     | mask: base64 PNG (non-zero = fill; resized to the image), method, radius           |
 | upscale    | factor (2 or 4), method: lanczos / bicubic / a trained upscaler's name (upscaler-x4) |
@@ -48,6 +49,7 @@ from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
 from .mask import REGIONS, learned_mask_installed, limit_to_region, product_alpha, product_mask
+from .house_styles import check_house, house_stats
 from .neural_style import QUALITY, STYLIST, StyleStats
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
@@ -272,17 +274,20 @@ def _apply_style(state: _State, p: dict) -> None:
 
 
 def _check_neural_style(p: dict) -> dict:
-    if "stats" not in p:
-        raise ValueError("a neural style step needs the reference's stats (StyleStats.measure(reference).to_dict())")
+    if ("stats" in p) == ("house" in p):
+        raise ValueError("a neural style step needs either the reference's stats "
+                         "(StyleStats.measure(reference).to_dict()) or a house style's name (house), not both")
+    style = ({"house": check_house(p["house"])} if "house" in p
+             else {"stats": StyleStats.from_dict(p["stats"]).to_dict()})
     return {"method": _method_name(p, QUALITY, "a neural style method is quality or a live network's name"),
-            "stats": StyleStats.from_dict(p["stats"]).to_dict(), "strength": _number(p, "strength", 1.0, 0, 1)}
+            **style, "strength": _number(p, "strength", 1.0, 0, 1)}
 
 
 def _apply_neural_style(state: _State, p: dict) -> None:
     STYLIST.check(p["method"])
     if p["strength"] == 0:
         return
-    stats = StyleStats.from_dict(p["stats"])
+    stats = house_stats(p["house"]) if "house" in p else StyleStats.from_dict(p["stats"])
     if p["method"] != QUALITY:                 # a live network: the strength acts on its features
         state.image = STYLIST.live(state.image, stats, p["method"], p["strength"])
         return
@@ -370,8 +375,10 @@ OPERATIONS: dict[str, Operation] = {
                                       + (" with shadow" if p["shadow"] else "")),
     "style": Operation(("method", "stats", "strength"), _check_style, _apply_style,
                        lambda p: f"Style ({p['method']}) {p['strength']:.0%}", regional=True),
-    "neural_style": Operation(("method", "stats", "strength"), _check_neural_style, _apply_neural_style,
-                              lambda p: f"Neural style ({p['method']}) {p['strength']:.0%}", regional=True),
+    "neural_style": Operation(("method", "stats", "house", "strength"), _check_neural_style, _apply_neural_style,
+                              lambda p: (f"Neural style ({p['method']}"
+                                         + (f", house style {p['house']}" if "house" in p else "")
+                                         + f") {p['strength']:.0%}"), regional=True),
     "look": Operation(("name", "strength"), _check_look, _apply_look,
                       lambda p: f"Look {p['name']} {p['strength']:.0%}", regional=True),
     "repair": Operation(("mask", "method", "radius"), _check_repair, _apply_repair,

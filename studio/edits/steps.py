@@ -3,6 +3,7 @@ so the two cannot drift apart. Each function returns a step dict for `Recipe` / 
 
     style_step(load_image("sunset.jpg"), "reinhard", region="product", strength=0.8)
     neural_style_step(load_image("linen.jpg"), region="background")     # textures too (slow: seconds)
+    neural_style_step(None, region="background", house="marble")         # a house style: no photo needed
     repair_step(mask, "telea")                   # mask: bool (H, W) array or an image, non-zero = fill
     background_step("gradient", "#ffffff", "#d9dde3", shadow=True)
     upscale_step(4, studio.upscalers())          # the trained x4 upscaler when there is one, else Lanczos
@@ -47,18 +48,22 @@ def style_step(reference: Image.Image | None, method: str = "reinhard", region: 
 
 
 def neural_style_step(reference: Image.Image | None, region: str = "all", strength: float = 1.0,
-                      method: str = "quality") -> dict:
-    """Neural style (textures and colours) from a reference photo: `method` quality (optimised on Lite0
-    features; slow) or a live network's name (one pass); the step keeps the reference's statistics, not the
-    photo."""
+                      method: str = "quality", house: str | None = None) -> dict:
+    """Neural style (textures and colours) from a reference photo or a house style (`house`, a name from
+    house_styles.HOUSE_STYLES; the reference is then not needed): `method` quality (optimised on Lite0
+    features; slow) or a live network's name (one pass). The step keeps the reference's statistics, not the
+    photo; a house style only by its name."""
+    from .house_styles import check_house
     from .neural_style import STYLIST, StyleStats
 
-    if reference is None:
-        raise ValueError("upload a style reference photo first")
+    if house is None and reference is None:
+        raise ValueError("upload a style reference photo first, or choose a house style")
     STYLIST.check(method)
-    stats = StyleStats.measure(reference.convert("RGB"), STYLIST.network())
-    step = {"op": "neural_style", "method": method, "stats": stats.to_dict(),
-            "strength": _fraction(strength, "strength")}
+    if house is not None:
+        style = {"house": check_house(house)}
+    else:
+        style = {"stats": StyleStats.measure(reference.convert("RGB"), STYLIST.network()).to_dict()}
+    step = {"op": "neural_style", "method": method, **style, "strength": _fraction(strength, "strength")}
     return {**step, "region": region} if region != "all" else step
 
 
