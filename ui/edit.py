@@ -105,7 +105,7 @@ def layout(ctx: Context) -> SimpleNamespace:
                                    info="the uploaded reference, or a house style (no photo needed)")
             ui.neural_strength = gr.Slider(0, 1, value=DEFAULT_STRENGTH, step=0.05, label="Neural strength",
                                            elem_id="neural-strength")
-            ui.neural = gr.Button("Restyle with the reference's textures", elem_id="neural-style")
+            ui.neural = gr.Button("Restyle with these textures", elem_id="neural-style")
         with gr.Row():
             ui.look = gr.Dropdown(list(LOOKS), value="detail", label="Look")
             ui.look_strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Look strength")
