@@ -48,8 +48,8 @@ from ..images import DEFAULT_MAX_PIXELS
 from . import geometry
 from .adjust import RANGES, Adjustments
 from .background import Backdrop, Shadow, decode_png, replace_background
-from .mask import REGIONS, learned_mask_installed, limit_to_region, product_alpha, product_mask
 from .house_styles import check_house, house_stats
+from .mask import REGIONS, learned_mask_installed, limit_to_region, product_alpha, product_mask
 from .neural_style import QUALITY, STYLIST, StyleStats
 from .presets import fix_with_mask, preset_from_spec
 from .repair import CLASSICAL, CLASSICAL_NAMES, DEFAULT_RADIUS, RepairMethods, repair
