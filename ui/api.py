@@ -77,15 +77,12 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
         if neural is None and method not in TRANSFERS:
             raise ValueError(f"method must be one of {', '.join((*TRANSFERS, 'neural', 'live', *live))}, "
                              f"got {str(method)[:40]!r}")
-        if house:
-            if not neural:
-                raise ValueError("a house style restyles textures: use method neural or live with it")
-            step = neural_style_step(None, region, strength, neural, house=house)
-            return edit(image, json.dumps([step]), "png")
-        if reference is None:
+        if house and not neural:
+            raise ValueError("a house style restyles textures: use method neural or live with it")
+        if not house and reference is None:
             raise ValueError("upload a style reference photo, or name a house style")
-        reference = load_image(uploaded(reference, demo), keep_alpha=False)
-        step = (neural_style_step(reference, region, strength, neural) if neural
+        reference = None if house else load_image(uploaded(reference, demo), keep_alpha=False)
+        step = (neural_style_step(reference, region, strength, neural, house=house or None) if neural
                 else style_step(reference, method, region, strength))
         return edit(image, json.dumps([step]), "png")
 

@@ -13,8 +13,8 @@ brushed metal, a watercolour wash.
 
 from __future__ import annotations
 
-import threading
 import zlib
+from functools import lru_cache
 from typing import Callable
 
 import cv2
@@ -115,20 +115,10 @@ def house_reference(name: str) -> Image.Image:
     return Image.fromarray(_MAKERS[name](rng), "RGB")
 
 
-_stats: dict[str, object] = {}
-_lock = threading.Lock()
-
-
+@lru_cache(maxsize=None)
 def house_stats(name: str):
     """The house style's StyleStats (measured on first use, then kept: a live preview asks on every slider
-    event)."""
+    event; an unknown name raises before anything is kept)."""
     from .neural_style import STYLIST, StyleStats
 
-    check_house(name)
-    with _lock:
-        found = _stats.get(name)
-    if found is None:
-        found = StyleStats.measure(house_reference(name), STYLIST.network())
-        with _lock:
-            _stats[name] = found
-    return found
+    return StyleStats.measure(house_reference(name), STYLIST.network())
