@@ -41,6 +41,8 @@ def library(tmp_path_factory):
         z.writestr("lib/box/box.obj", OBJ)
         z.writestr("lib/box/box.mtl", MTL)
         z.writestr("lib/box/picture.png", buffer.getvalue())
+        z.writestr("lib/plain/plain.obj", "mtllib plain.mtl\n" + CUBE_VERTICES + "usemtl grey\n" + CUBE_FRONT + CUBE_REST)
+        z.writestr("lib/plain/plain.mtl", "newmtl grey\nKd 0.6 0.6 0.6\n")
     return str(path)
 
 
@@ -102,6 +104,8 @@ def test_bad_requests_are_clear_errors(library, renderer):
         renderer.render(model, 100)
     with pytest.raises(ValueError, match="elevation"):
         renderer.render(model, 64, 0, 120)
+    with pytest.raises(ValueError, match="light is one of camera, world"):
+        renderer.render(model, 64, 0, 20, light="sun")
     with pytest.raises(ValueError, match="has no model"):
         render.load_model(library, "lib/missing.obj")
 
@@ -125,3 +129,30 @@ def test_unlit_renders_show_the_surface_colour_itself(library, renderer):
     unlit = renderer.render_views(model, 64, [(0, 15)], lit=False)[0]
     shadow = (np.asarray(lit)[..., 3] > 0) & (np.asarray(unlit)[..., 3] == 0)
     assert shadow.sum() > 20 and np.asarray(unlit)[..., 3][shadow].max() == 0      # no shadow when unlit
+
+
+def _shadow_centre_x(lit: Image.Image, bare: Image.Image) -> tuple[float, float]:
+    """(x of the shadow's centre, x of the object's centre), 0..1 across the frame."""
+    lit_alpha, bare_alpha = np.asarray(lit)[..., 3], np.asarray(bare)[..., 3]
+    xs = np.arange(lit_alpha.shape[1]) / lit_alpha.shape[1]
+    shadow = (lit_alpha > 0) & (bare_alpha == 0)
+    return float(xs[np.nonzero(shadow)[1]].mean()), float(xs[np.nonzero(bare_alpha > 128)[1]].mean())
+
+
+def test_a_key_light_fixed_on_the_set_tells_the_front_of_a_symmetric_item_from_its_back(library, renderer):
+    cube = render.load_model(library, "lib/plain/plain.obj")         # one grey cube: every side looks alike
+    angles = [(0, 15), (180, 15)]
+    camera_front, camera_back = renderer.render_views(cube, 64, angles)
+    assert np.abs(np.asarray(camera_front, int) - np.asarray(camera_back, int)).max() <= 2   # the light turns too
+    front, back = renderer.render_views(cube, 64, angles, light="world")
+    bare_front, bare_back = renderer.render_views(cube, 64, angles, shadow=False, light="world")
+    assert np.abs(np.asarray(front, int) - np.asarray(back, int)).mean() > 5
+    # the key stands above the front-left: seen from the front its shadow falls to the right, from the back
+    # to the left, and the lit front face is brighter than the back face in the key's shade
+    shadow_x, object_x = _shadow_centre_x(front, bare_front)
+    assert shadow_x > object_x + 0.05, (shadow_x, object_x)
+    shadow_x, object_x = _shadow_centre_x(back, bare_back)
+    assert shadow_x < object_x - 0.05, (shadow_x, object_x)
+    assert _pixel(bare_front, 0.5, 0.62)[:3].sum() > _pixel(bare_back, 0.5, 0.62)[:3].sum() + 30
+    again = renderer.render_views(cube, 64, angles, light="world")
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(again, (front, back)))

@@ -34,7 +34,7 @@ from .taxonomy import item_class
 from .views import VIEWS, view_label
 from .vocab import BACKGROUNDS, COLORS, hex_to_rgb, srgb_to_lab, visible_backgrounds
 
-RENDER_VERSION = 2                 # bump when the renderer's pictures change, so caches rebuild
+RENDER_VERSION = 3                 # bump when the renderer's pictures change, so caches rebuild
 DEFAULT_CACHE = Path(os.environ.get("STUDIO_VIEWS_CACHE", "runs/views"))
 RENDER_SIZES = (64, 128)
 _PALETTE = np.stack([srgb_to_lab(np.array(hex_to_rgb(h), np.float64)) for h in COLORS.values()])
@@ -80,7 +80,8 @@ _worker_renderer = None
 
 def _render_item(archive: str, model: str, rotation, size: int) -> tuple[np.ndarray | None, str, str]:
     """All views of one item (in a worker process, which keeps one OpenGL context): (rgba, colour, error).
-    The colour is read off unlit renders from the front and a high three-quarter view: shading would make
+    Lit by a key light fixed on the set (`light="world"`), so the shading and the shadow tell a symmetric
+    item's front from its back. The colour is read off unlit renders from the front and a high three-quarter view: shading would make
     every product darker than it is."""
     global _worker_renderer
     from .render import Renderer, load_model
@@ -89,7 +90,7 @@ def _render_item(archive: str, model: str, rotation, size: int) -> tuple[np.ndar
         _worker_renderer = Renderer()
     try:
         loaded = load_model(archive, model, rotation)
-        views = _worker_renderer.render_views(loaded, size, VIEWS)
+        views = _worker_renderer.render_views(loaded, size, VIEWS, light="world")
         flat = _worker_renderer.render_views(loaded, 64, [(0, 15), (45, 35)], lit=False)
     except (ValueError, OSError, IndexError, KeyError) as exc:       # a model trimesh cannot read
         return None, "gray", f"{type(exc).__name__}: {exc}"

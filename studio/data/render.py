@@ -9,9 +9,15 @@ on an EGL context without a display (Mesa's llvmpipe on a plain Debian machine: 
 `libgl1-mesa-dri`). Install footprint: moderngl 5.13 + glcontext (~0.3 MB wheels) and trimesh (~0.7 MB,
 numpy only); no X server.
 
-The studio set-up: a key light above-left of the camera, a fill from the right, ambient 0.3; every face lit
-from both sides (many models have inconsistent winding). A soft contact shadow is the model squashed onto
-its ground plane, drawn from the same camera, blurred and laid under the object at 30% opacity. The model's
+The studio set-up: a key light, a fill from the right of the camera, ambient 0.3; every face lit from both
+sides (many models have inconsistent winding). Two ways to place the key light (`light=`):
+- "camera" (the default): above-left of the camera, turning with it, so every view is lit alike; the soft
+  contact shadow is the model squashed straight down onto its ground plane.
+- "world": fixed on the set, above the product's front-left, as when a camera walks round a product under
+  studio lights. The shading and the cast shadow (the model projected onto its ground along the key light)
+  then say where the camera stands, so a symmetric product's front and back views differ: what a view label
+  needs (the multi-view catalog uses it).
+Either shadow is drawn from the same camera, blurred and laid under the object at 30% opacity. The model's
 front faces +z after its `modelRotation` (Sweet Home 3D's convention), so azimuth 0 is the front view and
 azimuth 90 the view from the model's right. Images are drawn at 2x and reduced (premultiplied) for smooth
 edges. The same model, size and angles give the same pixels (llvmpipe is deterministic); `seed` only
@@ -33,6 +39,8 @@ from PIL import Image, ImageFilter
 SIZES = (64, 128, 256)
 SUPERSAMPLE = 2
 SHADOW_OPACITY = 0.3
+LIGHTS = ("camera", "world")
+WORLD_KEY = (-40.0, 62.0)          # the "world" key light's azimuth and elevation in degrees (front-left, high)
 FOV_DEGREES = 30.0
 
 VERTEX = """
@@ -40,6 +48,7 @@ VERTEX = """
 uniform mat4 mvp;
 uniform bool flatten;
 uniform float floor_y;
+uniform vec3 cast_dir;                              // towards the light that casts the shadow (y > 0)
 in vec3 position;
 in vec3 normal;
 in vec2 uv;
@@ -47,7 +56,7 @@ out vec3 v_normal;
 out vec2 v_uv;
 void main() {
     vec3 p = position;
-    if (flatten) p.y = floor_y;                   // the shadow pass: the model squashed onto its ground
+    if (flatten) p -= cast_dir * ((p.y - floor_y) / cast_dir.y);   // the shadow pass: the model laid on its ground
     gl_Position = mvp * vec4(p, 1.0);
     v_normal = normal;
     v_uv = uv;
@@ -249,7 +258,8 @@ class Renderer:
         return uploaded
 
     def _draw(self, uploaded: list[tuple], floor: float, mvp: np.ndarray, eye_dir: np.ndarray, key: np.ndarray,
-              fill: np.ndarray, side: int, shadow: bool, lit: bool = True) -> np.ndarray:
+              fill: np.ndarray, side: int, shadow: bool, lit: bool = True,
+              cast: np.ndarray = np.array([0.0, 1.0, 0.0])) -> np.ndarray:
         import moderngl
 
         fbo = self._framebuffer(side)
@@ -263,6 +273,7 @@ class Renderer:
         program["eye_dir"].value = tuple(eye_dir)
         program["shadow"].value = program["flatten"].value = shadow
         program["floor_y"].value = floor
+        program["cast_dir"].value = tuple(cast)
         program["lit"].value = lit
         for part, vao, _, texture in uploaded:
             if texture is not None and not shadow:
@@ -274,16 +285,19 @@ class Renderer:
         return pixels[::-1].copy()                    # OpenGL's rows run bottom-up
 
     def render(self, model: Model, size: int = 128, azimuth: float = 0.0, elevation: float = 20.0,
-               seed: int = 0, shadow: bool = True) -> Image.Image:
+               seed: int = 0, shadow: bool = True, light: str = "camera") -> Image.Image:
         """The model from (azimuth, elevation) degrees, size x size RGBA on transparency."""
-        return self.render_views(model, size, [(azimuth, elevation)], seed=seed, shadow=shadow)[0]
+        return self.render_views(model, size, [(azimuth, elevation)], seed=seed, shadow=shadow, light=light)[0]
 
     def render_views(self, model: Model, size: int, angles, seed: int = 0, shadow: bool = True,
-                     lit: bool = True) -> list[Image.Image]:
+                     lit: bool = True, light: str = "camera") -> list[Image.Image]:
         """The model from each (azimuth, elevation) in `angles`, uploaded once. `lit=False` draws the surface
-        colours without light or shadow (what colour the product is, not how it is lit)."""
+        colours without light or shadow (what colour the product is, not how it is lit); `light` places the
+        key light (the module's docstring)."""
         if size not in SIZES:
             raise ValueError(f"render sizes are {', '.join(map(str, SIZES))}, got {size!r}")
+        if light not in LIGHTS:
+            raise ValueError(f"light is one of {', '.join(LIGHTS)}, got {light!r}")
         angles = [(float(a), float(e)) for a, e in angles]
         for _, elevation in angles:
             if not -90 <= elevation <= 90:
@@ -291,7 +305,8 @@ class Renderer:
         with self.ctx:                                 # current on this thread, whichever context was before
             uploaded = self._upload(model)
             try:
-                return [self._view(uploaded, model, size, a, e, seed, shadow and lit, lit) for a, e in angles]
+                return [self._view(uploaded, model, size, a, e, seed, shadow and lit, lit, light)
+                        for a, e in angles]
             finally:
                 for _, vao, buffer, texture in uploaded:
                     vao.release()
@@ -300,22 +315,28 @@ class Renderer:
                         texture.release()
 
     def _view(self, uploaded, model: Model, size: int, azimuth: float, elevation: float, seed: int,
-              shadow: bool, lit: bool = True) -> Image.Image:
+              shadow: bool, lit: bool = True, light: str = "camera") -> Image.Image:
         side = size * SUPERSAMPLE
         mvp, eye_dir = camera(model, azimuth, elevation)
-        # key light above-left of the camera, fill to its right (in world space, turned with the camera)
+        # fill to the right of the camera, turning with it (vectors in the model's space)
         a = math.radians(azimuth)
         jitter = np.random.default_rng(seed).normal(0, 0.15, 2) if seed else np.zeros(2)
         right = np.array([math.cos(a), 0.0, -math.sin(a)])
-        key = eye_dir + (-0.6 + jitter[0]) * right + np.array([0.0, 0.9 + jitter[1], 0.0])
         fill = eye_dir + 0.8 * right
+        if light == "world":                       # the key fixed on the set; the shadow cast along it
+            key_a, key_e = math.radians(WORLD_KEY[0] + 20 * jitter[0]), math.radians(WORLD_KEY[1] + 20 * jitter[1])
+            key = np.array([math.cos(key_e) * math.sin(key_a), math.sin(key_e), math.cos(key_e) * math.cos(key_a)])
+            cast = key
+        else:                                      # the key above-left of the camera; the shadow straight down
+            key = eye_dir + (-0.6 + jitter[0]) * right + np.array([0.0, 0.9 + jitter[1], 0.0])
+            cast = np.array([0.0, 1.0, 0.0])
         key, fill = key / np.linalg.norm(key), fill / np.linalg.norm(fill)
         floor = float(model.low[1])
         color = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=False, lit=lit)
         rgba = Image.fromarray(color, "RGBA")
         if shadow and elevation > 0:
-            cast = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=True)[..., 3]
-            soft = Image.fromarray(cast, "L").filter(ImageFilter.GaussianBlur(side * 0.02))
+            laid = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=True, cast=cast)[..., 3]
+            soft = Image.fromarray(laid, "L").filter(ImageFilter.GaussianBlur(side * 0.02))
             shade = np.asarray(soft, np.float32) / 255.0 * SHADOW_OPACITY
             alpha = color[..., 3].astype(np.float32) / 255.0
             out_alpha = alpha + shade * (1 - alpha)
