@@ -41,7 +41,8 @@ def library(tmp_path_factory):
         z.writestr("lib/box/box.obj", OBJ)
         z.writestr("lib/box/box.mtl", MTL)
         z.writestr("lib/box/picture.png", buffer.getvalue())
-        z.writestr("lib/plain/plain.obj", "mtllib plain.mtl\n" + CUBE_VERTICES + "usemtl grey\n" + CUBE_FRONT + CUBE_REST)
+        z.writestr("lib/plain/plain.obj",
+                   "mtllib plain.mtl\n" + CUBE_VERTICES + "usemtl grey\n" + CUBE_FRONT + CUBE_REST)
         z.writestr("lib/plain/plain.mtl", "newmtl grey\nKd 0.6 0.6 0.6\n")
     return str(path)
 

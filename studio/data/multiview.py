@@ -81,8 +81,8 @@ _worker_renderer = None
 def _render_item(archive: str, model: str, rotation, size: int) -> tuple[np.ndarray | None, str, str]:
     """All views of one item (in a worker process, which keeps one OpenGL context): (rgba, colour, error).
     Lit by a key light fixed on the set (`light="world"`), so the shading and the shadow tell a symmetric
-    item's front from its back. The colour is read off unlit renders from the front and a high three-quarter view: shading would make
-    every product darker than it is."""
+    item's front from its back. The colour is read off unlit renders from the front and a high three-quarter
+    view: shading would make every product darker than it is."""
     global _worker_renderer
     from .render import Renderer, load_model
 

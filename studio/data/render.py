@@ -259,7 +259,7 @@ class Renderer:
 
     def _draw(self, uploaded: list[tuple], floor: float, mvp: np.ndarray, eye_dir: np.ndarray, key: np.ndarray,
               fill: np.ndarray, side: int, shadow: bool, lit: bool = True,
-              cast: np.ndarray = np.array([0.0, 1.0, 0.0])) -> np.ndarray:
+              cast: tuple[float, ...] = (0.0, 1.0, 0.0)) -> np.ndarray:
         import moderngl
 
         fbo = self._framebuffer(side)
@@ -326,10 +326,10 @@ class Renderer:
         if light == "world":                       # the key fixed on the set; the shadow cast along it
             key_a, key_e = math.radians(WORLD_KEY[0] + 20 * jitter[0]), math.radians(WORLD_KEY[1] + 20 * jitter[1])
             key = np.array([math.cos(key_e) * math.sin(key_a), math.sin(key_e), math.cos(key_e) * math.cos(key_a)])
-            cast = key
+            cast = tuple(key)
         else:                                      # the key above-left of the camera; the shadow straight down
             key = eye_dir + (-0.6 + jitter[0]) * right + np.array([0.0, 0.9 + jitter[1], 0.0])
-            cast = np.array([0.0, 1.0, 0.0])
+            cast = (0.0, 1.0, 0.0)
         key, fill = key / np.linalg.norm(key), fill / np.linalg.norm(fill)
         floor = float(model.low[1])
         color = self._draw(uploaded, floor, mvp, eye_dir, key, fill, side, shadow=False, lit=lit)
