@@ -88,6 +88,17 @@ def test_the_alpha_has_the_photo_size_and_is_deterministic():
         cutout_alpha(image, net, refine="magic")
 
 
+def test_the_shipped_matte_is_snapped_to_opaque_and_clear(monkeypatch):
+    net, image = default_cutout(), product_photo((120, 90))
+    monkeypatch.setattr(cutout_module, "SNAP", 0.0)
+    raw = cutout_alpha(image, net)
+    monkeypatch.undo()
+    snapped = cutout_alpha(image, net)
+    near = lambda m: ((m > 0) & (m <= cutout_module.SNAP)) | ((m < 1) & (m >= 1 - cutout_module.SNAP))  # noqa: E731
+    assert near(raw).sum() > 100 and not near(snapped).any()     # no faint veil, no see-through inside
+    assert np.array_equal(snapped >= 0.5, raw >= 0.5)            # the mask itself is unchanged
+
+
 def _pieces(*boxes, size=100, fringe=0.3):
     """A soft alpha: each (y0, y1, x0, x1) box solid, with a one-pixel fringe of `fringe` around it."""
     alpha = np.zeros((size, size), np.float32)
