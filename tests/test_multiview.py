@@ -236,3 +236,24 @@ def test_eval_views_scores_view_accuracy_and_one_product_per_strip(views_cache, 
         AttributeEvaluator(head_sizes=(("category", 3),), labels=(("a", "b", "c"),), size=32,
                            width=8).save_pretrained(tmp_path / "plain")
         evaluate_views(_RealStrips(test), specs, 2, 0, Judge(tmp_path / "plain"), log=lambda m: None)
+
+
+def test_the_judge_is_never_shown_mirrored_views():
+    """A mirrored render is lit from the front-right, as no render is (the key light stands front-left), and a
+    mirrored rear three-quarter view is lit as a three-quarter view: flips would teach the view head wrong."""
+    import torch
+
+    from studio.data.fashion import FashionCatalog
+    from studio.data.multiview import FurnitureViewsCatalog
+    from studio.train.evaluator import augment
+
+    assert FashionCatalog.mirror_safe and not FurnitureViewsCatalog.mirror_safe
+    x = torch.zeros(64, 3, 16, 16)
+    x[..., :8] = 1.0                                        # bright on the left, as a key light from the left
+
+    def left_lit(flips: bool) -> torch.Tensor:
+        out = augment(x, torch.Generator().manual_seed(0), flips=flips)
+        return out[..., :8].mean((1, 2, 3)) > out[..., 8:].mean((1, 2, 3))
+
+    assert left_lit(False).all()
+    assert 10 < int(left_lit(True).sum()) < 54                # flipped about half the time where mirrors are safe

@@ -36,6 +36,7 @@ class Catalog:
     note: str = ""              # where the splits come from, shown by `data stats`
     data_credit: str = ""       # the source, its creators and licence, as model cards state it (once, here)
     default_size: int = 64
+    mirror_safe: bool = True    # a left-right mirror image keeps every label true (augmentation may flip)
 
     def __len__(self) -> int:
         raise NotImplementedError

@@ -147,6 +147,9 @@ class FurnitureViewsCatalog(Catalog):
                    "their 3D models rendered here from 17 views (studio/data/render.py), composited on 6 "
                    "named backgrounds. Split by item: about one item in ten in test.")
     default_size = 64
+    # the key light stands at the product's front-left (render.WORLD_KEY): a mirrored view is lit from the
+    # front-right, as no render is, and a mirrored rear three-quarter view is lit as a three-quarter one is
+    mirror_safe = False
 
     def __init__(self, split: str = "train", size: int = 64, seed: int = 0, root: str | Path | None = None,
                  cache: str | Path | None = None):

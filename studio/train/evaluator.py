@@ -5,7 +5,8 @@
 
 Every epoch re-draws the colourways (catalog seed = epoch), so the evaluator sees each product in many
 colours and learns colour and background independently of the product. Augmentation: shifts of up to 2 px
-and horizontal flips. Validation on the catalog's val split (or test when it has none) picks nothing; the
+and horizontal flips (none for a catalog whose labels a mirror image would falsify: the multi-view renders'
+key light says which view it is, and mirrored it says another). Validation on the catalog's val split (or test when it has none) picks nothing; the
 final numbers on the real test split go into the model card. The loop runs on the shared scaffold
 (studio/train/common.py: Accelerate, a prepared DataLoader, save_state / --resume).
 """
@@ -59,14 +60,15 @@ def to_batch(images) -> torch.Tensor:
     return images.permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random shift of up to 2 px (edge-replicated, i.e. more background) and horizontal flip."""
+def augment(x: torch.Tensor, generator: torch.Generator, flips: bool = True) -> torch.Tensor:
+    """Random shift of up to 2 px (edge-replicated, i.e. more background) and, with `flips`, horizontal flip."""
     b, _, h, w = x.shape
     padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
     dx, dy = torch.randint(0, 5, (2, b), generator=generator)
     out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(b)])
     flip = torch.rand(b, generator=generator) < 0.5
-    out[flip] = out[flip].flip(-1)
+    if flips:
+        out[flip] = out[flip].flip(-1)
     return out
 
 
@@ -132,7 +134,7 @@ def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     # 3. epochs, each with fresh colourways
     model.train()
     for images, targets in run.batches(data, loader, on_epoch=end_of_epoch):
-        x = augment(to_batch(images), run.torch_rng()).to(device).contiguous(memory_format=torch.channels_last)
+        x = augment(to_batch(images), run.torch_rng(), flips=first.mirror_safe).to(device).contiguous(memory_format=torch.channels_last)
         t = targets.to(device)
         logits = model(x)
         loss = sum(F.cross_entropy(logits[h], t[:, c], ignore_index=-1) for c, h in enumerate(space))
