@@ -26,7 +26,7 @@ def test_every_shipped_folder_opens():
     for folder in folders:
         if (folder / "model_index.json").is_file():
             pipe = open_pipeline(folder)
-            assert pipe.capabilities == CAPABILITIES[pipe.family] and pipe.catalog in ("fashion", "furniture")
+            assert pipe.capabilities == CAPABILITIES[pipe.family] and pipe.catalog in ("fashion", "furniture", "furniture-views")
         else:
             from studio.checkpoints import network_class_name
             from studio.models.cutout import CutoutNet
@@ -39,7 +39,8 @@ def test_every_shipped_folder_opens():
                    "Upscaler": Upscaler, "StyleDecoder": StyleDecoder, "CutoutNet": CutoutNet,
                    "InpaintNet": InpaintNet}[network_class_name(folder)]
             model = open_network(folder, cls)
-            assert model.config.catalog in ("fashion", "furniture", "all", "photos", "composites") and not model.training
+            assert model.config.catalog in ("fashion", "furniture", "furniture-views", "all", "photos",
+                                            "composites") and not model.training
         total = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
         assert total < 25 * 2**20, f"{folder.name} is {total / 2**20:.1f} MB"
 
