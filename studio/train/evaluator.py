@@ -6,9 +6,10 @@
 Every epoch re-draws the colourways (catalog seed = epoch), so the evaluator sees each product in many
 colours and learns colour and background independently of the product. Augmentation: shifts of up to 2 px
 and horizontal flips (none for a catalog whose labels a mirror image would falsify: the multi-view renders'
-key light says which view it is, and mirrored it says another). Validation on the catalog's val split (or test when it has none) picks nothing; the
-final numbers on the real test split go into the model card. The loop runs on the shared scaffold
-(studio/train/common.py: Accelerate, a prepared DataLoader, save_state / --resume).
+key light says which view it is, and mirrored it says another). Validation on the catalog's val split (or
+test when it has none) picks nothing; the final numbers on the real test split go into the model card. The
+loop runs on the shared scaffold (studio/train/common.py: Accelerate, a prepared DataLoader, save_state /
+--resume).
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     # 3. epochs, each with fresh colourways
     model.train()
     for images, targets in run.batches(data, loader, on_epoch=end_of_epoch):
-        x = augment(to_batch(images), run.torch_rng(), flips=first.mirror_safe).to(device).contiguous(memory_format=torch.channels_last)
+        x = augment(to_batch(images), run.torch_rng(), flips=first.mirror_safe)
+        x = x.to(device).contiguous(memory_format=torch.channels_last)
         t = targets.to(device)
         logits = model(x)
         loss = sum(F.cross_entropy(logits[h], t[:, c], ignore_index=-1) for c, h in enumerate(space))
