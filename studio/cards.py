@@ -100,7 +100,9 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
     accuracy = judge.metrics.get("test_accuracy") or {}
     out = {"model": info["name"], "generate": result, "swap": swap, "repair": repair,
            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
-    if "angles" in raw.pipeline.capabilities and "view" in judge.labels:
+    from .pipelines import ANGLES, is_generator
+
+    if is_generator(folder, ANGLES) and "view" in judge.labels:        # a multi-view VAE (not a capability flag)
         from .eval.views import evaluate_views
 
         out["views"] = evaluate_views(raw.pipeline, load_prompts(suite), VIEW_STRIPS, 0, judge, log=log)
