@@ -19,6 +19,7 @@
         --catalog photos --masks medium,thick --n 200
     python -m studio eval mask --catalog furniture --split test --size 256
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
+    python -m studio eval validate --model weights/diffusion-fashion --model runs/diffusion-w48-out
     python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
     python -m studio upscale photo.jpg --scale 2 --out photo-2x.png
@@ -457,6 +458,16 @@ def _eval_style(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_validate(args: argparse.Namespace) -> int:
+    from .eval.validate import markdown_table, validate
+
+    rows = validate(args.model, per_prompt=args.per_prompt, prompts=args.prompts, pairs=args.pairs,
+                    seed=args.seed, device=args.device)
+    print(markdown_table(rows))
+    _write_json(args.json, rows)
+    return 0
+
+
 def _eval_swap(args: argparse.Namespace) -> int:
     from .eval.generate import open_sampler
     from .eval.judge import Judge, default_evaluator
@@ -743,6 +754,17 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     swap.add_argument("--json", default=None, help="write the result to this JSON file")
     swap.set_defaults(func=_eval_swap)
+
+    check = eval_commands.add_parser("validate", help="compare fashion generators on the validation split (choosing "
+                                                      "a leg without looking at the test images)")
+    check.add_argument("--model", action="append", required=True, help="a generator folder (repeat for each)")
+    check.add_argument("--per-prompt", type=int, default=8, help="images per prompt (default: 8)")
+    check.add_argument("--prompts", type=int, default=100, help="prompts in the validation suite (default: 100)")
+    check.add_argument("--pairs", type=int, default=30, help="swap pairs, after the test's 50 (default: 30)")
+    check.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    check.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    check.add_argument("--json", default=None, help="write the table's numbers to this JSON file")
+    check.set_defaults(func=_eval_validate)
 
     mask = eval_commands.add_parser("mask", help="score product masks (classical, learned) on images with true alpha")
     mask.add_argument("--catalog", default="furniture", choices=("furniture", "composites"),

@@ -1,6 +1,7 @@
 """The harness end to end at tiny sizes: a freshly trained (dry-run) judge, real test images, prompts."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,6 +161,36 @@ def test_swap_test_passes_real_images_and_fails_a_colour_blind_sampler(tiny_judg
     assert swap_test(real, judge, pairs, per_prompt=2)["swap_accuracy"] == 1.0
     blind = swap_test(ColourBlind(), judge, pairs, per_prompt=2)["swap_accuracy"]
     assert blind <= 0.55
+
+
+@needs_fashion
+def test_validation_set_shares_nothing_with_the_test_set(tmp_path):
+    """`eval validate` chooses between legs: its prompts, swap pairs and real images are not the test's."""
+    from studio.eval.generate import RealSampler
+    from studio.eval.judge import default_evaluator
+    from studio.eval.swap import swap_pairs
+    from studio.eval.validate import COLUMNS, markdown_table, validate, validation_pairs, validation_suite
+
+    test_pairs = {(a.prompt, b.prompt) for a, b in swap_pairs(50)}
+    pairs = validation_pairs(30)
+    assert len(pairs) == 30 and not test_pairs & {(a.prompt, b.prompt) for a, b in pairs}
+    assert not {s.prompt for s in validation_suite()} & {s.prompt for s in load_prompts(FASHION_VISIBLE)}
+    spec = load_prompts(FASHION_VISIBLE)[0]
+    val = RealSampler(half=0, split="val").sample(spec, 4, 0)
+    test = RealSampler(half=0).sample(spec, 4, 0)
+    assert all(not np.array_equal(np.asarray(v), np.asarray(t)) for v, t in zip(val, test))
+    with pytest.raises(ValueError, match="only .* swap pairs are left"):
+        validation_pairs(200)
+
+    folder = Path("weights/diffusion-fashion")
+    if not (folder / "model_index.json").is_file() or not (default_evaluator("fashion") / "config.json").is_file():
+        pytest.skip("needs the shipped diffusion model and judge")
+    rows = validate([str(folder)], per_prompt=2, prompts=3, pairs=1, memorization_reference=100, log=lambda m: None)
+    assert list(rows) == [str(folder), "real validation images"]
+    assert rows["real validation images"]["swap"] is None and 0 <= rows[str(folder)]["swap"] <= 1
+    assert all(0 <= rows[str(folder)][c] <= 1 for c in ("all", "category", "color", "background"))
+    table = markdown_table(rows)
+    assert table.count("\n") == 3 and all(c in table.splitlines()[0] for c in COLUMNS)
 
 
 def test_eval_repair_on_held_out_photo_crops(tmp_path):

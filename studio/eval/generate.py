@@ -237,14 +237,16 @@ def _scores(scored: _Scored, reference: _Scored, train_features: np.ndarray, spe
 
 def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: int, seed: int,
                         judge: Judge, catalog: str = "fashion", log: Callable[[str], None] = print,
-                        memorization_reference: int | None = None) -> dict:
-    """Every metric for `sampler` and, as `real_reference`, for real test images (the ceiling)."""
+                        memorization_reference: int | None = None, split: str = "test") -> dict:
+    """Every metric for `sampler` and, as `real_reference`, for real test images (the ceiling).
+    split="val": both real halves come from the validation split (studio.eval.validate)."""
     if per_prompt < 2:
         raise ValueError(f"per_prompt must be at least 2 (diversity needs pairs), got {per_prompt}")
     started = time.time()
     # 1. the reference set (half A) and the real ceiling (half B), at the sampler's size
-    reference = _draw(RealSampler(catalog, half=0, size=sampler.size), specs, per_prompt, seed, judge)
-    real = _draw(RealSampler(catalog, half=1, size=sampler.size), specs, per_prompt, seed + 10**6, judge)
+    reference = _draw(RealSampler(catalog, half=0, size=sampler.size, split=split), specs, per_prompt, seed, judge)
+    real = _draw(RealSampler(catalog, half=1, size=sampler.size, split=split), specs, per_prompt, seed + 10**6,
+                 judge)
     log(f"reference sets drawn ({time.time() - started:.0f} s)")
     # 2. training images for the memorisation check
     train = open_catalog(catalog, split="train", size=sampler.size)
@@ -258,7 +260,7 @@ def evaluate_generation(sampler: Sampler, specs: list[PromptSpec], per_prompt: i
     result = _scores(scored, reference, train_features, specs, seed)
     result["real_reference"] = _scores(real, reference, train_features, specs, seed)
     result.update(model=sampler.name, per_prompt=per_prompt, seed=seed, prompts=len(specs),
-                  judge=str(judge.folder), seconds=round(time.time() - started, 1))
+                  judge=str(judge.folder), split=split, seconds=round(time.time() - started, 1))
     return result
 
 

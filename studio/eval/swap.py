@@ -23,14 +23,15 @@ SWAPPABLE: dict[str, str] = {"white": "white", "black": "black", "gray": "light_
                              "blue": "pastel_blue", "beige": "cream"}
 
 
-def swap_pairs(n: int = 50, seed: int = 0) -> list[tuple[PromptSpec, PromptSpec]]:
-    """n prompt pairs over categories and swappable colour pairs where both orders are visible."""
+def swap_pairs(n: int = 50, seed: int = 0, skip: int = 0) -> list[tuple[PromptSpec, PromptSpec]]:
+    """n prompt pairs over categories and swappable colour pairs where both orders are visible. skip: leave
+    out the first pairs of the seed's order (the validation pairs skip the test's, studio.eval.validate)."""
     colour_pairs = [(a, b) for a, b in itertools.combinations(SWAPPABLE, 2)
                     if is_visible(a, SWAPPABLE[b]) and is_visible(b, SWAPPABLE[a])]
     rng = np.random.default_rng(seed)
     combos = [(cat, pair) for cat in CATEGORIES for pair in colour_pairs]
     pairs = []
-    for index in rng.permutation(len(combos))[:n]:
+    for index in rng.permutation(len(combos))[skip:skip + n]:
         category, (a, b) = combos[int(index)]
         noun = CATEGORY_WORDS[category][0]
         def phrase(product, backdrop):  # noqa: E306
