@@ -461,8 +461,9 @@ def _eval_style(args: argparse.Namespace) -> int:
 def _eval_validate(args: argparse.Namespace) -> int:
     from .eval.validate import markdown_table, validate
 
+    scales = tuple(float(g) for g in args.guidance.split(",")) if args.guidance else (None,)
     rows = validate(args.model, per_prompt=args.per_prompt, prompts=args.prompts, pairs=args.pairs,
-                    seed=args.seed, device=args.device)
+                    seed=args.seed, device=args.device, guidance=scales)
     print(markdown_table(rows))
     _write_json(args.json, rows)
     return 0
@@ -761,6 +762,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--per-prompt", type=int, default=8, help="images per prompt (default: 8)")
     check.add_argument("--prompts", type=int, default=100, help="prompts in the validation suite (default: 100)")
     check.add_argument("--pairs", type=int, default=30, help="swap pairs, after the test's 50 (default: 30)")
+    check.add_argument("--guidance", default=None,
+                       help="diffusion: comma-separated guidance scales, a row each (default: the model's own)")
     check.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     check.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     check.add_argument("--json", default=None, help="write the table's numbers to this JSON file")

@@ -185,12 +185,15 @@ def test_validation_set_shares_nothing_with_the_test_set(tmp_path):
     folder = Path("weights/diffusion-fashion")
     if not (folder / "model_index.json").is_file() or not (default_evaluator("fashion") / "config.json").is_file():
         pytest.skip("needs the shipped diffusion model and judge")
-    rows = validate([str(folder)], per_prompt=2, prompts=3, pairs=1, memorization_reference=100, log=lambda m: None)
-    assert list(rows) == [str(folder), "real validation images"]
+    rows = validate([str(folder)], per_prompt=2, prompts=3, pairs=1, memorization_reference=100,
+                    guidance=(None, 1.0), log=lambda m: None)
+    guided = f"{folder} (guidance 1)"
+    assert list(rows) == [str(folder), "real validation images", guided]
     assert rows["real validation images"]["swap"] is None and 0 <= rows[str(folder)]["swap"] <= 1
     assert all(0 <= rows[str(folder)][c] <= 1 for c in ("all", "category", "color", "background"))
+    assert rows[guided]["fd_evaluator"] != rows[str(folder)]["fd_evaluator"]     # the scale reached the sampler
     table = markdown_table(rows)
-    assert table.count("\n") == 3 and all(c in table.splitlines()[0] for c in COLUMNS)
+    assert table.count("\n") == 4 and all(c in table.splitlines()[0] for c in COLUMNS)
 
 
 def test_eval_repair_on_held_out_photo_crops(tmp_path):

@@ -39,8 +39,10 @@ def validation_pairs(n: int = SWAP_PAIRS):
 
 def validate(models: list[str], per_prompt: int = 8, prompts: int = SUITE_PROMPTS, pairs: int = SWAP_PAIRS,
              seed: int = 0, device: str = "cpu", reader=None, memorization_reference: int | None = None,
+             guidance: tuple[float | None, ...] = (None,),
              log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, dict]:
-    """Per model (and `real validation images`): the COLUMNS, in one run, with one judge and reading."""
+    """Per model (and `real validation images`): the COLUMNS, in one run, with one judge and reading.
+    guidance: a row per model and scale for the models that take one (None: the model's own default)."""
     if not models:
         raise ValueError("name at least one model to validate")
     if reader is None:
@@ -51,13 +53,15 @@ def validate(models: list[str], per_prompt: int = 8, prompts: int = SUITE_PROMPT
     specs, swap_set = validation_suite(prompts), validation_pairs(pairs)
     rows: dict[str, dict] = {}
     for model in models:
-        sampler = UnderstoodSampler(open_sampler(model, device=device), reader)
-        result = evaluate_generation(sampler, specs, per_prompt, seed, judge, log=log, split="val",
-                                     memorization_reference=memorization_reference)
-        swap = swap_test(sampler, judge, swap_set, seed=seed)
-        rows[model] = _row(result, swap["swap_accuracy"])
-        rows.setdefault("real validation images", _row(result["real_reference"], None))
-        log(f"{model}: " + ", ".join(f"{k} {_cell(k, v)}" for k, v in rows[model].items()))
+        for scale in guidance:
+            name = model if scale is None else f"{model} (guidance {scale:g})"
+            sampler = UnderstoodSampler(open_sampler(model, device=device, settings={"guidance": scale}), reader)
+            result = evaluate_generation(sampler, specs, per_prompt, seed, judge, log=log, split="val",
+                                         memorization_reference=memorization_reference)
+            swap = swap_test(sampler, judge, swap_set, seed=seed)
+            rows[name] = _row(result, swap["swap_accuracy"])
+            rows.setdefault("real validation images", _row(result["real_reference"], None))
+            log(f"{name}: " + ", ".join(f"{k} {_cell(k, v)}" for k, v in rows[name].items()))
     return rows
 
 
