@@ -451,7 +451,7 @@ def _eval_style(args: argparse.Namespace) -> int:
         methods = style_methods(names, args.live, strengths)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    result = evaluate_style(methods, style_pairs(args.styles), side=args.side,
+    result = evaluate_style(methods, style_pairs(args.styles, args.split), side=args.side,
                             log=lambda m: print(m, file=sys.stderr))
     print(markdown_table(result))
     _write_json(args.json, result)
@@ -736,6 +736,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "distance reduction and edge-map SSIM")
     style_eval.add_argument("--styles", type=int, default=None,
                             help="held-out references, each with every held-out photo (default: 6)")
+    style_eval.add_argument("--split", choices=("test", "val"), default="test",
+                            help="test: the held-out pairs (default); val: training photos and references "
+                                 "kept for choosing settings (a network trained with --hold-val never reads them)")
     style_eval.add_argument("--side", type=int, default=512, help="photo side in px (default: 512)")
     style_eval.add_argument("--methods", default="reinhard,quality,live",
                             help="comma-separated: reinhard, quality, live (default: all three)")

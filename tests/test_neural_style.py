@@ -274,6 +274,47 @@ def test_style_references_skip_blank_overlays_and_copies_and_training_never_read
     assert not any(name in s for s in sources for name in ("Art.png", "Art_3840x2160", "P0.jpg", "P3.jpg"))
 
 
+def test_style_validation_pairs_share_nothing_with_the_test_pairs_and_hold_val_keeps_them_out(tmp_path,
+                                                                                              monkeypatch):
+    from test_upscale import photo as noise, photo_tree, write_pat
+
+    from studio.__main__ import main
+    from studio.data.photos import photo_files, style_references, style_validation
+    from studio.eval.style import style_pairs
+    from studio.models.stylenet import StyleDecoder
+
+    root = photo_tree(tmp_path / "share")
+    for k in range(16):                                  # 18 references: 6 held out, 12 train
+        write_pat(root / f"gimp/2.0/patterns/Stone/stone{k:02d}.pat", noise(96, 96, seed=70 + k))
+    photos, refs = style_validation(n_styles=2, root=root)
+    train, test = style_references(root=root)
+    assert [p.name for p in photos] == ["P1.jpg", "P4.jpg"] and len(refs) == 2 and set(refs) <= set(train)
+    assert not set(photos) & set(photo_files("test", root)) and not set(refs) & set(test)
+    with pytest.raises(ValueError, match="unknown split"):
+        style_pairs(1, split="train")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "style-live"
+    assert main(["train", "stylenet", "--dry-run", "--root", str(root), "--out", str(out), "--hold-val",
+                 "--depth", "1"]) == 0
+    net = StyleDecoder.from_pretrained(str(out))
+    sources = " ".join(net.config.training["sources"])
+    assert net.config.depth == 1 and len(net.deep8) == len(net.deep4) == 1 and "P2.jpg" in sources
+    assert not any(p.name in sources for p in photos + style_validation(root=root)[1] + test)
+
+
+def test_style_seen_at_the_reference_scale_changes_only_the_finer_stages(network):
+    content, stats = photo((96, 80)), StyleStats.measure(stripes(), network)
+    one = ((64, 5),)
+    assert np.array_equal(np.asarray(stylize(content, stats, schedule=one, network=network)),
+                          np.asarray(stylize(content, stats, schedule=one, network=network, style_side=64)))
+    two = ((64, 5), (96, 3))
+    plain = stylize(content, stats, schedule=two, network=network)
+    scaled = stylize(content, stats, schedule=two, network=network, style_side=64)
+    again = stylize(content, stats, schedule=two, network=network, style_side=64)
+    assert scaled.size == content.size and np.array_equal(np.asarray(scaled), np.asarray(again))
+    assert not np.array_equal(np.asarray(plain), np.asarray(scaled))
+
+
 def test_a_recipe_holds_at_most_two_quality_style_steps_refused_before_any_work(monkeypatch):
     import studio.edits.neural_style as neural
     from studio.edits.recipe import MAX_QUALITY_STYLES, Recipe

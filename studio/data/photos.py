@@ -102,6 +102,22 @@ def style_references(n_test: int = STYLE_TEST, root: Path = ROOT) -> tuple[list[
     return [p for p in refs if p not in test], test
 
 
+def style_validation(n_styles: int = STYLE_TEST, root: Path = ROOT) -> tuple[list[Path], list[Path]]:
+    """(photos, references) for choosing between style methods and networks without the held-out pairs:
+    the training nature photos one after each held-out one by name (4 of 12) and every k-th training
+    reference, starting half a step in (`n_styles` of them). A style network trained with `hold_val` never
+    reads them, so they judge it as the test pairs would."""
+    nature = sorted(p for p in (root / NATURE).glob(SOURCES["mate-nature"][1]) if p.is_file())
+    photos = [p for i, p in enumerate(nature) if i % 3 == 1]
+    train = style_references(root=root)[0]
+    step = max(1, len(train) // max(1, n_styles))
+    refs = train[step // 2::step][:n_styles]
+    if not photos or not refs:
+        raise CatalogError(f"no validation photos or references under {root}: install them with "
+                           f"`apt-get install {PACKAGES}`")
+    return photos, refs
+
+
 def read_pat(path: Path) -> Image.Image:
     """A GIMP pattern: a big-endian header (header size, version, width, height, bytes per pixel, magic
     'GPAT'), the name, then raw pixels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA)."""

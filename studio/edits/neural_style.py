@@ -203,6 +203,7 @@ def _array(value, shape: tuple[int, int], what: str) -> np.ndarray:
 def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.0, content_weight: float = 0.1,
             color_weight: float = 1.0, laplacian_weight: float = 0.0, tv_weight: float = 30.0,
             start_color: bool = True, schedule=SCHEDULE, max_side: int = 1024, lr: float = 0.02, network=None,
+            style_side: int | None = None,
             progress: Callable[[int, int], None] | None = None) -> Image.Image:
     """`content` (RGB or RGBA; alpha kept) restyled towards `stats`; the same size as `content`.
     Deterministic for the same inputs on the same machine (no noise: it starts from the photo)."""
@@ -230,9 +231,14 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
                                                             align_corners=False)
         x = start.clone().clamp(-1, 1).requires_grad_(True)
         optimiser = torch.optim.Adam([x], lr=lr)
+        seen = None if style_side is None or side <= style_side else _scaled(photo.shape[-2:], style_side)
         for _ in range(steps):
             maps = network.feature_maps(x, STYLE_BLOCKS)
-            style = sum(F.mse_loss(gram(swag(m)), t) for m, t in zip(maps, targets))
+            if seen is None:
+                style = sum(F.mse_loss(gram(swag(m)), t) for m, t in zip(maps, targets))
+            else:
+                small = network.feature_maps(F.interpolate(x, size=seen, mode="area"), STYLE_BLOCKS)
+                style = sum(F.mse_loss(gram(swag(m)), t) for m, t in zip(small, targets))
             layout = F.mse_loss(swag(maps[STYLE_BLOCKS.index(CONTENT_BLOCK)]), keep)
             loss = style_weight * style + content_weight * layout + color_weight * F.mse_loss(_color(x), color)
             if edges is not None:
@@ -249,6 +255,13 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
                 progress(done, total)
         current = x.detach()
     return _as_content(current, content)
+
+
+def _scaled(size, longest: int) -> tuple[int, int]:
+    """(h, w) reduced so the longer side is `longest`, the aspect kept."""
+    h, w = int(size[0]), int(size[1])
+    factor = longest / max(h, w)
+    return max(1, round(h * factor)), max(1, round(w * factor))
 
 
 def _as_content(x, content: Image.Image) -> Image.Image:

@@ -63,11 +63,18 @@ class StyleDistance:
         return float(np.mean([np.mean((g - r) ** 2) for g, r in zip(self.grams(image), reference_grams)]))
 
 
-def style_pairs(n_styles: int | None = None) -> list[tuple[Path, Path]]:
+def style_pairs(n_styles: int | None = None, split: str = "test") -> list[tuple[Path, Path]]:
     """(content, style) pairs: every held-out photo with each of the `n_styles` held-out references
-    (studio/data/photos.py `style_references`: every k-th GIMP pattern and MATE artwork by name)."""
-    from ..data.photos import STYLE_TEST, photo_files, style_references
+    (studio/data/photos.py `style_references`: every k-th GIMP pattern and MATE artwork by name); with
+    split "val", the validation photos and references instead (`style_validation`: training images, none
+    of them held out), for choosing a method's settings or a network without the test pairs."""
+    from ..data.photos import STYLE_TEST, photo_files, style_references, style_validation
 
+    if split == "val":
+        photos, refs = style_validation(n_styles or STYLE_TEST)
+        return [(c, s) for c in photos for s in refs]
+    if split != "test":
+        raise ValueError(f"unknown split {split!r}; style pairs have test and val")
     return [(c, s) for c in photo_files("test") for s in style_references(n_styles or STYLE_TEST)[1]]
 
 

@@ -46,27 +46,43 @@ def _conv(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3))
 
 
+class _Residual(nn.Module):
+    """Two 3x3 convolutions with a ReLU between, added to the input: depth without losing what came in."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(_conv(channels, channels), nn.ReLU(), _conv(channels, channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
 class StyleDecoder(ModelMixin, ConfigMixin):
     """Decodes (AdaIN-moved) Lite0 maps after BLOCKS back to an image in [-1, 1] (not clamped: the caller
-    clamps). `width`: channels at 1/8 (1/4 gets half of it, 1/2 a quarter). `catalog`, `training`: provenance
-    for the card."""
+    clamps). `width`: channels at 1/8 (1/4 gets half of it, 1/2 a quarter). `depth`: residual blocks at 1/8
+    and at 1/4 each (0: the first, shallow decoder; depth is where a decoder finds room to draw texture
+    rather than only tone). `catalog`, `training`: provenance for the card."""
 
     @register_to_config
-    def __init__(self, width: int = 48, catalog: str | None = None, training: dict | None = None):
+    def __init__(self, width: int = 48, depth: int = 0, catalog: str | None = None, training: dict | None = None):
         super().__init__()
         if width < 8:
             raise ValueError(f"width must be at least 8, got {width}")
+        if depth < 0:
+            raise ValueError(f"depth must not be negative, got {depth}")
         w8, w4, w2 = width, width // 2, width // 4
         self.at8 = _conv(CHANNELS[2], w8)
+        self.deep8 = nn.Sequential(*[nn.Sequential(nn.ReLU(), _Residual(w8)) for _ in range(depth)])
         self.at4 = nn.Sequential(_conv(w8 + CHANNELS[1], w4), nn.ReLU(), _conv(w4, w4))
+        self.deep4 = nn.Sequential(*[nn.Sequential(nn.ReLU(), _Residual(w4)) for _ in range(depth)])
         self.at2 = _conv(w4 + CHANNELS[0], w2)
         self.out = _conv(w2, 3)
 
     def forward(self, maps: list[torch.Tensor]) -> torch.Tensor:
         f0, f2, f4 = maps
-        x = F.relu(self.at8(f4))
+        x = F.relu(self.deep8(self.at8(f4)))
         x = F.interpolate(x, size=f2.shape[-2:], mode="nearest")
-        x = F.relu(self.at4(torch.cat([x, f2], 1)))
+        x = F.relu(self.deep4(self.at4(torch.cat([x, f2], 1))))
         x = F.interpolate(x, size=f0.shape[-2:], mode="nearest")
         x = F.relu(self.at2(torch.cat([x, f0], 1)))
         x = F.interpolate(x, scale_factor=2, mode="nearest")

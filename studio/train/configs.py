@@ -118,6 +118,8 @@ class VAEGANTrainConfig(TrainConfig):
 class StyleNetTrainConfig(TrainConfig):
     catalog: str = "photos"        # photos: the installed photos and artwork (studio/data/photos.py)
     width: int = 48                # decoder channels at 1/8 of the image (half of it at 1/4, a quarter at 1/2)
+    depth: int = 0                 # decoder residual blocks at 1/8 and at 1/4 each
+    hold_val: bool = False         # keep `eval style --split val`'s photos and references out of training
     patch: int = 256               # content and style crops, px
     steps: int = 3000              # optimiser steps in all
     batch_size: int = 4            # content/style pairs per step on each process

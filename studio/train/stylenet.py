@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.photos import load_photo, photo_files, picture, style_references
+from ..data.photos import load_photo, photo_files, picture, style_references, style_validation
 from ..edits.neural_style import gram, swag
 from ..models.stylenet import BLOCKS, StyleDecoder, adain, moments
 from .bank import to_unit
@@ -36,9 +36,14 @@ STYLE_AT = (0, 2, 4, 7)            # blocks whose moments and SWAG Gram matrices
 CONTENT_AT = 4                     # block whose moved maps the result must keep
 
 
-def training_images(root: Path, max_side: int, limit: int | None = None) -> tuple[list[Path], list[np.ndarray]]:
-    """The training photos and artwork, without `eval style`'s held-out references (in any of their sizes)."""
+def training_images(root: Path, max_side: int, limit: int | None = None, hold_val: bool = False
+                    ) -> tuple[list[Path], list[np.ndarray]]:
+    """The training photos and artwork, without `eval style`'s held-out references (in any of their sizes);
+    with `hold_val`, without its validation photos and references too."""
     held_out = {picture(p) for p in style_references(root=root)[1]}
+    if hold_val:
+        photos, refs = style_validation(root=root)
+        held_out |= {picture(p) for p in photos + refs}
     files = [p for p in photo_files("train", root) if picture(p) not in held_out][:limit]
     images = [np.asarray(load_photo(p, max_side)) for p in files]
     keep = [i for i, a in enumerate(images) if min(a.shape[:2]) >= 64]
@@ -85,12 +90,12 @@ def train_stylenet(cfg: StyleNetTrainConfig, log=print) -> dict:
 
     run = Run(cfg, "stylenet", log, catalogs=CATALOGS)
     device = run.device
-    files, pool = training_images(Path(cfg.root), cfg.max_side, cfg.limit)
+    files, pool = training_images(Path(cfg.root), cfg.max_side, cfg.limit, cfg.hold_val)
     data = EpochData(lambda epoch: draw_pairs(pool, cfg.epoch_pairs, cfg.patch,
                                               np.random.default_rng([cfg.seed, epoch])))
     run.log_line(f"{len(pool)} training images, {len(data)} content/style pairs per epoch at {cfg.patch} px")
     encoder = load_efficientnet_lite0().to(device).requires_grad_(False)
-    model = StyleDecoder(width=cfg.width)
+    model = StyleDecoder(width=cfg.width, depth=cfg.depth)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr, total_steps=max(1, cfg.steps),
                                                    pct_start=0.05)
