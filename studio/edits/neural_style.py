@@ -27,9 +27,10 @@ sees the reference's textures in them while keeping the photo's layout.
   content 1 and no total variation lay below both curves (more speckle for the same reduction).
 - Styled at the reference's scale: the reference's statistics are measured at REFERENCE_SIDE, so a larger
   photo is optimised as a copy of that side and its own fine detail is added back (`keep_detail`). On
-  `eval style --split val` (4 training nature photos x 6 training references, 24 pairs at 512 px) this beat
-  optimising coarse to fine up to the photo's size at every strength tried: 0.7 26.5% / 0.768 and 0.9
-  46.8% / 0.613 against 31% / 0.613 at 0.7 and 46% / 0.402 at 0.9, in 4-5 s instead of 10 on one core.
+  `eval style --split val` (4 training nature photos x 6 training references, 24 pairs at 512 px) this
+  traded better than optimising coarse to fine up to the photo's size: at the same edge SSIM, more style
+  (strength 0.9: 46.8% reduction at edge SSIM 0.613; coarse to fine at 0.7: 31% at 0.613), and 4-5 s a pair
+  instead of 10 on one core.
   (Matching the style on a 256 px view while optimising at 512 came between: 43.4% / 0.611 at 0.75.)
   QUALITY_STRENGTH is the largest strength tried there (0.6-1 by 0.1, and 0.75) whose edge SSIM stays
   >= 0.6: 0.9 (1.0: 55.1% / 0.536).
