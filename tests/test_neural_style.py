@@ -45,11 +45,31 @@ def test_style_stats_round_trip_and_refuse_damaged_data(network):
     again = StyleStats.from_dict(stats.to_dict())
     for a, b in zip(stats.grams, again.grams):
         assert np.allclose(a, b, rtol=2e-3, atol=2e-3)                  # stored in float16
+    assert np.allclose(again.correlation, stats.correlation, atol=1e-4) and stats.correlation.shape == (3,)
     good = stats.to_dict()
+    older = {k: v for k, v in good.items() if k != "correlation"}       # recorded before correlations were kept
+    assert StyleStats.from_dict(older).correlation is None
     for damage, message in (({"blocks": [0, 1]}, "measured at blocks"), ({"grams": good["grams"][:2]}, "one Gram"),
-                            ({"grams": ["!!"] * 4}, "base64"), ({"color": [[0, 0]]}, "colour")):
+                            ({"grams": ["!!"] * 4}, "base64"), ({"color": [[0, 0]]}, "colour"),
+                            ({"correlation": [0.5, 2.0, 0.1]}, "outside -1 to 1"),
+                            ({"correlation": [0.5, "x", 0.1]}, "correlation")):
         with pytest.raises(ValueError, match=message):
             StyleStats.from_dict({**good, **damage})
+
+
+def test_a_grey_reference_gives_a_grey_start_when_the_colour_correlation_is_matched(network):
+    from studio.edits.neural_style import _color, _correlation, _to_tensor, match_color
+
+    x = _to_tensor(photo((96, 64), seed=4))
+    grey = _to_tensor(photo((64, 64), seed=9).convert("L").convert("RGB"))
+    color, pairs = _color(grey), _correlation(grey)
+    hue = lambda t: float(t[0].std(0).mean())                           # spread across R, G, B per pixel
+    assert hue(match_color(x, color)) > 0.1                               # each channel alone: hues stay
+    matched = match_color(x, color, pairs)
+    assert hue(matched) < 0.02 and torch.allclose(_color(matched), color, atol=0.02)
+    stats = StyleStats.measure(photo((64, 64), seed=9).convert("L").convert("RGB"), network)
+    out = np.asarray(stylize(photo((96, 64), seed=4), stats, schedule=((64, 4),), network=network), np.float32)
+    assert out.std(-1).mean() < 8                                          # near grey after the optimisation too
 
 
 def test_stylize_moves_towards_the_reference_keeps_size_alpha_and_is_deterministic(network):
