@@ -282,14 +282,7 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
     weights = (style_weight, content_weight, color_weight, laplacian_weight, tv_weight)
     if min(weights) < 0 or style_weight + content_weight + color_weight == 0:
         raise ValueError("style, content and colour weights must not be negative, and not all zero")
-    if side is not None and max(content.size) > side:
-        small = _fit(content, side)
-        styled = stylize(small, stats, style_weight=style_weight, content_weight=content_weight,
-                         color_weight=color_weight, laplacian_weight=laplacian_weight, tv_weight=tv_weight,
-                         start_color=start_color, schedule=schedule, max_side=max_side, lr=lr, network=network,
-                         side=None, progress=progress)
-        return keep_detail(content, styled, small)
-
+    photo_in, content = content, _working_copy(content, side)
     network = network or _network()
     targets = [torch.from_numpy(g)[None] for g in stats.grams]
     color = torch.from_numpy(stats.color)
@@ -328,7 +321,7 @@ def stylize(content: Image.Image, stats: StyleStats, *, style_weight: float = 1.
             if progress is not None:
                 progress(done, total)
         current = x.detach()
-    return _as_content(current, content)
+    return keep_detail(photo_in, _as_content(current, content), content)
 
 
 def _as_content(x, content: Image.Image) -> Image.Image:
@@ -345,10 +338,19 @@ def _as_content(x, content: Image.Image) -> Image.Image:
 LIVE_MAX_SIDE = 1536               # the live network runs at most at this side (a larger image: enlarged result)
 
 
+def _working_copy(content: Image.Image, side: int | None) -> Image.Image:
+    """What a method styles: `content` itself, or its copy at `side` when it is larger (`keep_detail` then
+    brings the result back to `content`'s size)."""
+    return _fit(content, side) if side is not None and max(content.size) > side else content
+
+
 def keep_detail(content: Image.Image, styled_small: Image.Image, small: Image.Image) -> Image.Image:
     """The styled small copy enlarged to `content`'s size plus the detail the small copy lost (`content` less
     the small copy enlarged the same way): the style where the reference's statistics were measured, the
-    photo's own fine edges on top (one level of a Laplacian pyramid). RGB; `content`'s alpha kept."""
+    photo's own fine edges on top (one level of a Laplacian pyramid). RGB; `content`'s alpha kept. When
+    `small` is `content` itself (nothing was reduced), `styled_small` is the answer as it is."""
+    if small is content:
+        return styled_small
     enlarge = lambda im: np.asarray(im.convert("RGB").resize(content.size, Image.Resampling.BICUBIC), np.float32)
     out = enlarge(styled_small) + np.asarray(content.convert("RGB"), np.float32) - enlarge(small)
     result = Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8), "RGB")
@@ -368,14 +370,12 @@ def live_stylize(content: Image.Image, stats: StyleStats, decoder, network, stre
     agree, and the photo's edges survive. Chosen on `eval style --split val` (the shipped network, strength 1:
     28% style-distance reduction at edge SSIM 0.623, against 21% at 0.602 at strength 0.7 when run at
     512 px). `side=None` runs the network at the image's own size (at most LIVE_MAX_SIDE)."""
-    if side is not None and max(content.size) > side:
-        small = _fit(content, side)
-        return keep_detail(content, live_stylize(small, stats, decoder, network, strength, side=None), small)
     import torch
     import torch.nn.functional as F
 
     from ..models.stylenet import stylize_batch
 
+    photo_in, content = content, _working_copy(content, side)
     photo = _to_tensor(_fit(content, LIVE_MAX_SIDE, least=MIN_SIDE))
     h, w = photo.shape[-2:]
     pad_h, pad_w = -h % 16, -w % 16                 # the encoder's strides: whole maps at every level
@@ -384,7 +384,7 @@ def live_stylize(content: Image.Image, stats: StyleStats, decoder, network, stre
     stds = [torch.from_numpy(m[1]) for m in stats.moments]
     with torch.inference_mode():
         out = stylize_batch(network, decoder, padded, means, stds, strength)[..., :h, :w]
-    return _as_content(out, content)
+    return keep_detail(photo_in, _as_content(out, content), content)
 
 
 QUALITY = "quality"                # the optimisation method's name in recipes (the live ones: their folders')
