@@ -912,7 +912,7 @@ inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) pred
 {'v (Salimans & Ho 2022)' if train.get('prediction') == 'v_prediction' else 'the noise'}, the loss weighted by
 Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * train.get('uncond_share', 0))}% of the captions dropped
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
-An EMA of the weights (decay {train.get('ema_decay')}, with warm-up) is what this folder holds. Sampling:
+An EMA of the weights (decay {train.get('ema_decay')}, {'from the starting weights, no warm-up' if train.get('init_from') else 'with warm-up'}) is what this folder holds. Sampling:
 DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise; a request naming a
 product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's

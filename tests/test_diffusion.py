@@ -298,3 +298,25 @@ def test_the_training_loss_weights_and_targets():
     floored = [diffusion_loss(unet, schedule, x0, hole, texts, drop, torch.Generator().manual_seed(0), 5.0, f).item()
                for f in (0.0, 0.5)]
     assert floored[0] == losses[1] and floored[1] > floored[0]
+
+
+def test_the_weight_average_warms_up_only_from_a_random_start():
+    from studio.train.configs import DiffusionTrainConfig
+    from studio.train.diffusion import weight_average
+
+    net = torch.nn.Linear(3, 2)
+    start = [p.detach().clone() for p in net.parameters()]
+    fresh, continued = weight_average(net, DiffusionTrainConfig()), weight_average(net, DiffusionTrainConfig(init_from="x"))
+    fresh.step(net.parameters())                  # diffusers' first update copies the weights in both cases
+    continued.step(net.parameters())
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    for _ in range(3):
+        fresh.step(net.parameters())
+        continued.step(net.parameters())
+    assert fresh.cur_decay_value < 0.9 and continued.cur_decay_value == DiffusionTrainConfig().ema_decay
+    # the continued average stays near the starting weights; the warmed-up one has moved to the new ones
+    moved = [s - p0 for s, p0 in zip(continued.shadow_params, start)]
+    assert all(float(m.abs().max()) < 0.01 for m in moved)
+    assert all(torch.allclose(s, p.detach(), atol=0.2) for s, p in zip(fresh.shadow_params, net.parameters()))

@@ -332,7 +332,7 @@ class DiffusionTrainConfig(TrainConfig):
     uncond_share: float = 0.15     # captions replaced by the null condition (classifier-free guidance)
     masked_share: float = 0.3      # of each batch trained as inpainting (a LaMa-style hole); the rest whole
     mask_pool: int = 4000          # masks drawn once and reused
-    ema_decay: float = 0.999       # EMA decay of the UNet's weights (with warm-up)
+    ema_decay: float = 0.999       # EMA decay of the UNet's weights (warm-up unless --init-from)
     phrasings: int = 6             # captions per label combination in the caption bank
     partial_share: float = 0.15    # captions that leave out the colour or the background
     text_cache: str = "runs/text-cache"  # where caption encodings are cached

@@ -93,9 +93,17 @@ def _initial_weights(model: TextUNet, source: str, log) -> None:
     log(f"starting from the weights of {source}")
 
 
-def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
+def weight_average(net: torch.nn.Module, cfg: DiffusionTrainConfig):
+    """The EMA of the network's weights. Its warm-up (a short average at first) forgets a random start;
+    weights given with --init-from are already an average worth keeping, so theirs runs at the full decay
+    from the second update on (diffusers' first one copies the weights, one optimiser step from the start)."""
     from diffusers.training_utils import EMAModel
 
+    return EMAModel(net.parameters(), decay=cfg.ema_decay, use_ema_warmup=True, power=2 / 3,
+                    min_decay=cfg.ema_decay if cfg.init_from else 0.0)
+
+
+def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
     from ..pipelines import DiffusionTextPipeline
 
     run = Run(cfg, "diffusion", log)
@@ -118,7 +126,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
     lr_schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
     model, optimiser, lr_schedule = run.prepare(model, optimiser, lr_schedule)
     net = run.unwrap(model)
-    ema = EMAModel(net.parameters(), decay=cfg.ema_decay, use_ema_warmup=True, power=2 / 3)
+    ema = weight_average(net, cfg)
     ema.to(device)
     run.track(ema)
     loader = run.loader(data)
