@@ -27,6 +27,7 @@ from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
 from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
+from .messages import CJK as _CJK, language_of
 
 FOLDER = "understand"
 SURE = 0.5              # below this a label is "not sure"
@@ -40,7 +41,6 @@ CANONICAL_NOUNS = {"tshirt": "t-shirt", "trouser": "trousers", "pullover": "pull
 CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "background": tuple(BACKGROUNDS)},
            "furniture": {"furniture_noun": tuple(FURNITURE_NOUNS_ZH), "background": tuple(BACKGROUNDS)}}
 PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
-_CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 
@@ -270,7 +270,7 @@ class PromptReader:
 
     def _understand(self, prompt: str, p: dict[str, np.ndarray], unplaced: tuple[str, ...],
                     product_unplaced: bool) -> Understanding:
-        language = "zh" if _CJK.search(prompt) else "en"
+        language = language_of(prompt)
         domain, confidence = self._top("domain", p["domain"])
         unknown_p = float(p["domain"][self.heads["domain"].index("unknown")])
         labels: dict[str, str | None] = {}

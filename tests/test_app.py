@@ -119,6 +119,9 @@ def test_generate_returns_the_variants_and_the_seed(server):
     assert np.array_equal(first, np.asarray(Image.open(again[0]["image"])))
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", "gan-tiny", 2, 1, False, 1.0, api_name="/generate")
+    # a merchant who writes in Chinese is answered in Chinese, the details kept
+    with pytest.raises(Exception, match="未知的模型 .*gan-none.*可用的模型："):
+        client.predict("红色运动鞋", "gan-none", 2, 1, False, 1.0, api_name="/generate")
     from_vae = client.predict("red sneaker", "vae-tiny", 2, 3, False, 1.0, api_name="/generate")
     assert len(from_vae[0]) == 2 and from_vae[1] == 3
 

@@ -359,7 +359,8 @@ def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_
         page.goto(url)
         expect(page.locator("#model input")).to_have_value("Auto (follows the prompt)")
         page.locator("#prompt textarea").fill("白色背景上的红色运动鞋")
-        expect(page.locator("#understood")).to_contain_text("Understood as: red · sneaker · white background")
+        # the reading in the merchant's language; the model's own prompt stays English
+        expect(page.locator("#understood")).to_contain_text("理解为：红色 · 运动鞋 · 白色背景")
         expect(page.locator("#understood")).to_contain_text("a red sneaker on a white background")
         expect(page.locator("#set-product input")).to_have_value("sneaker")       # the pickers show the reading
         expect(page.locator("#set-color input")).to_have_value("red")
@@ -367,6 +368,8 @@ def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_
         expect(page.locator("#variants img")).to_have_count(4)
         expect(page.locator("#used-seed")).to_contain_text("gan-tiny")
         shot(page, "7-chinese-prompt")
+        page.locator("#prompt textarea").fill("白色背景上的耳机")                  # headphones: no model makes them
+        expect(page.locator("#understood")).to_contain_text("耳机：这些模型不认识这种商品")
         page.locator("#prompt textarea").fill("leather wallet, brown, studio shot")
         expect(page.locator("#understood")).to_contain_text("wallet: not a product these models know; nearest:")
         expect(page.locator("#set-product input")).to_have_value("not said: the model chooses")

@@ -23,12 +23,14 @@ from PIL import Image
 from studio.edits.export import export as export_file
 from studio.edits.session import EditSession, SessionStore
 from studio.images import ImageLoadError
+from studio.messages import NOT_DONE, language_of, localise
 from studio.review import BoardError
 
 log = logging.getLogger("studio.app")
 NOT_UPLOADED = "only files uploaded to this app can be used; upload the image again"
 NO_IMAGE = "upload a photo or pick a variant first"
 INTERNAL = "something went wrong on our side while doing that; please try again"
+NO_MEMORY = "that request needs more memory than this server has; try a smaller image"
 PREVIEW_SIDE = 384
 
 
@@ -88,9 +90,16 @@ class Context:
         return current
 
 
+def typed_language(args, kwargs) -> str:
+    """The merchant's language, read off what they typed into this request: Chinese when any text argument
+    has Chinese characters (studio.messages.language_of)."""
+    return language_of(*args, *kwargs.values())
+
+
 def friendly(fn):
     """The one place errors become messages in the page: a user's mistake is one log line and its message;
-    anything else is logged with its traceback on the server and shown as a neutral sentence."""
+    anything else is logged with its traceback on the server and shown as a neutral sentence. Either is in
+    the language the merchant typed in (studio.messages)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -99,15 +108,15 @@ def friendly(fn):
             raise
         except (ValueError, ImageLoadError, BoardError) as exc:
             log.info("refused %s: %s", fn.__name__, str(exc)[:200])
-            # the modal renders HTML, and messages quote what the user typed
-            raise gr.Error(html.escape(str(exc)[:500]), print_exception=False) from None
+            message = localise(str(exc)[:500], typed_language(args, kwargs))
         except MemoryError:
             log.warning("out of memory in %s", fn.__name__)
-            raise gr.Error("that request needs more memory than this server has; try a smaller image",
-                           print_exception=False) from None
+            message = localise(NO_MEMORY, typed_language(args, kwargs))
         except Exception:                                   # noqa: BLE001 - the user sees no internals
             log.exception("failed: %s", fn.__name__)
-            raise gr.Error(INTERNAL, print_exception=False) from None
+            message = localise(INTERNAL, typed_language(args, kwargs))
+        # the modal renders HTML, and messages quote what the user typed
+        raise gr.Error(html.escape(message), print_exception=False)
     return wrapper
 
 
@@ -123,7 +132,7 @@ def keeping(count: int):
             try:
                 return guarded(*args, **kwargs)
             except gr.Error as exc:
-                gr.Warning(exc.message, duration=12, title="Not done")
+                gr.Warning(exc.message, duration=12, title=NOT_DONE[typed_language(args, kwargs)])
                 return None if count == 0 else gr.skip() if count == 1 else tuple(gr.skip() for _ in range(count))
         return wrapper
     return decorate

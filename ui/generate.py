@@ -12,6 +12,7 @@ import gradio as gr
 
 from studio.edits import Provenance, Recipe
 from studio.edits.export import export as export_file
+from studio.messages import language_of, localise, summary_zh
 from studio.text import MAX_PROMPT_CHARS
 
 from .common import Context, display, explained, friendly, keeping, plain
@@ -25,6 +26,7 @@ FURNITURE_EXAMPLES = ["an armchair for the living room, on a cream background",
 # and in Chinese, which the understanding layer reads (it routes and rewrites them for the models)
 CHINESE_EXAMPLES = ["白色背景上的红色运动鞋", "黑色连衣裙，浅灰色背景", "白底主图：棕色手提包"]
 CHINESE_FURNITURE_EXAMPLES = ["浅灰色背景上的沙发"]
+SAID = {"en": ("Understood as: ", "asks the model for ", "model: "), "zh": ("理解为：", "发给模型的描述：", "模型：")}
 MAX_SETS = 10                     # earlier variant sets kept for "Back"
 AUTO, AUTO_LABEL = "auto", "Auto (follows the prompt)"
 
@@ -240,17 +242,21 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
         try:
             understood = studio.understand(text, chosen, labels)
         except ValueError as exc:                  # an over-long prompt: the counter already says so
-            return f"⚠ {html.escape(str(exc))}"
+            return f"⚠ {html.escape(localise(str(exc), language_of(text)))}"
         return understood_line(understood, chosen)
 
     def understood_line(understood, chosen) -> str:
-        line = f"Understood as: **{html.escape(understood.summary())}**"
+        """The reading, in the language the description was written in (the model's own prompt stays English)."""
+        zh = understood.language == "zh"
+        said = SAID["zh" if zh else "en"]
+        summary = summary_zh(understood.summary()) if zh else understood.summary()
+        line = f"{said[0]}**{html.escape(summary)}**"
         if understood.canonical != understood.prompt:
-            line += f" · asks the model for “{html.escape(understood.canonical)}”"
+            line += f" · {said[1]}“{html.escape(understood.canonical)}”"
         if understood.model and chosen is None:
-            line += f" · model: {understood.model}"
-        return "\n\n".join([line, *(f"{'✎' if w.startswith('set by hand') else '⚠'} {html.escape(w)}"
-                                     for w in understood.warnings)])
+            line += f" · {said[2]}{understood.model}"
+        return "\n\n".join([line, *(f"{'✎' if w.startswith('set by hand') else '⚠'} "
+                                     f"{html.escape(localise(w, understood.language))}" for w in understood.warnings)])
 
     @friendly
     def show_understood(text, model_name, edits):
