@@ -138,6 +138,23 @@ def test_edit_applies_a_recipe_and_writes_metadata(server, photo_file):
         client.predict(gradio_client.handle_file(str(photo_file)), '[{"op": "melt"}]', "png", 95, api_name="/edit")
 
 
+def test_a_browser_that_asks_for_chinese_gets_its_refusals_in_chinese(server, tmp_path):
+    _, url, english = server
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    chinese = gradio_client.Client(url, verbose=False, analytics_enabled=False, download_files=str(tmp_path),
+                                   headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    try:
+        with pytest.raises(Exception, match="notes.png 不是本工具能读取的图片格式"):
+            chinese.predict(gradio_client.handle_file(str(text)), "[]", "png", 95, api_name="/edit")
+        with pytest.raises(Exception, match="未能完成：step 1: unknown operation"):      # a sentence the catalogue lacks
+            chinese.predict(gradio_client.handle_file(str(text)), '[{"op": "melt"}]', "png", 95, api_name="/edit")
+    finally:
+        chinese.close()
+    with pytest.raises(Exception, match="notes.png is not an image format"):
+        english.predict(gradio_client.handle_file(str(text)), "[]", "png", 95, api_name="/edit")
+
+
 def test_repair_and_stylize_and_export(server, photo_file, tmp_path):
     _, _, client = server
     mask = np.zeros((90, 120), np.uint8)

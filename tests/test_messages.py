@@ -57,3 +57,18 @@ def test_the_readers_warnings_on_a_chinese_prompt_read_in_chinese():
     by_hand = reader.read("白色背景上的红色运动鞋").with_labels({"color": "navy"})
     said = [localise(w, "zh") for w in by_hand.warnings if w.startswith("set by hand")]
     assert said == ["手动设置：颜色 藏青色"]
+
+
+def test_the_browsers_first_language_by_its_weight():
+    from types import SimpleNamespace
+
+    from ui.common import browser_language
+
+    def asking(header):
+        return SimpleNamespace(headers={"accept-language": header})
+
+    assert browser_language(asking("zh-CN,zh;q=0.9,en;q=0.8")) == "zh"
+    assert browser_language(asking("en-US,en;q=0.9,zh-CN;q=0.8")) == "en"
+    assert browser_language(asking("en;q=0.5, zh-TW")) == "zh"           # weights, not order, decide
+    assert browser_language(asking("zhx, fr;q=bad")) == "en"
+    assert browser_language(None) == "en" and browser_language(asking("")) == "en"

@@ -90,10 +90,40 @@ class Context:
         return current
 
 
-def typed_language(args, kwargs) -> str:
-    """The merchant's language, read off what they typed into this request: Chinese when any text argument
-    has Chinese characters (studio.messages.language_of)."""
-    return language_of(*args, *kwargs.values())
+def user_language(args, kwargs) -> str:
+    """The merchant's language for this request: Chinese when any text argument has Chinese characters
+    (studio.messages.language_of) or, failing that, when the browser asks for Chinese first (its
+    Accept-Language header, as Gradio's own labels follow the browser's locale); else English."""
+    typed = language_of(*args, *kwargs.values())
+    return typed if typed != "en" else browser_language(_current_request())
+
+
+def _current_request():
+    """The HTTP request of the event being handled (Gradio keeps it for gr.Warning and gr.Progress), if any."""
+    try:
+        from gradio.context import LocalContext
+
+        return LocalContext.request.get(None)
+    except (ImportError, AttributeError, LookupError):
+        return None
+
+
+def browser_language(request) -> str:
+    """'zh' when the request's Accept-Language puts a Chinese tag first (by its q-value), else 'en'."""
+    try:
+        header = str(request.headers.get("accept-language", "")) if request is not None else ""
+    except (AttributeError, TypeError):
+        return "en"
+    ranked = []
+    for k, part in enumerate(header[:200].split(",")):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, k, tag.strip().lower()))
+    first = min(ranked, default=(0, 0, ""))[2]
+    return "zh" if first == "zh" or first.startswith("zh-") else "en"
 
 
 def friendly(fn):
@@ -108,13 +138,13 @@ def friendly(fn):
             raise
         except (ValueError, ImageLoadError, BoardError) as exc:
             log.info("refused %s: %s", fn.__name__, str(exc)[:200])
-            message = localise(str(exc)[:500], typed_language(args, kwargs))
+            message = localise(str(exc)[:500], user_language(args, kwargs))
         except MemoryError:
             log.warning("out of memory in %s", fn.__name__)
-            message = localise(NO_MEMORY, typed_language(args, kwargs))
+            message = localise(NO_MEMORY, user_language(args, kwargs))
         except Exception:                                   # noqa: BLE001 - the user sees no internals
             log.exception("failed: %s", fn.__name__)
-            message = localise(INTERNAL, typed_language(args, kwargs))
+            message = localise(INTERNAL, user_language(args, kwargs))
         # the modal renders HTML, and messages quote what the user typed
         raise gr.Error(html.escape(message), print_exception=False)
     return wrapper
@@ -132,7 +162,7 @@ def keeping(count: int):
             try:
                 return guarded(*args, **kwargs)
             except gr.Error as exc:
-                gr.Warning(exc.message, duration=12, title=NOT_DONE[typed_language(args, kwargs)])
+                gr.Warning(exc.message, duration=12, title=NOT_DONE[user_language(args, kwargs)])
                 return None if count == 0 else gr.skip() if count == 1 else tuple(gr.skip() for _ in range(count))
         return wrapper
     return decorate
