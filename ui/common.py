@@ -129,7 +129,7 @@ def browser_language(request) -> str:
 def friendly(fn):
     """The one place errors become messages in the page: a user's mistake is one log line and its message;
     anything else is logged with its traceback on the server and shown as a neutral sentence. Either is in
-    the language the merchant typed in (studio.messages)."""
+    the merchant's language (user_language, studio.messages)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:

@@ -247,9 +247,8 @@ def wire(ctx: Context, ui: SimpleNamespace) -> None:
 
     def understood_line(understood, chosen) -> str:
         """The reading, in the language the description was written in (the model's own prompt stays English)."""
-        zh = understood.language == "zh"
-        said = SAID["zh" if zh else "en"]
-        summary = summary_zh(understood.summary()) if zh else understood.summary()
+        said = SAID.get(understood.language, SAID["en"])
+        summary = summary_zh(understood.summary()) if understood.language == "zh" else understood.summary()
         line = f"{said[0]}**{html.escape(summary)}**"
         if understood.canonical != understood.prompt:
             line += f" · {said[1]}“{html.escape(understood.canonical)}”"
