@@ -37,8 +37,10 @@ _LABELS_ZH = {
 _HEADS_ZH = {"category": "商品", "furniture noun": "家具", "color": "颜色", "colour": "颜色", "background": "背景",
              "product": "商品"}
 _DOMAINS_ZH = {"fashion": "服饰", "furniture": "家具", "unknown": "未知商品"}
-_WHAT_ZH = {"the seed": "种子", "the number of variants": "变体数量", "the diversity": "多样性", "steps": "步数",
-            "guidance": "引导强度", "the strength": "强度", "the description": "描述", "description": "描述"}
+_WHAT_ZH = {"seed": "种子", "number of variants": "变体数量", "diversity": "多样性", "steps": "步数",
+            "guidance": "引导强度", "strength": "强度", "description": "描述", "brightness": "亮度", "contrast": "对比度",
+            "saturation": "饱和度", "sharpness": "锐度", "warmth": "色温", "quality": "质量", "degrees": "角度",
+            "radius": "半径", "factor": "倍数", "width": "宽度", "height": "高度"}
 
 
 def label_zh(words: str) -> str:
@@ -111,8 +113,26 @@ _ZH: tuple[tuple[str, str], ...] = (
     (r"(?P<name>.+) is empty \(0 bytes\)", "{name} 是空文件（0 字节）"),
     (r"(?P<name>.+) is larger than the (?P<mb>\d+) MB limit", "{name} 超过了 {mb} MB 的上限"),
     (r"(?P<name>.+) is (?P<size>\d+) MB, above the (?P<mb>\d+) MB limit", "{name} 有 {size} MB，超过了 {mb} MB 的上限"),
-    # the edit room and the board
+    # the edit room, recipes and the board
     (r"paint over the part to repair first \(the brush paints the mask\)", "请先用画笔涂抹需要修复的部分"),
+    (r"the mask is empty: paint over the part to repair", "蒙版是空的：请涂抹需要修复的部分"),
+    (r"upload a style reference photo first", "请先上传一张风格参考照片"),
+    (r"upload a style reference photo first, or choose a house style", "请先上传风格参考照片，或选择一种店铺风格"),
+    (r"this page's session id is not valid; reload the page", "此页面的会话无效，请刷新页面"),
+    (r"step (?P<k>\d+)(?: \((?P<op>[\w-]+)\))?: (?P<rest>.+)", "第 {k} 步{op}：{rest}"),
+    (r"unknown operation (?P<name>.+); known: (?P<known>.+)", "未知的操作 {name}；可用的操作：{known}"),
+    (r"step (?P<k>\d+) \((?P<op>[\w-]+)\) would make the image (?P<size>[\d,]+x[\d,]+ = [\d,]+) pixels, above the "
+     r"limit of (?P<limit>[\d,]+); remove that step", "第 {k} 步{op}会让图片变为 {size} 像素，超过了 {limit} 像素的上限，请删除这一步"),
+    (r"the recipe is too much work for one request from step (?P<k>\d+) \((?P<op>[\w-]+)\) on: split it or work on "
+     r"a smaller image", "从第 {k} 步{op}起，这个配方超出了单次请求的工作量：请拆分配方或使用较小的图片"),
+    (r"a recipe has at most (?P<most>[\d,]+) steps, this one has (?P<n>[\d,]+)", "一个配方最多 {most} 步，这个有 {n} 步"),
+    (r"recipe is not valid JSON: (?P<detail>.+)", "配方不是有效的 JSON：{detail}"),
+    (r"there is no step (?P<k>\d+) to change", "没有第 {k} 步可以修改"),
+    (r"(?P<what>.+) must be a number in \[(?P<low>\S+), (?P<high>\S+)\], got (?P<got>.*)",
+     "{what}必须是 {low} 到 {high} 之间的数字，收到的是 {got}"),
+    (r"(?P<what>.+) must be one of (?P<options>.+), got (?P<got>.*)", "{what}必须是以下之一：{options}；收到的是 {got}"),
+    (r"(?P<what>.+) must be (?P<kind>a number|a whole number) from (?P<low>\S+) to (?P<high>\S+), got (?P<got>.*)",
+     "{what}必须是 {low} 到 {high} 之间的{kind}，收到的是 {got}"),
     (r"sign in to use the board", "请先登录再使用看板"),
     (r"enter your name at the top of the page before reviewing", "审阅前请先在页面顶部填写您的名字"),
     (r"select an item on the board first", "请先在看板上选择一项"),
@@ -131,19 +151,26 @@ _ZH: tuple[tuple[str, str], ...] = (
      "这看起来是{domain}，而 {model} 是用{catalog}数据训练的"),
 )
 _FIELDS_ZH = {
-    "what": lambda s: {"this product": "这种商品"}.get(s, _WHAT_ZH.get(s, s)),
+    "what": lambda s: {"this product": "这种商品"}.get(s, _WHAT_ZH.get(s.removeprefix("the "), s)),
     "nearest": _list_zh, "head": lambda s: _HEADS_ZH.get(s, s), "said": _said_zh,
     "domain": lambda s: _DOMAINS_ZH.get(s, s), "catalog": lambda s: _DOMAINS_ZH.get(s, s),
+    "op": lambda s: f"（{s}）" if s else "", "kind": lambda s: {"a number": "数字", "a whole number": "整数"}[s],
+    "rest": lambda s: _translate(s) or s,                          # the step's own message, when known
 }
 _COMPILED = tuple((re.compile(pattern, re.S), template) for pattern, template in _ZH)
+
+
+def _translate(message: str) -> str | None:
+    """The Chinese of one of the catalogue's sentences, else None."""
+    for pattern, template in _COMPILED:
+        found = pattern.fullmatch(message)
+        if found:
+            return template.format(**{k: _FIELDS_ZH.get(k, str)(v or "") for k, v in found.groupdict().items()})
+    return None
 
 
 def localise(message: str, language: str) -> str:
     """`message` (one of the studio's English sentences) in `language` ('en' or 'zh')."""
     if language != "zh" or not message:
         return message
-    for pattern, template in _COMPILED:
-        found = pattern.fullmatch(message)
-        if found:
-            return template.format(**{k: _FIELDS_ZH.get(k, str)(v) for k, v in found.groupdict().items()})
-    return f"未能完成：{message}"
+    return _translate(message) or f"未能完成：{message}"

@@ -147,7 +147,7 @@ def test_a_browser_that_asks_for_chinese_gets_its_refusals_in_chinese(server, tm
     try:
         with pytest.raises(Exception, match="notes.png 不是本工具能读取的图片格式"):
             chinese.predict(gradio_client.handle_file(str(text)), "[]", "png", 95, api_name="/edit")
-        with pytest.raises(Exception, match="未能完成：step 1: unknown operation"):      # a sentence the catalogue lacks
+        with pytest.raises(Exception, match="第 1 步：未知的操作"):      # details kept
             chinese.predict(gradio_client.handle_file(str(text)), '[{"op": "melt"}]', "png", 95, api_name="/edit")
     finally:
         chinese.close()

@@ -72,3 +72,13 @@ def test_the_browsers_first_language_by_its_weight():
     assert browser_language(asking("en;q=0.5, zh-TW")) == "zh"           # weights, not order, decide
     assert browser_language(asking("zhx, fr;q=bad")) == "en"
     assert browser_language(None) == "en" and browser_language(asking("")) == "en"
+
+
+def test_a_recipe_steps_refusal_reads_in_chinese_step_and_detail():
+    from studio.edits import Recipe
+
+    for recipe, expected in (('[{"op": "melt"}]', "第 1 步：未知的操作 'melt'；可用的操作："),
+                             ('[{"op": "adjust", "brightness": 1.1}, {"op": "rotate", "degrees": "abc"}]', "第 2 步（rotate）：角度必须是 -360 到 360 之间的数字，收到的是 'abc'"),
+                             ("[{", "配方不是有效的 JSON：")):
+        zh = localise(raised(Recipe.from_json, recipe), "zh")
+        assert zh.startswith(expected), zh
