@@ -433,21 +433,18 @@ def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_
         demo.close()
 
 
-def test_a_chinese_browser_reads_a_refusal_in_chinese(app_url):
+def test_a_chinese_browser_reads_a_refusal_in_chinese(app_url, page):
     """The browser's language (Accept-Language, from the context's locale) picks the refusal's language when
     nothing typed says otherwise."""
     url, _ = app_url
     expect = sync_api.expect
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        try:
-            tab = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}).new_page()
-            tab.set_default_timeout(TIMEOUT)
-            tab.goto(url)
-            tab.locator("#back-variants").click()                 # nothing generated yet: nothing to go back to
-            toast = tab.locator(".toast-body").first
-            expect(toast).to_contain_text("没有更早的变体可以返回")
-            shot(tab, "14-chinese-refusal")
-        finally:
-            browser.close()
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        tab.goto(url)
+        tab.locator("#back-variants").click()                 # nothing generated yet: nothing to go back to
+        expect(tab.locator(".toast-body").first).to_contain_text("没有更早的变体可以返回")
+        shot(tab, "14-chinese-refusal")
+    finally:
+        context.close()
