@@ -18,7 +18,6 @@ import re
 from .data.phrasebook import FURNITURE_NOUNS_ZH, ZH_BACKGROUND, ZH_CATEGORY, ZH_COLOR
 
 CJK = re.compile(r"[\u3400-\u9fff]+")                   # runs of Chinese characters
-LANGUAGES = ("en", "zh")
 NOT_DONE = {"en": "Not done", "zh": "未完成"}
 
 
