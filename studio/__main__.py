@@ -625,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, printed)")
     sample.add_argument("--truncation", type=float, default=None, help="noise truncation threshold, e.g. 1.0")
     sample.add_argument("--steps", type=int, default=None, help="diffusion: solver steps (default: 20)")
-    sample.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: 3.0)")
+    sample.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: the model folder's own)")
     sample.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     sample.add_argument("--out", required=True, help="folder for the PNGs")
     sample.set_defaults(func=_generate)
@@ -691,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--evaluator", default=None, help="evaluator folder (default: weights/evaluator-<catalog>)")
     generate.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     generate.add_argument("--steps", type=int, default=None, help="diffusion: solver steps (default: 20)")
-    generate.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: 3.0)")
+    generate.add_argument("--guidance", type=float, default=None, help="diffusion: guidance scale (default: the model folder's own)")
     generate.add_argument("--json", default=None, help="write all metrics to this JSON file")
     generate.add_argument("--raw-prompts", action="store_true",
                           help="give the model the prompts as written, not through studio.understand")

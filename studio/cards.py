@@ -26,8 +26,8 @@ def describe(folder: str | Path) -> dict:
     folder = Path(folder)
     index = folder / "model_index.json"
     if index.is_file():
-        components = [k for k, v in json.loads(index.read_text()).items()
-                      if not k.startswith("_") and v[0] != "diffusers"]          # the network, not a scheduler
+        components = [k for k, v in json.loads(index.read_text()).items()   # the network, not a scheduler
+                      if not k.startswith("_") and isinstance(v, list) and v[0] != "diffusers"]
         config = json.loads((folder / components[0] / "config.json").read_text())
     elif (folder / "config.json").is_file():
         config = json.loads((folder / "config.json").read_text())
@@ -40,8 +40,11 @@ def describe(folder: str | Path) -> dict:
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
         raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
+    from .pipelines import default_settings
+
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
-            "catalog": config.get("catalog") or "fashion"}
+            "catalog": config.get("catalog") or "fashion",
+            "sampling": default_settings(folder) if index.is_file() else {}}
 
 
 def data_credit(catalog: str) -> str:
@@ -896,9 +899,9 @@ def _floor(train: dict) -> str:
 
 
 def _diffusion_card(info: dict, evaluation: dict) -> str:
-    from .pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS, FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
+    from .pipelines import FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
-    c, t, name = info["config"], info["training"], info["name"]
+    c, t, name, sampling = info["config"], info["training"], info["name"], info["sampling"]
     train = t.get("train", {})
     levels = ", ".join(f"{ch}{' + cross-attention' if a else ''}" for ch, a in zip(c["channels"], c["attention"]))
     body = _compared_body(info, evaluation, "the shipped VAE", diffusion_bar_table)
@@ -913,7 +916,8 @@ inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) pred
 Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * train.get('uncond_share', 0))}% of the captions dropped
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, {'from the starting weights, no warm-up' if train.get('init_from') else 'with warm-up'}) is what this folder holds. Sampling:
-DPM-Solver++ (2M) in {DEFAULT_STEPS} steps, guidance {DEFAULT_GUIDANCE} unless asked otherwise; a request naming a
+DPM-Solver++ (2M) in {sampling['steps']} steps, guidance {sampling['guidance']:g} unless asked otherwise (this folder's default, kept in its
+`model_index.json`); a request naming a
 product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
 measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea

@@ -19,6 +19,7 @@ per call, so it does not depend on the device either.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,10 +384,19 @@ class DiffusionTextPipeline(TextToImagePipeline):
     composes = True
     guidance_interval = GUIDANCE_INTERVAL
 
-    def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler):
+    def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler,
+                 default_guidance: float = DEFAULT_GUIDANCE):
         super().__init__()
         # channels-last convolutions: ~1.2x faster sampling on these CPU cores (bench/generate.py), same weights
         self.register_modules(unet=unet.to(memory_format=torch.channels_last), scheduler=scheduler)
+        # the scale a call that names none samples at: kept in model_index.json, since where guidance trades
+        # text faithfulness for realism and diversity differs from one set of weights to the next (chosen on
+        # the validation split, see the folder's card); folders without it sample at DEFAULT_GUIDANCE
+        _check_sampling(DEFAULT_STEPS, default_guidance)
+        self.register_to_config(default_guidance=float(default_guidance))
+
+    def _guidance(self, guidance: float | None) -> float:
+        return self.config.default_guidance if guidance is None else guidance
 
     # ---- one denoising step and the loop
     def predict(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
@@ -458,15 +468,17 @@ class DiffusionTextPipeline(TextToImagePipeline):
     # ---- the three abilities
     @torch.inference_mode()
     def __call__(self, prompt: str, num_images: int = 4, seed: int | None = None, steps: int = DEFAULT_STEPS,
-                 guidance: float = DEFAULT_GUIDANCE, progress=None, parts: Sequence[str] = ()) -> GenerationOutput:
+                 guidance: float | None = None, progress=None, parts: Sequence[str] = ()) -> GenerationOutput:
         """Text to image: pure noise denoised in `steps` solver steps, everything to generate. `parts`: up to
         MAX_PARTS prompts that each add their guidance to the prompt's (see predict): the app passes the
         request without its product colour (Understanding.backdrop_prompt), so the backdrop it names is
         asked for once more without the colour word that leaks into it. PART_GUIDANCE was chosen on 30 swap
         pairs kept apart from `eval swap`'s (seed 1; 240 images each, diffusion-fashion of 2026-12-04):
         share with the product colour and backdrop both right 90.4% without, 93.8% at 0.5, 93.3% at 1.0,
-        89.2% at 1.25, 78.3% at 2 (the colour word lost from the product)."""
+        89.2% at 1.25, 78.3% at 2 (the colour word lost from the product). guidance None: the folder's own
+        default (config.default_guidance)."""
         _check_count(num_images)
+        guidance = self._guidance(guidance)
         _check_sampling(steps, guidance)
         parts = _check_parts(parts)
         seed = check_seed(seed)
@@ -482,13 +494,14 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     @torch.inference_mode()
     def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,
-                   seed: int | None = None, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
+                   seed: int | None = None, steps: int = DEFAULT_STEPS, guidance: float | None = None,
                    progress=None) -> GenerationOutput:
         """More like this (image-to-image, SDEdit: Meng et al. 2022): the image noised to `strength` of the
         schedule and denoised for the prompt. 0 returns the image as the model sees it, 1 ignores it."""
         if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
             raise ValueError(f"strength must be in [0, 1], got {str(strength)[:20]!r}")
         _check_count(num_images)
+        guidance = self._guidance(guidance)
         _check_sampling(steps, guidance)
         seed = check_seed(seed)
         x0, box = self._fit(image)
@@ -604,11 +617,27 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
     # diffusers imports whatever module a component entry names: only the network this pipeline is made of
     expected = {cls.network_name: [cls.network_class.__module__, cls.network_class.__name__],
                 **cls.extra_components}
-    components = {k: v for k, v in content.items() if not k.startswith("_")}
+    # besides its components an index may hold the pipeline's own settings (DiffusionTextPipeline's
+    # default_guidance), which its __init__ checks when the folder is opened
+    own = set(inspect.signature(cls.__init__).parameters) - set(expected) - {"self"}
+    components = {k: v for k, v in content.items() if not k.startswith("_") and k not in own}
     if components != expected:
         made_of = ", ".join(f"{k} = {v}" for k, v in expected.items())
         raise ValueError(f"{folder.name}: a {name} is made of {made_of}, its {INDEX} names {components}")
     return cls
+
+
+def default_settings(folder: str | Path) -> dict:
+    """The sampling settings a generator folder's calls use when they name none (read from its files,
+    nothing loaded): steps and guidance for diffusion (its own default guidance where the index keeps one),
+    nothing for the one-pass generators."""
+    cls = pipeline_class(folder)
+    if "guidance" not in cls.settings:
+        return {}
+    guidance = json.loads((Path(folder) / INDEX).read_text()).get("default_guidance", DEFAULT_GUIDANCE)
+    if isinstance(guidance, bool) or not isinstance(guidance, (int, float)):
+        raise ValueError(f"{Path(folder).name}: its {INDEX} holds a default_guidance that is not a number")
+    return {"steps": DEFAULT_STEPS, "guidance": float(guidance)}
 
 
 def folder_catalog(folder: str | Path) -> str | None:

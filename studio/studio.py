@@ -150,6 +150,14 @@ class Studio:
         names = [model] if model else self.models()
         return frozenset().union(*(pipeline_class(self.weights / name).settings for name in names))
 
+    def defaults(self, model: str | None = None) -> dict:
+        """The sampling settings `model` uses when a request names none (None: the first installed
+        generator that has such settings), read from its folder without loading it: {} when none has any."""
+        from .pipelines import default_settings
+
+        names = [model] if model else self.models()
+        return next((found for found in (default_settings(self.weights / name) for name in names) if found), {})
+
     def pipeline(self, model: str | None = None, capability: str = "generate") -> "TextToImagePipeline":
         """The opened pipeline of a folder under the weights directory (default: the first that offers
         `capability`), cached; ValueError naming what is available otherwise."""

@@ -31,11 +31,11 @@ def tiny_unet(**extra):
     return unet.eval()
 
 
-def write_diffusion(folder, catalog="fashion", training=None):
+def write_diffusion(folder, catalog="fashion", training=None, **settings):
     from studio.train.diffusion import noise_schedule
 
     unet = tiny_unet(catalog=catalog, training=training)
-    DiffusionTextPipeline(unet, noise_schedule("v_prediction")[1]).save_pretrained(str(folder))
+    DiffusionTextPipeline(unet, noise_schedule("v_prediction")[1], **settings).save_pretrained(str(folder))
     return folder
 
 
@@ -262,6 +262,34 @@ def test_the_studio_gives_each_model_its_own_settings(tmp_path):
                                               steps=2).parameters
     assert "diffusion-fashion" in studio.models("inpaint") and "diffusion:diffusion-fashion" in studio.repair_methods()
     assert studio.repair_methods().get("vae").target.name == "vae:vae-fashion"      # the alias stays on the VAE
+
+
+def test_a_folder_keeps_its_own_default_guidance(tmp_path, pipe):
+    from studio.cards import describe
+    from studio.pipelines import DEFAULT_GUIDANCE, default_settings
+    from studio.studio import Studio
+
+    own = open_pipeline(write_diffusion(tmp_path / "diffusion-fashion", default_guidance=2.0))
+    assert json.loads((tmp_path / "diffusion-fashion" / "model_index.json").read_text())["default_guidance"] == 2.0
+    assert default_settings(tmp_path / "diffusion-fashion") == {"steps": 20, "guidance": 2.0}
+    assert describe(tmp_path / "diffusion-fashion")["sampling"]["guidance"] == 2.0
+    made = own(PROMPT, num_images=2, seed=3, steps=3)                        # no guidance named: the folder's
+    assert made.parameters["guidance"] == 2.0
+    same = own(PROMPT, num_images=2, seed=3, steps=3, guidance=2.0)
+    assert all(np.array_equal(i, j) for i, j in zip(pixels(made.images), pixels(same.images)))
+    assert own.variations(made.images[0], PROMPT, num_images=1, seed=1, steps=3).parameters["guidance"] == 2.0
+    assert own(PROMPT, num_images=1, seed=3, steps=3, guidance=4.0).parameters["guidance"] == 4.0
+    # a folder written before the setting existed samples at the studio-wide default
+    assert pipe(PROMPT, num_images=1, seed=3, steps=2).parameters["guidance"] == DEFAULT_GUIDANCE
+    studio = Studio(tmp_path)
+    assert studio.defaults() == {"steps": 20, "guidance": 2.0}
+    assert studio.generate(PROMPT, n=1, seed=1, steps=2, understand=False).parameters["guidance"] == 2.0
+    with pytest.raises(ValueError, match="guidance must be"):
+        write_diffusion(tmp_path / "bad", default_guidance=0.2)
+    index = tmp_path / "diffusion-fashion" / "model_index.json"
+    index.write_text(json.dumps({**json.loads(index.read_text()), "default_guidance": "lots"}))
+    with pytest.raises(ValueError, match="not a number"):
+        default_settings(tmp_path / "diffusion-fashion")
 
 
 @needs_fashion

@@ -82,10 +82,12 @@ def layout(ctx: Context) -> SimpleNamespace:
             from studio.pipelines import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
             diffusion = "steps" in studio.settings() if models else False
-            ui.steps = explained(gr.Slider(4, 30, value=DEFAULT_STEPS, step=1, label="Denoising steps",
+            # the sliders start at the installed diffusion model's own defaults (its folder keeps its guidance)
+            defaults = {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE, **(studio.defaults() if diffusion else {})}
+            ui.steps = explained(gr.Slider(4, 30, value=defaults["steps"], step=1, label="Denoising steps",
                                            info="diffusion models: more steps, finer detail, slower",
                                            visible=diffusion, elem_id="steps"), "the denoising steps")
-            ui.guidance = explained(gr.Slider(1.0, 8.0, value=DEFAULT_GUIDANCE, step=0.5, label="Guidance",
+            ui.guidance = explained(gr.Slider(1.0, 8.0, value=defaults["guidance"], step=0.5, label="Guidance",
                                               info="diffusion models: how closely to follow the description",
                                               visible=diffusion, elem_id="guidance"), "the guidance")
     ui.generate = gr.Button("Generate", variant="primary", interactive=bool(models), elem_id="generate-button")
