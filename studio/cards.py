@@ -44,7 +44,8 @@ def describe(folder: str | Path) -> dict:
 
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
             "catalog": config.get("catalog") or "fashion",
-            "sampling": default_settings(folder) if index.is_file() else {}}
+            "sampling": default_settings(folder) if index.is_file() else {},
+            "guidance_parallel": json.loads(index.read_text()).get("guidance_parallel", 1.0) if index.is_file() else None}
 
 
 def data_credit(catalog: str) -> str:
@@ -898,6 +899,14 @@ def _floor(train: dict) -> str:
     return f", never under {floor:g} (the noisiest steps keep an x0 loss)" if floor else ""
 
 
+def _projected(info: dict) -> str:
+    share = info.get("guidance_parallel")
+    if share is None or share == 1.0:
+        return ""
+    return (f", projected (Sadat et al. 2024: of guidance's change to the predicted clean image, the part along "
+            f"that image is kept at {share:g}, the rest whole)")
+
+
 def _diffusion_card(info: dict, evaluation: dict) -> str:
     from .pipelines import FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
@@ -917,7 +926,7 @@ Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * t
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, {'from the starting weights, no warm-up' if train.get('init_from') else 'with warm-up'}) is what this folder holds. Sampling:
 DPM-Solver++ (2M) in {sampling['steps']} steps, guidance {sampling['guidance']:g} unless asked otherwise (this folder's default, kept in its
-`model_index.json`); a request naming a
+`model_index.json`){_projected(info)}; a request naming a
 product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
 measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea

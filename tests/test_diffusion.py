@@ -110,6 +110,39 @@ def test_guidance_one_is_the_conditional_prediction(pipe):
             assert torch.allclose(pipe.predict(x, t, hole, known, None, g), unconditional, atol=1e-5)
 
 
+@pytest.mark.parametrize("prediction", ["v_prediction", "epsilon"])
+def test_projected_guidance_drops_only_the_part_along_the_conditional_image(tmp_path, prediction):
+    from studio.train.diffusion import noise_schedule
+
+    sampler = noise_schedule(prediction)[1]
+    plain = DiffusionTextPipeline(tiny_unet(), sampler)
+    projected = DiffusionTextPipeline(tiny_unet(), sampler, guidance_parallel=0.0)
+    projected.save_pretrained(str(tmp_path / "projected"))
+    assert open_pipeline(tmp_path / "projected").config.guidance_parallel == 0.0
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor(300)
+    hole, known = torch.ones(2, 1, 16, 16), torch.zeros(2, 3, 16, 16)
+    text = plain._text(PROMPT, 2)[:3]
+    alpha_bar = sampler.alphas_cumprod[300]
+    alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+
+    def clean(prediction_):                   # the clean image a prediction stands for
+        return alpha * x - sigma * prediction_ if prediction == "v_prediction" else (x - sigma * prediction_) / alpha
+
+    with torch.inference_mode():
+        cond = plain.predict(x, t, hole, known, text, 1.0)
+        assert torch.equal(projected.predict(x, t, hole, known, text, 1.0), cond)    # no guidance, nothing to project
+        full = clean(plain.predict(x, t, hole, known, text, 3.0)) - clean(cond)
+        kept = clean(projected.predict(x, t, hole, known, text, 3.0)) - clean(cond)
+    direction = clean(cond).flatten(1) / clean(cond).flatten(1).norm(dim=1, keepdim=True)
+    along = (kept.flatten(1) * direction).sum(1)
+    assert torch.allclose(along, torch.zeros(2), atol=1e-3 * kept.flatten(1).norm(dim=1).max())   # nothing along it
+    orthogonal = full.flatten(1) - (full.flatten(1) * direction).sum(1, keepdim=True) * direction
+    assert torch.allclose(kept.flatten(1), orthogonal, atol=1e-4)                                 # the rest as before
+    assert (full.flatten(1) * direction).sum(1).abs().min() > 1e-3                # plain guidance had a part along it
+    with pytest.raises(ValueError, match="guidance_parallel must be"):
+        DiffusionTextPipeline(tiny_unet(), sampler, guidance_parallel=1.5)
+
+
 def test_composed_prompts_add_their_guidance_to_the_prompts(pipe):
     x, t = torch.randn(2, 3, 16, 16), torch.tensor(400)
     hole, known = torch.ones(2, 1, 16, 16), torch.zeros(2, 3, 16, 16)
