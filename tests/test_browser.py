@@ -406,13 +406,14 @@ def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_
     expect = sync_api.expect
     weights = tmp_path / "weights"
     write_gan(weights / "gan-tiny", catalog="fashion")
-    write_diffusion(weights / "diffusion-tiny")
+    write_diffusion(weights / "diffusion-tiny", default_guidance=2.0)      # the folder's own default guidance
     demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
     try:
         page.goto(url)
         expect(page.locator("#steps")).to_be_visible()
         expect(page.locator("#guidance")).to_be_visible()
+        expect(page.locator("#guidance input[type=number]")).to_have_value("2")    # the slider starts there
         page.locator("#model input").click()
         page.get_by_role("option", name="diffusion-tiny", exact=True).click()
         page.locator("#steps input[type=number]").fill("5")
@@ -422,7 +423,7 @@ def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_
         page.locator("#seed input").fill("3")
         page.locator("#generate-button").click()
         expect(page.locator("#variants img")).to_have_count(4)
-        expect(page.locator("#used-seed")).to_contain_text("Seed used: 3 · diffusion-tiny · 5 steps, guidance 3")
+        expect(page.locator("#used-seed")).to_contain_text("Seed used: 3 · diffusion-tiny · 5 steps, guidance 2")
         shot(page, "10-diffusion")
         page.locator("#variants img").first.click()
         page.locator("#more-like").click()
