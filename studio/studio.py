@@ -155,8 +155,16 @@ class Studio:
         generator that has such settings), read from its folder without loading it: {} when none has any."""
         from .pipelines import default_settings
 
-        names = [model] if model else self.models()
-        return next((found for found in (default_settings(self.weights / name) for name in names) if found), {})
+        if model:
+            return default_settings(self.weights / model)
+        for name in self.models():
+            try:
+                found = default_settings(self.weights / name)
+            except (OSError, ValueError):           # a folder whose index cannot say: it refuses when opened
+                continue
+            if found:
+                return found
+        return {}
 
     def pipeline(self, model: str | None = None, capability: str = "generate") -> "TextToImagePipeline":
         """The opened pipeline of a folder under the weights directory (default: the first that offers

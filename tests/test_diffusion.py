@@ -323,6 +323,10 @@ def test_a_folder_keeps_its_own_default_guidance(tmp_path, pipe):
     index.write_text(json.dumps({**json.loads(index.read_text()), "default_guidance": "lots"}))
     with pytest.raises(ValueError, match="not a number"):
         default_settings(tmp_path / "diffusion-fashion")
+    write_diffusion(tmp_path / "diffusion-other", default_guidance=2.5)
+    assert studio.defaults() == {"steps": 20, "guidance": 2.5}          # the unreadable one is passed over
+    with pytest.raises(ValueError, match="not a number"):
+        studio.defaults("diffusion-fashion")
 
 
 @needs_fashion
