@@ -25,8 +25,9 @@ def describe(folder: str | Path) -> dict:
     "training", "catalog"}."""
     folder = Path(folder)
     index = folder / "model_index.json"
+    content = json.loads(index.read_text()) if index.is_file() else {}      # read once: components and settings
     if index.is_file():
-        components = [k for k, v in json.loads(index.read_text()).items()   # the network, not a scheduler
+        components = [k for k, v in content.items()                         # the network, not a scheduler
                       if not k.startswith("_") and isinstance(v, list) and v[0] != "diffusers"]
         config = json.loads((folder / components[0] / "config.json").read_text())
     elif (folder / "config.json").is_file():
@@ -36,7 +37,7 @@ def describe(folder: str | Path) -> dict:
     family = {"Generator": "gan", "ConditionalVAE": "vae", "AttributeEvaluator": "evaluator",
               "PromptHeads": "understand", "TextUNet": "diffusion", "Upscaler": "upscaler",
               "StyleDecoder": "stylenet", "CutoutNet": "cutout", "InpaintNet": "inpaint"}.get(config.get("_class_name"))
-    if index.is_file() and json.loads(index.read_text()).get("_class_name") == "VAEGANPipeline":
+    if content.get("_class_name") == "VAEGANPipeline":
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
         raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
@@ -45,7 +46,7 @@ def describe(folder: str | Path) -> dict:
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
             "catalog": config.get("catalog") or "fashion",
             "sampling": default_settings(folder) if index.is_file() else {},
-            "guidance_parallel": json.loads(index.read_text()).get("guidance_parallel", 1.0) if index.is_file() else None}
+            "guidance_parallel": content.get("guidance_parallel", 1.0) if index.is_file() else None}
 
 
 def data_credit(catalog: str) -> str:
