@@ -28,7 +28,8 @@ def describe(folder: str | Path) -> dict:
     content = json.loads(index.read_text()) if index.is_file() else {}      # read once: components and settings
     if index.is_file():
         components = [k for k, v in content.items()                         # the network, not a scheduler
-                      if not k.startswith("_") and isinstance(v, list) and v[0] != "diffusers"]
+                      if not k.startswith("_") and isinstance(v, list) and len(v) == 2
+                      and all(isinstance(x, str) for x in v) and v[0] != "diffusers"]
         config = json.loads((folder / components[0] / "config.json").read_text())
     elif (folder / "config.json").is_file():
         config = json.loads((folder / "config.json").read_text())
@@ -46,7 +47,8 @@ def describe(folder: str | Path) -> dict:
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
             "catalog": config.get("catalog") or "fashion",
             "sampling": default_settings(folder) if index.is_file() else {},
-            "guidance_parallel": content.get("guidance_parallel", 1.0) if index.is_file() else None}
+            "guidance_parallel": content.get("guidance_parallel", 1.0) if index.is_file() else None,
+            "guidance_interval": content.get("guidance_interval") if index.is_file() else None}
 
 
 def data_credit(catalog: str) -> str:
@@ -908,6 +910,16 @@ def _projected(info: dict) -> str:
             f"that image is kept at {share:g}, the rest whole)")
 
 
+def _interval(info: dict) -> str:
+    low, high = info.get("guidance_interval") or (0.0, None)
+    if not low and high is None:
+        return ""
+    where = (f"from sigma {low:g} to {high:g}" if low and high is not None
+             else f"at noise levels sigma >= {low:g}" if low else f"at noise levels sigma <= {high:g}")
+    return (f", applied only {where} (Kynkaanniemi et al. 2024; the other steps take the text-conditioned "
+            f"prediction alone, one network pass)")
+
+
 def _diffusion_card(info: dict, evaluation: dict) -> str:
     from .pipelines import FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
@@ -927,7 +939,7 @@ Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * t
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, {'from the starting weights, no warm-up' if train.get('init_from') else 'with warm-up'}) is what this folder holds. Sampling:
 DPM-Solver++ (2M) in {sampling['steps']} steps, guidance {sampling['guidance']:g} unless asked otherwise (this folder's default, kept in its
-`model_index.json`){_projected(info)}; a request naming a
+`model_index.json`){_projected(info)}{_interval(info)}; a request naming a
 product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
 measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea

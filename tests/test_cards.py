@@ -144,9 +144,12 @@ def test_the_diffusion_card_states_issue_16s_bars_beside_the_shipped_vae(tmp_pat
     assert "`python -m studio train diffusion --catalog fashion --steps 9 --width 16 --snr-floor 0.25`" in card
     assert "guidance 3 unless asked otherwise" in card and "projected" not in card
     # a folder with its own sampling defaults says them
-    folder = write_diffusion(tmp_path / "diffusion-p", training=record, default_guidance=2.0, guidance_parallel=0.0)
+    folder = write_diffusion(tmp_path / "diffusion-p", training=record, default_guidance=2.0, guidance_parallel=0.0,
+                             guidance_interval=[1.0, None])
     card = render_card(folder, evaluation)
     assert "guidance 2 unless asked otherwise" in card and "the part along that image is kept at 0" in card
+    assert "applied only at noise levels sigma >= 1 (Kynkaanniemi et al. 2024" in card
+    assert "Kynkaanniemi" not in render_card(write_diffusion(tmp_path / "diffusion-q", training=record), evaluation)
 
 
 def test_a_vaegan_that_continues_another_is_compared_with_the_vae_at_the_root(tmp_path):

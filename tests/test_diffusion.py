@@ -169,6 +169,8 @@ def test_composed_prompts_add_their_guidance_to_the_prompts(pipe):
 
 
 def test_guidance_applies_only_inside_its_noise_interval(pipe, monkeypatch):
+    from diffusers.configuration_utils import FrozenDict
+
     part = ["a sneaker on a white background"]
     unguided = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=1.0).images)
     guided = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
@@ -182,16 +184,44 @@ def test_guidance_applies_only_inside_its_noise_interval(pipe, monkeypatch):
 
     monkeypatch.setattr(type(pipe), "predict", spy)
     first = float(pipe._sampler(4).sigmas[0])
-    monkeypatch.setattr(pipe, "guidance_interval", (first, float("inf")))   # the noisiest step alone
+    interval = lambda low, high: monkeypatch.setattr(pipe, "_internal_dict",  # noqa: E731
+                                                     FrozenDict({**pipe.config, "guidance_interval": [low, high]}))
+    interval(first, None)                                                     # the noisiest step alone
     made = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
     inside = [float(s) >= first for s in pipe._sampler(4).sigmas[:4]]
     assert [g for _, g, _ in seen] == [4.0 if i else 1.0 for i in inside] and inside.count(False) == 3
     assert [n for _, _, n in seen] == [1 if i else 0 for i in inside]
     assert not all(np.array_equal(a, b) for a, b in zip(made, guided))
     seen.clear()
-    monkeypatch.setattr(pipe, "guidance_interval", (-1.0, -0.5))        # nowhere: the conditional prediction alone
+    interval(0.0, 1e-9)                                 # nowhere: the conditional prediction alone
     nowhere = pixels(pipe(PROMPT, num_images=2, seed=5, steps=4, guidance=4.0, parts=part).images)
     assert all(np.array_equal(a, b) for a, b in zip(nowhere, unguided)) and {g for _, g, _ in seen} == {1.0}
+
+
+def test_a_folder_keeps_its_own_guidance_interval(tmp_path):
+    folder = write_diffusion(tmp_path / "diffusion-i", guidance_interval=[0.5, None])
+    assert json.loads((folder / "model_index.json").read_text())["guidance_interval"] == [0.5, None]
+    pipe = open_pipeline(folder)
+    sigmas = pipe._sampler(6).sigmas[:6]
+    calls = []
+    real = pipe.unet.forward
+
+    def count(noisy, *args, **kwargs):
+        calls.append(len(noisy))
+        return real(noisy, *args, **kwargs)
+
+    pipe.unet.forward = count
+    made = pipe(PROMPT, num_images=2, seed=3, steps=6, guidance=3.0, parts=["a sneaker on a white background"])
+    # a step inside the interval runs the prompt, the null text and the part in one batch; outside, the prompt alone
+    assert calls == [6 if float(s) >= 0.5 else 2 for s in sigmas] and 2 in calls and 6 in calls
+    pipe.unet.forward = real
+    again = pipe(PROMPT, num_images=2, seed=3, steps=6, guidance=3.0, parts=["a sneaker on a white background"])
+    assert all(np.array_equal(a, b) for a, b in zip(pixels(made.images), pixels(again.images)))
+    everywhere = open_pipeline(write_diffusion(tmp_path / "diffusion-all"))
+    assert everywhere.config.guidance_interval == [0.0, None]
+    for bad in ([1.0, 0.5], [-1, None], [None, 2], "0.5", [0.5], [float("nan"), None], [True, None]):
+        with pytest.raises(ValueError, match="guidance_interval must be"):
+            write_diffusion(tmp_path / "diffusion-bad", guidance_interval=bad)
 
 
 def test_inpainting_keeps_every_unmasked_pixel_and_variations_follow_their_strength(pipe):
