@@ -477,11 +477,14 @@ class DiffusionTextPipeline(TextToImagePipeline):
         sampler.set_timesteps(steps, device=self.unet.device)
         return sampler
 
-    def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=()) -> torch.Tensor:
+    def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=(),
+                 interval: Sequence[float | None] = GUIDANCE_INTERVAL) -> torch.Tensor:
         """`steps` solver steps from `start`. Guidance (and the parts) applies only at the noise levels
-        inside the folder's `guidance_interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step
-        takes the text-conditioned prediction alone, one network pass instead of two or three (Kynkaanniemi
-        et al. 2024, "Applying guidance in a limited interval"). The default is every level. The shipped
+        inside `interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step takes the
+        text-conditioned prediction alone, one network pass instead of two or three (Kynkaanniemi et al. 2024,
+        "Applying guidance in a limited interval"). Text-to-image passes the folder's `guidance_interval`;
+        "more like this" and repair guide every step they run (they start part-way down the schedule, often
+        below the interval, where the guidance slider would otherwise do nothing). The default is every level. The shipped
         diffusion-fashion (2026-12-06, 3.5 M parameters) guides at sigma >= 1.3, the 9 noisiest of 20 steps:
         the lowest low end that kept the app's composed path under 2.8 s (its card has the timings and the
         validation rows). With the earlier 1.6 M network, on the validation split (100 prompts x 8, 30 swap
@@ -491,7 +494,7 @@ class DiffusionTextPipeline(TextToImagePipeline):
         lost the category (90.6% -> 82.4%); leaving the last three unguided (sigma >= 0.28) changed nothing
         beyond noise (fd 70.5)."""
         timesteps, sigmas = sampler.timesteps[start:], sampler.sigmas[start:]
-        low, high = self.config.guidance_interval
+        low, high = interval
         high = float("inf") if high is None else high
         if start:
             sampler.set_begin_index(start)
@@ -540,7 +543,7 @@ class DiffusionTextPipeline(TextToImagePipeline):
         x = self._noise(num_images, seed) * sampler.init_noise_sigma
         everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
         images = self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress,
-                               [e[0] for e in encoded])
+                               [e[0] for e in encoded], self.config.guidance_interval)
         extra = {"parts": [e[1] for e in encoded]} if parts else {}
         return self._output(to_pil(images), seed, prompt_used, "generate", steps=steps, guidance=guidance, **extra)
 

@@ -217,6 +217,12 @@ def test_a_folder_keeps_its_own_guidance_interval(tmp_path):
     pipe.unet.forward = real
     again = pipe(PROMPT, num_images=2, seed=3, steps=6, guidance=3.0, parts=["a sneaker on a white background"])
     assert all(np.array_equal(a, b) for a, b in zip(pixels(made.images), pixels(again.images)))
+    # "more like this" over only the steps below the interval: guidance still reaches it
+    below = sum(float(s) < 0.5 for s in sigmas)
+    start = pipe(PROMPT, num_images=1, seed=3, steps=6).images[0]
+    loose, strict = (pixels(pipe.variations(start, PROMPT, strength=below / 6, num_images=2, seed=1, steps=6,
+                                            guidance=g).images) for g in (1.0, 4.0))
+    assert not all(np.array_equal(a, b) for a, b in zip(loose, strict))
     everywhere = open_pipeline(write_diffusion(tmp_path / "diffusion-all"))
     assert everywhere.config.guidance_interval == [0.0, None]
     for bad in ([1.0, 0.5], [-1, None], [None, 2], "0.5", [0.5], [float("nan"), None], [True, None]):
