@@ -26,11 +26,11 @@ def describe(folder: str | Path) -> dict:
     folder = Path(folder)
     index = folder / "model_index.json"
     content = json.loads(index.read_text()) if index.is_file() else {}      # read once: components and settings
+    from .pipelines import default_settings, pipeline_class
+
     if index.is_file():
-        components = [k for k, v in content.items()                         # the network, not a scheduler
-                      if not k.startswith("_") and isinstance(v, list) and len(v) == 2
-                      and all(isinstance(x, str) for x in v) and v[0] != "diffusers"]
-        config = json.loads((folder / components[0] / "config.json").read_text())
+        # the network's folder, as the pipeline names it (pipeline_class tells components from settings)
+        config = json.loads((folder / pipeline_class(folder).network_name / "config.json").read_text())
     elif (folder / "config.json").is_file():
         config = json.loads((folder / "config.json").read_text())
     else:
@@ -42,8 +42,6 @@ def describe(folder: str | Path) -> dict:
         family = "vaegan"                               # a VAE whose decoder was trained adversarially
     if family is None:
         raise ValueError(f"{folder.name}: no model card for a {config.get('_class_name')!r}")
-    from .pipelines import default_settings
-
     return {"family": family, "name": folder.name, "config": config, "training": config.get("training") or {},
             "catalog": config.get("catalog") or "fashion",
             "sampling": default_settings(folder) if index.is_file() else {},
