@@ -479,20 +479,20 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     def _denoise(self, x, sampler, start: int, hole, known, text, guidance, progress, parts=(),
                  interval: Sequence[float | None] = GUIDANCE_INTERVAL) -> torch.Tensor:
-        """`steps` solver steps from `start`. Guidance (and the parts) applies only at the noise levels
-        inside `interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step takes the
-        text-conditioned prediction alone, one network pass instead of two or three (Kynkaanniemi et al. 2024,
-        "Applying guidance in a limited interval"). Text-to-image passes the folder's `guidance_interval`;
-        "more like this" and repair guide every step they run (they start part-way down the schedule, often
-        below the interval, where the guidance slider would otherwise do nothing). The default is every level. The shipped
-        diffusion-fashion (2026-12-06, 3.5 M parameters) guides from sigma 1.3 (the lowest low end that kept the
-        app's composed path under 2.8 s) to 100 (the first, pure-noise step unguided too, which lowered
-        fd_evaluator on validation): 8 of 20 steps; its card has the timings and the validation rows. With the earlier 1.6 M network, on the validation split (100 prompts x 8, 30 swap
-        pairs kept apart from `eval swap`'s; the 2026-12-05 training leg, 20 steps, guidance 3) leaving the three
-        noisiest steps unguided (sigma <= 5) raised diversity 19.7 -> 21.9 and lowered fd_evaluator 72 -> 63 but lost the
-        backdrop (96.8% -> 93.4%) and the swap test (89.6% -> 83.3%); guiding only those steps (sigma >= 5)
-        lost the category (90.6% -> 82.4%); leaving the last three unguided (sigma >= 0.28) changed nothing
-        beyond noise (fd 70.5)."""
+        """`steps` solver steps from `start`. Guidance (and the parts) applies only at the noise levels inside
+        `interval` (sigma = sqrt((1 - alpha_bar) / alpha_bar)); elsewhere the step takes the text-conditioned
+        prediction alone, one network pass instead of two or three (Kynkaanniemi et al. 2024, "Applying guidance in
+        a limited interval"). Text-to-image passes the folder's `guidance_interval`; "more like this" and repair
+        guide every step they run (they start part-way down the schedule, often below the interval, where the
+        guidance slider would otherwise do nothing). The default is every level. The shipped diffusion-fashion
+        (2026-12-06, 3.5 M parameters) guides from sigma 1.3 (the lowest low end that kept the app's composed path
+        under 2.8 s) to 100 (the first, pure-noise step unguided too, which lowered fd_evaluator on validation): 8
+        of 20 steps; its card has the timings and the validation rows. With the earlier 1.6 M network, on the
+        validation split (100 prompts x 8, 30 swap pairs kept apart from `eval swap`'s; the 2026-12-05 training leg,
+        20 steps, guidance 3) leaving the three noisiest steps unguided (sigma <= 5) raised diversity 19.7 -> 21.9
+        and lowered fd_evaluator 72 -> 63 but lost the backdrop (96.8% -> 93.4%) and the swap test (89.6% -> 83.3%);
+        guiding only those steps (sigma >= 5) lost the category (90.6% -> 82.4%); leaving the last three unguided
+        (sigma >= 0.28) changed nothing beyond noise (fd 70.5)."""
         timesteps, sigmas = sampler.timesteps[start:], sampler.sigmas[start:]
         low, high = interval
         high = float("inf") if high is None else high
