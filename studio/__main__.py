@@ -202,8 +202,9 @@ def _train(args: argparse.Namespace) -> int:
     catalog = Path(getattr(args, "catalog", "fashion")).name
     defaults = dict(DRY_RUNS[kind]) if args.dry_run else {}
     name = kind if kind == "understand" else f"{kind}-{catalog}"        # the heads read every catalog
-    if kind == "upscaler":                                              # one folder per factor
-        name = f"upscaler-x{getattr(args, 'scale', 2)}"
+    if kind == "upscaler":                       # one folder per factor; the renders' apart from the photos'
+        scale = getattr(args, "scale", 2)
+        name = f"upscaler-x{scale}" if catalog == "photos" else f"upscaler-{catalog}-x{scale}"
     if kind == "stylenet":
         name = "style-live"
     if kind == "cutout":
@@ -586,7 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
                               ("diffusion", "the text-conditioned diffusion model (generation, more like this, "
                                             "repair)"),
                               ("upscaler", "the x2/x4 upscaler on the installed photos (writes "
-                                           "weights/upscaler-x<scale>)"),
+                                           "weights/upscaler-x<scale>), or with --catalog furniture-views on "
+                                           "the training renders (a generator's second stage)"),
                               ("stylenet", "the live style network's decoder on the installed photos (writes "
                                            "weights/style-live)"),
                               ("cutout", "the learned product cut-out on composites (run `data cutout-objects` "

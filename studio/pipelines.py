@@ -37,6 +37,7 @@ from .edits.repair import TELEA, blend_seam, fill_hole
 from .images import to_pil
 from .models.diffusion import TextUNet
 from .models.gan import Generator
+from .models.upscaler import Upscaler
 from .models.vae import ConditionalVAE
 from .seeds import check_seed
 
@@ -52,7 +53,7 @@ INDEX = "model_index.json"
 class GenerationOutput:
     """What every pipeline call returns.
 
-    images: the pictures, at the model's size (or the input's, for calls that take an image);
+    images: the pictures, at the model's output size (or the input's, for calls that take an image);
     seed: the seed used (None for deterministic calls such as interpolation);
     prompt: the prompt as encoded; model: the folder's name; method: the call that made them;
     parameters: everything else the call needs to make the same images again (truncation, strength, ...);
@@ -105,6 +106,7 @@ class TextToImagePipeline(DiffusionPipeline):
     network_class: ClassVar[type] = object    # the class model_index.json must name for it
     composes: ClassVar[bool] = False          # whether a call takes `parts`, prompts composed with the prompt
     extra_components: ClassVar[dict[str, list[str]]] = {}   # others it names (module, class): a scheduler
+    optional: ClassVar[dict[str, list[str]]] = {}   # components a folder may hold or leave out: an upscaler
     settings: ClassVar[frozenset[str]] = frozenset({"truncation"})   # sampling options its __call__ takes
 
     @property
@@ -114,6 +116,11 @@ class TextToImagePipeline(DiffusionPipeline):
     @property
     def size(self) -> int:
         return self.network.config.size
+
+    @property
+    def output_size(self) -> int:
+        """The side of the images a generating call returns: the network's, unless a stage enlarges them."""
+        return self.size
 
     @property
     def catalog(self) -> str | None:
@@ -153,6 +160,20 @@ class TextToImagePipeline(DiffusionPipeline):
         generator = torch.Generator().manual_seed(seed)
         noise = truncated_normal((num_images, self.network.config.z_dim), truncation, generator)
         return seed, generator, noise.to(self.network.device)
+
+    def _angles(self, views: Sequence[str], index, num_images) -> list[str]:
+        """Check an other_angles request (a model that knows views, known views, a variant of the batch)."""
+        if self.catalog != "furniture-views":
+            raise ValueError(f"{self.name} was not trained on product views (catalog {self.catalog}); "
+                             f"other angles need a model trained on the multi-view furniture catalog")
+        views = list(views)
+        unknown = [v for v in views if v not in VIEW_LABELS]
+        if unknown or not views:
+            raise ValueError(f"unknown view {unknown[0] if unknown else ''!r}; known: {', '.join(VIEW_LABELS)}")
+        num_images = _check_count(num_images)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < num_images:
+            raise ValueError(f"index must be a variant number from 0 to {num_images - 1}, got {index!r}")
+        return views
 
     def _output(self, images, seed, prompt, method, **parameters) -> GenerationOutput:
         return GenerationOutput(images, seed, prompt, self.name, method, parameters)
@@ -244,16 +265,7 @@ class VAEPipeline(TextToImagePipeline):
         model trained on the multi-view catalog knows views; others raise ValueError."""
         from .data.views import with_view
 
-        if self.catalog != "furniture-views":
-            raise ValueError(f"{self.name} was not trained on product views (catalog {self.catalog}); "
-                             f"other angles need a model trained on the multi-view furniture catalog")
-        views = list(views)
-        unknown = [v for v in views if v not in VIEW_LABELS]
-        if unknown or not views:
-            raise ValueError(f"unknown view {unknown[0] if unknown else ''!r}; known: {', '.join(VIEW_LABELS)}")
-        num_images = _check_count(num_images)
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < num_images:
-            raise ValueError(f"index must be a variant number from 0 to {num_images - 1}, got {index!r}")
+        views = self._angles(views, index, num_images)
         seed, generator, eps = self._seeded_noise(num_images, seed, truncation)
         cond, pooled, text = self._condition(prompt, num_images)
         z = self.vae.sample_latent(cond, pooled, eps, generator)[index:index + 1]        # the chosen variant
@@ -389,20 +401,30 @@ class DiffusionTextPipeline(TextToImagePipeline):
     `scheduler` is the sampler's configuration, kept in the folder (its betas and prediction type are the
     training schedule's); every call builds its own copy, so concurrent requests never share its state.
     Noise comes from a CPU generator, and the solver adds none after the first draw: same seed, same pixels.
+
+    `upscaler` (optional, studio/models/upscaler.py): a cascade's second stage (Ho et al. 2021, "Cascaded
+    diffusion models"; here a learned x2/x4 upscaler, not a second diffusion model). The network samples at
+    its own size and every image a call returns is enlarged by it, so the folder's output size is the
+    network's times its scale. A folder without one returns the network's size.
     """
 
     family, network_name, network_class = "diffusion", "unet", TextUNet
     capabilities = frozenset({"generate", "variations", "inpaint"})
     extra_components = {"scheduler": ["diffusers", "DPMSolverMultistepScheduler"]}
+    optional = {"upscaler": ["studio.models.upscaler", "Upscaler"]}
+    _optional_components = ["upscaler"]
     settings = frozenset({"steps", "guidance", "progress"})
     composes = True
 
-    def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler,
+    def __init__(self, unet: TextUNet, scheduler: DPMSolverMultistepScheduler, upscaler: Upscaler | None = None,
                  default_guidance: float = DEFAULT_GUIDANCE, guidance_parallel: float = 1.0,
                  guidance_interval: tuple[float, float | None] | list = GUIDANCE_INTERVAL):
         super().__init__()
+        if upscaler is not None and not isinstance(upscaler, Upscaler):
+            raise ValueError(f"a diffusion pipeline's upscaler is an Upscaler, got {type(upscaler).__name__}")
         # channels-last convolutions: ~1.2x faster sampling on these CPU cores (bench/generate.py), same weights
-        self.register_modules(unet=unet.to(memory_format=torch.channels_last), scheduler=scheduler)
+        self.register_modules(unet=unet.to(memory_format=torch.channels_last), scheduler=scheduler,
+                              upscaler=upscaler)
         # the scale a call that names none samples at: kept in model_index.json, since where guidance trades
         # text faithfulness for realism and diversity differs from one set of weights to the next (chosen on
         # the validation split, see the folder's card); folders without it sample at DEFAULT_GUIDANCE
@@ -419,6 +441,25 @@ class DiffusionTextPipeline(TextToImagePipeline):
 
     def _guidance(self, guidance: float | None) -> float:
         return self.config.default_guidance if guidance is None else guidance
+
+    @property
+    def scale(self) -> int:
+        """How much the upscaler enlarges the network's images (1 without one)."""
+        return 1 if self.upscaler is None else int(self.upscaler.config.scale)
+
+    @property
+    def output_size(self) -> int:
+        return self.size * self.scale
+
+    def _finish(self, images: torch.Tensor) -> torch.Tensor:
+        """Sampled images in [-1, 1] at the network's size -> at the output size (through the upscaler)."""
+        if self.upscaler is None:
+            return images
+        return self.upscaler(images.to(self.upscaler.device)).clamp(-1, 1)
+
+    def _enlarged(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """A box on the network's square (_fit) on the output's."""
+        return tuple(v * self.scale for v in box)
 
     # ---- one denoising step and the loop
     def predict(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
@@ -542,10 +583,37 @@ class DiffusionTextPipeline(TextToImagePipeline):
         sampler = self._sampler(steps)
         x = self._noise(num_images, seed) * sampler.init_noise_sigma
         everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
-        images = self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress,
-                               [e[0] for e in encoded], self.config.guidance_interval)
+        images = self._finish(self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance, progress,
+                                            [e[0] for e in encoded], self.config.guidance_interval))
         extra = {"parts": [e[1] for e in encoded]} if parts else {}
         return self._output(to_pil(images), seed, prompt_used, "generate", steps=steps, guidance=guidance, **extra)
+
+    @torch.inference_mode()
+    def other_angles(self, prompt: str, seed: int, index: int = 0, num_images: int = 4,
+                     views: Sequence[str] = DEFAULT_ANGLES, steps: int = DEFAULT_STEPS,
+                     guidance: float | None = None, progress=None) -> GenerationOutput:
+        """The product of variant `index` of `self(prompt, num_images, seed, steps, guidance)` from other
+        views: that variant's starting noise denoised under the prompt rephrased for each view
+        (studio.data.views), in one batch. The noise fixes much of what the product looks like and the
+        view words its pose; how far one product stays one product is what `eval views` measures. Only a
+        model trained on the multi-view catalog knows views; others raise ValueError."""
+        from .data.views import with_view
+
+        views = self._angles(views, index, num_images)
+        guidance = self._guidance(guidance)
+        _check_sampling(steps, guidance)
+        seed = check_seed(seed)
+        prompt_used = self._text3(prompt, 1)[1]
+        prompts = [with_view(prompt_used, v) for v in views]
+        text = _stack_texts([self._text3(p, 1)[0] for p in prompts])
+        sampler = self._sampler(steps)
+        noise = self._noise(num_images, seed)[index:index + 1].expand(len(views), -1, -1, -1)
+        x = noise * sampler.init_noise_sigma
+        everything = torch.ones(len(views), 1, self.size, self.size, device=self.unet.device)
+        images = self._finish(self._denoise(x, sampler, 0, everything, torch.zeros_like(x), text, guidance,
+                                            progress, (), self.config.guidance_interval))
+        return self._output(to_pil(images), seed, prompt_used, "other_angles", steps=steps, guidance=guidance,
+                            index=index, num_images=num_images, views=views, prompts=prompts)
 
     @torch.inference_mode()
     def variations(self, image: Image.Image, prompt: str, strength: float = 0.5, num_images: int = 4,
@@ -571,7 +639,7 @@ class DiffusionTextPipeline(TextToImagePipeline):
             x = sampler.add_noise(x0, noise, sampler.timesteps[start:start + 1].expand(num_images))
             everything = torch.ones(num_images, 1, self.size, self.size, device=self.unet.device)
             images = self._denoise(x, sampler, start, everything, torch.zeros_like(x), text, guidance, progress)
-        out = [self._back(im, box, image.size) for im in to_pil(images)]
+        out = [self._back(im, self._enlarged(box), image.size) for im in to_pil(self._finish(images))]
         return self._output(out, seed, prompt_used, "variations", strength=strength, steps=steps, guidance=guidance)
 
     @torch.inference_mode()
@@ -622,8 +690,8 @@ class DiffusionTextPipeline(TextToImagePipeline):
                                   sampler.timesteps[start:start + 1].expand(draws))
         else:
             x = noise * sampler.init_noise_sigma
-        images = self._denoise(x, sampler, start, h, known, text, guidance, None).mean(0, keepdim=True)
-        decoded = np.asarray(self._back(to_pil(images)[0], box, image.size))
+        images = self._finish(self._denoise(x, sampler, start, h, known, text, guidance, None).mean(0, keepdim=True))
+        decoded = np.asarray(self._back(to_pil(images)[0], self._enlarged(box), image.size))
         return blend_seam(rgb, decoded, hole)
 
     def inpaint(self, image: Image.Image, mask, prompt: str | None = None, seed: int = 0) -> GenerationOutput:
@@ -674,8 +742,12 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
                 **cls.extra_components}
     # besides its components an index may hold the pipeline's own settings (DiffusionTextPipeline's
     # default_guidance), which its __init__ checks when the folder is opened
-    own = set(inspect.signature(cls.__init__).parameters) - set(expected) - {"self"}
+    own = set(inspect.signature(cls.__init__).parameters) - set(expected) - set(cls.optional) - {"self"}
     components = {k: v for k, v in content.items() if not k.startswith("_") and k not in own}
+    for name, entry in cls.optional.items():            # held as named, or left out (absent or [null, null])
+        held = components.pop(name, None)
+        if held not in (None, [None, None], entry):
+            raise ValueError(f"{folder.name}: a {name} of a {cls.__name__} is a {entry}, its {INDEX} names {held}")
     if components != expected:
         made_of = ", ".join(f"{k} = {v}" for k, v in expected.items())
         raise ValueError(f"{folder.name}: a {name} is made of {made_of}, its {INDEX} names {components}")

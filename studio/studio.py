@@ -211,14 +211,17 @@ class Studio:
         return dataclasses.replace(out, request=prompt)
 
     def other_angles(self, prompt: str, seed: int, index: int = 0, n: int = 4, model: str | None = None,
-                     views=None, truncation: float | None = None) -> "GenerationOutput":
-        """Variant `index` of a generation (its prompt as the model was given it, its seed, its batch size n)
-        from each of `views` (default: every named view): one latent, the prompt rephrased per view."""
-        from .pipelines import ANGLES, DEFAULT_ANGLES
+                     views=None, truncation: float | None = None, steps: int | None = None,
+                     guidance: float | None = None) -> "GenerationOutput":
+        """Variant `index` of a generation (its prompt as the model was given it, its seed, its batch size n
+        and sampling settings) from each of `views` (default: every named view): one latent (a VAE) or one
+        starting noise (diffusion), the prompt rephrased per view."""
+        from .pipelines import ANGLES, DEFAULT_ANGLES, sampling
 
         pipe = self.pipeline(model, ANGLES)
+        settings = sampling(pipe, {"truncation": truncation, "steps": steps, "guidance": guidance})
         return pipe.other_angles(check_prompt(prompt), seed, index=index, num_images=n,
-                                 views=DEFAULT_ANGLES if views is None else views, truncation=truncation)
+                                 views=DEFAULT_ANGLES if views is None else views, **settings)
 
     def variations(self, image, prompt: str, strength: float = 0.5, n: int = 4, seed: int | None = None,
                    model: str | None = None, steps: int | None = None, guidance: float | None = None,

@@ -107,3 +107,33 @@ def test_the_strip_is_the_chosen_variant_from_every_view(weights):
     for bad in ({"index": 3}, {"index": -1}, {"views": ["upside"]}, {"views": []}, {"index": True}):
         with pytest.raises(ValueError):
             pipe.other_angles(prompt, seed=11, num_images=3, **bad)
+
+
+def test_a_multi_view_diffusion_model_denoises_one_variant_s_noise_under_each_view(tmp_path):
+    from test_diffusion import write_diffusion
+
+    write_diffusion(tmp_path / "diffusion-furniture-views", catalog="furniture-views")
+    write_diffusion(tmp_path / "diffusion-fashion", catalog="fashion")
+    assert is_generator(tmp_path / "diffusion-furniture-views", ANGLES)
+    assert not is_generator(tmp_path / "diffusion-fashion", ANGLES)
+    pipe = open_pipeline(tmp_path / "diffusion-furniture-views")
+    prompt = "a grey sofa on a white background, seen from the front"
+    batch = pipe(prompt, num_images=3, seed=11, steps=4)
+    strip = pipe.other_angles(prompt, seed=11, index=2, num_images=3, steps=4)
+    assert strip.seed == 11 and strip.method == "other_angles" and strip.parameters["views"] == list(LABELS)
+    assert strip.parameters["steps"] == 4 and [parse_view(p) for p in strip.parameters["prompts"]] == list(LABELS)
+    # the front of the strip is the variant itself: its noise under the same words
+    assert np.abs(np.asarray(strip.images[0], float) - np.asarray(batch.images[2], float)).max() <= 1
+    assert not np.array_equal(np.asarray(strip.images[0]), np.asarray(strip.images[3]))   # the words matter
+    again = pipe.other_angles(prompt, seed=11, index=2, num_images=3, steps=4)
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(strip.images, again.images))
+    studio = Studio(tmp_path)
+    assert studio.models(ANGLES) == ["diffusion-furniture-views"]
+    through = studio.other_angles(prompt, seed=11, index=2, n=3, views=["front", "top"], steps=4, truncation=0.5)
+    assert through.parameters["steps"] == 4 and "truncation" not in through.parameters
+    assert np.abs(np.asarray(through.images[0], float) - np.asarray(strip.images[0], float)).max() <= 1
+    for bad in ({"index": 3}, {"views": ["upside"]}, {"views": []}, {"steps": 0}, {"guidance": 0.5}):
+        with pytest.raises(ValueError):
+            pipe.other_angles(prompt, seed=11, num_images=3, **bad)
+    with pytest.raises(ValueError, match="not trained on product views"):
+        open_pipeline(tmp_path / "diffusion-fashion").other_angles("a red sneaker", seed=1, steps=2)

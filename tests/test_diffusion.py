@@ -421,3 +421,44 @@ def test_the_weight_average_warms_up_only_from_a_random_start():
     moved = [s - p0 for s, p0 in zip(continued.shadow_params, start)]
     assert all(float(m.abs().max()) < 0.01 for m in moved)
     assert all(torch.allclose(s, p.detach(), atol=0.2) for s, p in zip(fresh.shadow_params, net.parameters()))
+
+
+def test_a_cascade_folder_enlarges_every_image_through_its_upscaler(tmp_path, pipe):
+    from studio.models.upscaler import Upscaler
+    from studio.train.diffusion import noise_schedule
+
+    torch.manual_seed(1)
+    upscaler = Upscaler(scale=2, width=4, blocks=1, catalog="furniture-views")
+    with torch.no_grad():                                    # as if trained: more than bicubic
+        upscaler.tail.weight.normal_(0, 0.05)
+    folder = tmp_path / "diffusion-cascade"
+    DiffusionTextPipeline(tiny_unet(), noise_schedule("v_prediction")[1], upscaler=upscaler).save_pretrained(str(folder))
+    index = json.loads((folder / "model_index.json").read_text())
+    assert index["upscaler"] == ["studio.models.upscaler", "Upscaler"] and (folder / "upscaler" / "config.json").is_file()
+    cascade = open_pipeline(folder)
+    assert (cascade.size, cascade.scale, cascade.output_size) == (16, 2, 32)
+    assert (pipe.upscaler, pipe.scale, pipe.output_size) == (None, 1, 16)     # a folder without one
+    made = cascade(PROMPT, num_images=2, seed=4, steps=3)
+    plain = pipe(PROMPT, num_images=2, seed=4, steps=3)                      # the same network and sampler
+    assert [im.size for im in made.images] == [(32, 32)] * 2
+    from studio.images import to_pil, to_tensor
+
+    for big, small in zip(made.images, plain.images):                       # the first stage's image, enlarged
+        with torch.no_grad():
+            expected = to_pil(upscaler(to_tensor(small)).clamp(-1, 1))[0]
+        assert np.abs(np.asarray(big, float) - np.asarray(expected, float)).max() <= 3
+    assert np.array_equal(pixels(made.images), pixels(cascade(PROMPT, num_images=2, seed=4, steps=3).images))
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 30, 3), np.uint8))
+    assert cascade.variations(photo, PROMPT, strength=0.5, num_images=1, seed=1, steps=2).images[0].size == (30, 40)
+    mask = np.zeros((40, 30), bool)
+    mask[10:20, 5:15] = True
+    repaired = np.asarray(cascade.inpaint(photo, mask, seed=1).images[0])
+    assert np.array_equal(repaired[~mask], np.asarray(photo)[~mask])
+    # the index must name the class it holds
+    index["upscaler"] = ["studio.models.vae", "ConditionalVAE"]
+    (folder / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(ValueError, match="upscaler"):
+        pipeline_class(folder)
+    index["upscaler"] = [None, None]
+    (folder / "model_index.json").write_text(json.dumps(index))
+    assert pipeline_class(folder) is DiffusionTextPipeline

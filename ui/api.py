@@ -133,12 +133,15 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
 
     if ctx.studio.models(ANGLES):
         def other_angles(prompt: str, seed: int, variant: int = 1, variants: int = 4, views: str = "",
-                         model: str = "", truncation: float = 1.0) -> FileData:
+                         model: str = "", truncation: float = 1.0, steps: int = 20,
+                         guidance: float = 0.0) -> FileData:
             """Variant #`variant` (1-based) of a generation with a multi-view furniture model (`prompt` as the
-            model was given it, `seed`, `variants` in the batch) from each view ("" = all: front,
+            model was given it, `seed`, `variants` in the batch, and its settings: truncation for a VAE,
+            steps and guidance (0: the model's own) for diffusion) from each view ("" = all: front,
             three-quarter, side, rear three-quarter, back, top; or a comma-separated list). Returns a zip: a
             PNG per view with its provenance, and manifest.json."""
-            plain(prompt=prompt, seed=seed, variant=variant, variants=variants, truncation=truncation)
+            plain(prompt=prompt, seed=seed, variant=variant, variants=variants, truncation=truncation, steps=steps,
+                  guidance=guidance)
             _words(views=views, model=model)
             names = [v.strip() for v in views.split(",") if v.strip()] if views else None
             index = number(variant, "variant", 1, 64, whole=True) - 1
@@ -147,7 +150,9 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
                 raise ValueError(f"unknown model for other angles; available: {', '.join(ctx.studio.models(ANGLES))}")
             result = ctx.studio.other_angles(check_prompt(prompt), check_seed(seed), index=index, n=size,
                                              model=model or None, views=names,
-                                             truncation=number(truncation, "truncation", 0.2, 2.0))
+                                             truncation=number(truncation, "truncation", 0.2, 2.0),
+                                             steps=number(steps, "steps", 1, 50, whole=True),
+                                             guidance=number(guidance, "guidance", 0, 10) or None)
             folder = ctx.out_folder()
             rows = []
             for view, image, text in zip(result.parameters["views"], result.images, result.parameters["prompts"]):

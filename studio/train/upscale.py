@@ -3,6 +3,8 @@
     python -m studio train upscaler --scale 2 --steps 6000 --max-minutes 40
     python -m studio train upscaler --scale 4 --width 32 --blocks 6 --steps 6000 --out weights/upscaler-x4
     python -m studio train upscaler --scale 2 --dry-run
+    python -m studio train upscaler --catalog furniture-views --patch 32 --init-from weights/upscaler-x2 \
+        --out runs/upscaler-views        # the second stage of a 32 px generator of the multi-view catalog
 
 The procedure (degrade, then learn to restore; SRCNN/ESPCN/EDSR's recipe):
 - every epoch draws `epoch_patches` high-resolution crops of (patch x scale) pixels from the training split
@@ -16,6 +18,12 @@ The procedure (degrade, then learn to restore; SRCNN/ESPCN/EDSR's recipe):
   (Ledig et al. 2017) at light weights: an L1 between EfficientNet-Lite0 feature maps of the result and the
   target (early blocks: edges and texture; the only ImageNet network here) and the hinge loss of a patch
   critic trained alongside. It trades some PSNR for texture, measured by fd_effnet.
+
+`--catalog furniture-views` learns the step from a generator's size to the next instead: every epoch draws
+`epoch_patches` training renders (whole images, training items only) on backgrounds re-drawn for the epoch;
+the input is the catalog's own image at `patch` px (the render reduced as the generator's training images
+were), the target the same render at `patch x scale` (64 or 128 px). No flips or turns: the renders are lit
+from one side and stand on the ground. A pipeline holds the result as its `upscaler` (pipelines.py).
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ from .bank import to_unit
 from .common import EpochData, Run, write_trained
 from .configs import UpscalerTrainConfig
 
-CATALOGS = ("photos",)
+CATALOGS = ("photos", "furniture-views")
+RENDER_SEED = 7919                        # spaces the epochs' background draws apart from the generators' seeds
 
 
 def _weights(pool: list[np.ndarray], is_photo: np.ndarray, photo_share: float) -> np.ndarray:
@@ -81,6 +90,21 @@ def draw_patches(pool: list[np.ndarray], weights: np.ndarray, n: int, patch: int
     return low, high
 
 
+def render_pairs(cfg, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """furniture-views: `epoch_patches` (low (n, patch, patch, 3), high (n, patch*scale, ..., 3)) uint8 pairs,
+    one training render (item and view) each at both sizes on the same background, drawn for `epoch`."""
+    from ..data import open_catalog
+
+    seed = RENDER_SEED * (cfg.seed + 1) + epoch
+    low_catalog = open_catalog("furniture-views", split="train", size=cfg.patch, seed=seed)
+    high_catalog = open_catalog("furniture-views", split="train", size=cfg.patch * cfg.scale, seed=seed)
+    n = len(low_catalog) if cfg.limit is None else min(cfg.limit, len(low_catalog))
+    picks = np.random.default_rng([cfg.seed, epoch]).choice(n, size=cfg.epoch_patches, replace=n < cfg.epoch_patches)
+    low = np.stack([np.asarray(low_catalog.image(int(i))) for i in picks])
+    high = np.stack([np.asarray(high_catalog.image(int(i))) for i in picks])
+    return low, high
+
+
 def _initial_weights(model: Upscaler, source: str, log) -> None:
     from ..edits.upscale import open_upscaler
 
@@ -98,11 +122,16 @@ def train_upscaler(cfg: UpscalerTrainConfig, log=print) -> dict:
     run = Run(cfg, "upscaler", log, catalogs=CATALOGS)
     device = run.device
     # 1. the training images, once; patches re-drawn every epoch (the same on every process)
-    files, pool, is_photo, weights = photo_pool(cfg)
-    data = EpochData(lambda epoch: draw_patches(pool, weights, cfg.epoch_patches, cfg.patch, cfg.scale,
-                                                np.random.default_rng([cfg.seed, epoch])))
-    run.log_line(f"{len(pool)} training images ({int(is_photo.sum())} photos), {len(data)} patches per epoch, "
-                 f"{cfg.patch} -> {cfg.patch * cfg.scale} px")
+    if cfg.catalog == "furniture-views":
+        files = []
+        data = EpochData(lambda epoch: render_pairs(cfg, epoch))
+        run.log_line(f"{len(data)} training renders per epoch, {cfg.patch} -> {cfg.patch * cfg.scale} px")
+    else:
+        files, pool, is_photo, weights = photo_pool(cfg)
+        data = EpochData(lambda epoch: draw_patches(pool, weights, cfg.epoch_patches, cfg.patch, cfg.scale,
+                                                    np.random.default_rng([cfg.seed, epoch])))
+        run.log_line(f"{len(pool)} training images ({int(is_photo.sum())} photos), {len(data)} patches per epoch, "
+                     f"{cfg.patch} -> {cfg.patch * cfg.scale} px")
     # 2. network (from an earlier folder's weights when asked), optimiser, one-cycle schedule
     model = Upscaler(scale=cfg.scale, width=cfg.width, blocks=cfg.blocks, flavour=cfg.flavour)
     if cfg.init_from and not cfg.resume:
