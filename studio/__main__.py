@@ -20,7 +20,8 @@
     python -m studio eval mask --catalog furniture --split test --size 256
     python -m studio eval prompts --out studio/eval/prompts/fashion-visible.jsonl
     python -m studio eval validate --model weights/diffusion-fashion --model runs/diffusion-w48-out
-    python -m studio eval views --model weights/vae-furniture-views --per-prompt 4
+    python -m studio eval views --model weights/diffusion-furniture-views --per-prompt 4
+    python -m studio cascade runs/diffusion-fv-out --upscaler runs/upscaler-views-out --out weights/diffusion-furniture-views
     python -m studio edit --recipe recipe.json photos/ extra.jpg --out edited/ --format jpeg --quality 92
     python -m studio upscale photo.jpg --scale 2 --out photo-2x.png
     python -m studio cutout photo.jpg --out photo-cut.png
@@ -267,6 +268,23 @@ def _convert(args: argparse.Namespace) -> int:
     for folder in args.folders:
         convert(folder, half=args.half)
         print(f"converted {folder}")
+    return 0
+
+
+def _cascade(args: argparse.Namespace) -> int:
+    from .pipelines import cascade
+
+    settings = {}
+    if args.guidance is not None:
+        settings["default_guidance"] = args.guidance
+    if args.interval is not None:
+        low, _, high = args.interval.partition(",")
+        try:
+            settings["guidance_interval"] = [float(low), None if high.strip() in ("", "none") else float(high)]
+        except ValueError:
+            raise ValueError(f"--interval is LOW,HIGH (HIGH may be none), got {args.interval!r}") from None
+    out = cascade(args.model, None if args.upscaler == "none" else args.upscaler, args.out, **settings)
+    print(f"wrote {out}: run `python -m studio card {out}` to measure it and write its card")
     return 0
 
 
@@ -637,6 +655,17 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--half", action="store_true", help="store generator weights in float16")
     convert.set_defaults(func=_convert)
 
+    stack = commands.add_parser("cascade", help="a diffusion folder with an upscaler as its second stage "
+                                                "(images at the upscaler's scale), and its sampling settings")
+    stack.add_argument("model", help="a diffusion folder (e.g. one `train diffusion` wrote)")
+    stack.add_argument("--upscaler", required=True, help="an upscaler folder (e.g. `train upscaler --catalog "
+                                                         "furniture-views`), or none")
+    stack.add_argument("--out", required=True, help="the folder to write")
+    stack.add_argument("--guidance", type=float, default=None, help="its default guidance (default: the model's)")
+    stack.add_argument("--interval", default=None, help="its guidance interval LOW,HIGH in sigma (HIGH may be "
+                                                        "none; default: the model's)")
+    stack.set_defaults(func=_cascade)
+
     edit = commands.add_parser("edit", help="apply an edit recipe to images and folders of images")
     edit.add_argument("images", nargs="+", help="image files and/or folders (their PNG/JPEG/WebP/GIF/BMP/TIFF)")
     edit.add_argument("--recipe", required=True, help="recipe JSON: a list of steps (see studio/edits/recipe.py)")
@@ -790,7 +819,7 @@ def build_parser() -> argparse.ArgumentParser:
     mask.set_defaults(func=_eval_mask)
 
     views = eval_commands.add_parser("views", help="score other angles: view accuracy and one product per strip")
-    views.add_argument("--model", required=True, help="a VAE folder trained on the multi-view catalog")
+    views.add_argument("--model", required=True, help="a generator folder trained on the multi-view catalog")
     views.add_argument("--prompts", default="furniture-views-test", help="prompt suite (default: furniture-views-test)")
     views.add_argument("--per-prompt", type=int, default=4, help="variants (strips) per prompt (default: 4)")
     views.add_argument("--views", default=None, help="comma-separated views (default: all six)")

@@ -107,7 +107,7 @@ def evaluate(folder: str | Path, device: str = "cpu", per_prompt: int = 10, swap
            "judge_accuracy": {head: accuracy[head] for head in judge.labels if head in accuracy}}
     from .pipelines import ANGLES, is_generator
 
-    if is_generator(folder, ANGLES) and "view" in judge.labels:        # a multi-view VAE (not a capability flag)
+    if is_generator(folder, ANGLES) and "view" in judge.labels:        # a multi-view generator
         from .eval.views import evaluate_views
 
         out["views"] = evaluate_views(raw.pipeline, load_prompts(suite), VIEW_STRIPS, 0, judge, log=log)
@@ -183,7 +183,7 @@ def angles_sheet(pipe, path: Path, variants: int = 2) -> Path:
 
     from .pipelines import DEFAULT_ANGLES
 
-    s, prompts = pipe.size, SHEET_PROMPTS["furniture"]
+    s, prompts = pipe.output_size, SHEET_PROMPTS["furniture"]
     sheet = Image.new("RGB", (len(DEFAULT_ANGLES) * s, len(prompts) * variants * s), "white")
     for row, prompt in enumerate(prompts):
         for k in range(variants):
@@ -207,7 +207,7 @@ def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: s
     pipes = [open_pipeline(f, device, encoder) for f in (folder, baseline)]
     prompts = SHEET_PROMPTS.get(pipes[0].catalog or "fashion", SHEET_PROMPTS["fashion"])
     reader = _reader(device)
-    s = pipes[0].size
+    s = max(p.output_size for p in pipes)          # a cascade's images beside a smaller baseline's
     gap = s // 2
     sheet = Image.new("RGB", (2 * seeds * s + gap, len(prompts) * s), "white")
     for row, prompt in enumerate(prompts):
@@ -216,6 +216,7 @@ def sample_sheet(folder: str | Path, baseline: str | Path, path: Path, device: s
             extra = composed(pipe, read.backdrop_prompt if read else None)
             given = read.canonical if read else prompt
             for j, image in enumerate(pipe(given, num_images=seeds, seed=row, **extra).images):
+                image = image if image.width == s else image.resize((s, s), Image.Resampling.NEAREST)
                 sheet.paste(image, (k * (seeds * s + gap) + j * s, row * s))
     sheet.resize((sheet.width * 2, sheet.height * 2), Image.Resampling.NEAREST).save(path, optimize=True)
     return path

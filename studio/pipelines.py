@@ -708,6 +708,27 @@ PIPELINES: dict[str, type[TextToImagePipeline]] = {cls.__name__: cls for cls in
 CAPABILITIES: dict[str, frozenset[str]] = {cls.family: cls.capabilities for cls in PIPELINES.values()}
 
 
+def cascade(folder: str | Path, upscaler: str | Path | None, out: str | Path, **settings) -> Path:
+    """Write a diffusion folder as `folder`'s network and sampler with `upscaler`'s network as its second
+    stage (None: without one), into `out`; `settings` (default_guidance, guidance_interval) replace the
+    folder's own. The upscaler must have learned from the network's catalog (or photos, the general one)."""
+    from .edits.upscale import open_upscaler
+
+    pipe = open_pipeline(folder)
+    if not isinstance(pipe, DiffusionTextPipeline):
+        raise ValueError(f"{Path(folder).name} is a {pipe.family} generator; a cascade starts from a diffusion one")
+    stage = None
+    if upscaler is not None:
+        stage = open_upscaler(upscaler)
+        if stage.config.catalog not in (pipe.catalog, "photos"):
+            raise ValueError(f"{Path(upscaler).name} learned from {stage.config.catalog}, "
+                             f"{Path(folder).name} from {pipe.catalog}")
+    own = {k: pipe.config[k] for k in ("default_guidance", "guidance_parallel", "guidance_interval")}
+    own.update(settings)
+    DiffusionTextPipeline(pipe.unet, pipe.scheduler, stage, **own).save_pretrained(str(out))
+    return Path(out)
+
+
 def sampling(pipe: TextToImagePipeline, settings: dict) -> dict:
     """The settings (None: the model's default) that this pipeline's calls take: one form can hold the
     truncation slider and the diffusion sliders, and each model gets its own."""

@@ -11,6 +11,9 @@ from .checkpoints import WEIGHTS_DIR
 from .text import TextEncoder, check_prompt
 
 FAMILY_ORDER = ("vaegan", "vae", "gan", "diffusion")      # generator families, best-measured first (the default model)
+# the catalogs whose models make what a prompt reads as, preferred first: a furniture prompt goes to a model of
+# the multi-view catalog (an item taxonomy, views, its own judge) before one of the single-icon catalog
+SERVES = {"fashion": ("fashion",), "furniture": ("furniture-views", "furniture")}
 
 if TYPE_CHECKING:
     from .edits.repair import RepairMethods
@@ -58,7 +61,7 @@ class Studio:
 
     def understand(self, prompt: str, model: str | None = None, labels: dict | None = None) -> "Understanding":
         """The prompt's labels, canonical prompt and warnings, and the installed model it routes to (the
-        first generator of its catalog); `model`, when the merchant chose one, stays, with a warning when
+        first generator of the first catalog in SERVES that has one); `model`, when the merchant chose one, stays, with a warning when
         it was trained on another catalog. `labels`: what the merchant set by hand (head -> label or None),
         over what was read (Understanding.with_labels)."""
         from .pipelines import folder_catalog
@@ -70,10 +73,11 @@ class Studio:
         catalogs = {name: folder_catalog(self.weights / name) for name in self.models()}
         warnings = list(understood.warnings)
         if model is None:
-            model = next((name for name, c in catalogs.items() if c == understood.catalog), None)
+            model = next((name for wanted in SERVES.get(understood.catalog, (understood.catalog,))
+                          for name, c in catalogs.items() if c == wanted), None)
             if model is None and understood.catalog == "furniture":
                 warnings.append("no installed model makes furniture")
-        elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, understood.domain):
+        elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, *SERVES[understood.domain]):
             warnings.append(f"this reads as {understood.domain}, and {model} was trained on {catalogs[model]}")
         return dataclasses.replace(understood, model=model, warnings=tuple(warnings))
 

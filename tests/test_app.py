@@ -103,7 +103,8 @@ def test_other_angles_are_the_chosen_variant_from_each_view(server):
     with zipfile.ZipFile(some) as z:
         assert [row["view"] for row in json.loads(z.read("manifest.json"))] == ["side", "top"]
     for bad, match in (((prompt, 5, 4, 3, "", "", 1.0), "variant"), ((prompt, 5, 1, 3, "sideways", "", 1.0), "view"),
-                       ((prompt, 5, 1, 3, "", "vae-tiny", 1.0), "other angles")):
+                       ((prompt, 5, 1, 3, "", "vae-tiny", 1.0), "other angles"),
+                       ((prompt, 5, 1, 3, "", "", 1.0, 0), "steps"), ((prompt, 5, 1, 3, "", "", 1.0, 20, 11), "guidance")):
         with pytest.raises(Exception, match=match):
             client.predict(*bad, api_name="/other_angles")
 

@@ -462,3 +462,29 @@ def test_a_cascade_folder_enlarges_every_image_through_its_upscaler(tmp_path, pi
     index["upscaler"] = [None, None]
     (folder / "model_index.json").write_text(json.dumps(index))
     assert pipeline_class(folder) is DiffusionTextPipeline
+
+
+def test_the_cascade_command_adds_an_upscaler_and_the_settings(tmp_path, capsys):
+    from conftest import write_upscaler, write_vae
+
+    from studio.models.upscaler import Upscaler
+
+    source = write_diffusion(tmp_path / "diffusion-source", catalog="furniture-views", guidance_interval=[0.5, None])
+    stage = write_upscaler(tmp_path / "upscaler-x2")                    # no catalog: refused
+    assert main(["cascade", str(source), "--upscaler", str(stage), "--out", str(tmp_path / "out")]) == 2
+    assert "learned from None" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    Upscaler(scale=4, width=4, blocks=1, catalog="furniture-views").save_pretrained(str(tmp_path / "up-views"))
+    out = tmp_path / "diffusion-furniture-views"
+    assert main(["cascade", str(source), "--upscaler", str(tmp_path / "up-views"), "--out", str(out),
+                 "--guidance", "2.5", "--interval", "1.3,100"]) == 0
+    made = open_pipeline(out)
+    assert (made.output_size, made.config.default_guidance, list(made.config.guidance_interval)) == (64, 2.5, [1.3, 100])
+    assert main(["cascade", str(out), "--upscaler", "none", "--out", str(tmp_path / "plain")]) == 0
+    plain = open_pipeline(tmp_path / "plain")
+    assert plain.upscaler is None and list(plain.config.guidance_interval) == [1.3, 100]
+    assert torch.equal(plain.unet.unet.conv_in.weight, made.unet.unet.conv_in.weight)
+    assert main(["cascade", str(source), "--upscaler", "none", "--out", str(tmp_path / "x"), "--interval", "low"]) == 2
+    assert "LOW,HIGH" in capsys.readouterr().err
+    write_vae(tmp_path / "vae-fashion")
+    assert main(["cascade", str(tmp_path / "vae-fashion"), "--upscaler", "none", "--out", str(tmp_path / "y")]) == 2
+    assert "starts from a diffusion" in capsys.readouterr().err

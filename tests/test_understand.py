@@ -113,6 +113,13 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     assert set(CHINESE_EXAMPLES) <= set(examples_for(studio, "vae-fashion")) and not set(
         FURNITURE_EXAMPLES) & set(examples_for(studio, "vae-fashion"))
     assert set(furniture) < set(examples_for(studio, "auto"))
+    # a model of the multi-view catalog is the first a furniture prompt goes to; one chosen by hand stays
+    write_vae(weights / "vae-views", catalog="furniture-views", seed=2)
+    studio = Studio(weights)
+    assert studio.understand("蓝色沙发").model == "vae-views"
+    kept = studio.understand("a blue sofa on a white background", model="vae-furniture")
+    assert kept.model == "vae-furniture" and not any("reads as" in w for w in kept.warnings)
+    assert studio.understand("红色运动鞋").model == "vae-fashion"
 
 
 @needs_furniture

@@ -157,8 +157,11 @@ def build(ctx: Context, demo: gr.Blocks) -> None:
             rows = []
             for view, image, text in zip(result.parameters["views"], result.images, result.parameters["prompts"]):
                 name = f"angle-{view.replace(' ', '-')}-seed{result.seed}.png"
-                export_file(image, folder / name, provenance=Provenance("generated", prompt=text, seed=result.seed,
-                                                                        model=result.model), sidecar=False)
+                used = result.parameters
+                export_file(image, folder / name, sidecar=False,
+                            provenance=Provenance("generated", prompt=text, seed=result.seed, model=result.model,
+                                                  truncation=used.get("truncation"), steps=used.get("steps"),
+                                                  guidance=used.get("guidance")))
                 rows.append({"file": name, "view": view, "prompt": text, "seed": result.seed, "variant": index + 1,
                              "variants": size, "model": result.model})
             target = folder / f"angles-seed{result.seed}-{index + 1}.zip"

@@ -127,7 +127,7 @@ class GeneratorSampler:
         from ..pipelines import open_pipeline, sampling
 
         self.pipeline = open_pipeline(folder, device)
-        self.name, self.size = self.pipeline.name, self.pipeline.size
+        self.name, self.size = self.pipeline.name, self.pipeline.output_size
         self.settings = sampling(self.pipeline, settings or {})
 
     def sample(self, spec: PromptSpec, n: int, seed: int, backdrop_prompt: str | None = None) -> list[Image.Image]:

@@ -1,10 +1,11 @@
 """Score "other angles": does a strip show the asked views, and one product throughout?
 
-    python -m studio eval views --model weights/vae-furniture-views --prompts furniture-views-test \
+    python -m studio eval views --model weights/diffusion-furniture-views --prompts furniture-views-test \
         --per-prompt 4 --json runs/eval-views.json
 
 For every prompt of a multi-view suite and each of `per_prompt` variants, the strip of that variant from
-every named view (VAEPipeline.other_angles). Two numbers per strip:
+every named view (the pipeline's other_angles: a VAE's one latent, or diffusion's one starting noise, under
+each view's words). Two numbers per strip:
 - view accuracy: the judge's view head against the view each image was asked for;
 - identity: the mean evaluator-feature distance between the strip's images, compared with real renders of
   the held-out items from the same views on one background: pairs of views of *one* item (same) and the
@@ -88,7 +89,7 @@ def evaluate_views(pipe, specs: list[PromptSpec], per_prompt: int, seed: int, ju
         raise ValueError(f"per_prompt must be at least 1, got {per_prompt}")
     started = time.time()
     views = list(views)
-    reference = real_identity(judge, views, pipe.size, seed=seed)
+    reference = real_identity(judge, views, pipe.output_size, seed=seed)
     log(f"real renders: same item {reference['same_item']:.2f}, different items {reference['different_items']:.2f} "
         f"({time.time() - started:.0f} s)")
     strips: list[list[Image.Image]] = []
