@@ -35,7 +35,9 @@ _LABELS_ZH = {
 }
 _HEADS_ZH = {"category": "商品", "furniture noun": "家具", "color": "颜色", "colour": "颜色", "background": "背景",
              "product": "商品"}
-_DOMAINS_ZH = {"fashion": "服饰", "furniture": "家具", "unknown": "未知商品"}
+_DOMAINS_ZH = {"fashion": "服饰", "furniture": "家具", "furniture-views": "多角度家具", "unknown": "未知商品"}
+_VIEWS_ZH = {"front": "正面", "three-quarter": "斜前方", "side": "侧面", "rear three-quarter": "斜后方", "back": "背面",
+             "top": "俯视"}
 _WHAT_ZH = {"seed": "种子", "number of variants": "变体数量", "diversity": "多样性", "steps": "步数",
             "guidance": "引导强度", "strength": "强度", "description": "描述", "brightness": "亮度", "contrast": "对比度",
             "saturation": "饱和度", "sharpness": "锐度", "warmth": "色温", "quality": "质量", "degrees": "角度",
@@ -146,13 +148,16 @@ _ZH: tuple[tuple[str, str], ...] = (
     (r"not understood: (?P<words>.+)", "没有读懂：{words}"),
     (r"set by hand: (?P<said>.+)", "手动设置：{said}"),
     (r"no installed model makes furniture", "没有已安装的模型能生成家具"),
-    (r"this reads as (?P<domain>\w+), and (?P<model>.+) was trained on (?P<catalog>\w+)",
+    (r"this reads as (?P<domain>\w+), and (?P<model>.+) was trained on (?P<catalog>[\w-]+)",
      "这看起来是{domain}，而 {model} 是用{catalog}数据训练的"),
+    (r"(?P<model>.+) shows products from one view: the (?P<view>[\w -]+) view asked for is not guaranteed",
+     "{model} 只会从一个角度展示商品：无法保证所要的{view}视角"),
 )
 _FIELDS_ZH = {
     "what": lambda s: {"this product": "这种商品"}.get(s, _WHAT_ZH.get(s.removeprefix("the "), s)),
     "nearest": _list_zh, "head": lambda s: _HEADS_ZH.get(s, s), "said": _said_zh,
     "domain": lambda s: _DOMAINS_ZH.get(s, s), "catalog": lambda s: _DOMAINS_ZH.get(s, s),
+    "view": lambda s: _VIEWS_ZH.get(s, s),
     "op": lambda s: f"（{s}）" if s else "", "kind": lambda s: {"a number": "数字", "a whole number": "整数"}[s],
     "rest": lambda s: _translate(s) or s,                          # the step's own message, when known
 }

@@ -79,6 +79,9 @@ class Studio:
                 warnings.append("no installed model makes furniture")
         elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, *SERVES[understood.domain]):
             warnings.append(f"this reads as {understood.domain}, and {model} was trained on {catalogs[model]}")
+        if understood.view and model is not None and catalogs.get(model) != "furniture-views":
+            warnings.append(f"{model} shows products from one view: the {understood.view} view asked for is not "
+                            f"guaranteed")
         return dataclasses.replace(understood, model=model, warnings=tuple(warnings))
 
     def repair_methods(self) -> "RepairMethods":

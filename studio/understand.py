@@ -26,6 +26,7 @@ import numpy as np
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
 from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words
+from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
 
@@ -71,6 +72,7 @@ class Understanding:
     model: str | None = None                      # the installed model it routes to (Studio sets it)
     warnings: tuple[str, ...] = field(default_factory=tuple)
     leaning: str | None = None                    # an unknown product: the catalog it reads closest to
+    view: str | None = None                       # the view it names (studio.data.views), for multi-view models
 
     @property
     def catalog(self) -> str | None:
@@ -133,8 +135,8 @@ class Understanding:
         said = ", ".join(f"{h.replace('_', ' ')} {'left to the model' if v is None else _label_words(v)}"
                          for h, v in chosen.items())
         warnings.append(f"set by hand: {said}")
-        canonical = canonical_prompt(self.prompt, self.language, domain, labels, by_hand=True) if not unknown \
-            else self.prompt
+        canonical = canonical_prompt(self.prompt, self.language, domain, labels, by_hand=True,
+                                     view=self.view) if not unknown else self.prompt
         return dataclasses.replace(self, domain=domain, labels=labels, canonical=canonical, unknown_product=unknown,
                                    nearest=self.nearest if unknown else (), warnings=tuple(warnings), leaning=leaning,
                                    not_sure=tuple(h for h in self.not_sure if h not in chosen and h in allowed))
@@ -210,11 +212,13 @@ class PromptReader:
         return [known[p] for p in prompts]
 
     def _read(self, prompts: list[str]) -> list[Understanding]:
-        probs = self.probabilities(prompts)
+        # the heads never learned view phrases: they read the prompt without them (the view is parsed apart)
+        viewless = [without_view(p) or p for p in prompts]
+        probs = self.probabilities(viewless)
         unplaced = [self.unplaced_words(p) for p in prompts]
         # a prompt with words nothing here knows is read again without them: if what remains names no
         # product, those words were the product (an ablation, measured with the same heads)
-        reduced = {i: _without(p, words) for i, (p, words) in enumerate(zip(prompts, unplaced)) if words}
+        reduced = {i: _without(p, words) for i, (p, words) in enumerate(zip(viewless, unplaced)) if words}
         # what is left says no product at all ("scientific calculator on white" -> "on white"): the unplaced
         # words were it; else the heads judge what is left
         readable = {i: text for i, text in reduced.items() if self.names_something(text)}
@@ -257,8 +261,10 @@ class PromptReader:
         return self.heads[head][i], float(p[i])
 
     def unplaced_words(self, prompt: str) -> tuple[str, ...]:
-        """English words and Chinese runs that no phrasing the heads learned from contains."""
+        """English words and Chinese runs that no phrasing the heads learned from contains (a view phrase is
+        understood: studio.data.views reads it)."""
         self._load()
+        prompt = without_view(prompt)
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
         out = [w for w in words if len(w) > 2 and w not in self.vocabulary]
@@ -305,18 +311,22 @@ class PromptReader:
             domain = "unknown"
         for head in not_sure:
             warnings.append(f"not sure which {head.replace('_', ' ')} this asks for; the model will choose")
-        canonical = canonical_prompt(prompt, language, domain, labels)
+        view = parse_view(prompt)
+        canonical = canonical_prompt(prompt, language, domain, labels, view=view)
         if unplaced and not unknown:
             left = ", so left out" if canonical != prompt else ""          # a prompt kept as typed keeps them
             warnings.append(f"not understood{left}: {', '.join(unplaced)}")
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
-                             tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning)
+                             tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning,
+                             view)
 
 
-def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_hand: bool = False) -> str:
+def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_hand: bool = False,
+                     view: str | None = None) -> str:
     """The phrasing the generators were trained on most: 'a red sneaker on a white background'. A prompt
     whose product is not placed stays as typed (nothing is invented). Furniture captions are richer than
-    any rewrite, so an English furniture request stays as typed too, unless labels were set by hand."""
+    any rewrite, so an English furniture request stays as typed too, unless labels were set by hand. A
+    rewritten furniture request keeps the view it named (`view`, in the captions' words)."""
     background = labels.get("background")
     suffix = f" on a {BACKGROUND_WORDS[background][0]} background" if background else ""
     if domain == "fashion" and labels.get("category"):
@@ -326,7 +336,8 @@ def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_h
         return f"{article}{product}{suffix}"
     if domain == "furniture" and (language == "zh" or by_hand) and labels.get("furniture_noun"):
         noun = labels["furniture_noun"]
-        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
+        product = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
+        return with_view(product, view) if view else product
     if by_hand and background:                        # the product as typed, on the background chosen
         return f"{without_background(prompt)}{suffix}"
     return prompt

@@ -120,6 +120,16 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     kept = studio.understand("a blue sofa on a white background", model="vae-furniture")
     assert kept.model == "vae-furniture" and not any("reads as" in w for w in kept.warnings)
     assert studio.understand("红色运动鞋").model == "vae-fashion"
+    # a view is understood (never "not understood"), kept in a rewritten furniture prompt, and a model that
+    # shows one view says it cannot promise it
+    side = studio.understand("蓝色沙发，侧面图")
+    assert side.view == "side" and side.model == "vae-views" and side.canonical == "a sofa, seen from the side"
+    assert not side.warnings
+    plain = studio.understand("蓝色沙发")
+    assert side.labels == plain.labels and plain.view is None
+    boot = studio.understand("a red sneaker on a white background, side view")
+    assert boot.view == "side" and not any("not understood" in w for w in boot.warnings)
+    assert any("shows products from one view: the side view" in w for w in boot.warnings)
 
 
 @needs_furniture

@@ -4,7 +4,8 @@ called, and the words captions use for it.
     VIEWS                      17 (azimuth, elevation) pairs: 8 azimuths x 2 elevations, and one from above
     view_label(90, 15)         "side"
     VIEW_WORDS["side"]         ("seen from the side", "side view", ...)
-    parse_view("a grey sofa, seen from the side")  -> "side"
+    parse_view("a grey sofa, seen from the side")  -> "side"      (parse_view("灰色沙发侧面图") -> "side")
+    without_view("a grey sofa, seen from the side") -> "a grey sofa"
     view_index("a grey sofa, seen from the side")  -> 3   (0: no view named; 1 + the place in LABELS)
     with_view("a grey sofa, seen from the side", "back")  -> "a grey sofa, seen from the back"
 
@@ -52,16 +53,38 @@ def view_label(azimuth: float, elevation: float) -> str:
     return "back"
 
 
+# Chinese requests name views as product listings do (正面图, 侧面, 俯视图); understood, never written in captions
+ZH_VIEW_WORDS: dict[str, tuple[str, ...]] = {
+    "front": ("正面图", "正视图", "正面"),
+    "three-quarter": ("四分之三视角", "斜侧面", "斜前方", "45度角"),
+    "side": ("侧面图", "侧视图", "侧面"),
+    "rear three-quarter": ("斜后方", "后侧面"),
+    "back": ("背面图", "后视图", "背面"),
+    "top": ("俯视图", "顶视图", "俯视", "从上方"),
+}
+
 _PHRASES = sorted(((w, label) for label, words in VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
 _VIEW_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w, _ in _PHRASES) + r")(?![\w-])", re.IGNORECASE)
 _LOOKUP = {w.lower(): label for w, label in _PHRASES}
+_ZH_PHRASES = sorted(((w, label) for label, words in ZH_VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
+_ZH_RE = re.compile("|".join(re.escape(w) for w, _ in _ZH_PHRASES))
+_ZH_LOOKUP = dict(_ZH_PHRASES)
 
 
 def parse_view(text: str) -> str | None:
     """The view a prompt asks for, or None. The longest phrase wins ("rear three-quarter view" is not
-    "three-quarter view")."""
+    "three-quarter view"); English phrases, then Chinese ones (ZH_VIEW_WORDS)."""
     match = _VIEW_RE.search(text or "")
-    return _LOOKUP[match.group(1).lower()] if match else None
+    if match:
+        return _LOOKUP[match.group(1).lower()]
+    match = _ZH_RE.search(text or "")
+    return _ZH_LOOKUP[match.group(0)] if match else None
+
+
+def without_view(text: str) -> str:
+    """The prompt with every view phrase (English or Chinese) taken out."""
+    text = _ZH_RE.sub(" ", _VIEW_RE.sub(" ", text or ""))
+    return re.sub(r"\s+", " ", text).strip(" ,.;:，")
 
 
 def view_index(text: str) -> int:
