@@ -46,7 +46,11 @@ def describe(folder: str | Path) -> dict:
             "catalog": config.get("catalog") or "fashion",
             "sampling": default_settings(folder) if index.is_file() else {},
             "guidance_parallel": content.get("guidance_parallel", 1.0) if index.is_file() else None,
-            "guidance_interval": content.get("guidance_interval") if index.is_file() else None}
+            "guidance_interval": content.get("guidance_interval") if index.is_file() else None,
+            # a cascade's second stage (DiffusionTextPipeline's optional upscaler): its config, training record
+            "upscaler": (json.loads((folder / "upscaler" / "config.json").read_text())
+                         if (content.get("upscaler") or [None])[0] and (folder / "upscaler" / "config.json").is_file()
+                         else None)}
 
 
 def data_credit(catalog: str) -> str:
@@ -590,7 +594,8 @@ def views_section(info: dict, evaluation: dict) -> str:
     lines = [f"## Other angles (`python -m studio eval views --model weights/{info['name']} --per-prompt "
              f"{views['per_prompt']}`)", "",
              f"Every prompt of the suite, {views['per_prompt']} variants each, each variant drawn from "
-             f"{len(views['views'])} views (one latent, the prompt rephrased per view); the judge "
+             f"{len(views['views'])} views ({'one starting noise' if info['family'] == 'diffusion' else 'one latent'}, "
+             "the prompt rephrased per view); the judge "
              f"(`{Path(views['judge']).name}`) reads the view; identity compares feature distances within a strip "
              "with real held-out renders of one item and of two items.", "", views_table(views), "",
              "Sample sheet: each furniture sheet prompt, two variants (a row each) from every named view "
@@ -833,10 +838,12 @@ def _compared_body(info: dict, evaluation: dict, what: str, bars) -> str:
         sections.append(_beside_section(evaluation, what))
         if bars is not None:
             sections.append(bars(evaluation))
-    if evaluation.get("sheet"):
+    if evaluation.get("sheet") and not evaluation.get("views"):        # a multi-view sheet is the views section's
         sections.append(_samples_section(info["name"], what))
     if evaluation.get("repair"):
         sections.append(_repair_section(info, evaluation["repair"]))
+    if evaluation.get("views"):
+        sections.append(views_section(info, evaluation))
     return "\n".join(sections)
 
 
@@ -919,6 +926,24 @@ def _interval(info: dict) -> str:
             f"prediction alone, one network pass)")
 
 
+def _stage(info: dict) -> str:
+    """A cascade's second stage, described from its own config and training record."""
+    up = info.get("upscaler")
+    if not up:
+        return ""
+    t = up.get("training") or {}
+    train = t.get("train") or {}
+    size = info["config"]["size"]
+    return f"""
+
+A cascade: every image this folder returns is the network's {size} px sample enlarged x{up['scale']} to
+{size * up['scale']} px by its second stage, `upscaler/` (studio/models/upscaler.py: bicubic plus a learned residual,
+{up['blocks']} residual blocks of {up['width']} channels), trained on the {up.get('catalog')} catalog's training
+renders, the catalog's own {train.get('patch')} px image as input and the same render at
+{(train.get('patch') or 0) * up['scale']} px as target ({t.get('steps', 0):,} steps x batch {train.get('batch_size')},
+L1, from `{train.get('init_from') or 'scratch'}`, {t.get('seconds', 0) / 60:.1f} min on {t.get('hardware', 'CPU')})."""
+
+
 def _diffusion_card(info: dict, evaluation: dict) -> str:
     from .pipelines import FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
@@ -943,7 +968,7 @@ product colour and a backdrop also composes the request without its colour at gu
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
 measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea
 fill noised to {FILL_STRENGTH} of the schedule. Weights stored in float16, computed in float32. Code: `studio/models/diffusion.py`, `studio/train/diffusion.py`,
-`studio/pipelines.py` (DiffusionTextPipeline).
+`studio/pipelines.py` (DiffusionTextPipeline).{_stage(info)}
 
 ## Data
 {data_credit(info['catalog'])} Captions: {train.get('phrasings')} phrasings per label combination,

@@ -152,6 +152,45 @@ def test_the_diffusion_card_states_issue_16s_bars_beside_the_shipped_vae(tmp_pat
     assert "Kynkaanniemi" not in render_card(write_diffusion(tmp_path / "diffusion-q", training=record), evaluation)
 
 
+def test_a_multi_view_cascade_card_says_its_stage_and_issue_17s_bars(tmp_path):
+    from studio.models.upscaler import Upscaler
+    from studio.pipelines import DiffusionTextPipeline
+    from studio.train.diffusion import noise_schedule
+    from test_diffusion import tiny_unet, write_diffusion
+
+    record = {"steps": 9, "batch_size": 4, "epochs_seen": 1, "seconds": 120, "hardware": "cpu", "processes": 1,
+              "train": {"catalog": "furniture-views", "steps": 9, "prediction": "v_prediction", "snr_gamma": 5.0,
+                        "uncond_share": 0.15, "masked_share": 0.3, "ema_decay": 0.999, "lr": 5e-4, "width": 16}}
+    up_record = {"steps": 40, "seconds": 90, "hardware": "cpu", "train": {"patch": 16, "batch_size": 8,
+                                                                       "init_from": "weights/upscaler-x2"}}
+    stage = Upscaler(scale=2, width=4, blocks=1, catalog="furniture-views", training=up_record)
+    folder = tmp_path / "diffusion-v"
+    DiffusionTextPipeline(tiny_unet(catalog="furniture-views", training=record), noise_schedule("v_prediction")[1],
+                          upscaler=stage).save_pretrained(str(folder))
+    info = describe(folder)
+    assert info["family"] == "diffusion" and info["upscaler"]["scale"] == 2
+    generate = _result(0.45, 0.6)
+    generate["attribute_accuracy"]["view"] = 0.7
+    generate["real_reference"] = {**generate["real_reference"],
+                                  "attribute_accuracy": {"category": 0.6, "color": 0.7, "background": 1.0, "view": 0.9,
+                                                         "all": 0.3}}
+    views = {"model": "m", "views": ["front", "side"], "strips": 8, "per_prompt": 4, "seed": 0, "prompts": 2,
+             "judge": "weights/evaluator-furniture-views", "view_accuracy": 0.7,
+             "view_accuracy_by_view": {"front": 0.8, "side": 0.6}, "strip_distance": 5.0,
+             "consistent_strips": 0.85, "real": {"same_item": 4.0, "different_items": 9.0, "items": 3,
+                                                 "real_consistent": 0.95}}
+    card = render_card(folder, {"generate": generate, "swap": None, "repair": None, "views": views,
+                                "sheet": "samples.png"})
+    assert "A cascade: every image this folder returns is the network's 16 px sample enlarged x2 to\n32 px" in card
+    assert "from `weights/upscaler-x2`" in card and "40 steps x batch 8" in card
+    assert "| item class | within 12 points of real renders | 45.0% (real 60.0%) (**not met**) |" in card
+    assert "| view | >= 85% | 70.0% (**not met**) |" in card and "one starting noise" in card
+    assert card.count("samples.png") == 1 and "![other angles](samples.png)" in card
+    plain = write_diffusion(tmp_path / "diffusion-plain", catalog="furniture-views", training=record)
+    assert describe(plain)["upscaler"] is None
+    assert "A cascade" not in render_card(plain, {"generate": generate, "swap": None, "views": views})
+
+
 def test_a_vaegan_that_continues_another_is_compared_with_the_vae_at_the_root(tmp_path):
     from studio.cards import baseline_of, vaegan_origin
 
