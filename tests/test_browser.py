@@ -434,6 +434,37 @@ def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_
         demo.close()
 
 
+def test_a_multi_view_diffusion_model_shows_a_variant_from_other_angles(page, tmp_path):
+    from test_diffusion import write_diffusion
+
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    expect = sync_api.expect
+    weights = tmp_path / "weights"
+    write_diffusion(weights / "diffusion-views", catalog="furniture-views")
+    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
+    try:
+        page.goto(url)
+        page.locator("#steps input[type=number]").fill("3")
+        page.locator("#steps input[type=number]").press("Enter")
+        page.locator("#prompt textarea").fill("a grey sofa on a white background, seen from the front")
+        page.locator("#random-seed input[type=checkbox]").uncheck()
+        page.locator("#seed input").fill("4")
+        page.locator("#generate-button").click()
+        expect(page.locator("#variants img")).to_have_count(4)
+        page.locator("#variants img").nth(1).click()
+        page.locator("#other-angles").click()
+        expect(page.locator("#variants img")).to_have_count(6)
+        for view in ("#2 · front", "#2 · side", "#2 · top"):
+            expect(page.locator("#variants")).to_contain_text(view)
+        shot(page, "12-diffusion-other-angles")
+    finally:
+        demo.close()
+
+
 def test_a_chinese_browser_reads_a_refusal_in_chinese(app_url, page):
     """The browser's language (Accept-Language, from the context's locale) picks the refusal's language when
     nothing typed says otherwise."""
