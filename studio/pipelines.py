@@ -711,8 +711,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {cls.family: cls.capabilities for cls 
 def cascade(folder: str | Path, upscaler: str | Path | None, out: str | Path, **settings) -> Path:
     """Write a diffusion folder as `folder`'s network and sampler with `upscaler`'s network as its second
     stage (None: without one), into `out`; `settings` (default_guidance, guidance_interval) replace the
-    folder's own. The upscaler must have learned from the network's catalog (or photos, the general one)."""
+    folder's own. The upscaler must have learned from the network's catalog (or photos, the general one).
+    Stored in float16 as a trained folder is (opened in float32)."""
     from .edits.upscale import open_upscaler
+    from .train.common import save_pipeline
 
     pipe = open_pipeline(folder)
     if not isinstance(pipe, DiffusionTextPipeline):
@@ -725,8 +727,7 @@ def cascade(folder: str | Path, upscaler: str | Path | None, out: str | Path, **
                              f"{Path(folder).name} from {pipe.catalog}")
     own = {k: pipe.config[k] for k in ("default_guidance", "guidance_parallel", "guidance_interval")}
     own.update(settings)
-    DiffusionTextPipeline(pipe.unet, pipe.scheduler, stage, **own).save_pretrained(str(out))
-    return Path(out)
+    return save_pipeline(DiffusionTextPipeline(pipe.unet, pipe.scheduler, stage, **own), out)
 
 
 def sampling(pipe: TextToImagePipeline, settings: dict) -> dict:
@@ -765,10 +766,10 @@ def pipeline_class(folder: str | Path) -> type[TextToImagePipeline]:
     # default_guidance), which its __init__ checks when the folder is opened
     own = set(inspect.signature(cls.__init__).parameters) - set(expected) - set(cls.optional) - {"self"}
     components = {k: v for k, v in content.items() if not k.startswith("_") and k not in own}
-    for name, entry in cls.optional.items():            # held as named, or left out (absent or [null, null])
-        held = components.pop(name, None)
+    for part, entry in cls.optional.items():            # held as named, or left out (absent or [null, null])
+        held = components.pop(part, None)
         if held not in (None, [None, None], entry):
-            raise ValueError(f"{folder.name}: a {name} of a {cls.__name__} is a {entry}, its {INDEX} names {held}")
+            raise ValueError(f"{folder.name}: a {part} of a {name} is a {entry}, its {INDEX} names {held}")
     if components != expected:
         made_of = ", ".join(f"{k} = {v}" for k, v in expected.items())
         raise ValueError(f"{folder.name}: a {name} is made of {made_of}, its {INDEX} names {components}")
