@@ -190,7 +190,7 @@ class _RealStrips:
     """A stand-in generator for `eval views`: each strip is real renders of one test item (or, `mixed`, each
     view from a different item), from the views asked, on one background."""
 
-    name, size = "real-strips", 64
+    name, size, output_size = "real-strips", 64, 64
 
     def __init__(self, catalog, mixed: bool = False):
         self.catalog, self.mixed = catalog, mixed
