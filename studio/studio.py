@@ -61,8 +61,8 @@ class Studio:
 
     def understand(self, prompt: str, model: str | None = None, labels: dict | None = None) -> "Understanding":
         """The prompt's labels, canonical prompt and warnings, and the installed model it routes to (the
-        first generator of the first catalog in SERVES that has one); `model`, when the merchant chose one, stays, with a warning when
-        it was trained on another catalog. `labels`: what the merchant set by hand (head -> label or None),
+        first generator of the first catalog in SERVES that has one); `model`, when the merchant chose one,
+        stays, with a warning when it was trained on another catalog. `labels`: what the merchant set by hand (head -> label or None),
         over what was read (Understanding.with_labels)."""
         from .pipelines import folder_catalog
         from .understand import FOLDER, PromptReader
@@ -77,7 +77,7 @@ class Studio:
                           for name, c in catalogs.items() if c == wanted), None)
             if model is None and understood.catalog == "furniture":
                 warnings.append("no installed model makes furniture")
-        elif understood.domain in ("fashion", "furniture") and catalogs.get(model) not in (None, *SERVES[understood.domain]):
+        elif understood.domain in SERVES and catalogs.get(model) not in (None, *SERVES[understood.domain]):
             warnings.append(f"this reads as {understood.domain}, and {model} was trained on {catalogs[model]}")
         if understood.view and model is not None and catalogs.get(model) != "furniture-views":
             warnings.append(f"{model} shows products from one view: the {understood.view} view asked for is not "

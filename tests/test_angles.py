@@ -32,8 +32,9 @@ def test_with_view_replaces_or_adds_the_view():
     # Chinese requests name views too; without_view leaves the rest of the request
     from studio.data.views import without_view
 
-    assert [parse_view(t) for t in ("灰色沙发侧面图", "木椅，俯视", "白色背景上的红色沙发，背面", "红色运动鞋")] == \
-        ["side", "top", "back", None]
+    assert [parse_view(t) for t in ("灰色沙发侧面图", "木椅，俯视", "白色背景上的红色沙发，背面", "红色运动鞋", "侧面")] == \
+        ["side", "top", "back", None, "side"]
+    assert parse_view("背面印花的黑色T恤") is None and parse_view("带侧面口袋的背包，白底") is None   # parts, not views
     assert without_view("灰色沙发，侧面图") == "灰色沙发" and without_view("a grey sofa, seen from the side") == "a grey sofa"
     assert without_view("side view of a red chair on white") == "of a red chair on white"
     assert [view_index(with_view("a sofa", v)) for v in LABELS] == list(range(1, len(LABELS) + 1))

@@ -53,21 +53,26 @@ def view_label(azimuth: float, elevation: float) -> str:
     return "back"
 
 
-# Chinese requests name views as product listings do (正面图, 侧面, 俯视图); understood, never written in captions
+# Chinese requests name views as product listings do (正面图, 侧面, 俯视图); understood, never written in captions.
+# The bare 正面 / 侧面 / 背面 also name a product's parts (背面印花: a print on the back, 侧面口袋: a side pocket),
+# so alone they count only as a clause of their own ("灰色沙发，侧面").
 ZH_VIEW_WORDS: dict[str, tuple[str, ...]] = {
-    "front": ("正面图", "正视图", "正面"),
+    "front": ("正面图", "正视图", "正面视角", "正面"),
     "three-quarter": ("四分之三视角", "斜侧面", "斜前方", "45度角"),
-    "side": ("侧面图", "侧视图", "侧面"),
+    "side": ("侧面图", "侧视图", "侧面视角", "侧面"),
     "rear three-quarter": ("斜后方", "后侧面"),
-    "back": ("背面图", "后视图", "背面"),
+    "back": ("背面图", "后视图", "背面视角", "背面"),
     "top": ("俯视图", "顶视图", "俯视", "从上方"),
 }
+_ZH_BARE = ("正面", "侧面", "背面")
+_ZH_EDGE = r"\s,，.。;；:：、"
 
 _PHRASES = sorted(((w, label) for label, words in VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
 _VIEW_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w, _ in _PHRASES) + r")(?![\w-])", re.IGNORECASE)
 _LOOKUP = {w.lower(): label for w, label in _PHRASES}
 _ZH_PHRASES = sorted(((w, label) for label, words in ZH_VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
-_ZH_RE = re.compile("|".join(re.escape(w) for w, _ in _ZH_PHRASES))
+_ZH_RE = re.compile("|".join(rf"(?:(?<=^)|(?<=[{_ZH_EDGE}])){re.escape(w)}(?=$|[{_ZH_EDGE}])" if w in _ZH_BARE
+                             else re.escape(w) for w, _ in _ZH_PHRASES))
 _ZH_LOOKUP = dict(_ZH_PHRASES)
 
 
