@@ -3,6 +3,7 @@
 Screenshots of each stage go to $STUDIO_ARTIFACTS (default runs/browser-test/) for a human to look at.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -59,6 +60,21 @@ def page():
 
 def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@contextlib.contextmanager
+def served(root: Path):
+    """The app on the generator folders under root/weights (its board and exports beside them): its URL."""
+    from app import build_demo
+    from studio import Studio
+    from studio.review import Board
+
+    demo = build_demo(Studio(root / "weights"), Board(root / "data"), root / "exports")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
+    try:
+        yield url
+    finally:
+        demo.close()
 
 
 def test_a_merchant_generates_edits_repairs_reviews_and_downloads(app_url, page, tmp_path):
@@ -345,17 +361,11 @@ def test_a_transparent_cut_out_is_edited_downloaded_with_alpha_and_survives_a_re
 def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_warned_about(page, tmp_path):
     import shutil
 
-    from app import build_demo
-    from studio import Studio
-    from studio.review import Board
-
     expect = sync_api.expect
     weights = tmp_path / "weights"
     shutil.copytree(Path(__file__).resolve().parents[1] / "weights" / "understand", weights / "understand")
     write_gan(weights / "gan-tiny", catalog="fashion")
-    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
-    try:
+    with served(tmp_path) as url:
         page.goto(url)
         expect(page.locator("#model input")).to_have_value("Auto (follows the prompt)")
         page.locator("#prompt textarea").fill("白色背景上的红色运动鞋")
@@ -392,24 +402,16 @@ def test_a_chinese_prompt_is_understood_and_generates_and_an_unknown_product_is_
         page.locator("#prompt textarea").fill("black dress on a white background")
         expect(page.locator("#set-product input")).to_have_value("dress")
         expect(page.locator("#understood")).not_to_contain_text("set by hand")
-    finally:
-        demo.close()
 
 
 def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_path):
     from test_diffusion import write_diffusion
 
-    from app import build_demo
-    from studio import Studio
-    from studio.review import Board
-
     expect = sync_api.expect
     weights = tmp_path / "weights"
     write_gan(weights / "gan-tiny", catalog="fashion")
     write_diffusion(weights / "diffusion-tiny", default_guidance=2.0)      # the folder's own default guidance
-    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
-    try:
+    with served(tmp_path) as url:
         page.goto(url)
         expect(page.locator("#steps")).to_be_visible()
         expect(page.locator("#guidance")).to_be_visible()
@@ -430,23 +432,15 @@ def test_a_diffusion_model_shows_its_sliders_and_generates_and_varies(page, tmp_
         expect(page.locator("#variants")).to_contain_text("like #1")
         expect(page.locator("#variants img")).to_have_count(4)
         shot(page, "11-diffusion-more-like-this")
-    finally:
-        demo.close()
 
 
 def test_a_multi_view_diffusion_model_shows_a_variant_from_other_angles(page, tmp_path):
     from test_diffusion import write_diffusion
 
-    from app import build_demo
-    from studio import Studio
-    from studio.review import Board
-
     expect = sync_api.expect
     weights = tmp_path / "weights"
     write_diffusion(weights / "diffusion-views", catalog="furniture-views")
-    demo = build_demo(Studio(weights), Board(tmp_path / "data"), tmp_path / "exports")
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", run_history=False)
-    try:
+    with served(tmp_path) as url:
         page.goto(url)
         page.locator("#steps input[type=number]").fill("3")
         page.locator("#steps input[type=number]").press("Enter")
@@ -461,8 +455,6 @@ def test_a_multi_view_diffusion_model_shows_a_variant_from_other_angles(page, tm
         for view in ("#2 · front", "#2 · side", "#2 · top"):
             expect(page.locator("#variants")).to_contain_text(view)
         shot(page, "12-diffusion-other-angles")
-    finally:
-        demo.close()
 
 
 def test_a_chinese_browser_reads_a_refusal_in_chinese(app_url, page):

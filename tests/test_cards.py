@@ -49,18 +49,23 @@ def test_the_vae_card_states_the_bar_from_the_numbers(tmp_path):
     assert "No swap test" in furniture and "Against the bar" not in furniture and "sweethome3d" in furniture
 
 
+def _multi_view(category, view, real_category, real_view, strip_views, by_view, consistent):
+    """A multi-view generator's evaluation (generation with a view head, and `eval views`) for the card."""
+    generate = _result(category, 0.6)
+    generate["attribute_accuracy"]["view"] = view
+    generate["real_reference"] = {**generate["real_reference"],
+                                  "attribute_accuracy": {"category": real_category, "color": 0.7, "background": 1.0,
+                                                         "view": real_view, "all": 0.3}}
+    views = {"model": "m", "views": list(by_view), "strips": 8, "per_prompt": 4, "seed": 0, "prompts": 2,
+             "judge": "weights/evaluator-furniture-views", "view_accuracy": strip_views,
+             "view_accuracy_by_view": by_view, "strip_distance": 5.0, "consistent_strips": consistent,
+             "real": {"same_item": 4.0, "different_items": 9.0, "items": 3, "real_consistent": 0.95}}
+    return generate, views
+
+
 def test_a_multi_view_vae_card_states_issue_17s_bars(tmp_path):
     folder = _folder(tmp_path, "furniture-views")
-    generate = _result(0.40, 0.6)
-    generate["attribute_accuracy"]["view"] = 0.86
-    generate["real_reference"] = {**generate["real_reference"],
-                                  "attribute_accuracy": {"category": 0.55, "color": 0.7, "background": 1.0, "view": 0.6,
-                                                         "all": 0.3}}
-    views = {"model": "m", "views": ["front", "side"], "strips": 8, "per_prompt": 4, "seed": 0, "prompts": 2,
-             "judge": "weights/evaluator-furniture-views", "view_accuracy": 0.84,
-             "view_accuracy_by_view": {"front": 0.9, "side": 0.78}, "strip_distance": 5.0,
-             "consistent_strips": 0.9, "real": {"same_item": 4.0, "different_items": 9.0, "items": 3,
-                                                "real_consistent": 0.95}}
+    generate, views = _multi_view(0.40, 0.86, 0.55, 0.6, 0.84, {"front": 0.9, "side": 0.78}, 0.9)
     card = render_card(folder, {"generate": generate, "swap": None, "repair": None, "views": views})
     assert "| item class | within 12 points of real renders | 40.0% (real 55.0%) (**not met**) |" in card
     assert "| view | >= 85% | 86.0% (met) |" in card
@@ -169,16 +174,7 @@ def test_a_multi_view_cascade_card_says_its_stage_and_issue_17s_bars(tmp_path):
                           upscaler=stage).save_pretrained(str(folder))
     info = describe(folder)
     assert info["family"] == "diffusion" and info["upscaler"]["scale"] == 2
-    generate = _result(0.45, 0.6)
-    generate["attribute_accuracy"]["view"] = 0.7
-    generate["real_reference"] = {**generate["real_reference"],
-                                  "attribute_accuracy": {"category": 0.6, "color": 0.7, "background": 1.0, "view": 0.9,
-                                                         "all": 0.3}}
-    views = {"model": "m", "views": ["front", "side"], "strips": 8, "per_prompt": 4, "seed": 0, "prompts": 2,
-             "judge": "weights/evaluator-furniture-views", "view_accuracy": 0.7,
-             "view_accuracy_by_view": {"front": 0.8, "side": 0.6}, "strip_distance": 5.0,
-             "consistent_strips": 0.85, "real": {"same_item": 4.0, "different_items": 9.0, "items": 3,
-                                                 "real_consistent": 0.95}}
+    generate, views = _multi_view(0.45, 0.7, 0.6, 0.9, 0.7, {"front": 0.8, "side": 0.6}, 0.85)
     card = render_card(folder, {"generate": generate, "swap": None, "repair": None, "views": views,
                                 "sheet": "samples.png"})
     assert "A cascade: every image this folder returns is the network's 16 px sample enlarged x2 to\n32 px" in card
