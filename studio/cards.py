@@ -653,6 +653,10 @@ def _evaluator_card(info: dict, evaluation: dict) -> str:
 
     mirrors = getattr(CATALOGS.get(info["catalog"]), "mirror_safe", True)
     flips = ", horizontal flips" if mirrors else " (no flips: a mirror image would change the view its light shows)"
+    if train.get("zoom"):
+        flips += f", scale jitter of +/-{train['zoom']:.0%} with a move of up to {train['zoom'] / 2:.0%} of the side"
+    if train.get("label_smoothing"):
+        flips += f"; label smoothing {train['label_smoothing']}"
     return f"""# {name}
 
 The attribute evaluator: {network}, a {c['features']}-d embedding, one
@@ -944,6 +948,13 @@ renders, the catalog's own {train.get('patch')} px image as input and the same r
 L1, from `{train.get('init_from') or 'scratch'}`, {t.get('seconds', 0) / 60:.1f} min on {t.get('hardware', 'CPU')})."""
 
 
+def _labels(config: dict) -> str:
+    """The diffusion card's words for a network's label embeddings (none: nothing)."""
+    named = [f"the {what} the prompt names ({n} + none)" for what, n in (("view", config.get("views")),
+                                                                          ("backdrop", config.get("backgrounds"))) if n]
+    return f", with learned embeddings of {' and '.join(named)} added to that vector" if named else ""
+
+
 def _diffusion_card(info: dict, evaluation: dict) -> str:
     from .pipelines import FILL_DRAWS, FILL_STEPS, FILL_STRENGTH, PART_GUIDANCE
 
@@ -955,7 +966,7 @@ def _diffusion_card(info: dict, evaluation: dict) -> str:
 
 A text-conditioned pixel-space diffusion model ({c['size']} px) on diffusers' `UNet2DConditionModel`: levels of
 {levels} channels ({c['layers_per_block']} resnet per level, {c['heads']} attention heads, attention in the middle
-block too), cross-attention on MiniLM's token states and its pooled vector added to the timestep embedding;
+block too), cross-attention on MiniLM's token states and its pooled vector added to the timestep embedding{_labels(c)};
 7 input channels (the noisy image, the hole mask, the known pixels) so one network does text-to-image and
 inpainting. Trained on DDPM's forward process (1000 steps, cosine schedule) predicting
 {'v (Salimans & Ho 2022)' if train.get('prediction') == 'v_prediction' else 'the noise'}, the loss weighted by

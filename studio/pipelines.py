@@ -31,6 +31,7 @@ import torch
 from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler
 from PIL import Image
 
+from .data.captions import background_index
 from .data.views import LABELS as VIEW_LABELS
 from .data.views import view_index
 from .edits.repair import TELEA, blend_seam, fill_hole
@@ -548,7 +549,14 @@ class DiffusionTextPipeline(TextToImagePipeline):
         return x.clamp(-1, 1)
 
     def _text3(self, prompt: str, n: int):
+        """((tokens, mask, pooled), the prompt as encoded); for a network with label embeddings the pooled
+        vector already holds the view and the backdrop the prompt names, read as training read its captions."""
         tokens, mask, pooled, text = self._text(prompt, n)
+        if self.unet.labelled:
+            def index(value: int) -> torch.Tensor:
+                return torch.full((n,), value, dtype=torch.long, device=pooled.device)
+
+            pooled = self.unet.with_labels(pooled, index(view_index(text)), index(background_index(text)))
         return (tokens, mask, pooled), text
 
     def _null_text(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

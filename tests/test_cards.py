@@ -170,8 +170,8 @@ def test_a_multi_view_cascade_card_says_its_stage_and_issue_17s_bars(tmp_path):
                                                                        "init_from": "weights/upscaler-x2"}}
     stage = Upscaler(scale=2, width=4, blocks=1, catalog="furniture-views", training=up_record)
     folder = tmp_path / "diffusion-v"
-    DiffusionTextPipeline(tiny_unet(catalog="furniture-views", training=record), noise_schedule("v_prediction")[1],
-                          upscaler=stage).save_pretrained(str(folder))
+    DiffusionTextPipeline(tiny_unet(catalog="furniture-views", training=record, views=6, backgrounds=6),
+                          noise_schedule("v_prediction")[1], upscaler=stage).save_pretrained(str(folder))
     info = describe(folder)
     assert info["family"] == "diffusion" and info["upscaler"]["scale"] == 2
     generate, views = _multi_view(0.45, 0.7, 0.6, 0.9, 0.7, {"front": 0.8, "side": 0.6}, 0.85)
@@ -182,9 +182,12 @@ def test_a_multi_view_cascade_card_says_its_stage_and_issue_17s_bars(tmp_path):
     assert "| item class | within 12 points of real renders | 45.0% (real 60.0%) (**not met**) |" in card
     assert "| view | >= 85% | 70.0% (**not met**) |" in card and "one starting noise" in card
     assert card.count("samples.png") == 1 and "![other angles](samples.png)" in card
+    assert ("learned embeddings of the view the prompt names (6 + none) and the backdrop the prompt names (6 + none)"
+            in card.replace("\n", " "))
     plain = write_diffusion(tmp_path / "diffusion-plain", catalog="furniture-views", training=record)
     assert describe(plain)["upscaler"] is None
-    assert "A cascade" not in render_card(plain, {"generate": generate, "swap": None, "views": views})
+    plain_card = render_card(plain, {"generate": generate, "swap": None, "views": views})
+    assert "A cascade" not in plain_card and "learned embeddings" not in plain_card
 
 
 def test_a_vaegan_that_continues_another_is_compared_with_the_vae_at_the_root(tmp_path):

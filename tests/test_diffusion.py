@@ -70,6 +70,76 @@ def test_the_network_starts_blind_to_the_known_pixels_and_drops_only_the_rows_as
         TextUNet(size=16, channels=(8, 16), attention=(True,))
 
 
+def test_label_embeddings_start_as_the_network_without_them_and_reach_the_pooled_vector():
+    plain, labelled = tiny_unet(), tiny_unet(views=6, backgrounds=6)
+    labelled.load_state_dict(plain.state_dict(), strict=False)
+    assert labelled.labelled and not plain.labelled
+    x, t, hole = torch.randn(3, 3, 16, 16), torch.tensor([5, 400, 900]), torch.ones(3, 1, 16, 16)
+    texts = (torch.randn(3, 4, 384), torch.ones(3, 4, dtype=torch.bool), torch.randn(3, 384))
+    view, background = torch.tensor([0, 2, 6]), torch.tensor([1, 0, 3])
+    with torch.no_grad():                               # zero at the start: the same network
+        assert torch.equal(plain(x, t, hole, x, *texts), labelled(x, t, hole, x, *texts, view=view,
+                                                                  background=background))
+        labelled.view_embedding.weight.copy_(torch.arange(7.0)[:, None].expand(7, 384))
+        labelled.background_embedding.weight.copy_(10 * torch.arange(7.0)[:, None].expand(7, 384))
+        shifted = labelled.with_labels(texts[2], view, background) - texts[2]
+        assert torch.allclose(shifted[:, 0], torch.tensor([10.0, 2.0, 36.0]))
+        assert torch.equal(labelled.with_labels(texts[2]), texts[2])          # none given: none added
+        # a row that drops its text drops its labels too: the null condition stays one condition
+        drop = torch.tensor([True, True, True])
+        assert torch.equal(labelled(x, t, hole, x, *texts, drop=drop, view=view, background=background),
+                           plain(x, t, hole, x, *texts, drop=drop))
+        assert not torch.equal(labelled(x, t, hole, x, *texts, view=view, background=background),
+                               plain(x, t, hole, x, *texts))
+    from studio.models.diffusion import TextUNet
+
+    with pytest.raises(ValueError, match="views and backgrounds"):
+        TextUNet(size=16, channels=(8, 16), attention=(False, True), groups=8, views=-1)
+
+
+def test_a_labelled_folder_reads_the_view_and_backdrop_each_prompt_names(tmp_path):
+    from studio.data.captions import background_index
+    from studio.data.views import view_index
+    from studio.train.diffusion import noise_schedule
+
+    unet = tiny_unet(views=6, backgrounds=6, catalog="furniture-views")
+    with torch.no_grad():
+        unet.view_embedding.weight.normal_()
+        unet.background_embedding.weight.normal_()
+    DiffusionTextPipeline(unet, noise_schedule("v_prediction")[1]).save_pretrained(str(tmp_path / "labelled"))
+    pipe = open_pipeline(tmp_path / "labelled")
+    assert pipe.unet.labelled and torch.allclose(pipe.unet.view_embedding.weight, unet.view_embedding.weight)
+    prompt = "a navy sofa, seen from the side on a cream background"
+    assert view_index(prompt) > 0 and background_index(prompt) > 0
+    (_, _, pooled), used = pipe._text3(prompt, 2)
+    base = pipe._text(prompt, 2)[2]
+    expected = base + pipe.unet.view_embedding.weight[view_index(used)] \
+        + pipe.unet.background_embedding.weight[background_index(used)]
+    assert torch.allclose(pooled, expected)
+    (_, _, bare), _ = pipe._text3("a navy sofa", 1)                     # names neither: row 0 of each
+    assert torch.allclose(bare, pipe._text("a navy sofa", 1)[2] + pipe.unet.view_embedding.weight[0]
+                          + pipe.unet.background_embedding.weight[0])
+    side = pixels(pipe(prompt, num_images=1, seed=3, steps=3).images)[0]
+    back = pixels(pipe(prompt.replace("side", "back"), num_images=1, seed=3, steps=3).images)[0]
+    assert not np.array_equal(side, back)
+    assert np.array_equal(side, pixels(pipe(prompt, num_images=1, seed=3, steps=3).images)[0])
+
+
+def test_a_run_starts_from_a_folder_without_label_embeddings_and_refuses_other_shapes(tmp_path):
+    from studio.train.diffusion import _initial_weights
+
+    source = write_diffusion(tmp_path / "plain")
+    labelled = tiny_unet(views=6, backgrounds=6)
+    _initial_weights(labelled, str(source), lambda *_: None)
+    assert not labelled.view_embedding.weight.any()
+    assert torch.allclose(labelled.null_pooled, open_pipeline(source).unet.null_pooled)
+    from studio.models.diffusion import TextUNet
+
+    wider = TextUNet(size=16, channels=(16, 16), attention=(False, True), heads=2, groups=8)
+    with pytest.raises(ValueError, match="does not match"):
+        _initial_weights(wider, str(source), lambda *_: None)
+
+
 def test_a_folder_round_trips_and_the_same_seed_gives_the_same_pixels(pipe, tmp_path):
     assert isinstance(pipe, DiffusionTextPipeline) and pipe.family == "diffusion" and pipe.catalog == "fashion"
     assert pipe.capabilities == CAPABILITIES["diffusion"] == {"generate", "variations", "inpaint"}
@@ -378,9 +448,12 @@ def test_a_dry_run_writes_a_folder_the_studio_opens(tmp_path, monkeypatch):
     assert [h["step"] for h in history["history"]] == [2, 4] and np.isfinite(history["history"][-1]["loss"])
     assert (tmp_path / "runs" / "diffusion-dry-dry" / "samples-000004.png").is_file()
     assert len(pipe(PROMPT, num_images=2, seed=1, steps=3).images) == 2
-    # a second run can start from this one's weights
+    # a second run can start from this one's weights, with label embeddings the first did not have
     assert main(["train", "diffusion", "--dry-run", "--out", str(tmp_path / "diffusion-more"),
-                 "--init-from", str(out)]) == 0
+                 "--init-from", str(out), "--label-embeddings"]) == 0
+    more = open_pipeline(tmp_path / "diffusion-more")
+    assert more.unet.labelled and more.unet.config.views == 6 and more.unet.config.backgrounds == 6
+    assert more.network.config.training["train"]["label_embeddings"] is True
 
 
 def test_the_training_loss_weights_and_targets():

@@ -52,10 +52,13 @@ def test_the_taxonomy_files_names_by_what_they_are():
     cases = {"Glass door cabinet": "cabinet", "Desk lamp": "lamp", "Bedside table": "table", "Armchair":
              "armchair", "Corner sofa": "sofa", "Bunk bed": "bed", "Bar stool": "chair", "Table fan": "appliance",
              "Pool table": OTHER, "Wall double socket": "electrical fitting", "Coffee mug": "tableware",
-             "Teddy bear": OTHER, "Sliding window": "window", "Garage door": "door", "Upright piano": OTHER}
+             "Teddy bear": OTHER, "Sliding window": "window", "Garage door": "door", "Upright piano": OTHER,
+             "Indoor bike": OTHER, "Cup cake": OTHER}
     for name, expected in cases.items():
         assert item_class(name) == expected, name
     assert item_class("Thing", ("Seat",)) == "chair"                 # the tags when the name says nothing
+    assert item_class("Birthday cake", ("Food", "Candles")) == OTHER  # a name the rules know beats the tags
+    assert item_class("Helmet", ("Motorbike",)) == OTHER
 
 
 @needs_furniture
@@ -257,3 +260,23 @@ def test_the_judge_is_never_shown_mirrored_views():
 
     assert left_lit(False).all()
     assert 10 < int(left_lit(True).sum()) < 54                # flipped about half the time where mirrors are safe
+
+
+def test_the_judges_scale_jitter_is_seeded_keeps_the_backdrop_and_is_checked():
+    import torch
+
+    from studio.train.configs import EvaluatorTrainConfig
+    from studio.train.evaluator import augment
+
+    x = torch.full((32, 3, 32, 32), -0.5)                    # a backdrop with a product in the middle
+    x[:, :, 12:20, 12:20] = 1.0
+    plain = augment(x, torch.Generator().manual_seed(0), flips=False)
+    zoomed = augment(x, torch.Generator().manual_seed(0), flips=False, zoom=0.3)
+    assert torch.equal(zoomed, augment(x, torch.Generator().manual_seed(0), flips=False, zoom=0.3))
+    assert torch.equal(plain, augment(x, torch.Generator().manual_seed(0), flips=False, zoom=0.0))
+    product = (zoomed > 0.9).flatten(1).sum(1).float()      # the product's area moves with the scale drawn
+    assert product.std() > 1.0 and product.min() > 0
+    assert torch.allclose(zoomed[:, :, 0, 0], torch.tensor(-0.5))   # what comes in at the edge is backdrop
+    for bad in ({"zoom": 0.5}, {"label_smoothing": -0.1}):
+        with pytest.raises(ValueError, match="zoom and label_smoothing"):
+            EvaluatorTrainConfig(**bad)

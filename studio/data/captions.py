@@ -277,6 +277,13 @@ def without_background(text: str) -> str:
     return text
 
 
+def background_index(text: str) -> int:
+    """The backdrop a prompt names as a number for a label embedding: 0 when it names none, else 1 + its
+    place in BACKGROUNDS (what `parse` reads)."""
+    background = parse(text)["background"]
+    return 0 if background is None else 1 + list(BACKGROUNDS).index(background)
+
+
 def parse(text: str) -> dict[str, str | None]:
     """Labels a fashion description states: {'category', 'color', 'background'}, None where unsaid.
 

@@ -16,7 +16,8 @@ import re
 # (class, words): data, not code. Order = precedence.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # names a later, broader rule would misfile
-    ("other", ("table tennis", "football table", "pool table", "abdominal bench", "clothes horse")),
+    ("other", ("table tennis", "football table", "pool table", "abdominal bench", "clothes horse", "indoor bike",
+               "cake", "helmet", "glove")),
     ("appliance", ("table fan", "chest freezer")),
     ("tableware", ("knife stand",)),
     ("lamp", ("lamp", "light", "lantern", "chandelier", "candle", "lamppost", "spotlight", "flashlight",

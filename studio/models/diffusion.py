@@ -11,6 +11,13 @@ prompt's MiniLM token states through cross-attention and its pooled vector throu
   channels start at zero, so at initialisation the network sees only the noisy image.
 - A learned null condition (one token and one pooled vector) stands for "no text": dropped in a share of
   training steps, it gives the unconditional prediction classifier-free guidance needs (Ho & Salimans 2022).
+- Label embeddings (optional, `views` / `backgrounds` > 0): MiniLM's sentence vector barely separates "seen
+  from the side" from "seen from the back" (the VAE's note, studio/models/vae.py), and a network trained on it
+  put a quarter of the products on another backdrop than the caption named. The view and the backdrop the
+  prompt names (parsed by the same functions in training and sampling: studio.data.views.view_index,
+  studio.data.captions.background_index; 0 = none named) each add a learned vector to the pooled one before
+  its projection into the timestep embedding, so every resnet block reads them, as in class-conditional
+  diffusion (Dhariwal & Nichol 2021). They start at zero: a network given them starts as the one without.
 
 Network only, forward only: the noise schedule, loss and sampler live in studio/train/diffusion.py and
 studio/pipelines.py.
@@ -35,9 +42,12 @@ class TextUNet(ModelMixin, ConfigMixin):
     @register_to_config
     def __init__(self, size: int = 32, channels: tuple[int, ...] = (32, 64, 64),
                  attention: tuple[bool, ...] = (False, False, True), layers_per_block: int = 1, heads: int = 4,
-                 groups: int = 16, text_dim: int = 384, catalog: str | None = None, training: dict | None = None):
+                 groups: int = 16, text_dim: int = 384, views: int = 0, backgrounds: int = 0,
+                 catalog: str | None = None, training: dict | None = None):
         super().__init__()
         check_size(size)
+        if views < 0 or backgrounds < 0:
+            raise ValueError(f"views and backgrounds must be >= 0, got {views}, {backgrounds}")
         channels, attention = tuple(channels), tuple(bool(a) for a in attention)
         if len(channels) != len(attention) or not 2 <= len(channels) <= 5:
             raise ValueError(f"channels and attention name the same 2-5 levels, got {channels} and {attention}")
@@ -57,6 +67,25 @@ class TextUNet(ModelMixin, ConfigMixin):
             self.unet.conv_in.weight[:, IMAGE:].zero_()                  # mask + known start unseen
         self.null_token = nn.Parameter(torch.zeros(1, 1, text_dim))
         self.null_pooled = nn.Parameter(torch.zeros(1, text_dim))
+        self.view_embedding = nn.Embedding(views + 1, text_dim) if views else None              # row 0: none named
+        self.background_embedding = nn.Embedding(backgrounds + 1, text_dim) if backgrounds else None
+        for table in (self.view_embedding, self.background_embedding):
+            if table is not None:
+                nn.init.zeros_(table.weight)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the network reads label embeddings (then callers pass view / background indices)."""
+        return self.view_embedding is not None or self.background_embedding is not None
+
+    def with_labels(self, pooled: torch.Tensor, view: torch.Tensor | None = None,
+                    background: torch.Tensor | None = None) -> torch.Tensor:
+        """The pooled text vector (B, D) plus the embeddings of the view and the backdrop the text names ((B,)
+        long, 0 = none named; None = none for every row). Unchanged for a network without them."""
+        for table, index in ((self.view_embedding, view), (self.background_embedding, background)):
+            if table is not None and index is not None:
+                pooled = pooled + table(index.to(pooled.device).clamp(0, table.num_embeddings - 1)).to(pooled.dtype)
+        return pooled
 
     def without_text(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor,
                      drop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -74,9 +103,12 @@ class TextUNet(ModelMixin, ConfigMixin):
 
     def forward(self, noisy: torch.Tensor, timestep: torch.Tensor, hole: torch.Tensor, known: torch.Tensor,
                 tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor,
-                drop: torch.Tensor | None = None) -> torch.Tensor:
+                drop: torch.Tensor | None = None, view: torch.Tensor | None = None,
+                background: torch.Tensor | None = None) -> torch.Tensor:
         """`drop` (B,) bool: rows that see the null condition instead of their text (guidance's
-        unconditional half; training's dropped captions)."""
+        unconditional half; training's dropped captions), labels included. `view`, `background` (B,) long:
+        the labels the text names (see with_labels; the pipeline adds them when it encodes a prompt)."""
+        pooled = self.with_labels(pooled, view, background)
         if drop is not None:
             tokens, mask, pooled = self.without_text(tokens, mask, pooled, drop)
         x = torch.cat([noisy, hole, known * (1 - hole)], dim=1)          # (B, 7, H, W)

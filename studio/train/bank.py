@@ -53,6 +53,7 @@ class CaptionBank:
         self.by_combo = [np.flatnonzero(self.owner == i) for i in range(len(self.combos))]
         self.full_ids = np.flatnonzero(self.full)
         self.view_of = np.array([view_index(t) for t in texts], dtype=np.int64)   # the view each names (0: none)
+        self.background_of = np.array([captions.background_index(t) for t in texts], dtype=np.int64)  # likewise
 
     @classmethod
     def for_catalog(cls, catalog: str, phrasings: int, partial_share: float, seed: int, encoder,
@@ -138,6 +139,12 @@ class CaptionBank:
     def views(self, ids: np.ndarray, device) -> torch.Tensor:
         """The view each caption names (studio.data.views.view_index), for a VAE with a view embedding."""
         return torch.from_numpy(self.view_of[ids]).to(device)
+
+    def labels(self, ids: np.ndarray, device) -> dict[str, torch.Tensor]:
+        """The view and the backdrop each caption names, read from its text as a prompt is read (0: none),
+        for a diffusion network with label embeddings (studio.models.diffusion.TextUNet.with_labels)."""
+        return {"view": torch.from_numpy(self.view_of[ids]).to(device),
+                "background": torch.from_numpy(self.background_of[ids]).to(device)}
 
     def backgrounds(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For captions `ids`: the index in BACKGROUNDS of the backdrop each one's combination shows, and

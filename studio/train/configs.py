@@ -252,6 +252,13 @@ class EvaluatorTrainConfig(TrainConfig):
     width: int = 32                # channels of the first stage (the cnn backbone)
     backbone: str = "cnn"          # cnn (from scratch) or effnet-lite0 (ImageNet weights, fine-tuned)
     input_size: int = 0            # effnet-lite0: the side images are resized to (0: the catalog size)
+    zoom: float = 0.0              # scale jitter: each image scaled by [1 - zoom, 1 + zoom] and moved (0: off)
+    label_smoothing: float = 0.0   # label smoothing of every head's cross-entropy (0: off)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (0 <= self.zoom < 0.5 and 0 <= self.label_smoothing < 0.5):
+            raise ValueError(f"zoom and label_smoothing must be in [0, 0.5), got {self.zoom}, {self.label_smoothing}")
 
 
 # ---- CLI flags from the dataclass fields (one source of defaults)
@@ -337,6 +344,7 @@ class DiffusionTrainConfig(TrainConfig):
     partial_share: float = 0.15    # captions that leave out the colour or the background
     text_cache: str = "runs/text-cache"  # where caption encodings are cached
     init_from: str | None = None   # start from this diffusion folder's weights (a new run; not --resume)
+    label_embeddings: bool = False  # also embed the view and the backdrop each caption names (start at zero)
 
     def __post_init__(self):
         super().__post_init__()

@@ -13,6 +13,8 @@ The procedure (the network is studio/models/diffusion.py, the sampler studio/pip
 - classifier-free guidance training: `uncond_share` of the captions become the null condition;
 - inpainting in the same network: `masked_share` of each batch gets a LaMa-style hole from the project's
   mask generator, the rest the whole image as "hole" (text-to-image); the loss covers the whole image;
+- with `label_embeddings`, the view and the backdrop each caption names (read from its text, as the pipeline
+  reads a prompt) also reach the network as learned embeddings (studio/models/diffusion.py);
 - AdamW with a linear warm-up and cosine decay to a tenth, an EMA of the weights (diffusers' EMAModel)
   which is what the folder holds, with the sampler's configuration (DPM-Solver++ on the same betas).
 Each leg ends with a sample sheet in runs/<name>/ (fixed prompts, fixed seeds).
@@ -38,11 +40,16 @@ SHEET_SEEDS = 8
 
 def unet_for(cfg: DiffusionTrainConfig) -> TextUNet:
     """The network the config describes: `levels` levels from `width` channels, doubling once, cross-
-    attention at the levels `attend_at` px or smaller."""
+    attention at the levels `attend_at` px or smaller; with `label_embeddings`, one row per view label and
+    per backdrop (and one for none)."""
+    from ..data.views import LABELS as VIEW_LABELS
+    from ..data.vocab import BACKGROUNDS
+
     channels = tuple(cfg.width * min(2, 2 ** i) for i in range(cfg.levels))
     attention = tuple(cfg.size // 2 ** i <= cfg.attend_at for i in range(cfg.levels))
+    labels = {"views": len(VIEW_LABELS), "backgrounds": len(BACKGROUNDS)} if cfg.label_embeddings else {}
     return TextUNet(size=cfg.size, channels=channels, attention=attention, heads=cfg.heads,
-                    groups=math.gcd(16, *channels))
+                    groups=math.gcd(16, *channels), **labels)
 
 
 def noise_schedule(prediction: str):
@@ -59,19 +66,20 @@ def noise_schedule(prediction: str):
 
 
 def diffusion_loss(model, schedule, x0, hole, texts, drop, generator: torch.Generator, snr_gamma: float,
-                   snr_floor: float = 0.0) -> torch.Tensor:
+                   snr_floor: float = 0.0, labels: dict | None = None) -> torch.Tensor:
     """One denoising loss: a random timestep per image, the image noised to it, the prediction's squared
     error against the schedule's target (noise or v), weighted by Min-SNR-gamma when snr_gamma > 0, the
     weight never under `snr_floor`. For v-prediction Min-SNR's weight min(SNR, gamma) / (SNR + 1) falls to
     ~0 at the noisiest steps, where the layout, the backdrop and the use of an inpainting hole's known
-    pixels are decided (there v is -x0, so the floor is a plain x0 loss)."""
+    pixels are decided (there v is -x0, so the floor is a plain x0 loss). labels: the captions' view and
+    backdrop indices for a network with label embeddings."""
     b = len(x0)
     t = torch.randint(0, schedule.config.num_train_timesteps, (b,), generator=generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(x0.device)
     noisy = schedule.add_noise(x0, noise, t)
     v = schedule.config.prediction_type == "v_prediction"
     target = schedule.get_velocity(x0, noise, t) if v else noise
-    prediction = model(noisy, t, hole, x0, *texts, drop=drop)
+    prediction = model(noisy, t, hole, x0, *texts, drop=drop, **(labels or {}))
     per_image = F.mse_loss(prediction, target, reduction="none").flatten(1).mean(1)      # (B,)
     if snr_gamma > 0:
         alpha_bar = schedule.alphas_cumprod.to(x0.device)[t]
@@ -87,9 +95,14 @@ def _initial_weights(model: TextUNet, source: str, log) -> None:
     if not Path(source).is_dir():
         raise FileNotFoundError(f"no diffusion folder at {source} to start from")
     try:
-        model.load_state_dict(open_network(source, TextUNet, subfolder="unet").state_dict(), strict=True)
+        missing, unexpected = model.load_state_dict(open_network(source, TextUNet, subfolder="unet").state_dict(),
+                                                    strict=False)
     except RuntimeError as exc:
         raise ValueError(f"{source} does not match this run's UNet shape: {exc}") from None
+    # label embeddings may be new here (they start at zero, so the start is the source's network)
+    missing = [k for k in missing if not k.startswith(("view_embedding.", "background_embedding."))]
+    if missing or unexpected:
+        raise ValueError(f"{source} does not match this run's UNet: missing {missing}, unexpected {unexpected}")
     log(f"starting from the weights of {source}")
 
 
@@ -137,10 +150,13 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
     for images, combos in run.batches(data, loader):
         rng, noise_rng = run.rng(), run.torch_rng()
         x0 = to_unit(images, device)
-        texts = bank.batch(bank.positives(combos.numpy(), rng), device)
+        ids = bank.positives(combos.numpy(), rng)
+        texts = bank.batch(ids, device)
         hole = hole_batch(pool, len(x0), cfg.masked_share, rng, rest=1.0).to(device)
         drop = torch.from_numpy(rng.random(len(x0)) < cfg.uncond_share).to(device)
-        loss = diffusion_loss(model, schedule, x0, hole, texts, drop, noise_rng, cfg.snr_gamma, cfg.snr_floor)
+        labels = bank.labels(ids, device) if net.labelled else None
+        loss = diffusion_loss(model, schedule, x0, hole, texts, drop, noise_rng, cfg.snr_gamma, cfg.snr_floor,
+                              labels)
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         run.accelerator.clip_grad_norm_(model.parameters(), 1.0)

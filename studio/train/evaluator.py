@@ -5,8 +5,9 @@
 
 Every epoch re-draws the colourways (catalog seed = epoch), so the evaluator sees each product in many
 colours and learns colour and background independently of the product. Augmentation: shifts of up to 2 px
-and horizontal flips (none for a catalog whose labels a mirror image would falsify: the multi-view renders'
-key light says which view it is, and mirrored it says another). Validation on the catalog's val split (or
+(with --zoom, scale and position jitter as well) and horizontal flips (none for a catalog whose labels a mirror
+image would falsify: the multi-view renders' key light says which view it is, and mirrored it says another);
+--label-smoothing softens every head's targets. Validation on the catalog's val split (or
 test when it has none) picks nothing; the final numbers on the real test split go into the model card. The
 loop runs on the shared scaffold (studio/train/common.py: Accelerate, a prepared DataLoader, save_state /
 --resume).
@@ -61,8 +62,10 @@ def to_batch(images) -> torch.Tensor:
     return images.permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
-def augment(x: torch.Tensor, generator: torch.Generator, flips: bool = True) -> torch.Tensor:
-    """Random shift of up to 2 px (edge-replicated, i.e. more background) and, with `flips`, horizontal flip."""
+def augment(x: torch.Tensor, generator: torch.Generator, flips: bool = True, zoom: float = 0.0) -> torch.Tensor:
+    """Random shift of up to 2 px (edge-replicated, i.e. more background), with `flips` a horizontal flip, and
+    with `zoom` > 0 a scale drawn from [1 - zoom, 1 + zoom] about a centre moved by up to `zoom` / 2 of the side
+    (the border's colours fill what comes in: the backdrop)."""
     b, _, h, w = x.shape
     padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
     dx, dy = torch.randint(0, 5, (2, b), generator=generator)
@@ -70,6 +73,14 @@ def augment(x: torch.Tensor, generator: torch.Generator, flips: bool = True) -> 
     flip = torch.rand(b, generator=generator) < 0.5
     if flips:
         out[flip] = out[flip].flip(-1)
+    if zoom > 0:
+        scale = 1.0 + zoom * (2 * torch.rand(b, generator=generator) - 1)
+        move = zoom * (2 * torch.rand(b, 2, generator=generator) - 1)       # in [-1, 1] units, i.e. zoom / 2 of the side
+        theta = torch.zeros(b, 2, 3)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0 / scale                     # output -> input: > 1 shows more
+        theta[:, :, 2] = move
+        grid = F.affine_grid(theta.to(out), list(out.shape), align_corners=False)
+        out = F.grid_sample(out, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out
 
 
@@ -135,11 +146,12 @@ def train_evaluator(cfg: EvaluatorTrainConfig, log=print) -> dict:
     # 3. epochs, each with fresh colourways
     model.train()
     for images, targets in run.batches(data, loader, on_epoch=end_of_epoch):
-        x = augment(to_batch(images), run.torch_rng(), flips=first.mirror_safe)
+        x = augment(to_batch(images), run.torch_rng(), flips=first.mirror_safe, zoom=cfg.zoom)
         x = x.to(device).contiguous(memory_format=torch.channels_last)
         t = targets.to(device)
         logits = model(x)
-        loss = sum(F.cross_entropy(logits[h], t[:, c], ignore_index=-1) for c, h in enumerate(space))
+        loss = sum(F.cross_entropy(logits[h], t[:, c], ignore_index=-1, label_smoothing=cfg.label_smoothing)
+                   for c, h in enumerate(space))
         optimiser.zero_grad(set_to_none=True)
         run.accelerator.backward(loss)
         optimiser.step()
