@@ -179,15 +179,17 @@ def build_furniture_suite(per_item: int = 2, seed: int = 0) -> list[PromptSpec]:
     return specs
 
 
-def build_views_suite(per_item: int = 2, partial_share: float = 0.15, seed: int = 0) -> list[PromptSpec]:
+def build_views_suite(per_item: int = 2, partial_share: float = 0.15, seed: int = 0,
+                      split: str = "test") -> list[PromptSpec]:
     """Captions of the multi-view catalog's test items (products no model trained on), each asking for a
     view: `per_item` prompts per item on different views drawn at random, on a background the item stands
     out on (left unsaid in a `partial_share` of them). Labels: the item's class, the view, the background
-    when said, the colour when the caption says it. Style "template": the caption templates phrase them."""
+    when said, the colour when the caption says it. Style "template": the caption templates phrase them.
+    split "train": the same for the training items, for diagnostics of fit (never a test of a model)."""
     from ..data import open_catalog
     from ..data.multiview import backgrounds_for
 
-    catalog = open_catalog("furniture-views", split="test", size=64)
+    catalog = open_catalog("furniture-views", split=split, size=64)
     rng = np.random.default_rng(seed)
     specs = []
     for i, item in enumerate(catalog.items):
