@@ -143,8 +143,7 @@ class CaptionBank:
     def labels(self, ids: np.ndarray, device) -> dict[str, torch.Tensor]:
         """The view and the backdrop each caption names, read from its text as a prompt is read (0: none),
         for a diffusion network with label embeddings (studio.models.diffusion.TextUNet.with_labels)."""
-        return {"view": torch.from_numpy(self.view_of[ids]).to(device),
-                "background": torch.from_numpy(self.background_of[ids]).to(device)}
+        return {"view": self.views(ids, device), "background": torch.from_numpy(self.background_of[ids]).to(device)}
 
     def backgrounds(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For captions `ids`: the index in BACKGROUNDS of the backdrop each one's combination shows, and
