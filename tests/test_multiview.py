@@ -280,3 +280,23 @@ def test_the_judges_scale_jitter_is_seeded_keeps_the_backdrop_and_is_checked():
     for bad in ({"zoom": 0.5}, {"label_smoothing": -0.1}):
         with pytest.raises(ValueError, match="zoom and label_smoothing"):
             EvaluatorTrainConfig(**bad)
+
+
+def test_the_views_suite_labels_only_what_each_prompt_says(views_cache, monkeypatch):
+    """A backdrop or colour the caption leaves unsaid is no label: a generator cannot be scored on it."""
+    from studio.data.multiview import FurnitureViewsCatalog
+    from studio.eval.prompts import build_views_suite
+
+    root, cache, _ = views_cache
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_ROOT", root)
+    monkeypatch.setattr("studio.data.multiview.DEFAULT_CACHE", cache)
+    specs = build_views_suite(per_item=3, seed=0)
+    assert len(specs) == 3 * len(FurnitureViewsCatalog("test", root=root, cache=cache).items)
+    unsaid = 0
+    for spec in specs:
+        parsed = captions.parse(spec.prompt)
+        assert spec.background == parsed["background"], spec.prompt
+        assert spec.color is None or spec.color == parsed["color"], spec.prompt
+        assert parse_view(spec.prompt) == spec.view, spec.prompt
+        unsaid += spec.background is None
+    assert 0 < unsaid < len(specs)

@@ -183,8 +183,9 @@ def build_views_suite(per_item: int = 2, partial_share: float = 0.15, seed: int 
                       split: str = "test") -> list[PromptSpec]:
     """Captions of the multi-view catalog's test items (products no model trained on), each asking for a
     view: `per_item` prompts per item on different views drawn at random, on a background the item stands
-    out on (left unsaid in a `partial_share` of them). Labels: the item's class, the view, the background
-    when said, the colour when the caption says it. Style "template": the caption templates phrase them.
+    out on (left unsaid in a `partial_share` of them, and by the templates that do not name one). Labels: the
+    item's class, the view, and the background and colour only where the caption says them (a generator
+    cannot be scored on a backdrop it was not asked for). Style "template": the caption templates phrase them.
     split "train": the same for the training items, for diagnostics of fit (never a test of a model)."""
     from ..data import open_catalog
     from ..data.multiview import backgrounds_for
@@ -199,9 +200,10 @@ def build_views_suite(per_item: int = 2, partial_share: float = 0.15, seed: int 
             background = None if rng.random() < partial_share else options[int(rng.integers(len(options)))]
             caption = captions.view_caption(item.name, labels["category"], labels["color"], LABELS[view],
                                             background, rng)
+            said = caption.mentions
             specs.append(PromptSpec(caption.text, "furniture-views", labels["category"],
-                                    labels["color"] if "color" in caption.mentions else None, background,
-                                    view=LABELS[view]))
+                                    labels["color"] if "color" in said else None,
+                                    background if "background" in said else None, view=LABELS[view]))
     return specs
 
 
