@@ -283,3 +283,60 @@ def test_the_cutout_command_writes_an_rgba_png_with_provenance(installed, tmp_pa
     assert found["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
     assert json.loads((tmp_path / "boot-cut.png.json").read_text())
     assert main(["cutout", str(source), "--out", str(tmp_path / "x.jpg")]) != 0
+
+
+def test_background_shares_are_read_normalised_and_checked(tmp_path, monkeypatch):
+    from studio.data import composites
+    from studio.train.configs import CutoutTrainConfig
+
+    assert composites.background_shares("") == composites.BACKGROUND_SHARES
+    assert composites.background_shares("2,0,0,0,2") == (0.5, 0.0, 0.0, 0.0, 0.5)
+    for bad in ("1,2", "a,b,c,d,e", "0,0,0,0,0", "1,1,1,1,-1"):
+        with pytest.raises(ValueError, match="background shares"):
+            composites.background_shares(bad)
+    with pytest.raises(ValueError, match="background shares"):
+        CutoutTrainConfig(background_shares="1,1")
+    with pytest.raises(ValueError, match="boundary"):
+        CutoutTrainConfig(boundary_weight=-1)
+    drawn, depth = [], []
+    real = composites._background
+
+    def outermost(kind, *args):                                   # clutter draws a photo under itself
+        if not depth:
+            drawn.append(kind)
+        depth.append(kind)
+        try:
+            return real(kind, *args)
+        finally:
+            depth.pop()
+
+    monkeypatch.setattr(composites, "_background", outermost)
+    bank, pool = bank_and_pool(tmp_path)
+    composites.draw_composites(bank, pool, 6, 64, 0, shares=composites.background_shares("0,0,0,0,1"))
+    assert drawn == ["clutter"] * 6
+    drawn.clear()
+    composites.draw_composites(bank, pool, 6, 64, 0, shares=composites.background_shares("1,0,1,0,0"))
+    assert set(drawn) <= {"photo", "plain"} and len(drawn) == 6
+
+
+def test_the_boundary_weight_makes_an_edge_error_cost_more_than_the_same_error_inside():
+    from torch.nn import functional as F
+
+    from studio.train.cutout import cutout_loss, edge_band
+
+    alpha = torch.zeros(1, 1, 32, 32)
+    alpha[..., 8:24, 8:24] = 1
+    band = edge_band(alpha, 2)
+    assert band[0, 0, 16, 16] == 0 and band[0, 0, 2, 2] == 0 and band[0, 0, 8, 16] == 1 and band[0, 0, 7, 16] == 1
+    assert band[0, 0, 5, 16] == 0 and band[0, 0, 6, 16] == 1          # radius 2 outside, 2 inside
+    logits = (alpha * 2 - 1) * 6                                       # right everywhere
+    edge, inner = logits.clone(), logits.clone()
+    edge[..., 8:10, 8:24] = -6                                         # 32 pixels wrong on the edge
+    inner[..., 14:16, 8:24] = -6                                       # 32 pixels wrong deep inside
+    plain = cutout_loss(edge, alpha, 1.0)[0]
+    expected = F.binary_cross_entropy_with_logits(edge, alpha)
+    p = torch.sigmoid(edge)
+    dice = 1 - (2 * (p * alpha).sum() + 1) / (p.sum() + alpha.sum() + 1)
+    assert plain.item() == pytest.approx((expected + dice).item(), rel=1e-6)   # weight 0: the old loss
+    assert cutout_loss(edge, alpha, 1.0)[0].item() == pytest.approx(cutout_loss(inner, alpha, 1.0)[0].item(), rel=1e-4)
+    assert cutout_loss(edge, alpha, 1.0, 4.0, 2)[0] > cutout_loss(inner, alpha, 1.0, 4.0, 2)[0]

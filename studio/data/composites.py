@@ -54,6 +54,21 @@ BUSY_KINDS = ("photo", "texture", "clutter")
 BACKGROUND_SHARES = (0.45, 0.2, 0.1, 0.1, 0.15)
 
 
+def background_shares(text: str | None) -> tuple[float, ...]:
+    """Shares of BACKGROUND_KINDS from "photo,texture,plain,gradient,clutter" numbers (any positive scale;
+    normalised); empty or None: BACKGROUND_SHARES."""
+    if not text:
+        return BACKGROUND_SHARES
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"background shares must be numbers, got {text!r}") from None
+    if len(values) != len(BACKGROUND_KINDS) or min(values) < 0 or sum(values) <= 0:
+        raise ValueError(f"background shares need {len(BACKGROUND_KINDS)} non-negative numbers, not all zero "
+                         f"({', '.join(BACKGROUND_KINDS)}), got {text!r}")
+    return tuple(v / sum(values) for v in values)
+
+
 def _hash_fraction(text: str) -> float:
     return int.from_bytes(hashlib.sha256(f"cutout\0{text}".encode()).digest()[:4], "big") / 2**32
 
@@ -287,11 +302,12 @@ def _jitter_colour(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def compose(bank: ObjectBank, pool: BackgroundPool, rng: np.random.Generator, size: int = 256,
-            index: int | None = None, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+            index: int | None = None, kind: str | None = None,
+            shares: tuple[float, ...] = BACKGROUND_SHARES) -> tuple[np.ndarray, np.ndarray]:
     """One composite: ((size, size, 3) uint8 RGB, (size, size) uint8 alpha truth). `index` picks the object
-    and `kind` the background (else drawn)."""
+    and `kind` the background (else drawn by `shares` of BACKGROUND_KINDS)."""
     index = bank.pick(rng) if index is None else index
-    kind = str(rng.choice(BACKGROUND_KINDS, p=BACKGROUND_SHARES)) if kind is None else kind
+    kind = str(rng.choice(BACKGROUND_KINDS, p=shares)) if kind is None else kind
     longest = rng.uniform(0.5 if kind == "clutter" else 0.35, 0.95)
     background = _background(kind, pool, bank, size, rng, longest)
     obj = np.ascontiguousarray(bank.rgba(index))
@@ -332,11 +348,12 @@ def compose(bank: ObjectBank, pool: BackgroundPool, rng: np.random.Generator, si
     return np.ascontiguousarray(image), np.rint(alpha * 255).astype(np.uint8)
 
 
-def draw_composites(bank: ObjectBank, pool: BackgroundPool, n: int, size: int, seed) -> tuple[np.ndarray, np.ndarray]:
+def draw_composites(bank: ObjectBank, pool: BackgroundPool, n: int, size: int, seed,
+                    shares: tuple[float, ...] = BACKGROUND_SHARES) -> tuple[np.ndarray, np.ndarray]:
     """n composites (n, size, size, 3) and their alphas (n, size, size), reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), np.uint8)
     alphas = np.empty((n, size, size), np.uint8)
     for i in range(n):
-        images[i], alphas[i] = compose(bank, pool, rng, size)
+        images[i], alphas[i] = compose(bank, pool, rng, size, shares=shares)
     return images, alphas

@@ -177,6 +177,9 @@ class CutoutTrainConfig(TrainConfig):
     lr: float = 1e-3               # peak learning rate (one-cycle; the encoder's blocks get a tenth)
     epoch_images: int = 1024       # composites drawn afresh every epoch
     dice_weight: float = 1.0       # soft-IoU (Dice) term beside the per-pixel cross-entropy
+    boundary_weight: float = 0.0   # extra cross-entropy weight on pixels near the true edge (0: none)
+    boundary_px: int = 3           # how near: within this many pixels of the edge, at the training size
+    background_shares: str = ""    # photo,texture,plain,gradient,clutter shares (empty: composites' defaults)
     max_side: int = 1024           # backgrounds reduced to at most this side when loaded
     cache: str = "runs/cutout"     # where `data cutout-objects` put the object banks
     root: str = "/usr/share"       # where the photo packages are installed (backgrounds: studio/data/photos.py)
@@ -189,6 +192,12 @@ class CutoutTrainConfig(TrainConfig):
             raise ValueError(f"size and run_size must be multiples of 32, got {self.size}, {self.run_size}")
         if self.epoch_images < self.batch_size:
             raise ValueError("epoch_images must be at least a batch")
+        if self.boundary_weight < 0 or self.boundary_px < 1:
+            raise ValueError(f"boundary_weight must be >= 0 and boundary_px >= 1, got {self.boundary_weight}, "
+                             f"{self.boundary_px}")
+        from ..data.composites import background_shares
+
+        background_shares(self.background_shares)              # refuses a bad list before any work
 
 
 @dataclass(frozen=True)
