@@ -40,7 +40,8 @@ CANONICAL_NOUNS = {"tshirt": "t-shirt", "trouser": "trousers", "pullover": "pull
                    "ankle_boot": "ankle boot"}
 # what a merchant may set by hand, per catalog (the labels the generators were trained on)
 CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "background": tuple(BACKGROUNDS)},
-           "furniture": {"furniture_noun": tuple(FURNITURE_NOUNS_ZH), "background": tuple(BACKGROUNDS)}}
+           "furniture": {"furniture_noun": tuple(FURNITURE_NOUNS_ZH), "color": tuple(COLORS),
+                         "background": tuple(BACKGROUNDS)}}
 PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -125,7 +126,7 @@ class Understanding:
                 raise ValueError(f"unknown {head.replace('_', ' ')} {str(value)[:40]!r}; choose one of "
                                  f"{', '.join(allowed[head])}")
         labels = {head: chosen.get(head, self.labels.get(head)) for head in allowed}   # the colour and background
-        # read stay when the product changes catalog (the background always, the colour within fashion)
+        # read stay when the product changes catalog
         unknown = self.unknown_product and not product
         leaning = self.leaning if unknown else None
         settled = {f"not sure which {h.replace('_', ' ')}" for h in chosen}
@@ -168,6 +169,10 @@ class PromptReader:
             config = self._model.config
             self.heads = {name: list(labels) for name, labels in config.heads.items()}
             self.vocabulary = set(config.vocabulary or ())
+            # heads trained on coloured furniture requests read a furniture piece's colour; older heads'
+            # colour head only ever saw fashion and misreads furniture ("红色扶手椅" as beige), so not theirs
+            train = (config.get("training") or {}).get("train") or {}
+            self.furniture_colour = bool(train.get("furniture_color_share"))
             # Chinese words, mixed ones ("T恤", "圆领T恤") included: taken out of the whole prompt, longest first
             self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
             self.filler, self.zh_filler = filler_words()
@@ -282,7 +287,8 @@ class PromptReader:
         labels: dict[str, str | None] = {}
         confidences: dict[str, float] = {}
         not_sure: list[str] = []
-        heads = ("category", "color", "background") if domain != "furniture" else ("furniture_noun", "background")
+        heads = ("category", "color", "background") if domain != "furniture" else \
+            ("furniture_noun", "color", "background") if self.furniture_colour else ("furniture_noun", "background")
         for head in heads:
             value, conf = self._top(head, p[head])
             confidences[head] = round(conf, 3)
@@ -335,7 +341,7 @@ def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_h
         article = "" if noun in PLURAL_WORDS else ("an " if product[0] in "aeiou" else "a ")
         return f"{article}{product}{suffix}"
     if domain == "furniture" and (language == "zh" or by_hand) and labels.get("furniture_noun"):
-        noun = labels["furniture_noun"]
+        noun = f"{labels['color']} {labels['furniture_noun']}" if labels.get("color") else labels["furniture_noun"]
         product = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}{suffix}"
         return with_view(product, view) if view else product
     if by_hand and background:                        # the product as typed, on the background chosen

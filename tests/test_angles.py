@@ -37,6 +37,9 @@ def test_with_view_replaces_or_adds_the_view():
     assert parse_view("背面印花的黑色T恤") is None and parse_view("带侧面口袋的背包，白底") is None   # parts, not views
     assert without_view("灰色沙发，侧面图") == "灰色沙发" and without_view("a grey sofa, seen from the side") == "a grey sofa"
     assert without_view("side view of a red chair on white") == "of a red chair on white"
+    # a view between two clauses leaves one separator, as the request would read without it
+    assert without_view("灰色沙发，侧面图，白色背景") == "灰色沙发，白色背景"
+    assert without_view("a grey sofa, seen from the side, on a white background") == "a grey sofa, on a white background"
     assert [view_index(with_view("a sofa", v)) for v in LABELS] == list(range(1, len(LABELS) + 1))
 
 

@@ -155,6 +155,75 @@ def test_the_held_out_unknown_products_name_no_catalog_item():
 
 
 @needs_heads
+def test_heads_that_never_learned_furniture_colours_guess_none():
+    """The shipped heads predate coloured furniture requests: their colour head saw only fashion and misreads
+    a furniture piece ("红色扶手椅" as beige), so a furniture reading carries no colour from them rather than a
+    wrong one; heads trained with `furniture_color_share` read it (runs/understand-zh, not shipped yet)."""
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    armchair = reader.read("红色扶手椅")
+    assert reader.furniture_colour is False and armchair.domain == "furniture"
+    assert "color" not in armchair.labels and armchair.canonical == "an armchair"
+    assert reader.read("红色运动鞋").labels["color"] == "red"            # fashion keeps its colour
+
+
+def test_furniture_reading_scores_each_label_over_the_requests_that_name_it():
+    from studio.cards import furniture_reading
+    from studio.eval.prompts import PromptSpec
+    from studio.understand import Understanding
+
+    specs = [PromptSpec("灰色沙发，侧面图", "furniture-views", "sofa", "gray", None, "zh", "side"),
+             PromptSpec("白色书架，白底", "furniture-views", "shelf", "white", "white", "zh", None),
+             PromptSpec("一盆绿植", "furniture-views", "plant", None, None, "zh", None)]
+    read = [Understanding(s.prompt, "zh", "furniture", 1.0, labels, {}, (), "", view=view) for s, labels, view in zip(
+        specs, ({"furniture_noun": "sofa", "color": "gray", "background": "black"},
+                {"furniture_noun": "bookcase", "color": "brown", "background": "white"},
+                {"furniture_noun": None, "color": None, "background": None}), ("side", None, None))]
+    row = furniture_reading(specs, read)
+    assert row["n"] == 3 and row["routed"] == 1.0 and row["flagged_unknown"] == 0.0
+    # a bookcase is a shelf by the taxonomy; an unread noun is wrong even for the catch-all class
+    assert row["zh"] == {"category": 2 / 3, "color": 0.5, "background": 1.0, "view": 1.0}
+    assert row["background_invented"] == 0.5                 # the sofa got a backdrop nobody named
+
+
+def test_a_furniture_canonical_prompt_carries_the_colour_and_the_view():
+    from studio.understand import canonical_prompt
+
+    labels = {"furniture_noun": "armchair", "color": "gray", "background": "white"}
+    assert canonical_prompt("灰色扶手椅", "zh", "furniture", labels, view="side") == \
+        "a gray armchair on a white background, seen from the side"
+    assert canonical_prompt("扶手椅", "zh", "furniture", {**labels, "color": None, "background": None}) == "an armchair"
+    assert canonical_prompt("an orange armchair", "en", "furniture", {**labels, "color": "orange"}) == "an orange armchair"
+
+
+@needs_furniture
+def test_the_bank_labels_a_furniture_colour_only_where_the_phrasing_says_it():
+    from studio.data.phrasebook import FURNITURE_NOUNS_ZH, ZH_BACKGROUND, ZH_COLOR
+    from studio.train.configs import UnderstandTrainConfig
+    from studio.train.understand import HEADS, build_bank
+
+    texts, targets = build_bank(UnderstandTrainConfig(fashion_phrases=0, furniture_phrases=300, unknown_phrases=0))
+    colours, furniture = HEADS["color"], HEADS["domain"].index("furniture")
+    assert (targets["domain"] == furniture).all() and (targets["category"] == -1).all()
+    chinese = [any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts]
+    assert all(c == -1 for c, zh in zip(targets["color"], chinese) if not zh)   # English item captions: masked
+    said = [(t, colours[c]) for t, c in zip(texts, targets["color"]) if c >= 0 and colours[c] != "none"]
+    assert len(said) >= 30
+    for text, colour in said:
+        assert any(w in text for w in ZH_COLOR[colour]), (text, colour)
+    backdrops = sorted((w for table in (ZH_BACKGROUND, FURNITURE_NOUNS_ZH) for words in table.values()
+                        for w in words), key=len, reverse=True)
+    unsaid = [t for t, c in zip(texts, targets["color"]) if c >= 0 and colours[c] == "none" and
+              any("\u4e00" <= ch <= "\u9fff" for ch in t)]
+    for text in unsaid:                                  # a Chinese request without a colour has no colour word
+        for backdrop in backdrops:                       # outside its backdrop and noun ("白底", "绿植")
+            text = text.replace(backdrop, " ")
+        assert not any(w in text for words in ZH_COLOR.values() for w in words), text
+    assert unsaid
+
+
+@needs_heads
 def test_labels_set_by_hand_override_the_reading(tmp_path):
     from studio import Studio
     from studio.understand import PromptReader
@@ -167,8 +236,8 @@ def test_labels_set_by_hand_override_the_reading(tmp_path):
     assert not any("not a product" in w for w in bag.warnings) and "set by hand: category bag" in bag.warnings
     assert wallet.with_labels({"category": None}) is wallet                  # the same as read: nothing changes
     sofa = reader.read("red sneaker on a white background").with_labels({"furniture_noun": "sofa"})
-    assert sofa.domain == "furniture" and sofa.labels == {"furniture_noun": "sofa", "background": "white"}
-    assert sofa.canonical == "a sofa on a white background"
+    assert sofa.domain == "furniture" and sofa.labels == {"furniture_noun": "sofa", "color": "red", "background": "white"}
+    assert sofa.canonical == "a red sofa on a white background"            # the colour read stays
     machine = reader.read("a coffee machine on a cream background")   # furniture, no noun the heads name
     assert machine.domain == "furniture" and machine.labels == {"furniture_noun": None, "background": "cream"}
     assert machine.with_labels({"background": "white"}).canonical == "a coffee machine on a white background"
@@ -203,3 +272,18 @@ def test_the_cli_prints_the_understanding(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["labels"] == {"category": "dress", "color": "navy", "background": None}
     assert printed["canonical"] == "a navy dress"
+
+
+def test_the_pickers_set_a_furniture_colour_too():
+    """The app's "set by hand" pickers: the colour chosen goes with a furniture piece as with a fashion one."""
+    from studio.understand import Understanding
+    from ui.generate import hand_labels, shown_labels
+
+    read = Understanding("灰色沙发", "zh", "furniture", 0.9, {"furniture_noun": "sofa", "color": "gray", "background": None},
+                         {}, (), "a gray sofa")
+    assert shown_labels(read) == ("furniture_noun:sofa", "gray", "")
+    assert hand_labels(read, "furniture_noun:armchair", "blue", "white") == \
+        {"furniture_noun": "armchair", "color": "blue", "background": "white"}
+    assert hand_labels(read, "", "", "") == {"furniture_noun": None, "color": None, "background": None}
+    chosen = read.with_labels(hand_labels(read, "furniture_noun:sofa", "navy", "cream"))
+    assert chosen.canonical == "a navy sofa on a cream background" and chosen.labels["color"] == "navy"

@@ -170,9 +170,7 @@ def hand_labels(understood, product: str, color: str, background: str) -> dict:
     if value and head not in PRODUCT_HEAD.values():
         raise ValueError("choose the product from the list")
     labels = {head: value} if value else {PRODUCT_HEAD.get(understood.domain, "category"): None}
-    domain = {"category": "fashion", "furniture_noun": "furniture"}.get(head) if value else understood.domain
-    if domain != "furniture":
-        labels["color"] = str(color or "") or None
+    labels["color"] = str(color or "") or None                 # a furniture piece has a colour too
     labels["background"] = str(background or "") or None
     return labels
 

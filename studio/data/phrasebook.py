@@ -123,6 +123,10 @@ FURNITURE_NOUNS_ZH = {
     "washbasin": ("洗手盆", "洗脸盆"), "oven": ("烤箱",), "fridge": ("冰箱",), "piano": ("钢琴",),
 }
 FURNITURE_ZH_TEMPLATES = ("{b}上的{n}", "{n}，{b}", "{n}", "一张{n}的渲染图", "{n} 3D渲染，{b}", "{b}{n}")
+# ... and with the colour of the piece (a colour word before a furniture noun is the piece's, never the backdrop's)
+FURNITURE_ZH_COLOR_TEMPLATES = ("{b}上的{c}{n}", "{c}{n}，{b}", "{c}的{n}，{b}", "{b}{c}{n}", "{c}{n}放在{b}上",
+                                "一张{c}{n}的渲染图，{b}", "{c}{n} {b}", "{n}，{c}，{b}")
+FURNITURE_ZH_COLOR_ONLY = ("{c}{n}", "{c}的{n}", "一张{c}{n}", "一个{c}{n}", "{c}{n}的渲染图", "{n} {c}")
 
 # ---- products no installed model makes (training negatives; the held-out list is
 #      studio/eval/prompts/unknown-products.txt, and no negative shares its product noun with a line there) ----
@@ -233,6 +237,7 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
                      *FURNITURE_TEMPLATES):
         english.update(re.findall(r"[a-z][a-z'-]*", re.sub(r"\{\w+\}", " ", template.lower())))
     chinese: set[str] = {w for table in (ZH_COLOR, ZH_BACKGROUND) for words in table.values() for w in words}
-    for template in (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES, *UNKNOWN_TEMPLATES_ZH):
+    for template in (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES,
+                     *FURNITURE_ZH_COLOR_TEMPLATES, *FURNITURE_ZH_COLOR_ONLY, *UNKNOWN_TEMPLATES_ZH):
         chinese.update(p for p in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", p))
     return frozenset(english), tuple(sorted(chinese, key=len, reverse=True))

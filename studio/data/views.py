@@ -87,9 +87,11 @@ def parse_view(text: str) -> str | None:
 
 
 def without_view(text: str) -> str:
-    """The prompt with every view phrase (English or Chinese) taken out."""
+    """The prompt with every view phrase (English or Chinese) taken out, and the separators it stood
+    between closed up ("灰色沙发，侧面图，白色背景" -> "灰色沙发，白色背景")."""
     text = _ZH_RE.sub(" ", _VIEW_RE.sub(" ", text or ""))
-    return re.sub(r"\s+", " ", text).strip(" ,.;:，")
+    text = re.sub(r"([,，;；、])(?:\s*[,，;；、])+", r"\1", re.sub(r"\s+", " ", text))
+    return re.sub(r"\s+([,，;；、])", r"\1", text).strip(" ,.;:，、；")
 
 
 def view_index(text: str) -> int:

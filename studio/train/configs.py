@@ -325,6 +325,7 @@ class UnderstandTrainConfig(TrainConfig):
     fashion_phrases: int = 30000   # phrasings of fashion label tuples
     furniture_phrases: int = 8000  # phrasings of furniture items (train split)
     unknown_phrases: int = 6000    # requests for products no model makes
+    furniture_color_share: float = 0.6  # share of the Chinese furniture phrasings that name the piece's colour
     chinese_share: float = 0.35    # share of the fashion, furniture and unknown phrasings written in Chinese
     hidden: int = 512              # trunk width
     lr: float = 2e-3               # peak learning rate (one-cycle)

@@ -10,9 +10,11 @@ is encoded once with USE multilingual v3, then a small MLP (studio/models/prompt
 
 - domain: fashion, furniture or unknown (the out-of-vocabulary flag);
 - category, color, background: the fashion labels (each with "none" for unsaid);
-- furniture_noun: the furniture noun a request names (its canonical English word), "other" if none.
+- furniture_noun: the furniture noun a request names (its canonical English word), "other" if none;
+- color is read for Chinese furniture requests too (a colour word before a furniture noun is the piece's).
 
-Heads without a target for a phrasing (colour for furniture, say) are masked out of its loss. The loop is
+Heads without a target for a phrasing (the category for furniture, say, or the colour of an English item
+caption) are masked out of its loss. The loop is
 the shared scaffold (studio/train/common.py).
 """
 
@@ -87,12 +89,17 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
     for _ in range(cfg.furniture_phrases):
         background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))] if rng.random() < 0.7 else None
         if language() == "zh":
+            color = list(COLORS)[rng.integers(len(COLORS))] if rng.random() < cfg.furniture_color_share else None
             noun = list(pb.FURNITURE_NOUNS_ZH)[rng.integers(len(pb.FURNITURE_NOUNS_ZH))]
             b = pb._pick(rng, pb.ZH_BACKGROUND[background]) if background else ""
-            template = pb._pick(rng, pb.FURNITURE_ZH_TEMPLATES if background else ("{n}", "一张{n}的渲染图"))
-            add(template.format(n=pb._pick(rng, pb.FURNITURE_NOUNS_ZH[noun]), b=b), domain="furniture",
-                background=background or NONE, furniture_noun=noun)
+            c = pb._pick(rng, pb.ZH_COLOR[color]) if color else ""
+            templates = ((pb.FURNITURE_ZH_COLOR_TEMPLATES if background else pb.FURNITURE_ZH_COLOR_ONLY) if color
+                         else pb.FURNITURE_ZH_TEMPLATES if background else ("{n}", "一张{n}的渲染图"))
+            add(pb._pick(rng, templates).format(n=pb._pick(rng, pb.FURNITURE_NOUNS_ZH[noun]), b=b, c=c),
+                domain="furniture", background=background or NONE, furniture_noun=noun, color=color or NONE)
             continue
+        # English: the item's own caption, its colour head masked (a name may hold a colour word, and an
+        # English furniture request reaches the generator as typed, so its colour reading is not used)
         item = items[rng.integers(len(items))]
         caption = furniture_caption(item.name, item.category, item.tags, background, rng)
         said = background if "background" in caption.mentions else None
@@ -115,7 +122,7 @@ def vocabulary(texts: list[str], domains: np.ndarray) -> list[str]:
     for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH):
         chinese.update(w for words in table.values() for w in words)
     for template in (*pb.ZH_TEMPLATES, *pb.ZH_NO_BACKGROUND, *pb.ZH_NO_COLOR, *pb.FURNITURE_ZH_TEMPLATES,
-                     *pb.UNKNOWN_TEMPLATES_ZH):
+                     *pb.FURNITURE_ZH_COLOR_TEMPLATES, *pb.FURNITURE_ZH_COLOR_ONLY, *pb.UNKNOWN_TEMPLATES_ZH):
         chinese.update(part for part in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", part))
     return sorted(w for w in english | chinese if w)
 
