@@ -11,10 +11,7 @@
 set -euo pipefail
 steps="${1:-5000}"
 shift || true
-py="${PYTHON:-.venv/bin/python}"
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False PYTHONUNBUFFERED=1
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
-stamp() { echo "$1 $(date -u +%H:%M:%S)"; }
+source "$(dirname "$0")/training_env.sh"
 
 [ -f runs/views/views-64.json ] || "$py" -m studio data render --size 64
 stamp rendered
