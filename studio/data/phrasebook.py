@@ -220,6 +220,13 @@ def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None
                                                    b=_pick(rng, EN_BACKGROUND[b]))
 
 
+def zh_templates() -> tuple[str, ...]:
+    """Every Chinese template here (fashion, furniture, unknown products): their fixed parts are words the
+    heads know (the vocabulary) and words that name no product (filler_words)."""
+    return (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES, *FURNITURE_ZH_COLOR_TEMPLATES,
+            *FURNITURE_ZH_COLOR_ONLY, *UNKNOWN_TEMPLATES_ZH)
+
+
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
     """Words that name no product: colours, backgrounds, rooms and the fixed words of every template here
     and in the captions ("product photo of", "on a ... backdrop", "白底", "主图"). English as a set; Chinese
@@ -237,7 +244,6 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
                      *FURNITURE_TEMPLATES):
         english.update(re.findall(r"[a-z][a-z'-]*", re.sub(r"\{\w+\}", " ", template.lower())))
     chinese: set[str] = {w for table in (ZH_COLOR, ZH_BACKGROUND) for words in table.values() for w in words}
-    for template in (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES,
-                     *FURNITURE_ZH_COLOR_TEMPLATES, *FURNITURE_ZH_COLOR_ONLY, *UNKNOWN_TEMPLATES_ZH):
+    for template in zh_templates():
         chinese.update(p for p in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", p))
     return frozenset(english), tuple(sorted(chinese, key=len, reverse=True))

@@ -121,8 +121,7 @@ def vocabulary(texts: list[str], domains: np.ndarray) -> list[str]:
     chinese: set[str] = set()
     for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH):
         chinese.update(w for words in table.values() for w in words)
-    for template in (*pb.ZH_TEMPLATES, *pb.ZH_NO_BACKGROUND, *pb.ZH_NO_COLOR, *pb.FURNITURE_ZH_TEMPLATES,
-                     *pb.FURNITURE_ZH_COLOR_TEMPLATES, *pb.FURNITURE_ZH_COLOR_ONLY, *pb.UNKNOWN_TEMPLATES_ZH):
+    for template in pb.zh_templates():
         chinese.update(part for part in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", part))
     return sorted(w for w in english | chinese if w)
 
