@@ -340,7 +340,8 @@ def _eval_generate(args: argparse.Namespace) -> int:
         from .eval.generate import UnderstoodSampler
         from .understand import PromptReader
 
-        sampler, reads = UnderstoodSampler(sampler, PromptReader(device=args.device)), "weights/understand"
+        reader = PromptReader(args.understand, device=args.device) if args.understand else PromptReader(device=args.device)
+        sampler, reads = UnderstoodSampler(sampler, reader), args.understand or "weights/understand"
     result = evaluate_generation(sampler, specs, args.per_prompt, args.seed, judge, catalog=catalog,
                                  log=lambda m: print(m, file=sys.stderr))
     result["prompts_file"], result["prompts_read_by"] = str(args.prompts), reads
@@ -726,6 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", default=None, help="write all metrics to this JSON file")
     generate.add_argument("--raw-prompts", action="store_true",
                           help="give the model the prompts as written, not through studio.understand")
+    generate.add_argument("--understand", default=None,
+                          help="prompt-understanding heads to read the prompts with (default: weights/understand)")
     generate.set_defaults(func=_eval_generate)
 
     understand = commands.add_parser("understand", help="what a prompt asks for, as JSON (labels, canonical "

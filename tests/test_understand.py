@@ -287,3 +287,88 @@ def test_the_pickers_set_a_furniture_colour_too():
     assert hand_labels(read, "", "", "") == {"furniture_noun": None, "color": None, "background": None}
     chosen = read.with_labels(hand_labels(read, "furniture_noun:sofa", "navy", "cream"))
     assert chosen.canonical == "a navy sofa on a cream background" and chosen.labels["color"] == "navy"
+
+
+def test_wide_chinese_phrasings_say_their_labels():
+    """`--zh-wide` phrasings (more nouns, colours, cuts, request forms, a backdrop named by its colour alone)
+    still name the labels they are filed under."""
+    from studio.data import phrasebook as pb
+
+    rng = np.random.default_rng(0)
+    categories, colours, backdrops = list(pb.ZH_CATEGORY), list(pb.ZH_COLOR), list(pb.ZH_BACKGROUND)
+    seen = set()
+    for i in range(600):
+        category, colour = categories[i % len(categories)], colours[i % len(colours)] if i % 7 else None
+        backdrop = backdrops[i % len(backdrops)] if i % 5 else None
+        text = pb.phrase_fashion({"category": category, "color": colour, "background": backdrop}, rng, "zh", wide=True)
+        seen.add(text)
+        assert any(n in text for n in pb.ZH_CATEGORY[category] + pb.ZH_CATEGORY_WIDE[category]), text
+        if colour:
+            assert any(w in text for w in pb.ZH_COLOR[colour] + pb.ZH_COLOR_WIDE[colour]), (text, colour)
+        if backdrop:
+            assert any(w in text for w in pb.ZH_BACKGROUND[backdrop] + pb.ZH_BACKGROUND_WIDE[backdrop] +
+                       pb.ZH_BACKDROP_COLOR[backdrop]), (text, backdrop)
+        else:
+            assert "背景" not in text, text
+        assert "{" not in text and "}" not in text, text
+    assert len(seen) > 500                                   # varied, not a handful of fixed strings
+    unknown = [pb.phrase_unknown(rng, "zh", wide=True) for _ in range(200)]
+    assert all(any(u in text for u in pb.UNKNOWN_ZH) for text in unknown)
+
+
+def test_the_wide_words_name_no_product_and_stay_out_of_the_narrow_recipe():
+    """A cut, a material or a shop word never contains a product noun (a request of nothing but them names
+    no product); each wider noun belongs to one category and is no product the models lack; the default
+    (narrow) bank and vocabulary use none of the wider words, so the shipped recipe is reproduced as it was."""
+    from studio.data import phrasebook as pb
+    from studio.train.understand import vocabulary
+
+    nouns = {n: c for c, words in {**pb.ZH_CATEGORY}.items() for n in words}
+    wide_nouns = [(n, c) for c, words in pb.ZH_CATEGORY_WIDE.items() for n in words]
+    assert len({n for n, _ in wide_nouns}) == len(wide_nouns)
+    assert not [n for n, c in wide_nouns if nouns.get(n, c) != c]
+    assert not [n for n, _ in wide_nouns if any(u in n for u in pb.UNKNOWN_ZH)]
+    product_words = [w for words in (*pb.ZH_CATEGORY.values(), *pb.ZH_CATEGORY_WIDE.values(),
+                                     *pb.FURNITURE_NOUNS_ZH.values()) for w in words if len(w) > 1]
+    for word in (*pb.ZH_MODIFIERS, *pb.ZH_WHO, *pb.ZH_SHOP_WORDS, *pb.FURNITURE_ZH_MODIFIERS):
+        assert not [p for p in product_words if p in word], word
+    rng = np.random.default_rng(1)
+    narrow = " ".join(pb.phrase_fashion({"category": c, "color": "red", "background": "white"}, rng, "zh")
+                      for c in pb.ZH_CATEGORY for _ in range(40))
+    only_wide = {w for w in [n for n, _ in wide_nouns] + list(pb.ZH_MODIFIERS) if not any(w in n or n in w for n in nouns)}
+    assert not [w for w in only_wide if w in narrow]
+    texts = ["red sneaker on white", "白底红色运动鞋"]
+    assert not set(pb.ZH_MODIFIERS) & set(vocabulary(texts, np.zeros(2, int)))
+    assert set(pb.ZH_MODIFIERS) <= set(vocabulary(texts, np.zeros(2, int), wide=True))
+
+
+@needs_heads
+def test_cuts_materials_and_backdrops_alone_name_no_product():
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    assert not reader.names_something("纯棉 修身款 白底")
+    assert not reader.names_something("背景是浅灰色，淘宝主图")
+    assert reader.names_something("纯棉毛巾，白底")
+
+
+@needs_furniture
+def test_a_wide_bank_files_a_backdrop_only_where_the_phrasing_names_one():
+    from studio.data import phrasebook as pb
+    from studio.train.configs import UnderstandTrainConfig
+    from studio.train.understand import HEADS, build_bank
+
+    texts, targets = build_bank(UnderstandTrainConfig(fashion_phrases=400, furniture_phrases=300, unknown_phrases=100,
+                                                      chinese_share=1.0, zh_wide=True))
+    backdrops, unknown = HEADS["background"], HEADS["domain"].index("unknown")
+    named = 0
+    for text, b, domain in zip(texts, targets["background"], targets["domain"]):
+        if domain == unknown:
+            continue
+        if backdrops[b] == "none":
+            assert "背景" not in text, text
+        else:
+            named += 1
+            words = pb.ZH_BACKGROUND[backdrops[b]] + pb.ZH_BACKGROUND_WIDE[backdrops[b]] + pb.ZH_BACKDROP_COLOR[backdrops[b]]
+            assert any(w in text for w in words), (text, backdrops[b])
+    assert named > 300

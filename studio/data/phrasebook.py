@@ -113,6 +113,61 @@ ZH_TEMPLATES = ("{b}上的{c}{n}", "{c}{n}，{b}", "{b}{c}{n}", "{c}{n} {b} 主�
 ZH_NO_BACKGROUND = ("{c}{n}", "{c}的{n}", "一件{c}{n}", "{c}{n}产品图", "{n} {c}")
 ZH_NO_COLOR = ("{b}上的{n}", "{n}，{b}", "{n}", "{n}产品图", "{b}{n}主图")
 
+# ---- Chinese, wider (`train understand --zh-wide`): the English lists' words in Chinese, more colour words,
+#      a backdrop named by its colour alone ("背景是浅灰色"), cuts, materials, styles and who it is for, and the
+#      request forms merchants type ("帮我生成一张...主图"). Extra words and templates beside the ones above.
+ZH_CATEGORY_WIDE = {
+    "tshirt": ("印花T恤", "纯棉T恤", "V领T恤", "上衣", "背心", "基础款T恤", "宽松T恤", "Polo衫", "半袖", "短袖上衣"),
+    "trouser": ("卡其裤", "束脚裤", "打底裤", "工装裤", "正装裤", "运动裤", "卫裤", "直筒裤", "九分裤", "喇叭裤"),
+    "pullover": ("连帽卫衣", "圆领卫衣", "开衫", "针织开衫", "抓绒衫", "高领毛衣", "圆领毛衣", "麻花毛衣", "羊绒衫"),
+    "dress": ("礼服", "晚礼服", "太阳裙", "长款连衣裙", "鸡尾酒裙", "裹身裙", "短款连衣裙", "碎花连衣裙", "旗袍"),
+    "coat": ("派克大衣", "西服", "长款风衣", "棉服", "羽绒外套", "雨衣", "冲锋衣", "牛仔外套", "飞行员夹克", "棒球服",
+             "皮衣", "毛呢大衣"),
+    "sandal": ("人字拖", "一字拖", "草编凉鞋", "高跟凉鞋", "坡跟凉鞋", "沙滩拖鞋", "家居拖鞋", "夹脚拖"),
+    "shirt": ("正装衬衫", "法兰绒衬衫", "亚麻衬衫", "工装衬衫", "牛仔衬衫", "翻领衬衫", "格子衬衫", "雪纺衬衫"),
+    "sneaker": ("慢跑鞋", "网球鞋", "高帮运动鞋", "高帮鞋", "帆布鞋", "篮球鞋", "低帮运动鞋", "老爹鞋", "训练鞋"),
+    "bag": ("背包", "双肩背包", "手拿包", "斜挎包", "剑桥包", "皮包", "购物袋", "邮差包", "水桶包", "帆布包", "腋下包"),
+    "ankle_boot": ("短筒靴", "切尔西短靴", "军靴", "工装靴", "皮靴", "高跟短靴", "沙漠靴", "机车靴"),
+}
+ZH_COLOR_WIDE = {
+    "black": ("哑光黑", "曜石黑", "炭黑色"), "white": ("乳白色", "本白色", "雪白色"),
+    "gray": ("银色", "银灰色", "炭灰色", "烟灰色", "麻灰色"), "red": ("砖红色", "枣红色", "火红色", "宝石红"),
+    "orange": ("琥珀色", "焦橙色", "珊瑚橙"), "yellow": ("芥末黄", "金黄色", "金色", "明黄色"),
+    "green": ("橄榄绿", "薄荷绿", "草绿色", "牛油果绿"), "teal": ("松石绿", "水蓝色", "孔雀蓝"),
+    "blue": ("湛蓝色", "牛仔蓝", "宝石蓝", "克莱因蓝"), "navy": ("靛蓝色", "墨蓝色", "深海蓝"),
+    "purple": ("淡紫色", "丁香紫", "香芋紫", "紫红色"), "pink": ("樱花粉", "裸粉色", "玫粉色", "桃粉色"),
+    "brown": ("焦糖色", "摩卡色", "胡桃色", "深棕色"), "beige": ("奶茶色", "裸色", "燕麦色", "沙色"),
+}
+ZH_BACKGROUND_WIDE = {
+    "white": ("白底图", "白色背景板"), "light_gray": ("浅灰色底", "灰白背景"), "cream": ("米色背景", "奶白色背景"),
+    "pastel_blue": ("淡蓝色底", "浅蓝背景"), "pastel_pink": ("淡粉底", "浅粉背景"), "black": ("黑色底", "纯黑底"),
+}
+ZH_BACKDROP_COLOR = {              # a backdrop named by its colour alone, after 背景
+    "white": ("白色", "纯白色", "纯白"), "light_gray": ("浅灰色", "淡灰色", "浅灰"), "cream": ("米白色", "奶油色", "米白"),
+    "pastel_blue": ("浅蓝色", "淡蓝色", "浅蓝"), "pastel_pink": ("浅粉色", "淡粉色", "浅粉"), "black": ("黑色", "纯黑色", "黑"),
+}
+ZH_MEASURE = {"tshirt": "件", "trouser": "条", "pullover": "件", "dress": "条", "coat": "件", "sandal": "双",
+              "shirt": "件", "sneaker": "双", "bag": "个", "ankle_boot": "双"}
+ZH_WHO = ("男款", "女款", "男士", "女士", "男式", "女式", "儿童", "情侣款")
+ZH_MODIFIERS = ("宽松", "修身", "长款", "短款", "高腰", "直筒", "纯棉", "真皮", "皮质", "针织", "亚麻", "羊绒", "羊毛",
+                "牛仔", "帆布", "雪纺", "丝绸", "蕾丝", "灯芯绒", "麂皮", "毛呢", "简约", "复古", "时尚", "休闲", "百搭",
+                "韩版", "新款", "经典款", "基础款", "夏季", "冬季", "秋冬", "春夏", "加厚", "轻薄", "纯色", "条纹", "格子",
+                "印花", "碎花", "简约风格的", "高级感", "ins风")
+ZH_SHOP_WORDS = ("淘宝主图", "电商主图", "商品主图", "详情页", "高清", "产品图", "主图")
+# {c}{n}: colour and noun (the noun may carry a cut or material); {b}: a backdrop phrase; {bc}: a backdrop colour
+# alone; {q}: the noun's measure word; {s}: a shop word
+ZH_TEMPLATES_WIDE = ("{b}下的{c}{n}", "{c}{n}，背景是{bc}", "{c}{n}，背景用{bc}", "{c}{n}，背景{bc}",
+                     "帮我生成一张{b}的{c}{n}{s}", "请生成：{c}{n}，{b}", "我要一{q}{c}{n}，{b}", "要一{q}{c}的{n}，背景用{bc}",
+                     "在{b}上放一{q}{c}{n}", "{c}{n}（{b}）", "{b}图：{c}{n}", "{b}，一{q}{c}{n}", "一{q}{c}{n}，放在{b}上",
+                     "{c}{n}放在{b}上", "{c}{n}，{b}，{s}", "{b} {c}{n}", "{c}{n} {b}", "背景{bc}，{c}{n}")
+ZH_NO_BACKGROUND_WIDE = ("一{q}{c}{n}", "{c}{n}，{s}", "帮我生成{c}{n}的图片", "{n}，{c}", "请生成一{q}{c}的{n}",
+                         "{c}{n}{s}")
+ZH_NO_COLOR_WIDE = ("{n}，背景是{bc}", "{b}下的{n}", "一{q}{n}，{b}", "帮我生成一张{b}的{n}{s}", "{n}（{b}）")
+UNKNOWN_TEMPLATES_ZH_WIDE = ("帮我生成一张{b}的{c}{u}{s}", "{c}{u}，背景是{bc}", "{b}下的{c}{u}", "一个{c}{u}，{b}",
+                             "{c}{u}（{b}）", "请生成：{c}{u}", "{u}，{c}，{s}")
+FURNITURE_ZH_MODIFIERS = ("实木", "木制", "木质", "金属", "铁艺", "皮质", "布艺", "北欧风", "现代简约", "中式", "欧式",
+                          "复古", "小户型", "简约")
+
 # ---- furniture nouns both languages share (the furniture model's own names are English) ------------
 FURNITURE_NOUNS_ZH = {
     "sofa": ("沙发", "布艺沙发", "双人沙发"), "armchair": ("扶手椅", "单人沙发"), "chair": ("椅子", "餐椅", "办公椅"),
@@ -127,6 +182,9 @@ FURNITURE_ZH_TEMPLATES = ("{b}上的{n}", "{n}，{b}", "{n}", "一张{n}的渲�
 FURNITURE_ZH_COLOR_TEMPLATES = ("{b}上的{c}{n}", "{c}{n}，{b}", "{c}的{n}，{b}", "{b}{c}{n}", "{c}{n}放在{b}上",
                                 "一张{c}{n}的渲染图，{b}", "{c}{n} {b}", "{n}，{c}，{b}")
 FURNITURE_ZH_COLOR_ONLY = ("{c}{n}", "{c}的{n}", "一张{c}{n}", "一个{c}{n}", "{c}{n}的渲染图", "{n} {c}")
+FURNITURE_ZH_TEMPLATES_WIDE = ("{n}，背景是{bc}", "{b}下的{n}", "帮我生成一张{b}的{n}渲染图")
+FURNITURE_ZH_COLOR_TEMPLATES_WIDE = ("{c}{n}，背景是{bc}", "{b}下的{c}{n}", "帮我生成一张{b}的{c}{n}渲染图",
+                                     "一个{c}的{n}，背景用{bc}")
 
 # ---- products no installed model makes (training negatives; the held-out list is
 #      studio/eval/prompts/unknown-products.txt, and no negative shares its product noun with a line there) ----
@@ -190,9 +248,12 @@ def typo(text: str, rng: np.random.Generator) -> str:
     return " ".join(words)
 
 
-def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en") -> str:
-    """One merchant phrasing of fashion labels (category required; colour/background may be None)."""
+def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en", wide: bool = False) -> str:
+    """One merchant phrasing of fashion labels (category required; colour/background may be None). wide: the
+    Chinese phrasings draw on the wider tables too (the narrow ones alone draw exactly as before)."""
     category, color, background = labels["category"], labels.get("color"), labels.get("background")
+    if language == "zh" and wide:
+        return _phrase_fashion_zh_wide(category, color, background, rng)
     if language == "zh":
         n, c = _pick(rng, ZH_CATEGORY[category]), _pick(rng, ZH_COLOR[color]) if color else ""
         b = _pick(rng, ZH_BACKGROUND[background]) if background else ""
@@ -207,12 +268,45 @@ def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en")
     return text if rng.random() > 0.15 else typo(text, rng)
 
 
-def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None) -> str:
-    """A request for a product no installed model makes, sometimes with a colour and a background."""
+def _zh_slots(rng: np.random.Generator, color: str | None, background: str | None) -> dict:
+    """The colour, backdrop, backdrop-colour and shop-word slots of a wide Chinese phrasing."""
+    return {"c": _pick(rng, ZH_COLOR[color] + ZH_COLOR_WIDE[color]) if color else "",
+            "b": _pick(rng, ZH_BACKGROUND[background] + ZH_BACKGROUND_WIDE[background]) if background else "",
+            "bc": _pick(rng, ZH_BACKDROP_COLOR[background]) if background else "", "s": _pick(rng, ZH_SHOP_WORDS)}
+
+
+def _phrase_fashion_zh_wide(category: str, color: str | None, background: str | None,
+                            rng: np.random.Generator) -> str:
+    n = _pick(rng, ZH_CATEGORY[category] + ZH_CATEGORY_WIDE[category])
+    if rng.random() < 0.35:                                    # a cut, material or style: 修身牛仔裤, 真皮短靴
+        n = _pick(rng, ZH_MODIFIERS) + n
+    slots = _zh_slots(rng, color, background)
+    if rng.random() < 0.15:                                    # who it is for: 女士酒红色大衣, 男款西裤
+        who = _pick(rng, ZH_WHO)
+        slots["c"], n = (who + slots["c"], n) if color else ("", who + n)
+    templates = ((ZH_TEMPLATES + ZH_TEMPLATES_WIDE) if background else ZH_NO_BACKGROUND + ZH_NO_BACKGROUND_WIDE) \
+        if color else saying(ZH_NO_COLOR + ZH_NO_COLOR_WIDE) if background else ("{n}", "{n}产品图", "一{q}{n}",
+                                                                                  "帮我生成{n}的图片")
+    return _pick(rng, templates).format(n=n, q=ZH_MEASURE[category], **slots)
+
+
+def saying(templates: tuple[str, ...]) -> tuple[str, ...]:
+    """The templates that name the backdrop ({b} or {bc}): the narrow tables' "{n}" and "{n}产品图" say none,
+    yet the narrow bank files them under the backdrop drawn (kept so for the old recipe; the wide one is exact)."""
+    return tuple(t for t in templates if "{b}" in t or "{bc}" in t)
+
+
+def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None, wide: bool = False) -> str:
+    """A request for a product no installed model makes, sometimes with a colour and a background (wide: in
+    the wider Chinese phrasings too, the product sometimes with a cut or material: 纯棉毛巾)."""
     from .vocab import BACKGROUNDS, COLORS
 
     c = _pick(rng, list(COLORS))
     b = _pick(rng, list(BACKGROUNDS))
+    if language == "zh" and wide:
+        u = _pick(rng, products or UNKNOWN_ZH)
+        u = _pick(rng, ZH_MODIFIERS) + u if rng.random() < 0.35 else u
+        return _pick(rng, UNKNOWN_TEMPLATES_ZH + UNKNOWN_TEMPLATES_ZH_WIDE).format(u=u, **_zh_slots(rng, c, b))
     if language == "zh":
         return _pick(rng, UNKNOWN_TEMPLATES_ZH).format(u=_pick(rng, products or UNKNOWN_ZH), c=_pick(rng, ZH_COLOR[c]),
                                                       b=_pick(rng, ZH_BACKGROUND[b]))
@@ -220,11 +314,20 @@ def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None
                                                    b=_pick(rng, EN_BACKGROUND[b]))
 
 
-def zh_templates() -> tuple[str, ...]:
-    """Every Chinese template here (fashion, furniture, unknown products): their fixed parts are words the
-    heads know (the vocabulary) and words that name no product (filler_words)."""
-    return (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES, *FURNITURE_ZH_COLOR_TEMPLATES,
-            *FURNITURE_ZH_COLOR_ONLY, *UNKNOWN_TEMPLATES_ZH)
+def zh_templates(wide: bool = False) -> tuple[str, ...]:
+    """Every Chinese template here (fashion, furniture, unknown products; wide: the wider ones too): their fixed
+    parts are words the heads know (the vocabulary) and words that name no product (filler_words)."""
+    narrow = (*ZH_TEMPLATES, *ZH_NO_BACKGROUND, *ZH_NO_COLOR, *FURNITURE_ZH_TEMPLATES, *FURNITURE_ZH_COLOR_TEMPLATES,
+              *FURNITURE_ZH_COLOR_ONLY, *UNKNOWN_TEMPLATES_ZH)
+    return narrow + (ZH_TEMPLATES_WIDE + ZH_NO_BACKGROUND_WIDE + ZH_NO_COLOR_WIDE + UNKNOWN_TEMPLATES_ZH_WIDE +
+                     FURNITURE_ZH_TEMPLATES_WIDE + FURNITURE_ZH_COLOR_TEMPLATES_WIDE if wide else ())
+
+
+def zh_wide_words() -> set[str]:
+    """The wider tables' words that name no product: colours, backdrops, cuts and materials, who a product is
+    for, shop words and measure words."""
+    return {w for table in (ZH_COLOR_WIDE, ZH_BACKGROUND_WIDE, ZH_BACKDROP_COLOR) for words in table.values()
+            for w in words} | {*ZH_WHO, *ZH_MODIFIERS, *ZH_SHOP_WORDS, *FURNITURE_ZH_MODIFIERS, *ZH_MEASURE.values()}
 
 
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
@@ -244,6 +347,7 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
                      *FURNITURE_TEMPLATES):
         english.update(re.findall(r"[a-z][a-z'-]*", re.sub(r"\{\w+\}", " ", template.lower())))
     chinese: set[str] = {w for table in (ZH_COLOR, ZH_BACKGROUND) for words in table.values() for w in words}
-    for template in zh_templates():
+    chinese |= {w for w in zh_wide_words() if len(w) > 1}
+    for template in zh_templates(wide=True):
         chinese.update(p for p in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", p))
     return frozenset(english), tuple(sorted(chinese, key=len, reverse=True))

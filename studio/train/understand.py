@@ -80,7 +80,8 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
         drop = rng.random()
         color = None if 0.80 <= drop < 0.90 or drop >= 0.97 else color
         background = None if 0.90 <= drop else background
-        text = pb.phrase_fashion({"category": category, "color": color, "background": background}, rng, language())
+        text = pb.phrase_fashion({"category": category, "color": color, "background": background}, rng, language(),
+                                 wide=cfg.zh_wide)
         add(text, domain="fashion", category=category, color=color or NONE, background=background or NONE)
     # 2. furniture: the train split's captions (the test items stay out), and Chinese nouns
     catalog = open_catalog("furniture", split="train", size=32)
@@ -91,6 +92,17 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
         if language() == "zh":
             color = list(COLORS)[rng.integers(len(COLORS))] if rng.random() < cfg.furniture_color_share else None
             noun = list(pb.FURNITURE_NOUNS_ZH)[rng.integers(len(pb.FURNITURE_NOUNS_ZH))]
+            if cfg.zh_wide:                                  # 实木餐桌, "背景是浅灰色", 哑光黑 ...
+                n = pb._pick(rng, pb.FURNITURE_NOUNS_ZH[noun])
+                slots = pb._zh_slots(rng, color, background)
+                n = pb._pick(rng, pb.FURNITURE_ZH_MODIFIERS) + n if rng.random() < 0.3 else n
+                templates = ((pb.FURNITURE_ZH_COLOR_TEMPLATES + pb.FURNITURE_ZH_COLOR_TEMPLATES_WIDE if background
+                              else pb.FURNITURE_ZH_COLOR_ONLY) if color else
+                             pb.saying(pb.FURNITURE_ZH_TEMPLATES + pb.FURNITURE_ZH_TEMPLATES_WIDE) if background else
+                             ("{n}", "一张{n}的渲染图"))
+                add(pb._pick(rng, templates).format(n=n, **slots), domain="furniture", background=background or NONE,
+                    furniture_noun=noun, color=color or NONE)
+                continue
             b = pb._pick(rng, pb.ZH_BACKGROUND[background]) if background else ""
             c = pb._pick(rng, pb.ZH_COLOR[color]) if color else ""
             templates = ((pb.FURNITURE_ZH_COLOR_TEMPLATES if background else pb.FURNITURE_ZH_COLOR_ONLY) if color
@@ -107,11 +119,12 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
     # 3. products no model makes (none of them a word a furniture item uses)
     unknown_en = tuple(u for u in pb.UNKNOWN_EN if not set(u.split()) & known_words)
     for _ in range(cfg.unknown_phrases):
-        add(pb.phrase_unknown(rng, language(), None if language() == "zh" else unknown_en), domain="unknown")
+        add(pb.phrase_unknown(rng, language(), None if language() == "zh" else unknown_en, wide=cfg.zh_wide),
+            domain="unknown")
     return texts, {h: np.array(v, dtype=np.int64) for h, v in targets.items()}
 
 
-def vocabulary(texts: list[str], domains: np.ndarray) -> list[str]:
+def vocabulary(texts: list[str], domains: np.ndarray, wide: bool = False) -> list[str]:
     """Every English word of the bank's phrasings for products a model makes, and every Chinese word the
     phrasebook writes for them (labels' words, templates' fixed parts): what a prompt's words are checked
     against. The negatives' product words stay out: "headphones" is a word nothing here can place."""
@@ -119,9 +132,12 @@ def vocabulary(texts: list[str], domains: np.ndarray) -> list[str]:
     english = {w.strip("'-") for text, domain in zip(texts, domains) if domain != unknown
                for w in re.findall(r"[a-z][a-z'-]*", text.lower())}
     chinese: set[str] = set()
-    for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH):
+    for table in (pb.ZH_CATEGORY, pb.ZH_COLOR, pb.ZH_BACKGROUND, pb.FURNITURE_NOUNS_ZH) + (
+            (pb.ZH_CATEGORY_WIDE,) if wide else ()):
         chinese.update(w for words in table.values() for w in words)
-    for template in pb.zh_templates():
+    if wide:
+        chinese |= pb.zh_wide_words()
+    for template in pb.zh_templates(wide):
         chinese.update(part for part in re.split(r"\{\w+\}|[，：\s]", template) if re.fullmatch(r"[\u3400-\u9fff]+", part))
     return sorted(w for w in english | chinese if w)
 
@@ -166,7 +182,7 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
                  f"({run.record()['seconds']:.0f} s)")
     inputs = (vectors[fit],) + ((tokens[fit], mask[fit], pooled[fit]) if not cfg.pooled_only else ())
     data = EpochData(lambda epoch: (*inputs, *(targets[h][fit] for h in HEADS)))
-    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts, targets["domain"]),
+    model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts, targets["domain"], cfg.zh_wide),
                         token_dim=384 if not cfg.pooled_only else 0)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr,
