@@ -25,7 +25,7 @@ import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
-from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words
+from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words, zh_product_nouns
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -176,6 +176,7 @@ class PromptReader:
             # Chinese words, mixed ones ("T恤", "圆领T恤") included: taken out of the whole prompt, longest first
             self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
             self.filler, self.zh_filler = filler_words()
+            self.zh_products = zh_product_nouns()
         return self._model
 
     def probabilities(self, prompts: list[str]) -> dict[str, np.ndarray]:
@@ -193,6 +194,8 @@ class PromptReader:
                     self.text_encoder = TextEncoder(device=self.device)
                 text = self.text_encoder.encode(list(prompts))
                 inputs += [t.to(self.device) for t in (text.tokens, text.mask, text.pooled)]
+            if model.char_reader is not None:
+                inputs.append(model.char_ids(list(prompts)).to(self.device))
             with torch.inference_mode():
                 logits = model(*inputs)
         return {h: torch.softmax(v.float(), dim=1).cpu().numpy() for h, v in logits.items()}
@@ -241,6 +244,8 @@ class PromptReader:
         """Whether text has a word beyond colours, backgrounds, rooms and template words (a product, maybe)."""
         self._load()
         if any(w.strip("'-") not in self.filler and len(w) > 1 for w in _WORD.findall(text.lower())):
+            return True
+        if any(noun in text for noun in self.zh_products):      # 牛仔裤 stays a product though 牛仔 is a cut
             return True
         for run in _CJK.findall(text):
             for word in self.zh_filler:

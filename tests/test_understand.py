@@ -372,3 +372,25 @@ def test_a_wide_bank_files_a_backdrop_only_where_the_phrasing_names_one():
             words = pb.ZH_BACKGROUND[backdrops[b]] + pb.ZH_BACKGROUND_WIDE[backdrops[b]] + pb.ZH_BACKDROP_COLOR[backdrops[b]]
             assert any(w in text for w in words), (text, backdrops[b])
     assert named > 300
+
+
+@needs_furniture
+def test_heads_that_read_characters_train_read_and_repeat(tmp_path, monkeypatch):
+    """`--chars`: a convolution over the prompt's characters beside the sentence vector and the tokens; its
+    alphabet is saved with the heads, a character it never saw reads as one id, and a reading repeats exactly."""
+    from studio.__main__ import main
+    from studio.understand import PromptReader
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "understand", "--dry-run", "--chars", "--zh-wide"]) == 0
+    folder = tmp_path / "runs" / "dry-run" / "understand"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["characters"] and "背" in config["characters"] and config["training"]["train"]["chars"]
+    reader = PromptReader(folder)
+    model = reader._load()
+    assert model.char_reader is not None
+    ids = model.char_ids(["黑色背景", "☃"])
+    assert ids.shape[1] >= 4 and ids[0, :4].min() >= 2 and ids[1, 0] == 1 and ids[1, 1:].eq(0).all()
+    first = reader.probabilities(["米色长裤，黑色背景"])
+    again = PromptReader(folder).probabilities(["米色长裤，黑色背景"])
+    assert all(np.array_equal(first[h], again[h]) for h in first)

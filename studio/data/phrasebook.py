@@ -330,6 +330,13 @@ def zh_wide_words() -> set[str]:
             for w in words} | {*ZH_WHO, *ZH_MODIFIERS, *ZH_SHOP_WORDS, *FURNITURE_ZH_MODIFIERS, *ZH_MEASURE.values()}
 
 
+def zh_product_nouns() -> tuple[str, ...]:
+    """The Chinese product nouns of every table (two characters or more): a text holding one names a product,
+    whatever cut or material words (filler) it also holds."""
+    return tuple(sorted({n for table in (ZH_CATEGORY, ZH_CATEGORY_WIDE, FURNITURE_NOUNS_ZH) for nouns in table.values()
+                         for n in nouns if len(n) > 1}, key=len, reverse=True))
+
+
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
     """Words that name no product: colours, backgrounds, rooms and the fixed words of every template here
     and in the captions ("product photo of", "on a ... backdrop", "白底", "主图"). English as a set; Chinese

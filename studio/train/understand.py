@@ -142,6 +142,15 @@ def vocabulary(texts: list[str], domains: np.ndarray, wide: bool = False) -> lis
     return sorted(w for w in english | chinese if w)
 
 
+def characters(texts: list[str], least: int = 2) -> list[str]:
+    """The characters (lower-cased) the bank's phrasings use at least `least` times, most used first: the
+    character branch's alphabet (any other character reads as one "unseen" id)."""
+    from collections import Counter
+
+    counts = Counter(ch for text in texts for ch in text.lower())
+    return [ch for ch, n in counts.most_common() if n >= least]
+
+
 def encode_tokens(texts: list[str], cache: str | None, batch: int = 2048):
     """MiniLM token states (N, T, 384) float16, mask (N, T), pooled (N, 384), padded to the longest text."""
     from ..text import TextEncoder
@@ -180,10 +189,13 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
     held, fit = order[:n_held], order[n_held:]
     run.log_line(f"bank: {len(texts):,} phrasings ({len(fit):,} to fit), encoded "
                  f"({run.record()['seconds']:.0f} s)")
-    inputs = (vectors[fit],) + ((tokens[fit], mask[fit], pooled[fit]) if not cfg.pooled_only else ())
-    data = EpochData(lambda epoch: (*inputs, *(targets[h][fit] for h in HEADS)))
     model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts, targets["domain"], cfg.zh_wide),
-                        token_dim=384 if not cfg.pooled_only else 0)
+                        token_dim=384 if not cfg.pooled_only else 0,
+                        characters=characters(texts) if cfg.chars else None)
+    chars = model.char_ids(texts).numpy() if cfg.chars else None
+    columns = (vectors,) + ((tokens, mask, pooled) if not cfg.pooled_only else ()) + ((chars,) if cfg.chars else ())
+    inputs = tuple(a[fit] for a in columns)
+    data = EpochData(lambda epoch: (*inputs, *(targets[h][fit] for h in HEADS)))
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=cfg.lr,
                                                    total_steps=cfg.steps * run.accelerator.num_processes)
@@ -204,7 +216,7 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
         if run.due():
             run.log(loss=loss.item())
     net = run.unwrap(model).eval()
-    held_inputs = (vectors[held],) + ((tokens[held], mask[held], pooled[held]) if not cfg.pooled_only else ())
+    held_inputs = tuple(a[held] for a in columns)
     held_accuracy = accuracy(net, held_inputs, {h: t[held] for h, t in targets.items()})
     metrics = run.record(phrasings=len(texts), held_out=int(n_held), held_out_accuracy=held_accuracy)
     return write_trained(run, net, metrics, log=log, message=f"wrote {cfg.out}: held-out accuracy " + ", ".join(
