@@ -394,3 +394,20 @@ def test_heads_that_read_characters_train_read_and_repeat(tmp_path, monkeypatch)
     first = reader.probabilities(["米色长裤，黑色背景"])
     again = PromptReader(folder).probabilities(["米色长裤，黑色背景"])
     assert all(np.array_equal(first[h], again[h]) for h in first)
+
+
+def test_a_character_branch_for_chinese_only_adds_nothing_to_english():
+    import torch
+
+    from studio.models.prompt_heads import PromptHeads
+
+    kwargs = dict(input_dim=8, hidden=16, heads={"domain": ["fashion", "furniture", "unknown"]}, token_dim=4,
+                  token_queries=1, token_width=8, characters=list("黑色背景ab"), char_width=8)
+    heads = PromptHeads(**kwargs, char_scope="cjk")
+    ids = heads.char_ids(["black on white", "黑色背景", "T恤 ab"])
+    assert ids[0].eq(0).all() and ids[1, :4].min() >= 2 and ids[2, 0] == 1 and ids[2, 3:5].min() >= 2
+    out = heads.char_reader(ids)
+    assert out[0].eq(0).all() and out[1].abs().sum() > 0
+    assert PromptHeads(**kwargs).char_ids(["black on white"])[0, :5].min() >= 1      # "all": English read too
+    with pytest.raises(ValueError, match="char_scope"):
+        PromptHeads(**kwargs, char_scope="latin")

@@ -15,6 +15,7 @@ import torch.nn as nn
 from diffusers import ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
 
+from ..messages import CJK
 from .text_condition import TextCondition
 
 CHAR_LENGTH = 64                       # characters of a prompt the character branch reads (the rest is cut)
@@ -37,7 +38,8 @@ class CharReader(nn.Module):
         h = self.embed(ids).transpose(1, 2)                             # (B, dim, L)
         for conv in self.convs:
             h = nn.functional.silu(conv(h)) * keep
-        peak = h.masked_fill(~keep, -1e4).amax(dim=2)
+        seen = keep.any(dim=2).to(h.dtype)                              # (B, 1): 0 for a row left empty
+        peak = h.masked_fill(~keep, -1e4).amax(dim=2) * seen
         mean = h.sum(dim=2) / keep.sum(dim=2).clamp(min=1)
         return torch.cat([peak, mean], dim=1)
 
@@ -50,11 +52,15 @@ class PromptHeads(ModelMixin, ConfigMixin):
     def __init__(self, input_dim: int = 512, hidden: int = 512, heads: dict | None = None, dropout: float = 0.1,
                  encoder: str = "usem3", vocabulary: list | None = None, token_dim: int = 0,
                  token_queries: int = 4, token_width: int = 128, catalog: str | None = None,
-                 training: dict | None = None, characters: list | None = None, char_width: int = 128):
+                 training: dict | None = None, characters: list | None = None, char_width: int = 128,
+                 char_scope: str = "all"):
         super().__init__()
         heads = heads or {"domain": ["fashion", "furniture", "unknown"]}
         if characters and not token_dim:
             raise ValueError("the character branch reads beside MiniLM's tokens: give token_dim too")
+        if char_scope not in ("all", "cjk"):
+            raise ValueError(f"char_scope is 'all' or 'cjk', got {char_scope!r}")
+        self.char_scope = char_scope
         self.token_pool = TextCondition(token_dim, token_queries, 4, token_width) if token_dim else None
         self.char_reader = CharReader(len(characters), width=char_width) if characters else None
         self._char_index = {c: i + 2 for i, c in enumerate(characters or ())}
@@ -64,9 +70,12 @@ class PromptHeads(ModelMixin, ConfigMixin):
         self.outputs = nn.ModuleDict({name: nn.Linear(hidden, len(labels)) for name, labels in heads.items()})
 
     def char_ids(self, texts: list[str]) -> torch.Tensor:
-        """(B, CHAR_LENGTH) long: each prompt's characters (lower-cased) as this network's character ids."""
+        """(B, CHAR_LENGTH) long: each prompt's characters (lower-cased) as this network's character ids; with
+        char_scope "cjk" a prompt without Chinese characters is left empty (the branch then adds nothing)."""
         ids = torch.zeros(len(texts), CHAR_LENGTH, dtype=torch.long)
         for row, text in enumerate(texts):
+            if self.char_scope == "cjk" and not CJK.search(text):
+                continue
             for col, ch in enumerate(text.lower()[:CHAR_LENGTH]):
                 ids[row, col] = self._char_index.get(ch, 1)
         return ids

@@ -329,6 +329,7 @@ class UnderstandTrainConfig(TrainConfig):
     chinese_share: float = 0.35    # share of the fashion, furniture and unknown phrasings written in Chinese
     zh_wide: bool = False          # Chinese phrasings from the phrasebook's wider tables too (nouns, cuts, requests)
     chars: bool = False            # also read the prompt's characters (convolutions: which colour stands by 背景)
+    char_scope: str = "all"        # with --chars: "all" prompts, or "cjk": only those with Chinese characters
     hidden: int = 512              # trunk width
     lr: float = 2e-3               # peak learning rate (one-cycle)
     held_out: float = 0.05         # phrasings kept out of training for the validation numbers

@@ -142,12 +142,16 @@ def vocabulary(texts: list[str], domains: np.ndarray, wide: bool = False) -> lis
     return sorted(w for w in english | chinese if w)
 
 
-def characters(texts: list[str], least: int = 2) -> list[str]:
+def characters(texts: list[str], least: int = 2, scope: str = "all") -> list[str]:
     """The characters (lower-cased) the bank's phrasings use at least `least` times, most used first: the
-    character branch's alphabet (any other character reads as one "unseen" id)."""
+    character branch's alphabet (any other character reads as one "unseen" id); scope "cjk": of the phrasings
+    with Chinese characters only."""
     from collections import Counter
 
-    counts = Counter(ch for text in texts for ch in text.lower())
+    from ..messages import CJK
+
+    chosen = texts if scope == "all" else [t for t in texts if CJK.search(t)]
+    counts = Counter(ch for text in chosen for ch in text.lower())
     return [ch for ch, n in counts.most_common() if n >= least]
 
 
@@ -191,7 +195,8 @@ def train_understand(cfg: UnderstandTrainConfig, log=print) -> dict:
                  f"({run.record()['seconds']:.0f} s)")
     model = PromptHeads(hidden=cfg.hidden, heads=HEADS, vocabulary=vocabulary(texts, targets["domain"], cfg.zh_wide),
                         token_dim=384 if not cfg.pooled_only else 0,
-                        characters=characters(texts) if cfg.chars else None)
+                        characters=characters(texts, scope=cfg.char_scope) if cfg.chars else None,
+                        char_scope=cfg.char_scope)
     chars = model.char_ids(texts).numpy() if cfg.chars else None
     columns = (vectors,) + ((tokens, mask, pooled) if not cfg.pooled_only else ()) + ((chars,) if cfg.chars else ())
     inputs = tuple(a[fit] for a in columns)
