@@ -25,6 +25,9 @@ ImageSource = Union[str, Path, bytes, BinaryIO]
 DEFAULT_MAX_PIXELS = 64_000_000
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 FLATTEN_BACKGROUND = (255, 255, 255)
+# the formats an upload may be (JPEG includes the MPO files phone cameras write: Pillow's JPEG opener returns
+# them). Pillow opens many more (EPS through Ghostscript, PSD, ICO, PCX...): an upload never reaches their decoders
+UPLOAD_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 
 
 class ImageLoadError(ValueError):
@@ -46,7 +49,7 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, kee
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS)
     except UnidentifiedImageError:
         raise ImageLoadError(f"{name} is not an image format this studio reads "
                              "(PNG, JPEG, WebP, GIF, BMP or TIFF)") from None

@@ -130,3 +130,25 @@ def test_fit_letterboxes_to_a_square():
     assert square.getpixel((32, 32)) == (255, 0, 0)
     assert square.getpixel((32, 2)) == (255, 255, 255)
     assert wide.size == (200, 100)
+
+
+@pytest.mark.parametrize("fmt", ["PPM", "ICO", "PCX", "TGA", "SGI", "IM"])
+def test_formats_outside_the_upload_list_are_refused_before_decoding(fmt):
+    """Pillow reads many more formats than an upload may be (an EPS would go to Ghostscript): each is refused
+    with the list of the formats the studio reads."""
+    with pytest.raises(ImageLoadError, match="PNG, JPEG, WebP, GIF, BMP or TIFF"):
+        load_image(encode(Image.new("RGB", (16, 16), "red"), fmt))
+
+
+def test_an_eps_upload_never_reaches_ghostscript():
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nnewpath 0 0 moveto 10 10 lineto stroke\nshowpage\n"
+    with pytest.raises(ImageLoadError, match="not an image format"):
+        load_image(eps)
+
+
+def test_a_phone_cameras_mpo_jpeg_still_loads():
+    first, second = Image.new("RGB", (20, 10), "red"), Image.new("RGB", (20, 10), "blue")
+    data = encode(first, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    image = load_image(data)
+    assert image.size == (20, 10) and np.asarray(image)[5, 10, 0] > 200          # the first frame
