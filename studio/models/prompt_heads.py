@@ -37,11 +37,11 @@ class CharReader(nn.Module):
         keep = (ids > 0).unsqueeze(1)                                   # (B, 1, L)
         h = self.embed(ids).transpose(1, 2)                             # (B, dim, L)
         for conv in self.convs:
-            h = nn.functional.silu(conv(h)) * keep
+            h = nn.functional.silu(conv(h)) * keep                      # (B, width, L), padding kept at 0
         seen = keep.any(dim=2).to(h.dtype)                              # (B, 1): 0 for a row left empty
-        peak = h.masked_fill(~keep, -1e4).amax(dim=2) * seen
-        mean = h.sum(dim=2) / keep.sum(dim=2).clamp(min=1)
-        return torch.cat([peak, mean], dim=1)
+        peak = h.masked_fill(~keep, -1e4).amax(dim=2) * seen            # (B, width)
+        mean = h.sum(dim=2) / keep.sum(dim=2).clamp(min=1)              # (B, width)
+        return torch.cat([peak, mean], dim=1)                           # (B, 2 * width)
 
 
 class PromptHeads(ModelMixin, ConfigMixin):
@@ -88,6 +88,6 @@ class PromptHeads(ModelMixin, ConfigMixin):
             tokens, pooled = tokens.to(x.dtype), pooled.to(x.dtype)          # stored in float16 for training
             x = torch.cat([x, self.token_pool(tokens, mask, pooled)], dim=1)   # (B, input_dim + token_width)
         if self.char_reader is not None:
-            x = torch.cat([x, self.char_reader(chars)], dim=1)
+            x = torch.cat([x, self.char_reader(chars)], dim=1)              # (B, ... + 2 * char_width)
         h = self.trunk(x)                                             # (B, hidden)
         return {name: head(h) for name, head in self.outputs.items()}
