@@ -3,7 +3,9 @@ learn from (studio/train/understand.py). Much wider than the caption templates t
 on: merchant and marketplace wording, attribute-first and attribute-only prompts, word order, typos.
 
 Everything here is written for this project from general shop vocabulary; none of it is taken from the
-evaluation prompt suites (studio/eval/prompts/), which stay held out.
+evaluation prompt suites (studio/eval/prompts/), which stay held out. One exception, said plainly: the wider
+Chinese tables (`--zh-wide`) were written after reading the shipped heads' misreads of fashion-zh-2, so that
+list guided them and decides nothing; fashion-zh-3 was written after them and is the held-out one.
 
     >>> rng = np.random.default_rng(0)
     >>> phrase_fashion({"category": "sneaker", "color": "red", "background": "white"}, rng, "zh")
