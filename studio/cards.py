@@ -375,7 +375,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
 
     reader = PromptReader(folder, device)
     out: dict = {"model": Path(folder).name, "suites": {}}
-    for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "furniture-test"):
+    for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
