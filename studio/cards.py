@@ -375,7 +375,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
 
     reader = PromptReader(folder, device)
     out: dict = {"model": Path(folder).name, "suites": {}}
-    for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "furniture-test"):
+    for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5",
+                  "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
@@ -388,7 +389,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
         out["suites"][suite] = row
     specs = load_prompts("furniture-zh")
     out["suites"]["furniture-zh"] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
-    for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2")):
+    for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2"),
+                      ("unknown_zh", "unknown-products-zh")):
         unknown = reader.read_many(unknown_products(name))
         out[key] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
                     "missed": [u.prompt for u in unknown if not u.unknown_product]}
@@ -744,6 +746,9 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     fresh_row = "" if not fresh else (f"| unknown products, a second list written after the rules were tuned on the "
                                       f"first (`unknown-products-2.txt`, {fresh['n']} prompts) | - | "
                                       f"{_pct(fresh['flagged'])} |\n")
+    chinese = evaluation.get("unknown_zh")
+    fresh_row += "" if not chinese else (f"| unknown products in Chinese, a third list (`unknown-products-zh.txt`, "
+                                         f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} |\n")
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
