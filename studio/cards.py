@@ -374,7 +374,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     from .understand import PromptReader
 
     reader = PromptReader(folder, device)
-    out: dict = {"model": Path(folder).name, "suites": {}}
+    out: dict = {"model": Path(folder).name, "suites": {},
+                 "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5",
                   "furniture-test"):
         specs = load_prompts(suite)
@@ -755,9 +756,19 @@ def _understand_card(info: dict, evaluation: dict) -> str:
         f"tent, a toaster: `studio/eval/prompts/catalog-products.txt`, {held['n']} prompts, no bar): "
         f"{_pct(held['furniture'])} routed to furniture, {_pct(held['flagged'])} flagged.")
     heads = ", ".join(f"{h} ({len(labels)})" for h, labels in c["heads"].items())
+    by_language = "" if not evaluation.get("chinese_by") else (
+        f", as the app reads them: prompts with Chinese characters by `weights/{evaluation['chinese_by']}` (its own "
+        f"card), every other prompt by these heads")
     tokens = (", and all-MiniLM-L6-v2's token states (the generators' text encoder) are attention-pooled "
               "beside it (the generators' own text-condition module: it binds a colour to its noun, which one "
               "pooled vector does poorly)") if c.get("token_dim") else ""
+    if c.get("characters"):
+        scope = "prompts with Chinese characters" if c.get("char_scope") == "cjk" else "every prompt"
+        tokens += (f", and a convolution over the characters of {scope} (an alphabet of {len(c['characters'])}; "
+                   "it keeps which colour word stands next to 背景 or to the product noun)")
+    wide = (" The wider Chinese tables (`--zh-wide`: more nouns, colours, cuts and request forms) were written after "
+            "reading an earlier reader's misreads of fashion-zh-2, so that list guided them; fashion-zh-3, -4 and -5 "
+            "were written later.") if train.get("zh_wide") else ""
     accuracy = ", ".join(f"{h} {100 * a:.1f}%" for h, a in (t.get("held_out_accuracy") or {}).items())
     return f"""# {info['name']}
 
@@ -775,14 +786,14 @@ tuples in merchant English and Chinese ({int(100 * train.get('chinese_share', 0)
 prompts, word orders, typos), furniture requests from the captions of the Sweet Home 3D train split
 ({data_credit('furniture').split(':')[0]}) and Chinese furniture nouns, and requests for products no model
 makes. None comes from the evaluation suites below; the unknown-product list is held out from the training
-negatives. {t.get('held_out', 0):,} phrasings were kept out of training: {accuracy or '-'}.
+negatives.{wide} {t.get('held_out', 0):,} phrasings were kept out of training: {accuracy or '-'}.
 
 ## Training
 {_training_lines('understand', t, f"AdamW with a one-cycle schedule (peak lr {train.get('lr')})")}
 
 ## Evaluation (`python -m studio card weights/{info['name']}`)
 
-Labels read off each suite's prompts, against the suite's own labels:
+Labels read off each suite's prompts, against the suite's own labels{by_language}:
 
 | suite | phrasing | category | colour | background |
 |---|---|---|---|---|

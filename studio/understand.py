@@ -31,6 +31,9 @@ from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
 
 FOLDER = "understand"
+# heads for prompts with Chinese characters, when installed beside FOLDER (`<folder>-zh`): they read Chinese
+# far better, and the FOLDER heads keep reading every other prompt exactly as before (weights/understand/README.md)
+CHINESE_SUFFIX = "-zh"
 SURE = 0.5              # below this a label is "not sure"
 UNKNOWN_AT = 0.5        # the unknown-product probability from which a prompt is flagged
 RECENT = 512           # understandings kept for prompts read again
@@ -146,12 +149,19 @@ class Understanding:
 class PromptReader:
     """The trained heads and the multilingual encoder, loaded on first use; `read` is thread-safe."""
 
-    def __init__(self, folder: str | Path = WEIGHTS_DIR / FOLDER, device: str = "cpu", text_encoder=None):
-        """text_encoder: a studio.text.TextEncoder to share (heads that read MiniLM tokens need one)."""
+    def __init__(self, folder: str | Path = WEIGHTS_DIR / FOLDER, device: str = "cpu", text_encoder=None,
+                 chinese: str | Path | bool | None = True):
+        """text_encoder: a studio.text.TextEncoder to share (heads that read MiniLM tokens need one).
+        chinese: the heads that read prompts with Chinese characters in them: True, the folder `<folder>-zh`
+        beside this one when it is there; a folder; or None: these heads read every prompt."""
         self.folder, self.device, self.text_encoder = Path(folder), device, text_encoder
         if not (self.folder / "config.json").is_file():
             raise FileNotFoundError(f"no prompt-understanding heads at {self.folder}: train them with "
                                     f"`python -m studio train understand`")
+        if chinese is True:
+            beside = self.folder.with_name(self.folder.name + CHINESE_SUFFIX)
+            chinese = beside if (beside / "config.json").is_file() else None
+        self.chinese = PromptReader(chinese, device, text_encoder, chinese=None) if chinese else None
         self._model = self._encoder = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, Understanding] = OrderedDict()   # the app reads a prompt as it is
@@ -220,6 +230,18 @@ class PromptReader:
         return [known[p] for p in prompts]
 
     def _read(self, prompts: list[str]) -> list[Understanding]:
+        """Each prompt read by the heads for its language: with Chinese characters by `self.chinese` if set."""
+        if self.chinese is None:
+            return self._read_here(prompts)
+        chinese = {i for i, p in enumerate(prompts) if _CJK.search(p)}
+        read = {}
+        others = [i for i in range(len(prompts)) if i not in chinese]
+        for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
+            if rows:
+                read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
+        return [read[i] for i in range(len(prompts))]
+
+    def _read_here(self, prompts: list[str]) -> list[Understanding]:
         # the heads never learned view phrases: they read the prompt without them (the view is parsed apart)
         viewless = [without_view(p) or p for p in prompts]
         probs = self.probabilities(viewless)

@@ -158,14 +158,19 @@ def test_the_held_out_unknown_products_name_no_catalog_item():
 def test_heads_that_never_learned_furniture_colours_guess_none():
     """The shipped heads predate coloured furniture requests: their colour head saw only fashion and misreads
     a furniture piece ("红色扶手椅" as beige), so a furniture reading carries no colour from them rather than a
-    wrong one; heads trained with `furniture_color_share` read it (runs/understand-zh, not shipped yet)."""
+    wrong one; heads trained with `furniture_color_share` read it (weights/understand-zh, which reads Chinese)."""
     from studio.understand import PromptReader
 
-    reader = PromptReader(SHIPPED)
+    reader = PromptReader(SHIPPED, chinese=None)                  # the shipped heads alone
     armchair = reader.read("红色扶手椅")
     assert reader.furniture_colour is False and armchair.domain == "furniture"
     assert "color" not in armchair.labels and armchair.canonical == "an armchair"
     assert reader.read("红色运动鞋").labels["color"] == "red"            # fashion keeps its colour
+    if (SHIPPED.parent / "understand-zh" / "config.json").is_file():  # as the app reads Chinese: those learned them
+        app = PromptReader(SHIPPED)
+        red = app.read("红色扶手椅")
+        assert app.chinese.furniture_colour is True
+        assert red.labels["color"] == "red" and red.canonical == "a red armchair"
 
 
 def test_furniture_reading_scores_each_label_over_the_requests_that_name_it():
@@ -411,3 +416,29 @@ def test_a_character_branch_for_chinese_only_adds_nothing_to_english():
     assert PromptHeads(**kwargs).char_ids(["black on white"])[0, :5].min() >= 1      # "all": English read too
     with pytest.raises(ValueError, match="char_scope"):
         PromptHeads(**kwargs, char_scope="latin")
+
+
+@needs_heads
+def test_prompts_with_chinese_go_to_the_chinese_heads_when_they_are_installed(tmp_path):
+    """`<folder>-zh` beside the heads reads every prompt with Chinese characters; the rest, and the order of a
+    batch, stay with the heads themselves; without that folder nothing changes."""
+    from studio.understand import PromptReader
+
+    shutil.copytree(SHIPPED, tmp_path / "understand")
+    alone = PromptReader(tmp_path / "understand")
+    assert alone.chinese is None
+    shutil.copytree(SHIPPED, tmp_path / "understand-zh")
+    reader = PromptReader(tmp_path / "understand")
+    assert reader.chinese is not None and reader.chinese.folder == tmp_path / "understand-zh"
+    assert reader.chinese.chinese is None and PromptReader(tmp_path / "understand", chinese=None).chinese is None
+    seen = {}
+    for name, r in (("main", reader), ("zh", reader.chinese)):
+        def spy(prompts, _name=name, _read=r._read_here):
+            seen.setdefault(_name, []).extend(prompts)
+            return _read(prompts)
+        r._read_here = spy
+    prompts = ["red sneaker on white", "白底红色运动鞋", "a T恤 in black", "navy coat"]
+    read = reader.read_many(prompts)
+    assert seen == {"zh": ["白底红色运动鞋", "a T恤 in black"], "main": ["red sneaker on white", "navy coat"]}
+    assert [u.prompt for u in read] == prompts
+    assert read[1].labels == alone.read("白底红色运动鞋").labels                 # the same heads here: the same reading
