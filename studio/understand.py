@@ -239,6 +239,9 @@ class PromptReader:
         for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
             if rows:
                 read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
+            # one MiniLM for both: whichever reader made it first lends it to the other
+            self.text_encoder = self.text_encoder or self.chinese.text_encoder
+            self.chinese.text_encoder = self.chinese.text_encoder or self.text_encoder
         return [read[i] for i in range(len(prompts))]
 
     def _read_here(self, prompts: list[str]) -> list[Understanding]:

@@ -442,3 +442,4 @@ def test_prompts_with_chinese_go_to_the_chinese_heads_when_they_are_installed(tm
     assert seen == {"zh": ["白底红色运动鞋", "a T恤 in black"], "main": ["red sneaker on white", "navy coat"]}
     assert [u.prompt for u in read] == prompts
     assert read[1].labels == alone.read("白底红色运动鞋").labels                 # the same heads here: the same reading
+    assert reader.text_encoder is not None and reader.text_encoder is reader.chinese.text_encoder   # one MiniLM
