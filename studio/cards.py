@@ -376,8 +376,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     reader = PromptReader(folder, device)
     out: dict = {"model": Path(folder).name, "suites": {},
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
-    for suite in ("fashion-visible", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5",
-                  "furniture-test"):
+    for suite in ("fashion-visible", "fashion-en-2", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4",
+                  "fashion-zh-5", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
