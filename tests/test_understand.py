@@ -402,8 +402,6 @@ def test_heads_that_read_characters_train_read_and_repeat(tmp_path, monkeypatch)
 
 
 def test_a_character_branch_for_chinese_only_adds_nothing_to_english():
-    import torch
-
     from studio.models.prompt_heads import PromptHeads
 
     kwargs = dict(input_dim=8, hidden=16, heads={"domain": ["fashion", "furniture", "unknown"]}, token_dim=4,
