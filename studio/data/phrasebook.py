@@ -57,6 +57,9 @@ EN_COLOR = {
     "brown": COLOR_WORDS["brown"] + ("coffee", "mocha", "walnut", "tobacco brown", "cognac"),
     "beige": COLOR_WORDS["beige"] + ("khaki", "nude", "oatmeal", "taupe", "sand beige"),
 }
+# `train understand --en-colours`: product colours the English lists above lack, although merchants use them
+# ("cream knit cardigan"); "cream" is also a backdrop word there, so the heads learn it from its place
+EN_COLOR_EXTRA = {"white": ("ivory", "off-white", "off white", "ecru"), "beige": ("cream", "creamy", "cream-coloured")}
 EN_BACKGROUND = {
     "white": BACKGROUND_WORDS["white"] + ("clean white", "all-white", "bright white"),
     "light_gray": BACKGROUND_WORDS["light_gray"] + ("silver grey", "light grey seamless", "dove grey"),
@@ -250,9 +253,11 @@ def typo(text: str, rng: np.random.Generator) -> str:
     return " ".join(words)
 
 
-def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en", wide: bool = False) -> str:
+def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en", wide: bool = False,
+                   en_colours: bool = False) -> str:
     """One merchant phrasing of fashion labels (category required; colour/background may be None). wide: the
-    Chinese phrasings draw on the wider tables too (the narrow ones alone draw exactly as before)."""
+    Chinese phrasings draw on the wider tables too; en_colours: the English ones on EN_COLOR_EXTRA too (without
+    either, the phrasings are drawn exactly as before)."""
     category, color, background = labels["category"], labels.get("color"), labels.get("background")
     if language == "zh" and wide:
         return _phrase_fashion_zh_wide(category, color, background, rng)
@@ -262,12 +267,16 @@ def phrase_fashion(labels: dict, rng: np.random.Generator, language: str = "en",
         templates = ZH_TEMPLATES if color and background else ZH_NO_BACKGROUND if color else ZH_NO_COLOR \
             if background else ("{n}", "{n}产品图")
         return _pick(rng, templates).format(n=n, c=c, b=b)
-    n, c = _pick(rng, EN_CATEGORY[category]), _pick(rng, EN_COLOR[color]) if color else ""
+    n, c = _pick(rng, EN_CATEGORY[category]), _pick(rng, _en_colour_words(color, en_colours)) if color else ""
     b = _pick(rng, EN_BACKGROUND[background]) if background else ""
     templates = EN_TEMPLATES if color and background else EN_NO_BACKGROUND if color else EN_NO_COLOR \
         if background else ("{n}", "a {n}", "{n} product photo")
     text = _pick(rng, templates).format(p=f"{c} {n}".strip(), c=c, n=n, b=b, bn=_pick(rng, EN_BACKGROUND_NOUNS))
     return text if rng.random() > 0.15 else typo(text, rng)
+
+
+def _en_colour_words(color: str, extra: bool) -> tuple[str, ...]:
+    return EN_COLOR[color] + (EN_COLOR_EXTRA.get(color, ()) if extra else ())
 
 
 def _zh_slots(rng: np.random.Generator, color: str | None, background: str | None) -> dict:
@@ -298,7 +307,8 @@ def saying(templates: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in templates if "{b}" in t or "{bc}" in t)
 
 
-def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None, wide: bool = False) -> str:
+def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None, wide: bool = False,
+                   en_colours: bool = False) -> str:
     """A request for a product no installed model makes, sometimes with a colour and a background (wide: in
     the wider Chinese phrasings too, the product sometimes with a cut or material: 纯棉毛巾)."""
     from .vocab import BACKGROUNDS, COLORS
@@ -312,7 +322,8 @@ def phrase_unknown(rng: np.random.Generator, language: str = "en", products=None
     if language == "zh":
         return _pick(rng, UNKNOWN_TEMPLATES_ZH).format(u=_pick(rng, products or UNKNOWN_ZH), c=_pick(rng, ZH_COLOR[c]),
                                                       b=_pick(rng, ZH_BACKGROUND[b]))
-    return _pick(rng, UNKNOWN_TEMPLATES_EN).format(u=_pick(rng, products or UNKNOWN_EN), c=_pick(rng, EN_COLOR[c]),
+    return _pick(rng, UNKNOWN_TEMPLATES_EN).format(u=_pick(rng, products or UNKNOWN_EN),
+                                                   c=_pick(rng, _en_colour_words(c, en_colours)),
                                                    b=_pick(rng, EN_BACKGROUND[b]))
 
 
@@ -348,7 +359,7 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
     from .captions import (BACKGROUND_ALIASES, BACKGROUND_NOUNS, FURNITURE_ROOMS, FURNITURE_TEMPLATES, TEMPLATES)
 
     english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", "me", "show"}
-    for table in (EN_COLOR, EN_BACKGROUND, BACKGROUND_WORDS, BACKGROUND_ALIASES, COLOR_WORDS):
+    for table in (EN_COLOR, EN_COLOR_EXTRA, EN_BACKGROUND, BACKGROUND_WORDS, BACKGROUND_ALIASES, COLOR_WORDS):
         english.update(w for words in table.values() for phrase in words for w in re.findall(r"[a-z][a-z'-]*", phrase))
     english.update(w for phrase in (*EN_BACKGROUND_NOUNS, *BACKGROUND_NOUNS, *filter(None, FURNITURE_ROOMS.values()))
                    for w in phrase.split())

@@ -328,6 +328,7 @@ class UnderstandTrainConfig(TrainConfig):
     furniture_color_share: float = 0.6  # share of the Chinese furniture phrasings that name the piece's colour
     chinese_share: float = 0.35    # share of the fashion, furniture and unknown phrasings written in Chinese
     zh_wide: bool = False          # Chinese phrasings from the phrasebook's wider tables too (nouns, cuts, requests)
+    en_colours: bool = False       # English product colours also: ivory, off-white, ecru (white); cream (beige)
     chars: bool = False            # also read the prompt's characters (convolutions: which colour stands by 背景)
     char_scope: str = "all"        # with --chars: "all" prompts, or "cjk": only those with Chinese characters
     hidden: int = 512              # trunk width

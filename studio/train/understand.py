@@ -81,7 +81,7 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
         color = None if 0.80 <= drop < 0.90 or drop >= 0.97 else color
         background = None if 0.90 <= drop else background
         text = pb.phrase_fashion({"category": category, "color": color, "background": background}, rng, language(),
-                                 wide=cfg.zh_wide)
+                                 wide=cfg.zh_wide, en_colours=cfg.en_colours)
         add(text, domain="fashion", category=category, color=color or NONE, background=background or NONE)
     # 2. furniture: the train split's captions (the test items stay out), and Chinese nouns
     catalog = open_catalog("furniture", split="train", size=32)
@@ -119,8 +119,8 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
     # 3. products no model makes (none of them a word a furniture item uses)
     unknown_en = tuple(u for u in pb.UNKNOWN_EN if not set(u.split()) & known_words)
     for _ in range(cfg.unknown_phrases):
-        add(pb.phrase_unknown(rng, language(), None if language() == "zh" else unknown_en, wide=cfg.zh_wide),
-            domain="unknown")
+        add(pb.phrase_unknown(rng, language(), None if language() == "zh" else unknown_en, wide=cfg.zh_wide,
+                              en_colours=cfg.en_colours), domain="unknown")
     return texts, {h: np.array(v, dtype=np.int64) for h, v in targets.items()}
 
 
