@@ -441,3 +441,20 @@ def test_prompts_with_chinese_go_to_the_chinese_heads_when_they_are_installed(tm
     assert [u.prompt for u in read] == prompts
     assert read[1].labels == alone.read("白底红色运动鞋").labels                 # the same heads here: the same reading
     assert reader.text_encoder is not None and reader.text_encoder is reader.chinese.text_encoder   # one MiniLM
+
+
+def test_extra_english_colours_are_product_colours_only_when_asked():
+    """`--en-colours`: "cream" (beige) and "ivory" / "off-white" (white) become product colours; without it the
+    English phrasings never use them for a product (the shipped recipe's bank is drawn as before)."""
+    from studio.data import phrasebook as pb
+
+    def phrasings(extra: bool) -> list[str]:
+        rng = np.random.default_rng(3)
+        return [pb.phrase_fashion({"category": "pullover", "color": colour, "background": "black"}, rng, "en",
+                                  en_colours=extra) for colour in ("beige", "white") for _ in range(150)]
+
+    words = [w for ws in pb.EN_COLOR_EXTRA.values() for w in ws]
+    assert not [t for t in phrasings(False) if any(w in t.lower() for w in words)]
+    with_extra = phrasings(True)
+    assert any("cream" in t.lower() for t in with_extra[:150]) and any("ivory" in t.lower() for t in with_extra[150:])
+    assert not [t for t in with_extra[150:] if "cream" in t.lower()]          # cream is never filed as white
