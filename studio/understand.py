@@ -161,7 +161,11 @@ class PromptReader:
         if chinese is True:
             beside = self.folder.with_name(self.folder.name + CHINESE_SUFFIX)
             chinese = beside if (beside / "config.json").is_file() else None
-        self.chinese = PromptReader(chinese, device, text_encoder, chinese=None) if chinese else None
+        if chinese and self.text_encoder is None:        # one MiniLM for both readers (it loads on first use)
+            from .text import TextEncoder
+
+            self.text_encoder = TextEncoder(device=device)
+        self.chinese = PromptReader(chinese, device, self.text_encoder, chinese=None) if chinese else None
         self._model = self._encoder = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, Understanding] = OrderedDict()   # the app reads a prompt as it is
@@ -239,9 +243,6 @@ class PromptReader:
         for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
             if rows:
                 read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
-            # one MiniLM for both: whichever reader made it first lends it to the other
-            self.text_encoder = self.text_encoder or self.chinese.text_encoder
-            self.chinese.text_encoder = self.chinese.text_encoder or self.text_encoder
         return [read[i] for i in range(len(prompts))]
 
     def _read_here(self, prompts: list[str]) -> list[Understanding]:
