@@ -263,6 +263,12 @@ def test_eval_mask_scores_each_method_on_the_same_images(installed, tmp_path, mo
     busy = result["methods"]["classical"]["busy"]
     assert busy["n"] == 6 and 0 <= busy["min_iou"] <= busy["mean_iou"] <= 1 and 0 <= busy["boundary_f"] <= 1
     assert "| learned | photo |" in segment.markdown_table(result)
+    # the busy rows again, by the source of each composite's object: together they are the busy rows
+    chosen = np.linspace(0, len(bank) - 1, 2).round().astype(int)
+    expected = {f"busy ({bank.kinds[i]})" for i in chosen}
+    by_source = {k: v for k, v in result["methods"]["classical"].items() if k.startswith("busy (")}
+    assert set(by_source) == expected and sum(v["n"] for v in by_source.values()) == busy["n"]
+    assert f"| classical | {sorted(expected)[0]} |" in segment.markdown_table(result)
     truth = np.zeros((40, 40), np.float32)
     truth[10:30, 10:30] = 1
     assert segment.score(truth, truth)[:2] == (1.0, 1.0) and segment.score(truth, truth)[2] == 0

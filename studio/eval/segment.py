@@ -9,7 +9,8 @@ without the guided-filter refinement) on the same images:
   and on a vertical two-colour gradient (the border is no longer uniform, so the classical GrabCut path runs);
 - composites: held-out objects (studio/data/composites.py: test renders, icons and clip art) over held-out
   backgrounds, one composite per object and background kind (photo, texture, clutter = "busy"; plain,
-  gradient), drawn from a fixed seed.
+  gradient), drawn from a fixed seed. The busy ones are also scored by the object's source ("busy (render)",
+  "busy (icon)", "busy (clipart)"), so a reader sees which kind of product the failures are.
 A mask sees only the RGB image. Scores per condition: IoU of the mask (alpha >= 0.5) with the truth
 (mean, median, minimum, share >= 0.9), the boundary F-score (the DAVIS contour measure: boundary pixels
 matched within 0.75% of the diagonal) and the SAD of the alpha (sum of absolute alpha errors / 1000, the
@@ -126,7 +127,7 @@ def _furniture_images(split: str, size: int, limit: int | None):
                                 (size, size, 3)).copy()
         for condition, backdrop in (("plain", plain), ("gradient", gradient)):
             truth, photo = _truth_and_photo(icon, backdrop, size)
-            yield condition, photo, truth
+            yield condition, photo, truth, None
 
 
 def _composite_images(size: int, limit: int | None, seed: int, cache: str | None):
@@ -140,7 +141,7 @@ def _composite_images(size: int, limit: int | None, seed: int, cache: str | None
     for n, index in enumerate(chosen):
         for k, kind in enumerate(COMPOSITE_KINDS):
             rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, k]), size, index=int(index), kind=kind)
-            yield kind, Image.fromarray(rgb), alpha.astype(np.float32) / 255
+            yield kind, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
 
 
 def _summary(rows: list[tuple[float, float, float]]) -> dict:
@@ -167,8 +168,11 @@ def evaluate_mask(catalog: str = "furniture", split: str = "test", size: int = 2
     rows: dict[str, dict[str, list]] = {name: {} for name in methods}
     seconds = {name: 0.0 for name in methods}
     count = 0
-    for condition, photo, truth in images:
+    sources: dict[str, list[str]] = {}                   # busy condition -> the object source of each row
+    for condition, photo, truth, source in images:
         count += 1
+        if condition in BUSY:
+            sources.setdefault(condition, []).append(source)
         for name, method in methods.items():
             t = time.perf_counter()
             alpha = method(photo)
@@ -181,6 +185,12 @@ def evaluate_mask(catalog: str = "furniture", split: str = "test", size: int = 2
         busy = [r for c in BUSY for r in by_condition.get(c, [])]
         if busy:
             entry["busy"] = _summary(busy)
+            by_source: dict[str, list] = {}
+            for c in BUSY:
+                for source, row in zip(sources.get(c, []), by_condition.get(c, [])):
+                    by_source.setdefault(source, []).append(row)
+            for source, values in sorted(by_source.items()):
+                entry[f"busy ({source})"] = _summary(values)
         entry["seconds_per_image"] = round(seconds[name] / max(1, count), 4)
         result["methods"][name] = entry
     return result
