@@ -435,6 +435,41 @@ def test_a_folder_keeps_its_own_default_guidance(tmp_path, pipe):
         studio.defaults("diffusion-fashion")
 
 
+def test_a_network_grows_a_level_in_front_and_keeps_the_trained_ones(tmp_path):
+    from studio.train.configs import DiffusionTrainConfig
+    from studio.train.diffusion import grow_weights, grown_unet
+
+    source = write_diffusion(tmp_path / "small")                      # 16 px, levels of 8 and 16 channels
+    small = open_pipeline(source).unet
+    cfg = DiffusionTrainConfig(size=32, grow_from=str(source), label_embeddings=True)
+    big = grown_unet(cfg)
+    assert big.config.size == 32 and tuple(big.config.channels) == (8, 8, 16)
+    assert tuple(big.config.attention) == (False, False, True) and big.config.views == 6
+    new = grow_weights(big, str(source), lambda *_: None)
+    old = small.state_dict()
+    grown = big.state_dict()
+    # every trained tensor has a place: down level i is now level i + 1, the rest keep their names
+    assert torch.equal(grown["unet.down_blocks.1.resnets.0.conv1.weight"], old["unet.down_blocks.0.resnets.0.conv1.weight"])
+    assert torch.equal(grown["unet.up_blocks.1.resnets.0.conv1.weight"], old["unet.up_blocks.1.resnets.0.conv1.weight"])
+    for name in ("unet.conv_in.weight", "unet.conv_out.weight", "unet.time_embedding.linear_1.weight", "null_pooled"):
+        assert torch.equal(grown[name], old[name])
+    # what is new: the first down level, the last up level, one upsampler, and the label embeddings (at zero)
+    assert new and all(k.startswith(("unet.down_blocks.0.", "unet.up_blocks.2.", "unet.up_blocks.1.upsamplers.",
+                                     "view_embedding.", "background_embedding.")) for k in new)
+    assert not big.view_embedding.weight.any()
+    b = 2
+    x = torch.randn(b, 3, 32, 32)
+    out = big(x, torch.tensor([10, 500]), torch.zeros(b, 1, 32, 32), x, torch.randn(b, 5, 384),
+              torch.ones(b, 5, dtype=torch.bool), torch.randn(b, 384))
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    with pytest.raises(ValueError, match="twice the source"):
+        grown_unet(DiffusionTrainConfig(size=64, grow_from=str(source)))
+    with pytest.raises(ValueError, match="give one"):
+        DiffusionTrainConfig(size=32, grow_from=str(source), init_from=str(source))
+    with pytest.raises(FileNotFoundError, match="to grow from"):
+        grown_unet(DiffusionTrainConfig(size=32, grow_from=str(tmp_path / "missing")))
+
+
 @needs_fashion
 def test_a_dry_run_writes_a_folder_the_studio_opens(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -454,6 +489,13 @@ def test_a_dry_run_writes_a_folder_the_studio_opens(tmp_path, monkeypatch):
     more = open_pipeline(tmp_path / "diffusion-more")
     assert more.unet.labelled and more.unet.config.views == 6 and more.unet.config.backgrounds == 6
     assert more.network.config.training["train"]["label_embeddings"] is True
+    # ... or grow it to twice the size, one level in front
+    size = pipe.unet.config.size
+    assert main(["train", "diffusion", "--dry-run", "--out", str(tmp_path / "diffusion-grown"), "--size",
+                 str(2 * size), "--grow-from", str(out)]) == 0
+    grown = open_pipeline(tmp_path / "diffusion-grown")
+    assert grown.unet.config.size == 2 * size and len(grown.unet.config.channels) == len(pipe.unet.config.channels) + 1
+    assert grown(PROMPT, num_images=1, seed=1, steps=2).images[0].size == (2 * size, 2 * size)
 
 
 def test_the_training_loss_weights_and_targets():

@@ -359,9 +359,13 @@ class DiffusionTrainConfig(TrainConfig):
     text_cache: str = "runs/text-cache"  # where caption encodings are cached
     init_from: str | None = None   # start from this diffusion folder's weights (a new run; not --resume)
     label_embeddings: bool = False  # also embed the view and the backdrop each caption names (start at zero)
+    grow_from: str | None = None   # a diffusion folder at half this size: its levels become the lower ones of a
+                                   # network with one new level in front (width, levels, attend_at, heads follow it)
 
     def __post_init__(self):
         super().__post_init__()
+        if self.init_from and self.grow_from:
+            raise ValueError("--init-from and --grow-from both name starting weights: give one")
         if self.prediction not in ("v_prediction", "epsilon"):
             raise ValueError(f"prediction must be v_prediction or epsilon, got {self.prediction!r}")
         for name in ("uncond_share", "masked_share"):

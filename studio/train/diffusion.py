@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,14 +43,65 @@ def unet_for(cfg: DiffusionTrainConfig) -> TextUNet:
     """The network the config describes: `levels` levels from `width` channels, doubling once, cross-
     attention at the levels `attend_at` px or smaller; with `label_embeddings`, one row per view label and
     per backdrop (and one for none)."""
+    channels = tuple(cfg.width * min(2, 2 ** i) for i in range(cfg.levels))
+    attention = tuple(cfg.size // 2 ** i <= cfg.attend_at for i in range(cfg.levels))
+    labels = _label_rows() if cfg.label_embeddings else {}
+    return TextUNet(size=cfg.size, channels=channels, attention=attention, heads=cfg.heads,
+                    groups=math.gcd(16, *channels), **labels)
+
+
+def _label_rows() -> dict[str, int]:
     from ..data.views import LABELS as VIEW_LABELS
     from ..data.vocab import BACKGROUNDS
 
-    channels = tuple(cfg.width * min(2, 2 ** i) for i in range(cfg.levels))
-    attention = tuple(cfg.size // 2 ** i <= cfg.attend_at for i in range(cfg.levels))
-    labels = {"views": len(VIEW_LABELS), "backgrounds": len(BACKGROUNDS)} if cfg.label_embeddings else {}
-    return TextUNet(size=cfg.size, channels=channels, attention=attention, heads=cfg.heads,
-                    groups=math.gcd(16, *channels), **labels)
+    return {"views": len(VIEW_LABELS), "backgrounds": len(BACKGROUNDS)}
+
+
+def grown_unet(cfg: DiffusionTrainConfig) -> TextUNet:
+    """The network --grow-from describes: the source folder's network (its levels, attention, heads, label
+    embeddings) with one more level in front at this run's size, twice the source's, as wide as the source's
+    first level (so the time embedding, the stem and the head keep their shapes)."""
+    from ..checkpoints import open_network
+
+    if not Path(cfg.grow_from).is_dir():
+        raise FileNotFoundError(f"no diffusion folder at {cfg.grow_from} to grow from")
+    source = open_network(cfg.grow_from, TextUNet, subfolder="unet").config
+    if cfg.size != 2 * source.size:
+        raise ValueError(f"growing adds one level: the run's size must be twice the source's {source.size} px, "
+                         f"got {cfg.size}")
+    channels, attention = tuple(source.channels), tuple(source.attention)
+    if len(channels) == 5:
+        raise ValueError(f"{cfg.grow_from} already has 5 levels, the most a network here has")
+    labels = _label_rows() if cfg.label_embeddings else {"views": 0, "backgrounds": 0}
+    return TextUNet(size=cfg.size, channels=(channels[0],) + channels, attention=(False,) + attention,
+                    layers_per_block=source.layers_per_block, heads=source.heads, groups=source.groups,
+                    text_dim=source.text_dim, views=max(source.views, labels["views"]),
+                    backgrounds=max(source.backgrounds, labels["backgrounds"]))
+
+
+def grow_weights(model: TextUNet, source: str, log) -> list[str]:
+    """Copy a network at half the size into `model` (made by grown_unet): the source's down level i becomes
+    level i + 1, its up levels (lowest resolution first) keep their places, and everything else (stem, head,
+    time and text embeddings, middle block, null condition, label embeddings) keeps its name. What stays new:
+    the first down level, the last up level and the upsampler the source's last up level never had. A
+    progressive-growing start (Karras et al. 2018): the lower levels begin trained. Returns the new tensors' names."""
+    from ..checkpoints import open_network
+
+    old = open_network(source, TextUNet, subfolder="unet").state_dict()
+    moved = {}
+    for key, value in old.items():
+        match = re.match(r"unet\.down_blocks\.(\d+)\.(.*)", key)
+        moved[f"unet.down_blocks.{int(match.group(1)) + 1}.{match.group(2)}" if match else key] = value
+    target = model.state_dict()
+    wrong = [k for k, v in moved.items() if k not in target or target[k].shape != v.shape]
+    if wrong:
+        raise ValueError(f"{source} cannot grow into this network: {len(wrong)} tensors find no place "
+                         f"(first: {wrong[0]})")
+    model.load_state_dict(moved, strict=False)
+    new = [k for k in target if k not in moved]
+    log(f"grown from {source}: {len(moved)} tensors copied, {len(new)} new "
+        f"({sum(target[k].numel() for k in new) / 1e6:.2f} M parameters)")
+    return new
 
 
 def noise_schedule(prediction: str):
@@ -124,9 +176,11 @@ def train_diffusion(cfg: DiffusionTrainConfig, log=print) -> dict:
     # 1. text, masks and data, prepared once (the same on every process)
     bank, pool, data = masked_training_set(cfg, run.log_line)
     # 2. network, schedule, optimiser (warm-up then cosine to a tenth), EMA
-    model = unet_for(cfg)
+    model = grown_unet(cfg) if cfg.grow_from else unet_for(cfg)
     if cfg.init_from and not cfg.resume:
         _initial_weights(model, cfg.init_from, run.log_line)
+    if cfg.grow_from and not cfg.resume:
+        grow_weights(model, cfg.grow_from, run.log_line)
     schedule, sampler = noise_schedule(cfg.prediction)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
 
