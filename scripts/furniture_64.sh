@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Issue 17's furniture generator at 64 px, on this 2-core CPU (several hours in all, in legs of up to 110 min):
+# a diffusion network that samples at 64 px itself, grown from the shipped 32 px network (its three levels
+# become the lower three, one new 64 px level in front; `train diffusion --grow-from`), trained on the
+# multi-view catalog's training items, then carded. Everything goes to runs/; nothing reaches weights/ from
+# here: ship runs/furniture-64-out only by the rule written before it trained (runs/fv64-rule.txt).
+#   bash scripts/furniture_64.sh [steps] [extra train flags...]
+# Run it again after a stop: a cut leg resumes from its saved state (saved every 500 steps).
+set -euo pipefail
+steps="${1:-10000}"
+shift || true
+source "$(dirname "$0")/training_env.sh"
+
+mkdir -p runs/furniture-64
+until [ -f runs/furniture-64/DONE ]; do
+  resume=()
+  [ -d runs/furniture-64/state ] && resume=(--resume)
+  "$py" -m studio train diffusion --catalog furniture-views --size 64 --grow-from weights/diffusion-furniture-views \
+    --steps "$steps" --batch-size 16 --lr 0.0001 --seed 3 --max-minutes 110 \
+    --out runs/furniture-64-out --runs runs/furniture-64 "${resume[@]}" "$@" 2>&1 | tee runs/furniture-64/leg.log
+  grep -q "time budget" runs/furniture-64/leg.log || touch runs/furniture-64/DONE
+done
+stamp trained
+"$py" -m studio card runs/furniture-64-out
+stamp carded
