@@ -4,6 +4,7 @@ conditional prediction, inpainting keeps every unmasked pixel, and a dry-run tra
 studio opens."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -453,6 +454,9 @@ def test_a_network_grows_a_level_in_front_and_keeps_the_trained_ones(tmp_path):
     assert torch.equal(grown["unet.up_blocks.1.resnets.0.conv1.weight"], old["unet.up_blocks.1.resnets.0.conv1.weight"])
     for name in ("unet.conv_in.weight", "unet.conv_out.weight", "unet.time_embedding.linear_1.weight", "null_pooled"):
         assert torch.equal(grown[name], old[name])
+    for name, value in old.items():                                  # and every one of them, unchanged
+        match = re.match(r"unet\.down_blocks\.(\d+)\.(.*)", name)
+        assert torch.equal(grown[f"unet.down_blocks.{int(match.group(1)) + 1}.{match.group(2)}" if match else name], value)
     # what is new: the first down level, the last up level, one upsampler, and the label embeddings (at zero)
     assert new and all(k.startswith(("unet.down_blocks.0.", "unet.up_blocks.2.", "unet.up_blocks.1.upsamplers.",
                                      "view_embedding.", "background_embedding.")) for k in new)
