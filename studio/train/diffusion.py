@@ -61,11 +61,9 @@ def grown_unet(cfg: DiffusionTrainConfig) -> TextUNet:
     """The network --grow-from describes: the source folder's network (its levels, attention, heads, label
     embeddings) with one more level in front at this run's size, twice the source's, as wide as the source's
     first level (so the time embedding, the stem and the head keep their shapes)."""
-    from ..checkpoints import open_network
-
     if not Path(cfg.grow_from).is_dir():
         raise FileNotFoundError(f"no diffusion folder at {cfg.grow_from} to grow from")
-    source = open_network(cfg.grow_from, TextUNet, subfolder="unet").config
+    source = TextUNet.from_config(TextUNet.load_config(cfg.grow_from, subfolder="unet")).config   # shape, no weights read
     if cfg.size != 2 * source.size:
         raise ValueError(f"growing adds one level: the run's size must be twice the source's {source.size} px, "
                          f"got {cfg.size}")
