@@ -1277,11 +1277,13 @@ def cutout_bar_table(evaluation: dict) -> str:
 
 
 def _cutout_card(info: dict, evaluation: dict) -> str:
+    from .data.composites import WALLPAPER_CREDIT
     from .data.photos import CREDIT
     from .eval.segment import markdown_table
 
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
+    wallpapers = f" {WALLPAPER_CREDIT}" if train.get("wallpapers") else ""
     comp, furn = evaluation["composites"], evaluation["furniture"]
     speed = {k: v["seconds_per_image"] for k, v in comp["methods"].items()}
     sheet = f"""## Samples
@@ -1312,7 +1314,7 @@ models rendered at 256 px from two random views each (with the renderer's contac
 without it), the catalogs' own icon renders (sweethome3d-furniture: CC0 / CC-BY-3.0, creators credited in the
 furniture cards), and openclipart's RGBA art whose border is transparent (public domain); over crops of the
 installed photos and textures at random scales, plain colours, gradients and clutter (other objects scattered
-and blurred). {CREDIT} Colour jitter, drop shadows for art without one, blur, noise and JPEG artefacts.
+and blurred). {CREDIT}{wallpapers} Colour jitter, drop shadows for art without one, blur, noise and JPEG artefacts.
 Held out by fixed rules and never trained on: furniture items by the catalogs' own test hash, 1 in 5 clip-art
 files by a hash of its path, and as backgrounds the held-out nature photos plus every 4th other file.
 Objects are drawn by source: renders 45%, icons 15%, clip art 40%. Composites of {train.get('size')} px.

@@ -11,7 +11,8 @@ from PIL import Image
 
 from conftest import needs_furniture, product_photo
 from studio.__main__ import main
-from studio.data.composites import BACKGROUND_KINDS, BackgroundPool, ObjectBank, clipart_object, compose
+from studio.data.composites import (BACKGROUND_KINDS, BackgroundPool, ObjectBank, background_files, clipart_object,
+                                    compose, wallpaper_files)
 from studio.edits import cutout as cutout_module
 from studio.edits.cutout import cut_out, cutout_alpha, default_cutout, drop_frame_pieces, open_cutout
 from studio.edits.export import read_metadata
@@ -203,6 +204,29 @@ def test_composites_are_reproducible_and_their_truth_leaves_out_the_shadow(tmp_p
     ys, xs = np.nonzero(alpha >= 128)
     assert abs((ys.max() - ys.min()) - (xs.max() - xs.min())) <= 3
     assert set(pool.files).isdisjoint(BackgroundPool("test", max_side=256, root=tmp_path / "share").files)
+
+
+def test_wallpapers_join_the_training_backdrops_only(tmp_path):
+    root = photo_tree(tmp_path / "share")
+    before = {split: background_files(split, root) for split in ("train", "test")}
+    assert wallpaper_files(root) == [] and background_files("train", root, wallpapers=True) == before["train"]
+    # ukui / lomiri: files straight in backgrounds/; Plasma: one picture in several sizes, one a link, and a dark one
+    Image.new("RGB", (300, 200), (200, 90, 20)).save(root / "backgrounds/desert.png")
+    (root / "backgrounds/README.txt").write_text("not an image")
+    plasma = root / "wallpapers/Path/contents"
+    (plasma / "images").mkdir(parents=True)
+    (plasma / "images_dark").mkdir()
+    Image.new("RGB", (640, 400), (20, 90, 200)).save(plasma / "images/1280x800.jpg", quality=95)
+    Image.new("RGB", (64, 40), (20, 90, 200)).save(plasma / "images/640x400.jpg")
+    (plasma / "images/2560x1600.jpg").symlink_to(plasma / "images/1280x800.jpg")
+    Image.new("RGB", (640, 400), (5, 5, 5)).save(plasma / "images_dark/1280x800.jpg")
+    extra = wallpaper_files(root)
+    assert extra == sorted([(root / "backgrounds/desert.png").resolve(), (plasma / "images/1280x800.jpg").resolve()])
+    assert background_files("train", root, wallpapers=True) == before["train"] + extra
+    assert background_files("train", root) == before["train"]
+    assert background_files("test", root, wallpapers=True) == background_files("test", root) == before["test"]
+    pool = BackgroundPool("train", max_side=256, root=root, wallpapers=True)
+    assert pool.files[-2:] == extra and not pool.is_texture[-1] and max(pool.images[-1].shape[:2]) == 256
 
 
 def test_clipart_objects_are_art_on_transparency(tmp_path):

@@ -13,7 +13,8 @@ Objects (each with a true alpha):
 - the catalog's own 128 px icon renders;
 - openclipart's RGBA art whose border is transparent (a product-like object on nothing), read at 256 px.
 Backgrounds: crops of the installed photos, GIMP textures and graphics (studio/data/photos.py) at random
-scales, plain colours, two-colour gradients, and clutter (other held-in objects scattered and blurred).
+scales, plain colours, two-colour gradients, and clutter (other held-in objects scattered and blurred);
+training may add desktop wallpapers (`wallpaper_files`: more photos and artwork, never held out).
 Each composite also gets colour jitter, a drop shadow for art without one, blur, noise and JPEG artefacts.
 
 Held out, by a fixed rule: furniture items by `furniture.is_test_item` (the same test items as every other
@@ -52,6 +53,15 @@ TEST_EVERY = 4                         # backgrounds: every 4th non-nature file 
 BACKGROUND_KINDS = ("photo", "texture", "plain", "gradient", "clutter")
 BUSY_KINDS = ("photo", "texture", "clutter")
 BACKGROUND_SHARES = (0.45, 0.2, 0.1, 0.1, 0.15)
+# More training backdrops (`train cutout --wallpapers`): desktop wallpapers, photos among them, read where the
+# packages installed them and never copied; never held out, so the test backdrops do not change.
+WALLPAPER_PACKAGES = ("ukui-wallpapers lomiri-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 "
+                      "plasma-workspace-wallpapers")
+WALLPAPER_CREDIT = ("Extra training backdrops read at run time from Debian's ukui-wallpapers (CC-BY-SA 3.0), "
+                    "lomiri-wallpapers, -16.04 and -20.04 (CC-BY / CC-BY-SA 3.0-4.0 / CC0, credited per file in "
+                    "their copyright files) and plasma-workspace-wallpapers (GPL-2+); none is copied into this "
+                    "repository.")
+WALLPAPER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def background_shares(text: str | None) -> tuple[float, ...]:
@@ -216,22 +226,38 @@ def build_objects(split: str, root: str | Path | None = None, cache: str | Path 
     return index
 
 
-def background_files(split: str, root: Path = PHOTO_ROOT) -> list[Path]:
-    """The held-out nature photos and every 4th other file are test; the rest train."""
+def wallpaper_files(root: Path = PHOTO_ROOT) -> list[Path]:
+    """The extra training backdrops (WALLPAPER_PACKAGES, wherever installed; [] when none is): the images
+    ukui and lomiri put straight into backgrounds/, and one image per Plasma wallpaper (each ships its picture
+    in several sizes, some as links to one file, a dark variant aside: the largest file of `contents/images/`).
+    Links resolved; sorted, each file once."""
+    files = {p.resolve() for p in (root / "backgrounds").glob("*")
+             if p.is_file() and p.suffix.lower() in WALLPAPER_SUFFIXES}
+    for folder in sorted((root / "wallpapers").glob("*/contents/images")):
+        sizes = {p.resolve() for p in folder.iterdir() if p.is_file() and p.suffix.lower() in WALLPAPER_SUFFIXES}
+        if sizes:
+            files.add(max(sizes, key=lambda p: (p.stat().st_size, p.name)))
+    return sorted(files)
+
+
+def background_files(split: str, root: Path = PHOTO_ROOT, wallpapers: bool = False) -> list[Path]:
+    """The held-out nature photos and every 4th other file are test; the rest train. `wallpapers` adds
+    `wallpaper_files` to the training split only: the test split is the same files with or without them."""
     check_split(split, SPLITS)
     held_photos = set(photo_files("test", root))
     others = [p for p in photo_files("train", root)]
     test_others = set(others[::TEST_EVERY])
     if split == "test":
         return sorted(held_photos | test_others)
-    return [p for p in others if p not in test_others]
+    return [p for p in others if p not in test_others] + (wallpaper_files(root) if wallpapers else [])
 
 
 class BackgroundPool:
     """One split's backgrounds, loaded once at `max_side` px. Textures (GIMP patterns) are tiled."""
 
-    def __init__(self, split: str, max_side: int = 1024, root: Path = PHOTO_ROOT, limit: int | None = None):
-        files = background_files(split, root)[:limit]
+    def __init__(self, split: str, max_side: int = 1024, root: Path = PHOTO_ROOT, limit: int | None = None,
+                 wallpapers: bool = False):
+        files = background_files(split, root, wallpapers)[:limit]
         self.images = [np.asarray(load_photo(p, max_side)) for p in files]
         self.is_texture = [p.suffix == ".pat" for p in files]
         self.files = files

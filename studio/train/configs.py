@@ -180,6 +180,7 @@ class CutoutTrainConfig(TrainConfig):
     boundary_weight: float = 0.0   # extra cross-entropy weight on pixels near the true edge (0: none)
     boundary_px: int = 3           # how near: within this many pixels of the edge, at the training size
     background_shares: str = ""    # photo,texture,plain,gradient,clutter shares (empty: composites' defaults)
+    wallpapers: bool = False       # add the desktop-wallpaper packages' images to the training backgrounds
     max_side: int = 1024           # backgrounds reduced to at most this side when loaded
     cache: str = "runs/cutout"     # where `data cutout-objects` put the object banks
     root: str = "/usr/share"       # where the photo packages are installed (backgrounds: studio/data/photos.py)

@@ -14,6 +14,7 @@ The procedure:
 - the loss is per-pixel binary cross-entropy against the alpha plus a soft-IoU (Dice) term, which weighs a
   small product as much as a large one; optionally (--boundary-weight) the cross-entropy weighs pixels near
   the true edge more, and --background-shares draws busy backgrounds more often than the defaults;
+  --wallpapers adds the desktop-wallpaper packages' photos and artwork to the training backgrounds;
 - AdamW with a one-cycle schedule; the fine-tuned encoder blocks learn at a tenth of the decoder's rate;
   the shared Accelerate scaffold (resumable legs, prepared DataLoader).
 """
@@ -26,7 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.composites import BackgroundPool, ObjectBank, background_shares, draw_composites
+from ..data.base import CatalogError
+from ..data.composites import (WALLPAPER_PACKAGES, BackgroundPool, ObjectBank, background_shares, draw_composites,
+                               wallpaper_files)
 from ..models.cutout import CutoutNet
 from .common import EpochData, Run, write_trained
 from .configs import CutoutTrainConfig
@@ -90,7 +93,9 @@ def train_cutout(cfg: CutoutTrainConfig, log=print) -> dict:
     if cfg.limit:
         bank = ObjectBank(bank.array[:cfg.limit], bank.kinds[:cfg.limit])
     bank.weights = object_weights(bank.kinds)
-    pool = BackgroundPool("train", cfg.max_side, root=Path(cfg.root), limit=cfg.limit)
+    pool = BackgroundPool("train", cfg.max_side, root=Path(cfg.root), limit=cfg.limit, wallpapers=cfg.wallpapers)
+    if cfg.wallpapers and not wallpaper_files(Path(cfg.root)):
+        raise CatalogError(f"--wallpapers: none is installed; `apt-get install {WALLPAPER_PACKAGES}`")
     shares = background_shares(cfg.background_shares)
     data = EpochData(lambda epoch: draw_composites(bank, pool, cfg.epoch_images, cfg.size, [cfg.seed, epoch],
                                                    shares=shares))
