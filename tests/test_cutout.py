@@ -12,13 +12,14 @@ from PIL import Image
 from conftest import needs_furniture, product_photo
 from studio.__main__ import main
 from studio.data.composites import (BACKGROUND_KINDS, BackgroundPool, ObjectBank, background_files, clipart_object,
-                                    compose, wallpaper_files)
+                                    compose, photo_surface, wallpaper_files)
 from studio.edits import cutout as cutout_module
 from studio.edits.cutout import cut_out, cutout_alpha, default_cutout, drop_frame_pieces, open_cutout
 from studio.edits.export import read_metadata
 from studio.edits.mask import classical_mask, learned_mask_installed, product_alpha, product_mask
 from studio.edits.recipe import Recipe
 from studio.models.cutout import CutoutNet
+from studio.train.configs import CutoutTrainConfig
 from test_upscale import photo_tree
 
 
@@ -206,6 +207,35 @@ def test_composites_are_reproducible_and_their_truth_leaves_out_the_shadow(tmp_p
     assert set(pool.files).isdisjoint(BackgroundPool("test", max_side=256, root=tmp_path / "share").files)
 
 
+def test_harder_training_objects_leave_the_held_out_draws_alone(tmp_path):
+    bank, pool = bank_and_pool(tmp_path)
+    for kind in BACKGROUND_KINDS:            # off: not one random number more, so the evaluation sets stay
+        plain = compose(bank, pool, np.random.default_rng(4), 128, index=1, kind=kind)
+        off = compose(bank, pool, np.random.default_rng(4), 128, index=1, kind=kind, photo_fill=0.0, overscale=0.0)
+        assert all(np.array_equal(a, b) for a, b in zip(plain, off))
+    # close-ups: the frame cuts some of them, and the truth is cut with them
+    cut = 0
+    for seed in range(12):
+        rgb, alpha = compose(bank, pool, np.random.default_rng(seed), 128, index=1, kind="plain", overscale=1.0)
+        solid = alpha >= 128
+        cut += bool(solid[0].any() or solid[-1].any() or solid[:, 0].any() or solid[:, -1].any())
+        assert 0.3 < solid.mean() <= 1.0
+    assert cut >= 3
+    # a photographed surface: the object takes the photo's colour, keeps its own shading and its alpha
+    green = BackgroundPool.__new__(BackgroundPool)
+    green.images, green.is_texture, green.files = [np.full((200, 200, 3), (30, 190, 40), np.uint8)], [False], []
+    square = np.zeros((64, 64, 3), np.uint8)
+    square[:, :32], square[:, 32:] = 200, 100                       # lit left half, shaded right half
+    alpha = np.zeros((64, 64), np.float32)
+    alpha[8:56, 8:56] = 1
+    out = photo_surface(square, alpha, green, np.random.default_rng(0)).astype(int)
+    inside = out[20:44, 12:52]
+    assert (inside[..., 1] > inside[..., 0] + 60).all() and (inside[..., 1] > inside[..., 2] + 60).all()
+    assert out[20:44, 12:28, 1].mean() > out[20:44, 36:52, 1].mean() + 10
+    with pytest.raises(ValueError, match="chances"):
+        CutoutTrainConfig(photo_fill=1.5)
+
+
 def test_wallpapers_join_the_training_backdrops_only(tmp_path):
     root = photo_tree(tmp_path / "share")
     before = {split: background_files(split, root) for split in ("train", "test")}
@@ -317,7 +347,6 @@ def test_the_cutout_command_writes_an_rgba_png_with_provenance(installed, tmp_pa
 
 def test_background_shares_are_read_normalised_and_checked(tmp_path, monkeypatch):
     from studio.data import composites
-    from studio.train.configs import CutoutTrainConfig
 
     assert composites.background_shares("") == composites.BACKGROUND_SHARES
     assert composites.background_shares("2,0,0,0,2") == (0.5, 0.0, 0.0, 0.0, 0.5)

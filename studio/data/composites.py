@@ -327,14 +327,40 @@ def _jitter_colour(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(np.clip(hsv, 0, [179, 255, 255]).astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 
+def photo_surface(rgb: np.ndarray, alpha: np.ndarray, pool: BackgroundPool, rng: np.random.Generator) -> np.ndarray:
+    """The object's colours replaced by a crop of one of the pool's photos (not a texture when a photo is
+    there), shaded by the object's own luminance and darkened towards its edge: a product whose surface looks
+    like a photograph (fur, wood, fabric, glossy paint) rather than flat art or a clean render. A network
+    trained only on the latter reads smooth photographic regions as background and sharp outlines as the
+    product, which is what it then does on real photos."""
+    h, w = alpha.shape
+    photos = [i for i, t in enumerate(pool.is_texture) if not t] or list(range(len(pool)))
+    k = int(rng.choice(photos))
+    surface = _crop(pool.images[k], max(h, w), rng, pool.is_texture[k])[:h, :w].astype(np.float32)
+    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    inside = alpha > 0.5
+    shade = lum / max(float(lum[inside].mean()) if inside.any() else 128.0, 1.0)
+    mix = rng.uniform(0.2, 0.7)                        # how much of the object's own shading shows
+    out = surface * ((1 - mix) + mix * np.clip(shade, 0.2, 2.0))[..., None]
+    rim = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), max(1.0, 0.03 * max(h, w)))
+    out *= (1 - rng.uniform(0.0, 0.35) * (1 - np.clip(rim, 0, 1)))[..., None]   # edge falloff, as lit form has
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def compose(bank: ObjectBank, pool: BackgroundPool, rng: np.random.Generator, size: int = 256,
             index: int | None = None, kind: str | None = None,
-            shares: tuple[float, ...] = BACKGROUND_SHARES) -> tuple[np.ndarray, np.ndarray]:
+            shares: tuple[float, ...] = BACKGROUND_SHARES, photo_fill: float = 0.0,
+            overscale: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One composite: ((size, size, 3) uint8 RGB, (size, size) uint8 alpha truth). `index` picks the object
-    and `kind` the background (else drawn by `shares` of BACKGROUND_KINDS)."""
+    and `kind` the background (else drawn by `shares` of BACKGROUND_KINDS). Training may ask for harder
+    objects: `photo_fill` is the chance that the object's surface is a photograph (`photo_surface`) and
+    `overscale` the chance that it is large enough to be cut by the frame (a close-up); at 0 (the default,
+    and always for the held-out sets) no random number is drawn for them, so those sets do not change."""
     index = bank.pick(rng) if index is None else index
     kind = str(rng.choice(BACKGROUND_KINDS, p=shares)) if kind is None else kind
     longest = rng.uniform(0.5 if kind == "clutter" else 0.35, 0.95)
+    if overscale and rng.random() < overscale:
+        longest = rng.uniform(0.95, 1.3)
     background = _background(kind, pool, bank, size, rng, longest)
     obj = np.ascontiguousarray(bank.rgba(index))
     truth = np.ascontiguousarray(bank.alpha(index))
@@ -350,6 +376,8 @@ def compose(bank: ObjectBank, pool: BackgroundPool, rng: np.random.Generator, si
     a = np.clip(cv2.resize(obj[..., 3].astype(np.float32) / 255, new, interpolation=interp), 0, 1)
     t = np.clip(cv2.resize(truth.astype(np.float32) / 255, new, interpolation=interp), 0, 1)
     rgb = np.clip(premul / np.maximum(a[..., None], 1e-4), 0, 255).astype(np.uint8)
+    if photo_fill and rng.random() < photo_fill:
+        rgb = photo_surface(rgb, a, pool, rng)
     if rng.random() < 0.6:
         rgb = _jitter_colour(rgb, rng)
     x = int(rng.integers(min(0, size - new[0]), max(0, size - new[0]) + 1))
@@ -375,11 +403,13 @@ def compose(bank: ObjectBank, pool: BackgroundPool, rng: np.random.Generator, si
 
 
 def draw_composites(bank: ObjectBank, pool: BackgroundPool, n: int, size: int, seed,
-                    shares: tuple[float, ...] = BACKGROUND_SHARES) -> tuple[np.ndarray, np.ndarray]:
+                    shares: tuple[float, ...] = BACKGROUND_SHARES, photo_fill: float = 0.0,
+                    overscale: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """n composites (n, size, size, 3) and their alphas (n, size, size), reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), np.uint8)
     alphas = np.empty((n, size, size), np.uint8)
     for i in range(n):
-        images[i], alphas[i] = compose(bank, pool, rng, size, shares=shares)
+        images[i], alphas[i] = compose(bank, pool, rng, size, shares=shares, photo_fill=photo_fill,
+                                       overscale=overscale)
     return images, alphas

@@ -181,6 +181,8 @@ class CutoutTrainConfig(TrainConfig):
     boundary_px: int = 3           # how near: within this many pixels of the edge, at the training size
     background_shares: str = ""    # photo,texture,plain,gradient,clutter shares (empty: composites' defaults)
     wallpapers: bool = False       # add the desktop-wallpaper packages' images to the training backgrounds
+    photo_fill: float = 0.0        # chance an object's surface is a photograph (composites.photo_surface)
+    overscale: float = 0.0         # chance an object is drawn large enough for the frame to cut it
     max_side: int = 1024           # backgrounds reduced to at most this side when loaded
     cache: str = "runs/cutout"     # where `data cutout-objects` put the object banks
     root: str = "/usr/share"       # where the photo packages are installed (backgrounds: studio/data/photos.py)
@@ -193,6 +195,8 @@ class CutoutTrainConfig(TrainConfig):
             raise ValueError(f"size and run_size must be multiples of 32, got {self.size}, {self.run_size}")
         if self.epoch_images < self.batch_size:
             raise ValueError("epoch_images must be at least a batch")
+        if not (0 <= self.photo_fill <= 1 and 0 <= self.overscale <= 1):
+            raise ValueError(f"photo_fill and overscale are chances in [0, 1], got {self.photo_fill}, {self.overscale}")
         if self.boundary_weight < 0 or self.boundary_px < 1:
             raise ValueError(f"boundary_weight must be >= 0 and boundary_px >= 1, got {self.boundary_weight}, "
                              f"{self.boundary_px}")

@@ -15,6 +15,8 @@ The procedure:
   small product as much as a large one; optionally (--boundary-weight) the cross-entropy weighs pixels near
   the true edge more, and --background-shares draws busy backgrounds more often than the defaults;
   --wallpapers adds the desktop-wallpaper packages' photos and artwork to the training backgrounds;
+  --photo-fill gives some objects a photographed surface and --overscale makes some close-ups the frame cuts
+  (studio/data/composites.py: compose);
 - AdamW with a one-cycle schedule; the fine-tuned encoder blocks learn at a tenth of the decoder's rate;
   the shared Accelerate scaffold (resumable legs, prepared DataLoader).
 """
@@ -98,7 +100,8 @@ def train_cutout(cfg: CutoutTrainConfig, log=print) -> dict:
         raise CatalogError(f"--wallpapers: none is installed; `apt-get install {WALLPAPER_PACKAGES}`")
     shares = background_shares(cfg.background_shares)
     data = EpochData(lambda epoch: draw_composites(bank, pool, cfg.epoch_images, cfg.size, [cfg.seed, epoch],
-                                                   shares=shares))
+                                                   shares=shares, photo_fill=cfg.photo_fill,
+                                                   overscale=cfg.overscale))
     run.log_line(f"{len(bank)} training objects ({', '.join(f'{bank.kinds.count(k)} {k}' for k in KIND_SHARES)}), "
                  f"{len(pool)} backgrounds, {len(data)} composites per epoch at {cfg.size} px")
     # 2. network: ImageNet encoder (or an earlier folder), optimiser with a slower encoder
