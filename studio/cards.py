@@ -1205,7 +1205,7 @@ result with the photo at each strength (the recipe step's strength), so its time
 
 
 # ---- the learned cut-out
-CUTOUT_OBJECTS = 240                # held-out objects in the composite evaluation (each on 5 backdrop kinds)
+CUTOUT_OBJECTS = 240                # held-out objects in the composite evaluation (each on 5 backdrop kinds + 1)
 CUTOUT_SIZE = 512                   # px of each evaluated composite
 CUTOUT_BARS = (0.93, 0.75)          # issue 18: busy mean IoU, and no busy item below
 
@@ -1216,7 +1216,7 @@ def evaluate_cutout(folder: str | Path, log=print, objects: int = CUTOUT_OBJECTS
     from .eval.segment import evaluate_fix, evaluate_mask, mask_methods
 
     methods = mask_methods(("classical", "learned", "learned-bilinear", "learned-all-pieces"), str(folder))
-    log(f"cut-out: composites, {objects} held-out objects x 5 backdrops at {CUTOUT_SIZE} px")
+    log(f"cut-out: composites, {objects} held-out objects x 6 (5 backdrops, 1 photographed surface) at {CUTOUT_SIZE} px")
     composites = evaluate_mask("composites", size=CUTOUT_SIZE, limit=objects, methods=methods)
     log("cut-out: furniture test renders at 256 px")
     furniture = evaluate_mask("furniture", split="test", size=256,
@@ -1279,12 +1279,15 @@ def cutout_bar_table(evaluation: dict) -> str:
 def _cutout_card(info: dict, evaluation: dict) -> str:
     from .data.composites import WALLPAPER_CREDIT
     from .data.photos import CREDIT
-    from .eval.segment import markdown_table
+    from .eval.segment import PHOTO_SURFACE, markdown_table
 
     c, t, name = info["config"], info["training"], info["name"]
     train = t.get("train", {})
     wallpapers = f" {WALLPAPER_CREDIT}" if train.get("wallpapers") else ""
     comp, furn = evaluation["composites"], evaluation["furniture"]
+    objects = next(iter(comp["methods"].values()))["plain"]["n"]
+    surface = (f", and once more on a held-out photo with a photographed surface (\"{PHOTO_SURFACE}\": closer to a "
+               f"real product photo than flat art; outside busy)") if comp["images"] > 5 * objects else ""
     speed = {k: v["seconds_per_image"] for k, v in comp["methods"].items()}
     sheet = f"""## Samples
 
@@ -1324,9 +1327,9 @@ Objects are drawn by source: renders 45%, icons 15%, clip art 40%. Composites of
 
 ## Evaluation
 
-Held-out composites (`python -m studio eval mask --catalog composites --size {comp['size']} --limit {comp['images'] // 5}`): each of {comp['images'] // 5}
+Held-out composites (`python -m studio eval mask --catalog composites --size {comp['size']} --limit {objects}`): each of {objects}
 held-out objects spread over the test bank, on each of five backdrop kinds from the held-out backgrounds
-(busy = photo, texture, clutter). IoU of the mask (alpha >= 0.5), the DAVIS boundary F-score (boundaries
+(busy = photo, texture, clutter){surface}. IoU of the mask (alpha >= 0.5), the DAVIS boundary F-score (boundaries
 matched within 0.75% of the diagonal) and SAD (sum of absolute alpha errors / 1000 at {comp['size']} px). Time per
 {comp['size']} px image on this CPU: {', '.join(f'{k} {v * 1000:.0f} ms' for k, v in speed.items())}.
 

@@ -231,3 +231,21 @@ def test_the_live_style_card_states_issue_19s_bars_beside_reinhard(tmp_path):
     assert "| quality, strength 0.6: style distance reduction | >= 50% | 55% (met) | -13% |" in card
     assert "| live (style-live), strength 0.6: style distance reduction | >= 50% | 42% (**not met**) | -13% |" in card
     assert "| live (style-live), strength 0.6: edge-map SSIM | >= 0.6 | 0.700 (met) | 0.880 |" in card
+
+
+def test_the_cutout_card_names_the_photographed_surface_row_only_when_it_was_measured():
+    from studio.checkpoints import WEIGHTS_DIR
+    from studio.eval.segment import PHOTO_SURFACE
+
+    folder = WEIGHTS_DIR / "cutout"
+    evaluation = json.loads((folder / "evaluation.json").read_text())
+    comp = evaluation["composites"]
+    objects = comp["methods"]["learned"]["plain"]["n"]
+    old = render_card(folder, evaluation)
+    assert f"--limit {objects}`" in old and PHOTO_SURFACE not in old
+    wider = json.loads(json.dumps(evaluation))
+    wider["composites"]["images"] = 6 * objects
+    for entry in wider["composites"]["methods"].values():
+        entry[PHOTO_SURFACE] = dict(entry["photo"])
+    new = render_card(folder, wider)
+    assert f"--limit {objects}`" in new and f"| learned | {PHOTO_SURFACE} |" in new and "outside busy" in new

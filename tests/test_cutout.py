@@ -313,10 +313,13 @@ def test_eval_mask_scores_each_method_on_the_same_images(installed, tmp_path, mo
                         lambda split, max_side=1024, root=None, limit=None: pool)
     methods = segment.mask_methods(("classical", "learned"), str(installed))
     result = segment.evaluate_mask("composites", size=96, limit=2, methods=methods)
-    assert result["images"] == 2 * 5 and set(result["methods"]) == {"classical", "learned"}
+    assert result["images"] == 2 * 6 and set(result["methods"]) == {"classical", "learned"}
     busy = result["methods"]["classical"]["busy"]
     assert busy["n"] == 6 and 0 <= busy["min_iou"] <= busy["mean_iou"] <= 1 and 0 <= busy["boundary_f"] <= 1
     assert "| learned | photo |" in segment.markdown_table(result)
+    # the sixth composite of each object, a photographed surface on a photo, is scored apart from busy
+    assert result["methods"]["learned"][segment.PHOTO_SURFACE]["n"] == 2
+    assert f"| learned | {segment.PHOTO_SURFACE} |" in segment.markdown_table(result)
     # the busy rows again, by the source of each composite's object: together they are the busy rows
     chosen = np.linspace(0, len(bank) - 1, 2).round().astype(int)
     expected = {f"busy ({bank.kinds[i]})" for i in chosen}

@@ -10,7 +10,9 @@ without the guided-filter refinement) on the same images:
 - composites: held-out objects (studio/data/composites.py: test renders, icons and clip art) over held-out
   backgrounds, one composite per object and background kind (photo, texture, clutter = "busy"; plain,
   gradient), drawn from a fixed seed. The busy ones are also scored by the object's source ("busy (render)",
-  "busy (icon)", "busy (clipart)"), so a reader sees which kind of product the failures are.
+  "busy (icon)", "busy (clipart)"), so a reader sees which kind of product the failures are. A sixth
+  composite per object puts it on a photo with a photographed surface (PHOTO_SURFACE: closer to a real
+  product photo than flat art is), scored on its own, outside "busy".
 A mask sees only the RGB image. Scores per condition: IoU of the mask (alpha >= 0.5) with the truth
 (mean, median, minimum, share >= 0.9), the boundary F-score (the DAVIS contour measure: boundary pixels
 matched within 0.75% of the diagonal) and the SAD of the alpha (sum of absolute alpha errors / 1000, the
@@ -37,6 +39,10 @@ GRADIENT = ((235, 225, 205), (120, 140, 170))
 SETS = ("furniture", "composites")
 BUSY = BUSY_KINDS
 COMPOSITE_KINDS = BUSY + ("plain", "gradient")
+# One more condition per object, after the five (its draws are its own, so theirs do not change): the object
+# with a photographed surface (composites.photo_surface, from a held-out photo) on a held-out photo, what a
+# real product photo looks like more than flat art or a clean render does. Reported beside "busy", not in it.
+PHOTO_SURFACE = "photo (photographed surface)"
 MaskMethod = Callable[[Image.Image], np.ndarray]     # RGB image -> alpha float (H, W) in [0, 1] (or bool)
 
 
@@ -142,6 +148,9 @@ def _composite_images(size: int, limit: int | None, seed: int, cache: str | None
         for k, kind in enumerate(COMPOSITE_KINDS):
             rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, k]), size, index=int(index), kind=kind)
             yield kind, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
+        rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, len(COMPOSITE_KINDS)]), size,
+                             index=int(index), kind="photo", photo_fill=1.0)
+        yield PHOTO_SURFACE, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
 
 
 def _summary(rows: list[tuple[float, float, float]]) -> dict:
