@@ -144,13 +144,13 @@ def _composite_images(size: int, limit: int | None, seed: int, cache: str | None
     count = len(bank) if limit is None else min(limit, len(bank))
     # a fixed spread of objects over the bank (renders, icons and clip art alike), each on every kind
     chosen = np.linspace(0, len(bank) - 1, count).round().astype(int)
+    # (condition, backdrop kind, object options); the k-th draws from its own seed [seed, n, k]
+    conditions = [(kind, kind, {}) for kind in COMPOSITE_KINDS] + [(PHOTO_SURFACE, "photo", {"photo_fill": 1.0})]
     for n, index in enumerate(chosen):
-        for k, kind in enumerate(COMPOSITE_KINDS):
-            rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, k]), size, index=int(index), kind=kind)
-            yield kind, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
-        rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, len(COMPOSITE_KINDS)]), size,
-                             index=int(index), kind="photo", photo_fill=1.0)
-        yield PHOTO_SURFACE, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
+        for k, (condition, kind, options) in enumerate(conditions):
+            rgb, alpha = compose(bank, pool, np.random.default_rng([seed, n, k]), size, index=int(index), kind=kind,
+                                 **options)
+            yield condition, Image.fromarray(rgb), alpha.astype(np.float32) / 255, bank.kinds[int(index)]
 
 
 def _summary(rows: list[tuple[float, float, float]]) -> dict:
