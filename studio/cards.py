@@ -1032,7 +1032,7 @@ Min-SNR-{train.get('snr_gamma')} (Hang et al. 2023){_floor(train)}; {int(100 * t
 for classifier-free guidance; {int(100 * train.get('masked_share', 0))}% of each batch with a LaMa-style hole.
 An EMA of the weights (decay {train.get('ema_decay')}, {'from the starting weights, no warm-up' if train.get('init_from') else 'with warm-up'}) is what this folder holds. Sampling:
 DPM-Solver++ (2M) in {sampling['steps']} steps, guidance {sampling['guidance']:g} unless asked otherwise (this folder's default, kept in its
-`model_index.json`){_projected(info)}{_interval(info)}; a request naming a
+`model_index.json`){_projected(info)}{_interval(info)}; a fashion request naming a
 product colour and a backdrop also composes the request without its colour at guidance {PART_GUIDANCE}
 (Composable Diffusion, Liu et al. 2022: `Understanding.backdrop_prompt`), as the app and this card's
 measurements do. Repair: the mean of {FILL_DRAWS} fills under the null condition, each {FILL_STEPS} steps from a Telea
