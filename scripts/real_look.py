@@ -9,6 +9,7 @@ import numpy as np
 import skimage
 from PIL import Image
 
+from studio.cards import over_checkerboard
 from studio.edits.cutout import cutout_alpha, open_cutout
 
 PHOTOS = ["coffee.png", "rocket.jpg", "chelsea.png", "astronaut.png", "motorcycle_left.png"]
@@ -20,12 +21,10 @@ for name in PHOTOS:
     im = Image.open(os.path.join(root, name)).convert("RGB")
     im.thumbnail((400, 400))
     rgb = np.asarray(im).astype(np.float32)
-    chk = np.full_like(rgb, 110)
-    chk[(np.indices(rgb.shape[:2]).sum(0) // 12) % 2 == 0] = 190
     tiles = [rgb]
     for net in nets:
         a = cutout_alpha(im, net)[..., None]
-        tiles.append(rgb * a + chk * (1 - a))
+        tiles.append(over_checkerboard(rgb, a))
         print(f"{name}: {folders[len(tiles) - 2]}: alpha in (0.2, 0.8) on {((a > 0.2) & (a < 0.8)).mean():.1%}")
     rows.append(np.asarray(Image.fromarray(np.concatenate(tiles, 1).astype(np.uint8)).resize(
         (220 * len(tiles), round(220 * rgb.shape[0] / rgb.shape[1])))))

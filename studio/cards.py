@@ -1229,6 +1229,16 @@ def evaluate_cutout(folder: str | Path, log=print, objects: int = CUTOUT_OBJECTS
             "sheet": str(sheet)}
 
 
+def over_checkerboard(rgb, alpha):
+    """An RGB array (H, W, 3) cut out by `alpha` (H, W, 1) in [0, 1], over a grey checkerboard of 16 px cells:
+    how the cut-out sheets show transparency. uint8 out."""
+    import numpy as np
+
+    yy, xx = np.mgrid[:rgb.shape[0], :rgb.shape[1]]
+    board = np.where(((yy // 16 + xx // 16) % 2 == 0)[..., None], 205, 160).astype(np.float32)
+    return np.rint(rgb * alpha + board * (1 - alpha)).astype(np.uint8)
+
+
 def cutout_sheet(methods: dict, path: Path, rows: int = 6, side: int = SHEET_TILE) -> Path:
     """Held-out composites on busy backdrops, one per row: the image, the truth, then each method's cut-out
     over a grey checkerboard."""
@@ -1238,8 +1248,6 @@ def cutout_sheet(methods: dict, path: Path, rows: int = 6, side: int = SHEET_TIL
     from .data.composites import BUSY_KINDS, BackgroundPool, ObjectBank, compose
 
     bank, pool = ObjectBank.open("test"), BackgroundPool("test", max_side=1024)
-    yy, xx = np.mgrid[:side, :side]
-    board = np.where(((yy // 16 + xx // 16) % 2 == 0)[..., None], 205, 160).astype(np.float32)
     tiles = []
     for row, index in enumerate(np.linspace(0, len(bank) - 1, rows).round().astype(int)):
         rgb, truth = compose(bank, pool, np.random.default_rng([7, row]), side, index=int(index),
@@ -1247,7 +1255,7 @@ def cutout_sheet(methods: dict, path: Path, rows: int = 6, side: int = SHEET_TIL
         cells = [rgb, np.repeat(truth[..., None], 3, 2)]
         for method in methods.values():
             alpha = method(Image.fromarray(rgb)).astype(np.float32)[..., None]
-            cells.append(np.rint(rgb * alpha + board * (1 - alpha)).astype(np.uint8))
+            cells.append(over_checkerboard(rgb, alpha))
         tiles.append(np.concatenate(cells, 1))
     Image.fromarray(np.concatenate(tiles, 0)).save(path)
     return path
