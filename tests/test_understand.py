@@ -188,7 +188,7 @@ def test_furniture_reading_scores_each_label_over_the_requests_that_name_it():
     row = furniture_reading(specs, read)
     assert row["n"] == 3 and row["routed"] == 1.0 and row["flagged_unknown"] == 0.0
     # a bookcase is a shelf by the taxonomy; an unread noun is wrong even for the catch-all class
-    assert row["zh"] == {"category": 2 / 3, "color": 0.5, "background": 1.0, "view": 1.0}
+    assert row["said"] == {"category": 2 / 3, "color": 0.5, "background": 1.0, "view": 1.0}
     assert row["background_invented"] == 0.5                 # the sofa got a backdrop nobody named
 
 

@@ -175,17 +175,22 @@ def mentions_color(template: str) -> bool:
 
 
 def furniture_caption(name: str, category: str, tags: Sequence[str], background: str | None,
-                      rng: np.random.Generator) -> Caption:
-    """One phrasing for a furniture item from its name, category label, tags and background label."""
+                      rng: np.random.Generator, color: str | None = None) -> Caption:
+    """One phrasing for a furniture item from its name, category label, tags and background label; with
+    `color`, a word for it stands before the name ("a grey Corner sofa") and the caption mentions it."""
     if not name.strip():
         raise ValueError("furniture item has an empty name")
     if category not in FURNITURE_ROOMS:
         raise ValueError(f"unknown furniture category {category!r}; known: {', '.join(FURNITURE_ROOMS)}")
+    if color is not None and color not in COLOR_WORDS:
+        raise ValueError(f"unknown colour {color!r}; known: {', '.join(COLOR_WORDS)}")
     room = FURNITURE_ROOMS[category]
     usable = [t for t in FURNITURE_TEMPLATES
               if (room or "{room}" not in t) and (tags or "{tags}" not in t) and (background or not mentions_background(t))]
     template = _pick(rng, usable)
     display = name if any(ch.isupper() for ch in name[1:]) else name.lower()
+    if color is not None:
+        display = f"{_pick(rng, COLOR_WORDS[color])} {display}"
     fields = {
         "name": display, "a_name": _article(display), "tags": ", ".join(t.lower() for t in tags),
         "room": room or "", "bgnoun": _pick(rng, BACKGROUND_NOUNS),
@@ -193,7 +198,7 @@ def furniture_caption(name: str, category: str, tags: Sequence[str], background:
     fields["bg"] = _pick(rng, BACKGROUND_WORDS[background]) if background else ""
     fields["a_bg"] = _article(fields["bg"]) if background else ""
     mentions = {"name"} | ({"background"} if mentions_background(template) else set()) \
-        | ({"category"} if "{room}" in template else set())
+        | ({"category"} if "{room}" in template else set()) | ({"color"} if color is not None else set())
     return Caption(template.format(**fields), frozenset(mentions))
 
 

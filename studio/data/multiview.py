@@ -182,6 +182,10 @@ class FurnitureViewsCatalog(Catalog):
     def __len__(self) -> int:
         return len(self.items) * len(self.views)
 
+    def item_colors(self) -> dict[str, str]:
+        """Each item's key -> its dominant colour (vocab.COLORS), as its captions name it."""
+        return {it.key: color for it, color in zip(self.items, self._colors)}
+
     def _where(self, index: int) -> tuple[int, int]:
         return divmod(self._check_index(index), len(self.views))
 

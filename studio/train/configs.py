@@ -331,6 +331,10 @@ class UnderstandTrainConfig(TrainConfig):
     furniture_phrases: int = 8000  # phrasings of furniture items (train split)
     unknown_phrases: int = 6000    # requests for products no model makes
     furniture_color_share: float = 0.6  # share of the Chinese furniture phrasings that name the piece's colour
+    en_furniture_views: float = 0.0  # share of the English furniture phrasings that are multi-view captions
+                                   # (colour, backdrop; needs `data render --size 64`), the rest single-icon ones
+    en_furniture_colour: float = 0.0  # share of the English single-icon item captions that name the item's colour
+                                   # before its name (its multi-view renders' colour; needs `data render --size 64`)
     chinese_share: float = 0.35    # share of the fashion, furniture and unknown phrasings written in Chinese
     zh_wide: bool = False          # Chinese phrasings from the phrasebook's wider tables too (nouns, cuts, requests)
     en_colours: bool = False       # English product colours also: ivory, off-white, ecru (white); cream (beige)

@@ -11,10 +11,12 @@ is encoded once with USE multilingual v3, then a small MLP (studio/models/prompt
 - domain: fashion, furniture or unknown (the out-of-vocabulary flag);
 - category, color, background: the fashion labels (each with "none" for unsaid);
 - furniture_noun: the furniture noun a request names (its canonical English word), "other" if none;
-- color is read for Chinese furniture requests too (a colour word before a furniture noun is the piece's).
+- color is read for furniture requests too (a colour word before a furniture noun is the piece's): Chinese
+  ones, and English ones with `en_furniture_colour` (item captions naming the item's colour before its name)
+  or `en_furniture_views` (the multi-view catalog's captions; measured, not shipped: weights/understand/README.md).
 
-Heads without a target for a phrasing (the category for furniture, say, or the colour of an English item
-caption) are masked out of its loss. The loop is
+Heads without a target for a phrasing (the category for furniture, say, or the colour of a single-icon
+item caption) are masked out of its loss. The loop is
 the shared scaffold (studio/train/common.py).
 """
 
@@ -56,7 +58,8 @@ def _furniture_noun(name: str) -> str:
 def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndarray]]:
     """(phrasings, head name -> target index per phrasing, -1 where the head has no target)."""
     from ..data import open_catalog
-    from ..data.captions import furniture_caption
+    from ..data.captions import furniture_caption, view_caption
+    from ..data.views import without_view
     from ..data.vocab import visible_backgrounds
 
     rng = np.random.default_rng(cfg.seed)
@@ -86,6 +89,9 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
     # 2. furniture: the train split's captions (the test items stay out), and Chinese nouns
     catalog = open_catalog("furniture", split="train", size=32)
     items = catalog.items
+    views = open_catalog("furniture-views", split="train", size=64) if cfg.en_furniture_views > 0 or \
+        cfg.en_furniture_colour > 0 else None
+    item_colors = views.item_colors() if views is not None else {}
     known_words = {w for it in items for w in re.findall(r"[a-z]+", f"{it.name} {' '.join(it.tags)}".lower())}
     for _ in range(cfg.furniture_phrases):
         background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))] if rng.random() < 0.7 else None
@@ -110,12 +116,29 @@ def build_bank(cfg: UnderstandTrainConfig) -> tuple[list[str], dict[str, np.ndar
             add(pb._pick(rng, templates).format(n=pb._pick(rng, pb.FURNITURE_NOUNS_ZH[noun]), b=b, c=c),
                 domain="furniture", background=background or NONE, furniture_noun=noun, color=color or NONE)
             continue
-        # English: the item's own caption, its colour head masked (a name may hold a colour word, and an
-        # English furniture request reaches the generator as typed, so its colour reading is not used)
+        # English, a share of them: a multi-view caption of a training item ("a grey sofa on a white background",
+        # the view phrase taken out as the reader takes it out), its colour a target when the caption says it,
+        # so a colour word before a furniture noun reads as the piece's, not as a backdrop or a fashion request
+        if cfg.en_furniture_views > 0 and rng.random() < cfg.en_furniture_views:
+            k = int(rng.integers(len(views)))
+            labels = views.label(k)
+            caption = view_caption(labels["name"], labels["category"], labels["color"], labels["view"],
+                                   labels["background"] if rng.random() < 0.7 else None, rng)
+            text = without_view(caption.text)
+            add(text, domain="furniture", furniture_noun=_furniture_noun(text),
+                color=labels["color"] if "color" in caption.mentions else NONE,
+                background=labels["background"] if "background" in caption.mentions else NONE)
+            continue
+        # English: the item's own caption, its colour head masked (a name may hold a colour word); with
+        # `en_furniture_colour`, a share of them name the item's colour (the multi-view renders' reading of the
+        # same item) before its name, and that colour is the target
         item = items[rng.integers(len(items))]
-        caption = furniture_caption(item.name, item.category, item.tags, background, rng)
+        color = item_colors.get(item.key) if cfg.en_furniture_colour > 0 and rng.random() < cfg.en_furniture_colour \
+            else None
+        caption = furniture_caption(item.name, item.category, item.tags, background, rng, color=color)
         said = background if "background" in caption.mentions else None
-        add(caption.text, domain="furniture", background=said or NONE, furniture_noun=_furniture_noun(item.name))
+        add(caption.text, domain="furniture", background=said or NONE, furniture_noun=_furniture_noun(item.name),
+            color=color)
     # 3. products no model makes (none of them a word a furniture item uses)
     unknown_en = tuple(u for u in pb.UNKNOWN_EN if not set(u.split()) & known_words)
     for _ in range(cfg.unknown_phrases):
