@@ -15,15 +15,9 @@ source "$(dirname "$0")/training_env.sh"
 "$py" -m studio data cutout-objects                      # skipped when the banks are current
 stamp objects
 runs="runs/cutout-$name"
-mkdir -p "$runs"
-until [ -f "$runs/DONE" ]; do
-  resume=()
-  [ -d "$runs/state" ] && resume=(--resume)
-  "$py" -m studio train cutout --catalog composites --steps "$steps" --lr 0.0003 --tune-from 0 \
-    --boundary-weight 2 --background-shares 0.45,0.2,0.05,0.05,0.25 --init-from weights/cutout \
-    --max-minutes 110 --out "$runs-out" --runs "$runs" "${resume[@]}" "$@" 2>&1 | tee "$runs/leg.log"
-  grep -q "time budget" "$runs/leg.log" || touch "$runs/DONE"
-done
+legs "$runs" "$py" -m studio train cutout --catalog composites --steps "$steps" --lr 0.0003 --tune-from 0 \
+  --boundary-weight 2 --background-shares 0.45,0.2,0.05,0.05,0.25 --init-from weights/cutout \
+  --max-minutes 110 --out "$runs-out" --runs "$runs" "$@"
 stamp trained
 "$py" -m studio card "$runs-out"
 stamp carded

@@ -12,15 +12,9 @@ steps="${1:-10000}"
 shift || true
 source "$(dirname "$0")/training_env.sh"
 
-mkdir -p runs/furniture-64
-until [ -f runs/furniture-64/DONE ]; do
-  resume=()
-  [ -d runs/furniture-64/state ] && resume=(--resume)
-  "$py" -m studio train diffusion --catalog furniture-views --size 64 --grow-from weights/diffusion-furniture-views \
-    --steps "$steps" --batch-size 16 --lr 0.0001 --seed 3 --max-minutes 110 \
-    --out runs/furniture-64-out --runs runs/furniture-64 "${resume[@]}" "$@" 2>&1 | tee runs/furniture-64/leg.log
-  grep -q "time budget" runs/furniture-64/leg.log || touch runs/furniture-64/DONE
-done
+legs runs/furniture-64 "$py" -m studio train diffusion --catalog furniture-views --size 64 \
+  --grow-from weights/diffusion-furniture-views --steps "$steps" --batch-size 16 --lr 0.0001 --seed 3 \
+  --max-minutes 110 --out runs/furniture-64-out --runs runs/furniture-64 "$@"
 stamp trained
 # carded with the sampling the rule fixed before the network was measured (guidance 4.0 on sigma [1.3, 100]: chosen
 # on training items' captions for this catalog, runs/fv-guidance-rule.txt, and amended into runs/fv64-rule.txt),

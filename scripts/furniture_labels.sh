@@ -11,16 +11,9 @@ steps="${1:-3000}"
 source "$(dirname "$0")/training_env.sh"
 
 "$py" -m studio data render --size 64                   # skipped when the cache is current
-mkdir -p runs/fv-label
-until [ -f runs/fv-label/DONE ]; do
-  resume=()
-  [ -d runs/fv-label/state ] && resume=(--resume)
-  "$py" -m studio train diffusion --catalog furniture-views --label-embeddings \
-    --init-from weights/diffusion-furniture-views --width 48 --steps "$steps" --batch-size 32 --lr 0.0001 \
-    --seed 4 --max-minutes 110 --out runs/fv-label-out --runs runs/fv-label "${resume[@]}" 2>&1 \
-    | tee runs/fv-label/leg.log
-  grep -q "time budget" runs/fv-label/leg.log || touch runs/fv-label/DONE
-done
+legs runs/fv-label "$py" -m studio train diffusion --catalog furniture-views --label-embeddings \
+  --init-from weights/diffusion-furniture-views --width 48 --steps "$steps" --batch-size 32 --lr 0.0001 \
+  --seed 4 --max-minutes 110 --out runs/fv-label-out --runs runs/fv-label
 stamp trained
 "$py" -m studio cascade runs/fv-label-out --upscaler weights/diffusion-furniture-views/upscaler --guidance 2.0 \
   --interval 1.3,100 --out runs/fv-label-cand
