@@ -336,13 +336,15 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 
 # furniture requests scored label by label (furniture_reading): Chinese and English ones written by hand, and the
 # held-out items' captions the furniture generator is carded on
-FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-views-test")
+FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
+                            "furniture-requests-en-2", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
     """How furniture requests were read against a suite's labels (item class, colour, backdrop, view): the
     share routed to furniture and flagged unknown, label accuracy over the prompts that name each label
-    (the furniture noun read is scored by the class the catalog's taxonomy gives it), and the share of
+    (the furniture noun read is scored by the class the catalog's taxonomy gives it; colour only from a reader
+    that reads a furniture colour: none where no furniture reading has one), and the share of
     prompts naming no backdrop that were read with one (a product colour taken for a backdrop)."""
     import numpy as np
 
@@ -358,12 +360,15 @@ def furniture_reading(specs, read) -> dict:
 
     said = {
         "category": share(noun_class(u) == s.category for u, s in zip(read, specs) if s.category),
-        "color": share(u.labels.get("color") == s.color for u, s in zip(read, specs) if s.color),
+        # scored only where the reader reads a furniture piece's colour at all (older heads leave it to the model)
+        "color": share(u.labels.get("color") == s.color for u, s in zip(read, specs) if s.color)
+        if any("color" in u.labels for u in read if u.domain == "furniture") else None,
         "background": share(u.labels.get("background") == s.background for u, s in zip(read, specs) if s.background),
         "view": share(u.view == s.view for u, s in zip(read, specs) if s.view),
     }
     return {"n": len(specs), "routed": float(np.mean([u.catalog == "furniture" for u in read])),
             "flagged_unknown": float(np.mean([u.unknown_product for u in read])), "said": said,
+            "not_understood": float(np.mean([bool(u.unplaced) for u in read])),
             "background_invented": share(u.labels.get("background") is not None for u, s in zip(read, specs)
                                          if not s.background)}
 
@@ -381,12 +386,13 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     reader = PromptReader(folder, device)
     out: dict = {"model": Path(folder).name, "suites": {},
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
-    for suite in ("fashion-visible", "fashion-en-2", "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4",
-                  "fashion-zh-5", "furniture-test"):
+    for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-zh",
+                  "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
-                     "flagged_unknown": float(np.mean([u.unknown_product for u in read]))}
+                     "flagged_unknown": float(np.mean([u.unknown_product for u in read])),
+                 "not_understood": float(np.mean([bool(u.unplaced) for u in read]))}
         if specs[0].catalog == "fashion":
             for style in sorted({s.style for s in specs}) + ["all"]:
                 chosen = [(u, s) for u, s in zip(read, specs) if style in ("all", s.style)]
@@ -747,16 +753,16 @@ def _understand_card(info: dict, evaluation: dict) -> str:
                 style = _furniture_style(suite) if style == "said" else style
                 rows.append(f"| {suite} | {style} | {_pct(acc['category'])} | {_pct(acc['color'])} | "
                             f"{_pct(acc['background'])} |")
-    routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} |"
-                         for suite, row in suites.items())
+    routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} | "
+                         f"{_pct(row.get('not_understood'))} |" for suite, row in suites.items())
     unknown = evaluation["unknown"]
     fresh = evaluation.get("unknown_2")
     fresh_row = "" if not fresh else (f"| unknown products, a second list written after the rules were tuned on the "
                                       f"first (`unknown-products-2.txt`, {fresh['n']} prompts) | - | "
-                                      f"{_pct(fresh['flagged'])} |\n")
+                                      f"{_pct(fresh['flagged'])} | - |\n")
     chinese = evaluation.get("unknown_zh")
     fresh_row += "" if not chinese else (f"| unknown products in Chinese, a third list (`unknown-products-zh.txt`, "
-                                         f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} |\n")
+                                         f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} | - |\n")
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
@@ -812,10 +818,10 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
-| suite | routed to its catalog | flagged as an unknown product |
-|---|---|---|
+| suite | routed to its catalog | flagged as an unknown product | with words not understood |
+|---|---|---|---|
 {routing}
-| unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} |
+| unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - |
 {fresh_row}
 Missed unknown products: {'; '.join(unknown['missed'] + (fresh or {}).get('missed', [])) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
@@ -827,7 +833,7 @@ Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the e
 
 
 def _furniture_style(suite: str) -> str:
-    return "zh" if suite == "furniture-zh" else "free" if suite.startswith("furniture-en") else "template"
+    return "zh" if suite == "furniture-zh" else "free" if "-en" in suite else "template"
 
 
 def _furniture_lines(suites: dict) -> str:
@@ -836,6 +842,10 @@ def _furniture_lines(suites: dict) -> str:
     about = {"furniture-zh": "Chinese furniture requests (`furniture-zh`, {n} written by hand, none from the phrasebook)",
              "furniture-en": "English furniture requests (`furniture-en`, {n} written by hand, free phrasings)",
              "furniture-en-2": "More English furniture requests (`furniture-en-2`, {n} written by hand later)",
+             "furniture-requests-en": "English furniture requests asked as requests (`furniture-requests-en`, {n} "
+                                      "written by hand: \"generate ...\", \"can you make ...\", materials)",
+             "furniture-requests-en-2": "More furniture requests asked as requests (`furniture-requests-en-2`, {n} "
+                                        "written by hand later)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -25,7 +25,7 @@ import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
-from .data.phrasebook import FURNITURE_NOUNS_ZH, filler_words, zh_product_nouns
+from .data.phrasebook import EN_REQUEST_WORDS, FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -47,6 +47,34 @@ CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "b
                          "background": tuple(BACKGROUNDS)}}
 PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
 _WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+def _forms(word: str) -> set[str]:
+    """A word and its simple English plural or singular: "trouser" <-> "trousers", "dresses", "shelves" kept."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    return forms
+
+
+# a request's opening that asks rather than describes ("hi, can you please generate", "I'd like", "show me",
+# "we're looking for") and a closing "please": the heads read a prompt without them (no word is taken out of the
+# middle: "product render of a chair" stays as written)
+_ASKING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey)\b[\s,!.]*)?(?:please\s+)?(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?)?"
+    r"(?:(?:i|we)(?:'d|\s+would)\s+(?:like|love)|(?:i|we)\s+(?:want|need)|(?:i'm|i\s+am|we're|we\s+are)\s+looking\s+for"
+    r"|looking\s+for|(?:generate|create|make|show|draw|render|design|produce|give|get)(?:\s+(?:me|us))?)"
+    r"\s+(?!of\b)", re.IGNORECASE)
+_PLEASE = re.compile(r"[\s,]*\bplease[\s.!?]*$", re.IGNORECASE)
+
+
+def without_requests(prompt: str) -> str:
+    """An English prompt without the opening that asks for an image ("can you generate", "show me", "I'd like")
+    and a closing "please": what the heads read. A prompt that is nothing else is returned as it is."""
+    out = _PLEASE.sub("", _ASKING.sub("", prompt, count=1)).strip(" ,.;:!?")
+    return out if _WORD.search(out.lower()) else prompt
 
 
 def _without(prompt: str, words: tuple[str, ...]) -> str:
@@ -191,6 +219,7 @@ class PromptReader:
             self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
             self.filler, self.zh_filler = filler_words()
             self.zh_products = zh_product_nouns()
+            self.catalog_nouns = catalog_nouns()
         return self._model
 
     def probabilities(self, prompts: list[str]) -> dict[str, np.ndarray]:
@@ -246,8 +275,9 @@ class PromptReader:
         return [read[i] for i in range(len(prompts))]
 
     def _read_here(self, prompts: list[str]) -> list[Understanding]:
-        # the heads never learned view phrases: they read the prompt without them (the view is parsed apart)
-        viewless = [without_view(p) or p for p in prompts]
+        # the heads never learned view phrases nor most request words: they read the prompt without them (the
+        # view is parsed apart; "can you generate", "show me", "please" ask rather than describe)
+        viewless = [self.known_forms(without_requests(without_view(p) or p)) for p in prompts]
         probs = self.probabilities(viewless)
         unplaced = [self.unplaced_words(p) for p in prompts]
         # a prompt with words nothing here knows is read again without them: if what remains names no
@@ -280,6 +310,27 @@ class PromptReader:
                 return True
         return False
 
+    def known_forms(self, prompt: str) -> str:
+        """The prompt with each English word the heads never saw put in the one plural or singular form they
+        did see ("a beige trouser" -> "a beige trousers")."""
+        self._load()
+        for word in {w.strip("'-") for w in _WORD.findall(prompt.lower())} - self.vocabulary:
+            known = _forms(word) & self.vocabulary
+            if len(known) == 1:
+                prompt = re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", known.pop(), prompt)
+        return prompt
+
+    def named_catalog(self, prompt: str) -> str | None:
+        """The catalog whose product nouns an English prompt names, when it names nouns of one catalog only
+        ("navy blue bed on light grey", "green velvet sofa"): the heads' routing can mistake a colour or a word
+        they never saw for the other catalog's; a noun of both ("coat rack") or of neither leaves it to them."""
+        self._load()
+        if language_of(prompt) != "en":
+            return None
+        words = [w.strip("'-") for w in _WORD.findall(without_view(prompt).lower())]
+        named = {catalog for catalog, nouns in self.catalog_nouns.items() if any(_forms(w) & nouns for w in words)}
+        return named.pop() if len(named) == 1 else None
+
     def _names_product(self, before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> bool:
         """Whether a prompt without its unplaced words still names a product of the catalog it read as."""
         domain, _ = self._top("domain", before["domain"])
@@ -303,7 +354,7 @@ class PromptReader:
         prompt = without_view(prompt)
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
-        out = [w for w in words if len(w) > 2 and w not in self.vocabulary]
+        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and not _forms(w) & self.vocabulary]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
             rest = rest.replace(word, " ")
@@ -315,6 +366,9 @@ class PromptReader:
         language = language_of(prompt)
         domain, confidence = self._top("domain", p["domain"])
         unknown_p = float(p["domain"][self.heads["domain"].index("unknown")])
+        named = self.named_catalog(prompt)
+        if named == "furniture" and domain != named:      # a furniture noun and no fashion one (named_catalog)
+            domain, confidence = named, float(p["domain"][self.heads["domain"].index(named)])
         labels: dict[str, str | None] = {}
         confidences: dict[str, float] = {}
         not_sure: list[str] = []
@@ -332,8 +386,9 @@ class PromptReader:
                 labels[head] = value
         warnings: list[str] = []
         # unknown: the heads say so; or the prompt has words nothing here knows, and the heads lean that way
-        # or those words were its product
-        unknown = unknown_p >= UNKNOWN_AT or bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or product_unplaced)
+        # or those words were its product (a prompt naming a catalog's own noun is flagged only by the heads)
+        unknown = unknown_p >= UNKNOWN_AT or not named and bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or
+                                                                                 product_unplaced)
         nearest: tuple[str, ...] = ()
         leaning = None
         if unknown:

@@ -350,6 +350,37 @@ def zh_product_nouns() -> tuple[str, ...]:
                          for n in nouns if len(n) > 1}, key=len, reverse=True))
 
 
+# English words that ask for an image rather than describe one ("can you generate ...", "I'd like ...",
+# "show me ...", "... please"): the reader never counts them as words it cannot place, and a prompt left with
+# nothing but them and template words names no product. No product noun is among them.
+EN_REQUEST_WORDS = frozenset({
+    "generate", "create", "make", "show", "draw", "render", "design", "produce", "give", "get", "want", "wanted",
+    "need", "like", "love", "would", "could", "can", "will", "please", "pls", "plz", "me", "us", "you", "i", "i'd",
+    "i'm", "we", "we'd", "we're", "let's", "let", "some", "looking", "just", "kindly", "hi", "hello",
+})
+# Nouns that say which catalog a request is for, whatever its other words (`catalog_nouns`): fashion's from the
+# category words, furniture's from the item-class rules of the pieces the furniture generator draws; words that
+# also name a colour, a material, a view or another thing ("light" grey, "denim", "top", "stand", "chest") stay out
+_NOT_A_CATALOG_NOUN = frozenset({"top", "denim", "fleece", "knit", "knitwear", "light", "candle", "lantern",
+                                 "flashlight", "spotlight", "fluorescent", "stand", "seat", "safe", "island", "chest",
+                                 "vanity", "locker", "blind", "shutter", "elevator", "slides", "press", "bath", "shower",
+                                 "puff", "potty", "lamppost"})
+_FURNITURE_NOUN_CLASSES = ("lamp", "armchair", "sofa", "bed", "bathroom fixture", "cabinet", "shelf", "table", "chair",
+                           "door", "window")
+
+
+def catalog_nouns() -> dict[str, frozenset[str]]:
+    """Catalog -> the English nouns (one word each, lower case) that name a product of it: "sneakers", "parka",
+    "sofa", "wardrobe". A request naming nouns of one catalog only is that catalog's."""
+    from .taxonomy import RULES
+
+    fashion = {phrase.split()[-1] for table in (CATEGORY_WORDS, EN_CATEGORY) for words in table.values()
+               for phrase in words}
+    furniture = {word for cls, words in RULES if cls in _FURNITURE_NOUN_CLASSES for word in words if " " not in word}
+    furniture |= {noun for noun in FURNITURE_NOUNS_ZH if noun not in ("plant", "oven", "fridge", "piano")}
+    return {"fashion": frozenset(fashion - _NOT_A_CATALOG_NOUN), "furniture": frozenset(furniture - _NOT_A_CATALOG_NOUN)}
+
+
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
     """Words that name no product: colours, backgrounds, rooms and the fixed words of every template here
     and in the captions ("product photo of", "on a ... backdrop", "白底", "主图"). English as a set; Chinese
@@ -358,7 +389,7 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
 
     from .captions import (BACKGROUND_ALIASES, BACKGROUND_NOUNS, FURNITURE_ROOMS, FURNITURE_TEMPLATES, TEMPLATES)
 
-    english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", "me", "show"}
+    english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", *EN_REQUEST_WORDS}
     for table in (EN_COLOR, EN_COLOR_EXTRA, EN_BACKGROUND, BACKGROUND_WORDS, BACKGROUND_ALIASES, COLOR_WORDS):
         english.update(w for words in table.values() for phrase in words for w in re.findall(r"[a-z][a-z'-]*", phrase))
     english.update(w for phrase in (*EN_BACKGROUND_NOUNS, *BACKGROUND_NOUNS, *filter(None, FURNITURE_ROOMS.values()))
