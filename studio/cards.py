@@ -337,7 +337,7 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # furniture requests scored label by label (furniture_reading): Chinese and English ones written by hand, and the
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
-                            "furniture-requests-en-2", "furniture-views-test")
+                            "furniture-requests-en-2", "furniture-forms-en", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -386,7 +386,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     reader = PromptReader(folder, device)
     out: dict = {"model": Path(folder).name, "suites": {},
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
-    for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-zh",
+    for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
+                  "fashion-zh",
                   "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
@@ -846,6 +847,8 @@ def _furniture_lines(suites: dict) -> str:
                                       "written by hand: \"generate ...\", \"can you make ...\", materials)",
              "furniture-requests-en-2": "More furniture requests asked as requests (`furniture-requests-en-2`, {n} "
                                         "written by hand later)",
+             "furniture-forms-en": "English furniture requests naming plain nouns, some hyphenated (`furniture-forms-en`, "
+                                   "{n} written by hand)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -25,7 +25,8 @@ import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
-from .data.phrasebook import EN_REQUEST_WORDS, FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns
+from .data.phrasebook import (EN_REQUEST_WORDS, FURNITURE_NOUN_ALIASES, FURNITURE_NOUNS_ZH, catalog_nouns, filler_words,
+                              zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -47,6 +48,17 @@ CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "b
                          "background": tuple(BACKGROUNDS)}}
 PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
 _WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+def _words(text: str) -> list[str]:
+    """The English words of a text, lower case, a hyphenated word followed by its parts ("ankle-boot", "ankle",
+    "boot")."""
+    out = []
+    for word in (w.strip("'-") for w in _WORD.findall(text.lower())):
+        out.append(word)
+        if "-" in word:
+            out += [part for part in word.split("-") if part]
+    return out
 
 
 def _forms(word: str) -> set[str]:
@@ -312,13 +324,33 @@ class PromptReader:
 
     def known_forms(self, prompt: str) -> str:
         """The prompt with each English word the heads never saw put in the one plural or singular form they
-        did see ("a beige trouser" -> "a beige trousers")."""
+        did see ("a beige trouser" -> "a beige trousers"), and a hyphenated one they never saw whose parts they
+        know written with spaces ("ankle-boot" -> "ankle boot")."""
         self._load()
+        for word in {w.strip("'-") for w in _WORD.findall(prompt.lower())} - self.vocabulary:
+            if self._known_compound(word):                              # "ankle-boot" -> "ankle boot"
+                prompt = re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", word.replace("-", " "), prompt)
         for word in {w.strip("'-") for w in _WORD.findall(prompt.lower())} - self.vocabulary:
             known = _forms(word) & self.vocabulary
             if len(known) == 1:
                 prompt = re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", known.pop(), prompt)
         return prompt
+
+    def _known_compound(self, word: str) -> bool:
+        """A hyphenated word whose parts (of two letters or more, one at least) are words the heads know."""
+        parts = [part for part in word.split("-") if len(part) > 1]
+        return "-" in word and bool(parts) and all(_forms(part) & self.vocabulary for part in parts)
+
+    def named_furniture_noun(self, prompt: str) -> str | None:
+        """The one furniture noun of the noun head's labels an English prompt names (aliases of the same item
+        class included: "cupboard" -> cabinet), or None when it names none or several ("sofa bed")."""
+        self._load()
+        if language_of(prompt) != "en":
+            return None
+        lexicon = {**{noun: noun for noun in self.heads["furniture_noun"]}, **FURNITURE_NOUN_ALIASES}
+        named = {lexicon[form] for w in _words(without_view(prompt)) for form in _forms(w) if form in lexicon}
+        named &= set(self.heads["furniture_noun"]) - {"other"}
+        return named.pop() if len(named) == 1 else None
 
     def named_catalog(self, prompt: str) -> str | None:
         """The catalog whose product nouns an English prompt names, when it names nouns of one catalog only
@@ -327,7 +359,7 @@ class PromptReader:
         self._load()
         if language_of(prompt) != "en":
             return None
-        words = [w.strip("'-") for w in _WORD.findall(without_view(prompt).lower())]
+        words = _words(without_view(prompt))
         named = {catalog for catalog, nouns in self.catalog_nouns.items() if any(_forms(w) & nouns for w in words)}
         return named.pop() if len(named) == 1 else None
 
@@ -354,7 +386,8 @@ class PromptReader:
         prompt = without_view(prompt)
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
-        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and not _forms(w) & self.vocabulary]
+        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and not _forms(w) & self.vocabulary
+               and not self._known_compound(w)]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
             rest = rest.replace(word, " ")
@@ -384,6 +417,11 @@ class PromptReader:
                 not_sure.append(head)
             else:
                 labels[head] = value
+        if domain == "furniture" and labels.get("furniture_noun") is None:
+            noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
+            if noun:
+                labels["furniture_noun"] = noun
+                not_sure = [head for head in not_sure if head != "furniture_noun"]
         warnings: list[str] = []
         # unknown: the heads say so; or the prompt has words nothing here knows, and the heads lean that way
         # or those words were its product (a prompt naming a catalog's own noun is flagged only by the heads)

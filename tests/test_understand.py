@@ -544,3 +544,22 @@ def test_a_furniture_noun_routes_to_furniture_and_a_noun_of_both_leaves_it_to_th
     sofa = reader.read("green velvet sofa on pale pink")                # an unseen material: still a sofa
     assert sofa.catalog == "furniture" and not sofa.unknown_product and sofa.unplaced == ("velvet",)
     assert reader.read("a handbag for the bedroom").catalog == "furniture"   # only ever routes TO furniture
+
+
+@needs_heads
+def test_hyphenated_words_of_known_parts_and_plain_furniture_nouns_are_read():
+    """"ankle-boot" is the heads' "ankle boot", not an unknown product; a furniture noun the heads read no noun
+    for ("a toilet"), or one they have no label for whose class is a label's ("cupboard"), is read from the
+    prompt's words; a prompt naming two ("sofa bed") or an unknown hyphenated word keeps the heads' reading."""
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    assert reader.known_forms("navy ankle-boot, cream bg") == "navy ankle boot, cream bg"
+    assert reader.known_forms("a t-shirt") == "a t-shirt" and reader.known_forms("e-commerce") == "e-commerce"
+    boot = reader.read("navy ankle-boot, cream bg")
+    assert not boot.unknown_product and boot.labels["category"] == "ankle_boot" and boot.unplaced == ()
+    assert reader.named_furniture_noun("a toilet on white") == "toilet"
+    assert reader.named_furniture_noun("two grey cupboards") == "cabinet"
+    assert reader.named_furniture_noun("grey sofa bed") is None and reader.named_furniture_noun("马桶") is None
+    assert reader.read("a toilet on white").labels["furniture_noun"] == "toilet"
+    assert "mid-century" in reader.read("mid-century walnut sideboard on cream").unplaced

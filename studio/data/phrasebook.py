@@ -369,6 +369,13 @@ _FURNITURE_NOUN_CLASSES = ("lamp", "armchair", "sofa", "bed", "bathroom fixture"
                            "door", "window")
 
 
+# English words for the furniture noun head's labels beyond the labels themselves, each of the same item class
+# (studio.data.taxonomy): what the reader reads a furniture noun from when the heads read none
+FURNITURE_NOUN_ALIASES = {"couch": "sofa", "refrigerator": "fridge", "shelf": "bookcase", "shelves": "bookcase",
+                          "bookshelf": "bookcase", "basin": "washbasin", "sink": "washbasin", "cupboard": "cabinet",
+                          "drawers": "cabinet", "dresser": "cabinet"}
+
+
 def catalog_nouns() -> dict[str, frozenset[str]]:
     """Catalog -> the English nouns (one word each, lower case) that name a product of it: "sneakers", "parka",
     "sofa", "wardrobe". A request naming nouns of one catalog only is that catalog's."""
