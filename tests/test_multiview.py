@@ -33,6 +33,23 @@ def test_every_view_has_a_label_and_every_phrase_reads_back():
     assert parse_view("a sofa, rear three-quarter view") == "rear three-quarter"
 
 
+def test_more_english_view_phrasings_are_read_and_never_captioned():
+    """Merchants' own phrasings ("viewed from above", "top-down", "from the left") are read, a verb before a
+    view phrase goes with it, and none of them is ever written into a caption (VIEW_WORDS stay the captions')."""
+    from studio.data.views import VIEW_WORDS_READ, with_view, without_view
+
+    for label, words in VIEW_WORDS_READ.items():
+        for phrase in words:
+            assert parse_view(f"a grey sofa, {phrase}, on white") == label, phrase
+            assert phrase not in VIEW_WORDS[label]
+    assert parse_view("a blue office chair seen from behind") == "back"
+    assert without_view("a blue office chair seen from behind") == "a blue office chair"
+    assert without_view("chair viewed from above, white background") == "chair, white background"
+    assert parse_view("a chair seen from behind at an angle") == "rear three-quarter"       # the longest wins
+    assert without_view("a bed at a 45 degree angle") == "a bed"
+    assert with_view("chair viewed from above", "side") == "chair seen from the side"
+
+
 def test_view_captions_say_their_labels():
     rng = np.random.default_rng(0)
     for n in range(200):

@@ -67,8 +67,23 @@ ZH_VIEW_WORDS: dict[str, tuple[str, ...]] = {
 _ZH_BARE = ("正面", "侧面", "背面")
 _ZH_EDGE = r"\s,，.。;；:：、"
 
-_PHRASES = sorted(((w, label) for label, words in VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
-_VIEW_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w, _ in _PHRASES) + r")(?![\w-])", re.IGNORECASE)
+# More English phrasings merchants write: understood in a prompt, never written in a caption (VIEW_WORDS stay the
+# captions' words). A verb before a phrase ("viewed from above", "seen from behind") goes with it.
+VIEW_WORDS_READ: dict[str, tuple[str, ...]] = {
+    "front": ("front-on", "head-on", "from the front side"),
+    "three-quarter": ("three quarter view", "3/4 view", "at a 45-degree angle", "at a 45 degree angle", "45-degree angle",
+                      "45 degree angle", "at an angle"),
+    "side": ("side-on", "side profile", "profile view", "from the left", "from the right", "from the left side",
+             "from the right side"),
+    "back": ("from the rear", "rear-facing"),
+    "top": ("top-down view", "top down view", "top-down", "from overhead", "from the top", "birds-eye view",
+            "bird's eye view"),
+}
+_VERB = r"(?:(?:seen|viewed|shown|pictured|photographed|shot|taken)\s+)?"
+_PHRASES = sorted(((w, label) for table in (VIEW_WORDS, VIEW_WORDS_READ) for label, words in table.items()
+                   for w in words), key=lambda p: -len(p[0]))
+_VIEW_RE = re.compile(r"(?<![\w-])" + _VERB + "(" + "|".join(re.escape(w) for w, _ in _PHRASES) + r")(?![\w-])",
+                      re.IGNORECASE)
 _LOOKUP = {w.lower(): label for w, label in _PHRASES}
 _ZH_PHRASES = sorted(((w, label) for label, words in ZH_VIEW_WORDS.items() for w in words), key=lambda p: -len(p[0]))
 _ZH_RE = re.compile("|".join(rf"(?:(?<=^)|(?<=[{_ZH_EDGE}])){re.escape(w)}(?=$|[{_ZH_EDGE}])" if w in _ZH_BARE
