@@ -387,13 +387,12 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     out: dict = {"model": Path(folder).name, "suites": {},
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
-                  "fashion-zh",
-                  "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "furniture-test"):
+                  "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
                      "flagged_unknown": float(np.mean([u.unknown_product for u in read])),
-                 "not_understood": float(np.mean([bool(u.unplaced) for u in read]))}
+                     "not_understood": float(np.mean([bool(u.unplaced) for u in read]))}
         if specs[0].catalog == "fashion":
             for style in sorted({s.style for s in specs}) + ["all"]:
                 chosen = [(u, s) for u, s in zip(read, specs) if style in ("all", s.style)]
