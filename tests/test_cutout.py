@@ -294,6 +294,9 @@ def test_object_banks_and_a_dry_run_training_write_a_loadable_cutout(tmp_path, m
     train, test = ObjectBank.open("train", cache), ObjectBank.open("test", cache)
     assert {"render", "icon", "clipart"} <= set(train.kinds) and train.array.shape[1:] == (256, 256, 5)
     assert len(train.kinds) == len(train) and test.kinds.count("clipart") == 4
+    # a bank is current only for the clip art it was built with: none found now -> rebuilt without it
+    build_objects("test", cache=cache, workers=1, limit=2, clipart=tmp_path / "no-clipart")
+    assert ObjectBank.open("test", cache).kinds.count("clipart") == 0
     monkeypatch.chdir(tmp_path)
     root = photo_tree(tmp_path / "share")
     out = tmp_path / "cutout"

@@ -189,10 +189,15 @@ def build_objects(split: str, root: str | Path | None = None, cache: str | Path 
     root = Path(root) if root is not None else DEFAULT_ROOT
     cache = Path(cache) if cache is not None else DEFAULT_CACHE
     index, array_path = cache / f"objects-{split}.json", cache / f"objects-{split}.npy"
-    stamp = f"v{BANK_VERSION}-{limit}"
+    test = split == "test"
+    files = sorted(p for p in clipart.rglob("*.png") if clipart_is_test(p.relative_to(clipart)) == test) \
+        if clipart.is_dir() else []
+    # the clip art found is part of the stamp: a bank built before openclipart-png was installed is rebuilt
+    stamp = f"v{BANK_VERSION}-{limit}-clipart{len(files)}"
     if index.is_file() and array_path.is_file() and json.loads(index.read_text()).get("stamp") == stamp:
         return index
-    test = split == "test"
+    if not files and progress:
+        progress(f"{split}: no clip art under {clipart} (Debian's openclipart-png; `make bench-data` installs it)")
     items = [it for it in library_items(root) if is_test_item(it.key) == test][:limit]
     rows, kinds = [], []
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
@@ -208,8 +213,6 @@ def build_objects(split: str, root: str | Path | None = None, cache: str | Path 
         if (icon[..., 3] >= 128).sum() >= 64:
             rows.append(np.dstack([icon, icon[..., 3]]))
             kinds.append("icon")
-    files = sorted(p for p in clipart.rglob("*.png") if clipart_is_test(p.relative_to(clipart)) == test) \
-        if clipart.is_dir() else []
     for path in files[: None if limit is None else 4 * limit]:
         art = clipart_object(path)
         if art is not None:
