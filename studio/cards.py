@@ -337,7 +337,8 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # furniture requests scored label by label (furniture_reading): Chinese and English ones written by hand, and the
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
-                            "furniture-requests-en-2", "furniture-forms-en", "furniture-views-test")
+                            "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
+                            "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -848,6 +849,8 @@ def _furniture_lines(suites: dict) -> str:
                                         "written by hand later)",
              "furniture-forms-en": "English furniture requests naming plain nouns, some hyphenated (`furniture-forms-en`, "
                                    "{n} written by hand)",
+             "furniture-colours-en": "English furniture requests naming the piece's colour, half with no backdrop "
+                                     "(`furniture-colours-en`, {n} written by hand)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

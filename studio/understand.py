@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import WEIGHTS_DIR
-from .data.captions import BACKGROUND_WORDS, PLURAL_WORDS, without_background
-from .data.phrasebook import (EN_REQUEST_WORDS, FURNITURE_NOUN_ALIASES, FURNITURE_NOUNS_ZH, catalog_nouns, filler_words,
-                              zh_product_nouns)
+from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORDS, PLURAL_WORDS, colors_named, \
+    without_background
+from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_REQUEST_WORDS, FURNITURE_NOUN_ALIASES,
+                              FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -87,6 +88,15 @@ def without_requests(prompt: str) -> str:
     and a closing "please": what the heads read. A prompt that is nothing else is returned as it is."""
     out = _PLEASE.sub("", _ASKING.sub("", prompt, count=1)).strip(" ,.;:!?")
     return out if _WORD.search(out.lower()) else prompt
+
+
+# a backdrop phrase anywhere in an English prompt: a backdrop noun ("background", "bg", "seamless"), or "on" /
+# "against" / "over" before a backdrop colour ("on white", "against a light grey")
+_BACKDROP_NOUN = re.compile(r"(?i)(?<![\w-])(?:" + "|".join(sorted({re.escape(w) for phrase in (*BACKGROUND_NOUNS,
+                            *EN_BACKGROUND_NOUNS) for w in phrase.split()}, key=len, reverse=True)) + r")s?(?![\w-])")
+_ON_BACKDROP = re.compile(r"(?i)(?<![\w-])(?:on|against|over)\s+(?:an?\s+|the\s+)?(?:" + "|".join(sorted(
+    {re.escape(w) for table in (BACKGROUND_WORDS, BACKGROUND_ALIASES, EN_BACKGROUND) for words in table.values()
+     for w in words}, key=len, reverse=True)) + r")(?![\w-])")
 
 
 def _without(prompt: str, words: tuple[str, ...]) -> str:
@@ -417,6 +427,16 @@ class PromptReader:
                 not_sure.append(head)
             else:
                 labels[head] = value
+        if domain == "furniture" and not self.furniture_colour and language == "en":
+            # heads that read no furniture colour: the piece's colour from the words outside the backdrop phrase
+            # (one colour named, else none), and a backdrop they read from a colour word dropped when the prompt
+            # names no backdrop at all ("a grey sofa, seen from the side")
+            said = without_view(prompt)
+            colours = set(colors_named(_ON_BACKDROP.sub(" ", said)))
+            if len(colours) == 1:
+                labels["color"] = colours.pop()
+            if labels.get("background") and not (_BACKDROP_NOUN.search(said) or _ON_BACKDROP.search(said)):
+                labels["background"] = None
         if domain == "furniture" and labels.get("furniture_noun") is None:
             noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
             if noun:

@@ -563,3 +563,22 @@ def test_hyphenated_words_of_known_parts_and_plain_furniture_nouns_are_read():
     assert reader.named_furniture_noun("grey sofa bed") is None and reader.named_furniture_noun("马桶") is None
     assert reader.read("a toilet on white").labels["furniture_noun"] == "toilet"
     assert "mid-century" in reader.read("mid-century walnut sideboard on cream").unplaced
+
+
+@needs_heads
+def test_an_english_furniture_request_reads_its_colour_and_invents_no_backdrop():
+    """These English heads read no furniture colour: the piece's colour comes from the words outside the
+    backdrop phrase, and a backdrop they read off a colour word is dropped when the prompt names none."""
+    from studio.data.captions import colors_named
+    from studio.understand import PromptReader
+
+    assert colors_named("navy blue bed on a white background") == ["navy"]
+    reader = PromptReader(SHIPPED)
+    sofa = reader.read("a grey sofa, seen from the side")
+    assert reader.furniture_colour is False
+    assert sofa.labels == {"furniture_noun": "sofa", "color": "gray", "background": None} and sofa.view == "side"
+    bed = reader.read("navy blue bed on light grey")
+    assert bed.labels["color"] == "navy" and bed.labels["background"] == "light_gray"
+    assert "color" not in reader.read("a wooden chair on white").labels              # no colour named: none
+    assert "color" not in reader.read("a red and black chair on white").labels       # two: left to the model
+    assert reader.read("red sneakers").labels["color"] == "red"                       # fashion: the heads' own

@@ -289,6 +289,13 @@ def background_index(text: str) -> int:
     return 0 if background is None else 1 + list(BACKGROUNDS).index(background)
 
 
+def colors_named(text: str) -> list[str]:
+    """Every colour label the colour words of a text name, in order, outside its backdrop phrase (as `parse`
+    reads them): "navy blue bed on a white background" -> ["navy"]."""
+    lowered = without_background(re.sub(r"\s+", " ", text.lower()).strip(" .!"))
+    return [_COL_LOOKUP[m.group(1)] for m in _COL_PATTERN.finditer(lowered)]
+
+
 def parse(text: str) -> dict[str, str | None]:
     """Labels a fashion description states: {'category', 'color', 'background'}, None where unsaid.
 
