@@ -437,6 +437,7 @@ class PromptReader:
                 labels["color"] = colours.pop()
             if labels.get("background") and not (_BACKDROP_NOUN.search(said) or _ON_BACKDROP.search(said)):
                 labels["background"] = None
+                confidences.pop("background", None)       # confidences stay the heads' own, for what they read
         if domain == "furniture" and labels.get("furniture_noun") is None:
             noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
             if noun:

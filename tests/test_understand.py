@@ -577,6 +577,7 @@ def test_an_english_furniture_request_reads_its_colour_and_invents_no_backdrop()
     sofa = reader.read("a grey sofa, seen from the side")
     assert reader.furniture_colour is False
     assert sofa.labels == {"furniture_noun": "sofa", "color": "gray", "background": None} and sofa.view == "side"
+    assert set(sofa.confidences) == {"furniture_noun"}      # the heads' confidence only for what they read
     bed = reader.read("navy blue bed on light grey")
     assert bed.labels["color"] == "navy" and bed.labels["background"] == "light_gray"
     assert "color" not in reader.read("a wooden chair on white").labels              # no colour named: none
