@@ -378,7 +378,8 @@ FURNITURE_NOUN_ALIASES = {"couch": "sofa", "refrigerator": "fridge", "shelf": "b
 
 def catalog_nouns() -> dict[str, frozenset[str]]:
     """Catalog -> the English nouns (one word each, lower case) that name a product of it: "sneakers", "parka",
-    "sofa", "wardrobe". A request naming nouns of one catalog only is that catalog's."""
+    "sofa", "wardrobe". The reader sends an English request naming furniture nouns and no fashion noun to
+    furniture (`PromptReader.named_catalog`); either catalog's noun alone stops its lean-based unknown flag."""
     from .taxonomy import RULES
 
     fashion = {phrase.split()[-1] for table in (CATEGORY_WORDS, EN_CATEGORY) for words in table.values()
