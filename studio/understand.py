@@ -391,13 +391,14 @@ class PromptReader:
 
     def unplaced_words(self, prompt: str) -> tuple[str, ...]:
         """English words and Chinese runs that no phrasing the heads learned from contains (a view phrase is
-        understood: studio.data.views reads it)."""
+        understood: studio.data.views reads it; so are asking words and the words that name no product, the
+        filler: colours, backdrops, template words)."""
         self._load()
         prompt = without_view(prompt)
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
-        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and not _forms(w) & self.vocabulary
-               and not self._known_compound(w)]
+        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and w not in self.filler
+               and not _forms(w) & self.vocabulary and not self._known_compound(w)]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
             rest = rest.replace(word, " ")

@@ -523,6 +523,8 @@ def test_asking_words_and_word_forms_are_understood_not_flagged():
     assert asked.catalog == "fashion" and asked.labels["category"] == "trouser"
     assert reader.read("could you show me a red dress on white").labels == {
         "category": "dress", "color": "red", "background": "white"}
+    over = reader.read("red dress photographed over white")           # "over": a backdrop word, never unknown
+    assert "over" not in over.unplaced and over.labels["background"] == "white"
     drone = reader.read("can you generate a drone on white")           # the product is still the unknown word
     assert drone.unknown_product and drone.unplaced == ("drone",)
 
