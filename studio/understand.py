@@ -26,7 +26,7 @@ import numpy as np
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORDS, PLURAL_WORDS, colors_named, \
     without_background
-from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_REQUEST_WORDS, FURNITURE_NOUN_ALIASES,
+from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
@@ -60,6 +60,11 @@ def _words(text: str) -> list[str]:
         if "-" in word:
             out += [part for part in word.split("-") if part]
     return out
+
+
+def _sub_word(text: str, word: str, new: str) -> str:
+    """`text` with the whole word `word` (any case; a hyphen or apostrophe joins words) replaced by `new`."""
+    return re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", new, text)
 
 
 def _forms(word: str) -> set[str]:
@@ -242,6 +247,9 @@ class PromptReader:
             self.filler, self.zh_filler = filler_words()
             self.zh_products = zh_product_nouns()
             self.catalog_nouns = catalog_nouns()
+            nouns = set(self.heads["furniture_noun"]) - {"other"}    # English word -> the noun head's label
+            self.noun_lexicon = {w: n for w, n in {**{n: n for n in nouns}, **FURNITURE_NOUN_ALIASES}.items()
+                                 if n in nouns}
         return self._model
 
     def probabilities(self, prompts: list[str]) -> dict[str, np.ndarray]:
@@ -339,11 +347,11 @@ class PromptReader:
         self._load()
         for word in {w.strip("'-") for w in _WORD.findall(prompt.lower())} - self.vocabulary:
             if self._known_compound(word):                              # "ankle-boot" -> "ankle boot"
-                prompt = re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", word.replace("-", " "), prompt)
+                prompt = _sub_word(prompt, word, word.replace("-", " "))
         for word in {w.strip("'-") for w in _WORD.findall(prompt.lower())} - self.vocabulary:
             known = _forms(word) & self.vocabulary
             if len(known) == 1:
-                prompt = re.sub(rf"(?i)(?<![\w'-]){re.escape(word)}(?![\w'-])", known.pop(), prompt)
+                prompt = _sub_word(prompt, word, known.pop())
         return prompt
 
     def _known_compound(self, word: str) -> bool:
@@ -357,9 +365,8 @@ class PromptReader:
         self._load()
         if language_of(prompt) != "en":
             return None
-        lexicon = {**{noun: noun for noun in self.heads["furniture_noun"]}, **FURNITURE_NOUN_ALIASES}
+        lexicon = self.noun_lexicon
         named = {lexicon[form] for w in _words(without_view(prompt)) for form in _forms(w) if form in lexicon}
-        named &= set(self.heads["furniture_noun"]) - {"other"}
         return named.pop() if len(named) == 1 else None
 
     def named_catalog(self, prompt: str) -> str | None:
@@ -397,7 +404,7 @@ class PromptReader:
         prompt = without_view(prompt)
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
-        out = [w for w in words if len(w) > 2 and w not in EN_REQUEST_WORDS and w not in self.filler
+        out = [w for w in words if len(w) > 2 and w not in self.filler       # the filler holds the asking words
                and not _forms(w) & self.vocabulary and not self._known_compound(w)]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
