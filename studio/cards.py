@@ -338,7 +338,7 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
-                            "furniture-views-test")
+                            "furniture-mixed", "furniture-mixed-2", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -388,7 +388,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     out: dict = {"model": Path(folder).name, "suites": {},
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
-                  "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "furniture-test"):
+                  "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
+                  "fashion-mixed-2", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
@@ -404,7 +405,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
         specs = load_prompts(suite)
         out["suites"][suite] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
     for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2"),
-                      ("unknown_zh", "unknown-products-zh")):
+                      ("unknown_zh", "unknown-products-zh"), ("unknown_mixed", "unknown-products-mixed")):
         unknown = reader.read_many(unknown_products(name))
         out[key] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
                     "missed": [u.prompt for u in unknown if not u.unknown_product]}
@@ -748,7 +749,7 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     suites = evaluation["suites"]
     rows = []
     for suite, row in suites.items():
-        for style in ("template", "free", "zh", "all", "said"):
+        for style in ("template", "free", "zh", "mixed", "all", "said"):
             if style in row:
                 acc = row[style]
                 style = _furniture_style(suite) if style == "said" else style
@@ -764,6 +765,10 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     chinese = evaluation.get("unknown_zh")
     fresh_row += "" if not chinese else (f"| unknown products in Chinese, a third list (`unknown-products-zh.txt`, "
                                          f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} | - |\n")
+    mixed = evaluation.get("unknown_mixed")
+    fresh_row += "" if not mixed else (f"| unknown products asked in Chinese and English at once "
+                                       f"(`unknown-products-mixed.txt`, {mixed['n']} prompts) | - | "
+                                       f"{_pct(mixed['flagged'])} | - |\n")
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
@@ -824,7 +829,7 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 {routing}
 | unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - |
 {fresh_row}
-Missed unknown products: {'; '.join(unknown['missed'] + (fresh or {}).get('missed', [])) or 'none'}.
+Missed unknown products: {'; '.join(unknown['missed'] + [m for extra in (fresh, chinese, mixed) for m in (extra or {}).get('missed', [])]) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
 {catalog_line}
 {_furniture_lines(suites)}
@@ -834,7 +839,8 @@ Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the e
 
 
 def _furniture_style(suite: str) -> str:
-    return "zh" if suite == "furniture-zh" else "free" if "-en" in suite else "template"
+    return "zh" if suite == "furniture-zh" else "mixed" if "-mixed" in suite else "free" if "-en" in suite else \
+        "template"
 
 
 def _furniture_lines(suites: dict) -> str:
@@ -851,6 +857,10 @@ def _furniture_lines(suites: dict) -> str:
                                    "{n} written by hand)",
              "furniture-colours-en": "English furniture requests naming the piece's colour, half with no backdrop "
                                      "(`furniture-colours-en`, {n} written by hand)",
+             "furniture-mixed": "Furniture requests mixing Chinese and English (`furniture-mixed`, {n} written by "
+                                "hand: \"红色 sofa on white\")",
+             "furniture-mixed-2": "More mixed Chinese and English furniture requests (`furniture-mixed-2`, {n} "
+                                  "written by hand later)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

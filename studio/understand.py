@@ -49,6 +49,8 @@ CHOICES = {"fashion": {"category": tuple(CATEGORIES), "color": tuple(COLORS), "b
                          "background": tuple(BACKGROUNDS)}}
 PRODUCT_HEAD = {"fashion": "category", "furniture": "furniture_noun"}
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_ZH_OR_WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")   # Chinese runs and full-width punctuation
 
 
 def _words(text: str) -> list[str]:
@@ -302,7 +304,68 @@ class PromptReader:
         for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
             if rows:
                 read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
+        for i in chinese:                     # Chinese and English in one prompt: each part by its own heads
+            parts = self.mixed_parts(prompts[i])
+            if parts:
+                read[i] = self._read_mixed(prompts[i], *parts, whole=read[i])
         return [read[i] for i in range(len(prompts))]
+
+    def mixed_parts(self, prompt: str) -> tuple[str, str] | None:
+        """(Chinese part, English part) of a prompt that has Chinese characters and English words (Latin runs
+        of two letters or more once the Chinese heads' own words such as "T恤" are taken out, and not written
+        against a following Chinese character: "POLO衫" is one word), else None:
+        "白色背景的 red sneaker" -> ("白色背景的", "red sneaker")."""
+        self.chinese._load()
+        rest = prompt
+        for word in self.chinese.zh_words:             # blanked to the same length: positions stay the prompt's
+            rest = rest.replace(word, " " * len(word))
+        english = []
+        for m in _LATIN_RUN.finditer(rest):
+            if _CJK.match(prompt, m.end()):      # written against a following Chinese character: a compound word
+                rest = rest[:m.start()] + " " * len(m.group()) + rest[m.end():]      # ("POLO衫", "LED台灯")
+            elif len(m.group()) >= 2:
+                english.append(m.span())
+        if not english or not _CJK.search(prompt):
+            return None
+        chinese = list(prompt)
+        for start, end in english:
+            chinese[start:end] = " " * (end - start)
+        said = " ".join(_ZH_OR_WIDE.sub(" ", rest).split()).strip(" ,.;:")
+        return " ".join("".join(chinese).split()), said
+
+    def _read_mixed(self, prompt: str, chinese: str, english: str, whole: Understanding) -> Understanding:
+        """A mixed prompt's understanding from its parts' (mixed_parts): the product from the part that names
+        one (the part that places a product the models make when both name something, the Chinese one when both
+        place one; the whole prompt's reading when neither names anything or neither places what both name);
+        its colour and backdrop, and the other part's where the product part has none."""
+        parts = [(self.chinese, chinese), (self, english)]
+        naming = [(reader, text) for reader, text in parts if reader.names_something(text)]
+        read = {text: reader._read_here([text])[0] for reader, text in parts}
+        placing = [text for _, text in naming if _places(read[text])]
+        if len(naming) == 1:
+            product = naming[0][1]
+        elif placing:
+            product = placing[0]
+        else:
+            return whole
+        base, other = read[product], read[english if product == chinese else chinese]
+        labels, confidences = dict(base.labels), dict(base.confidences)
+        not_sure = list(base.not_sure)
+        for head in ("color", "background"):
+            if labels.get(head) is None and other.labels.get(head) is not None:
+                labels[head] = other.labels[head]
+                confidences[head] = other.confidences.get(head, confidences.get(head))
+                not_sure = [h for h in not_sure if h != head]
+        view = parse_view(prompt)
+        unplaced = tuple(dict.fromkeys(base.unplaced + other.unplaced))
+        canonical = canonical_prompt(prompt, language_of(prompt), base.domain, labels, view=view)
+        warnings = [w for w in base.warnings if not w.startswith(("not understood", "not sure which"))]
+        warnings += [f"not sure which {head.replace('_', ' ')} this asks for; the model will choose" for head in not_sure]
+        if unplaced and not base.unknown_product:
+            warnings.append(f"not understood{', so left out' if canonical != prompt else ''}: {', '.join(unplaced)}")
+        return dataclasses.replace(base, prompt=prompt, language=language_of(prompt), labels=labels,
+                                   confidences=confidences, not_sure=tuple(not_sure), canonical=canonical,
+                                   unplaced=unplaced, warnings=tuple(warnings), view=view)
 
     def _read_here(self, prompts: list[str]) -> list[Understanding]:
         # the heads never learned view phrases nor most request words: they read the prompt without them (the
@@ -478,6 +541,11 @@ class PromptReader:
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
                              tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning,
                              view)
+
+
+def _places(u: Understanding) -> bool:
+    """Whether a reading placed a product the models make (its catalog's product label read, not flagged)."""
+    return not u.unknown_product and u.domain in PRODUCT_HEAD and bool(u.labels.get(PRODUCT_HEAD[u.domain]))
 
 
 def canonical_prompt(prompt: str, language: str, domain: str, labels: dict, by_hand: bool = False,

@@ -16,9 +16,10 @@ from studio.eval.prompts import load_prompts
 SHIPPED = WEIGHTS_DIR / "understand"
 needs_heads = pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no understanding heads shipped")
 SUITES = Path(__file__).resolve().parents[1] / "studio" / "eval" / "prompts"
-UNKNOWN, UNKNOWN_2 = ([line.strip() for line in (SUITES / name).read_text(encoding="utf-8").splitlines()
-                       if line.strip() and not line.startswith("#")]
-                      for name in ("unknown-products.txt", "unknown-products-2.txt"))
+UNKNOWN, UNKNOWN_2, UNKNOWN_MIXED = ([line.strip() for line in (SUITES / name).read_text(encoding="utf-8").splitlines()
+                                      if line.strip() and not line.startswith("#")]
+                                     for name in ("unknown-products.txt", "unknown-products-2.txt",
+                                                  "unknown-products-mixed.txt"))
 
 
 @needs_furniture
@@ -144,7 +145,7 @@ def test_the_held_out_unknown_products_name_no_catalog_item():
 
     names = {it.name.lower() for split in ("train", "test") for it in open_catalog("furniture", split=split, size=32).items}
     compounds = ("fountain pen", "bath bomb")           # a pen, not a Fountain; a bath product, not a Bath
-    for line in UNKNOWN + UNKNOWN_2:
+    for line in UNKNOWN + UNKNOWN_2 + UNKNOWN_MIXED:
         text = " ".join(re.findall(r"[a-z0-9]+", line.lower()))
         for compound in compounds:
             text = text.replace(compound, "")
@@ -471,7 +472,9 @@ def test_prompts_with_chinese_go_to_the_chinese_heads_when_they_are_installed(tm
         r._read_here = spy
     prompts = ["red sneaker on white", "白底红色运动鞋", "a T恤 in black", "navy coat"]
     read = reader.read_many(prompts)
-    assert seen == {"zh": ["白底红色运动鞋", "a T恤 in black"], "main": ["red sneaker on white", "navy coat"]}
+    # the mixed prompt is read whole by the Chinese heads, then in parts: its Chinese by them, its English by these
+    assert seen == {"zh": ["白底红色运动鞋", "a T恤 in black", "a T恤"],
+                    "main": ["red sneaker on white", "navy coat", "a in black"]}
     assert [u.prompt for u in read] == prompts
     assert read[1].labels == alone.read("白底红色运动鞋").labels                 # the same heads here: the same reading
     assert reader.text_encoder is not None and reader.text_encoder is reader.chinese.text_encoder   # one MiniLM
@@ -585,3 +588,30 @@ def test_an_english_furniture_request_reads_its_colour_and_invents_no_backdrop()
     assert "color" not in reader.read("a wooden chair on white").labels              # no colour named: none
     assert "color" not in reader.read("a red and black chair on white").labels       # two: left to the model
     assert reader.read("red sneakers").labels["color"] == "red"                       # fashion: the heads' own
+
+
+@needs_heads
+def test_a_prompt_mixing_chinese_and_english_reads_each_part_with_its_own_heads():
+    """"红色 sofa on white": the Chinese heads read the Chinese, the English heads the English; the product comes
+    from the part that names one, and the colour and backdrop from either. A Latin word written against a
+    following Chinese character is part of a Chinese word ("POLO衫"), as the heads' own "T恤" is; a prompt with no
+    English word is read whole by the Chinese heads, as before."""
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    assert reader.chinese is not None
+    assert reader.mixed_parts("白色背景的 red sneaker") == ("白色背景的", "red sneaker")
+    assert reader.mixed_parts("navy T恤 on white") == ("T恤", "navy on white")
+    assert reader.mixed_parts("红色sneaker，白底") == ("红色 ，白底", "sneaker")
+    assert reader.mixed_parts("藏蓝色POLO衫，白底") is None and reader.mixed_parts("白底红色运动鞋") is None
+    sofa = reader.read("红色 sofa on white")
+    assert sofa.domain == "furniture" and sofa.language == "zh"
+    assert (sofa.labels["furniture_noun"], sofa.labels["color"], sofa.labels["background"]) == ("sofa", "red", "white")
+    boot = reader.read("黑色 ankle boot")
+    assert not boot.unknown_product and boot.labels["category"] == "ankle_boot" and boot.labels["color"] == "black"
+    sneaker = reader.read("白色背景的 red sneaker")
+    assert sneaker.canonical == "a red sneaker on a white background" and sneaker.prompt == "白色背景的 red sneaker"
+    watch = reader.read("白色背景的 smartwatch")                          # the English part names an unknown product
+    assert watch.unknown_product and watch.labels["background"] == "white"
+    chinese = reader.read("白底红色运动鞋")                                 # no English: the whole prompt, as before
+    assert chinese.labels == reader.chinese._read_here(["白底红色运动鞋"])[0].labels
