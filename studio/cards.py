@@ -338,7 +338,7 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
-                            "furniture-mixed", "furniture-mixed-2", "furniture-views-test")
+                            "furniture-mixed", "furniture-mixed-2", "furniture-backdrops-en", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -389,7 +389,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
-                  "fashion-mixed-2", "furniture-test"):
+                  "fashion-mixed-2", "fashion-backdrops-en", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
@@ -861,6 +861,8 @@ def _furniture_lines(suites: dict) -> str:
                                 "hand: \"红色 sofa on white\")",
              "furniture-mixed-2": "More mixed Chinese and English furniture requests (`furniture-mixed-2`, {n} "
                                   "written by hand later)",
+             "furniture-backdrops-en": "English furniture requests naming a backdrop and a cream or ivory piece "
+                                       "(`furniture-backdrops-en`, {n} written by hand)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

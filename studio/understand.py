@@ -26,7 +26,8 @@ import numpy as np
 from .checkpoints import WEIGHTS_DIR
 from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORDS, PLURAL_WORDS, colors_named, \
     without_background
-from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, FURNITURE_NOUN_ALIASES,
+from .data.captions import parse as parse_labels
+from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
@@ -104,6 +105,18 @@ _BACKDROP_NOUN = re.compile(r"(?i)(?<![\w-])(?:" + "|".join(sorted({re.escape(w)
 _ON_BACKDROP = re.compile(r"(?i)(?<![\w-])(?:on|against|over)\s+(?:an?\s+|the\s+)?(?:" + "|".join(sorted(
     {re.escape(w) for table in (BACKGROUND_WORDS, BACKGROUND_ALIASES, EN_BACKGROUND) for words in table.values()
      for w in words}, key=len, reverse=True)) + r")(?![\w-])")
+
+
+_EXTRA_COLOUR = re.compile(r"(?i)(?<![\w-])(" + "|".join(sorted((re.escape(w) for words in EN_COLOR_EXTRA.values()
+                                                                    for w in words), key=len, reverse=True)) + r")(?![\w-])")
+_EXTRA_LOOKUP = {w: colour for colour, words in EN_COLOR_EXTRA.items() for w in words}
+
+
+def product_colours(text: str) -> set[str]:
+    """The colour labels an English text's colour words name outside its backdrop phrase, the looser product
+    colours merchants type included (cream -> beige, ivory / off-white -> white: phrasebook.EN_COLOR_EXTRA)."""
+    rest = without_background(re.sub(r"\s+", " ", text).strip(" .!"))
+    return set(colors_named(rest)) | {_EXTRA_LOOKUP[m.group(1).lower()] for m in _EXTRA_COLOUR.finditer(rest)}
 
 
 def _without(prompt: str, words: tuple[str, ...]) -> str:
@@ -498,17 +511,29 @@ class PromptReader:
                 not_sure.append(head)
             else:
                 labels[head] = value
-        if domain == "furniture" and not self.furniture_colour and language == "en":
-            # heads that read no furniture colour: the piece's colour from the words outside the backdrop phrase
-            # (one colour named, else none), and a backdrop they read from a colour word dropped when the prompt
-            # names no backdrop at all ("a grey sofa, seen from the side")
+        if language == "en":
             said = without_view(prompt)
-            colours = set(colors_named(_ON_BACKDROP.sub(" ", said)))
-            if len(colours) == 1:
-                labels["color"] = colours.pop()
+            # a backdrop the prompt names in a backdrop phrase is the backdrop, whatever the heads read: they take a
+            # product colour that is also a backdrop word for it ("cream floor lamp on black" read a cream one)
+            backdrop = parse_labels(without_requests(said).strip(" ,.;:!?"))["background"]
+            if backdrop and labels.get("background") != backdrop:
+                labels["background"] = backdrop
+                confidences.pop("background", None)       # confidences stay the heads' own, for what they read
+                not_sure = [head for head in not_sure if head != "background"]
+            # a colour the heads left unread, from the words outside the backdrop phrase when they name one colour
+            # (cream, ivory and the like included); furniture heads without a colour head read none at all
+            if domain in ("fashion", "furniture") and labels.get("color") is None and \
+                    (domain == "fashion" or not self.furniture_colour):
+                colours = product_colours(_ON_BACKDROP.sub(" ", said))
+                if len(colours) == 1:
+                    labels["color"] = colours.pop()
+                    not_sure = [head for head in not_sure if head != "color"]
+        if domain == "furniture" and not self.furniture_colour and language == "en":
+            # heads that read no furniture colour: a backdrop they read from a colour word dropped when the prompt
+            # names no backdrop at all ("a grey sofa, seen from the side")
             if labels.get("background") and not (_BACKDROP_NOUN.search(said) or _ON_BACKDROP.search(said)):
                 labels["background"] = None
-                confidences.pop("background", None)       # confidences stay the heads' own, for what they read
+                confidences.pop("background", None)
         if domain == "furniture" and labels.get("furniture_noun") is None:
             noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
             if noun:

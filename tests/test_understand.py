@@ -615,3 +615,23 @@ def test_a_prompt_mixing_chinese_and_english_reads_each_part_with_its_own_heads(
     assert watch.unknown_product and watch.labels["background"] == "white"
     chinese = reader.read("白底红色运动鞋")                                 # no English: the whole prompt, as before
     assert chinese.labels == reader.chinese._read_here(["白底红色运动鞋"])[0].labels
+
+
+@needs_heads
+def test_a_named_backdrop_wins_and_cream_or_ivory_is_a_product_colour_outside_it():
+    """The heads take "cream" for a backdrop; a backdrop phrase the prompt names ("on black", "a dark background")
+    is the backdrop, and a colour the heads leave unread comes from the words outside it, cream and ivory included."""
+    from studio.understand import PromptReader, product_colours
+
+    assert product_colours("a cream tote bag on a white background") == {"beige"}
+    assert product_colours("an off-white bed") == {"white"} and product_colours("red and ivory scarf") == {"red", "white"}
+    assert product_colours("walnut table on a cream backdrop") == set()
+    reader = PromptReader(SHIPPED)
+    lamp = reader.read("cream floor lamp on black")
+    assert (lamp.labels["furniture_noun"], lamp.labels["color"], lamp.labels["background"]) == ("lamp", "beige", "black")
+    dress = reader.read("cream dress on black")
+    assert (dress.labels["category"], dress.labels["color"], dress.labels["background"]) == ("dress", "beige", "black")
+    assert dress.canonical == "a beige dress on a black background"
+    chair = reader.read("ivory dining chair seen from the side, dark background")
+    assert chair.labels["background"] == "black" and chair.view == "side"
+    assert reader.read("a grey sofa, seen from the side").labels["background"] is None    # none named: none read
