@@ -389,7 +389,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
-                  "fashion-mixed-2", "fashion-backdrops-en", "furniture-test"):
+                  "fashion-mixed-2", "fashion-backdrops-en", "fashion-colours-en",
+                  "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),

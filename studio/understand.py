@@ -520,13 +520,16 @@ class PromptReader:
                 labels["background"] = backdrop
                 confidences.pop("background", None)       # confidences stay the heads' own, for what they read
                 not_sure = [head for head in not_sure if head != "background"]
-            # a colour the heads left unread, from the words outside the backdrop phrase when they name one colour
-            # (cream, ivory and the like included); furniture heads without a colour head read none at all
-            if domain in ("fashion", "furniture") and labels.get("color") is None and \
-                    (domain == "fashion" or not self.furniture_colour):
+            # the colour the words outside the backdrop phrase name, when they name one (cream, ivory and the like
+            # included), whatever the heads read: they can take the backdrop's colour for the product's ("beige
+            # linen blouse on black" read black); furniture heads without a colour head read none at all
+            if domain in ("fashion", "furniture"):
                 colours = product_colours(_ON_BACKDROP.sub(" ", said))
                 if len(colours) == 1:
-                    labels["color"] = colours.pop()
+                    colour = colours.pop()
+                    if labels.get("color") != colour:
+                        labels["color"] = colour
+                        confidences.pop("color", None)
                     not_sure = [head for head in not_sure if head != "color"]
         if domain == "furniture" and not self.furniture_colour and language == "en":
             # heads that read no furniture colour: a backdrop they read from a colour word dropped when the prompt
