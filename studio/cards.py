@@ -338,7 +338,8 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
-                            "furniture-mixed", "furniture-mixed-2", "furniture-backdrops-en", "furniture-views-test")
+                            "furniture-mixed", "furniture-mixed-2", "furniture-backdrops-en", "furniture-backdrops-zh",
+                            "furniture-backdrops-zh-2", "furniture-backdrops-zh-3", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -390,7 +391,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
                   "fashion-mixed-2", "fashion-backdrops-en", "fashion-colours-en",
-                  "furniture-test"):
+                  "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
@@ -840,7 +841,7 @@ Reading one prompt takes {evaluation["ms_per_prompt"]} ms on this machine (the e
 
 
 def _furniture_style(suite: str) -> str:
-    return "zh" if suite == "furniture-zh" else "mixed" if "-mixed" in suite else "free" if "-en" in suite else \
+    return "zh" if "-zh" in suite else "mixed" if "-mixed" in suite else "free" if "-en" in suite else \
         "template"
 
 
@@ -864,6 +865,8 @@ def _furniture_lines(suites: dict) -> str:
                                   "written by hand later)",
              "furniture-backdrops-en": "English furniture requests naming a backdrop and a cream or ivory piece "
                                        "(`furniture-backdrops-en`, {n} written by hand)",
+             "furniture-backdrops-zh": "Chinese furniture requests naming a backdrop and a light or off-white piece "
+                                       "(`furniture-backdrops-zh`, -2 and -3: {n} in the first, written by hand)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -28,7 +28,8 @@ from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORD
     without_background
 from .data.captions import parse as parse_labels
 from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
-                              FURNITURE_NOUNS_ZH, catalog_nouns, filler_words, zh_product_nouns)
+                              FURNITURE_NOUNS_ZH, ZH_BACKDROP_COLOR, ZH_BACKGROUND, ZH_BACKGROUND_WIDE, ZH_COLOR,
+                              ZH_COLOR_WIDE, catalog_nouns, filler_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -117,6 +118,60 @@ def product_colours(text: str) -> set[str]:
     colours merchants type included (cream -> beige, ivory / off-white -> white: phrasebook.EN_COLOR_EXTRA)."""
     rest = without_background(re.sub(r"\s+", " ", text).strip(" .!"))
     return set(colors_named(rest)) | {_EXTRA_LOOKUP[m.group(1).lower()] for m in _EXTRA_COLOUR.finditer(rest)}
+
+
+# Chinese backdrop phrases and product colours (read apart from the heads, which take a light product colour for
+# the backdrop: "米白色连衣裙，黑色背景" read a black dress on cream)
+_ZH_BACKDROP_PHRASES = sorted(((w, label) for table in (ZH_BACKGROUND, ZH_BACKGROUND_WIDE) for label, words in
+                               table.items() for w in words), key=lambda item: len(item[0]), reverse=True)
+_ZH_BACKDROP_SAID = re.compile("背景(?:是|用|为|：|:)?\\s*(" + "|".join(sorted(
+    (re.escape(w) for words in ZH_BACKDROP_COLOR.values() for w in words), key=len, reverse=True)) + ")")
+_ZH_BACKDROP_SAID_LOOKUP = {w: label for label, words in ZH_BACKDROP_COLOR.items() for w in words}
+_ZH_BACKDROP_BEFORE = re.compile("(" + "|".join(sorted(_ZH_BACKDROP_SAID_LOOKUP, key=len, reverse=True)) +
+                                 ")(?:背景|底)")
+_ZH_BACKDROP_BASIC = {"白": "white", "灰": "light_gray", "蓝": "pastel_blue", "粉": "pastel_pink", "黑": "black", "米": "cream"}
+_ZH_LIGHT = {"米白色": "white", "米白": "white", "象牙白": "white", "奶油色": "beige",
+             **{f"{light}{hue}{tail}": label for hue, label in (("蓝", "blue"), ("灰", "gray"), ("粉", "pink"),
+                                                                ("绿", "green"), ("紫", "purple"), ("黄", "yellow"))
+                for light in ("浅", "淡") for tail in ("色", "")}}
+# the basic one-character backdrop colour, where no colour character stands before it ("灰底", not "米白背景")
+_ZH_COLOUR_CHARS = "".join(sorted(({c for table in (ZH_COLOR, ZH_COLOR_WIDE, ZH_BACKDROP_COLOR) for words in table.values()
+                                    for w in words for c in w} | set("深浅淡")) - {"色"}))
+_ZH_BACKDROP_DARK = re.compile("(深)灰?色?(?:背景|底)")          # dark grey or dark: black, as in English
+_ZH_BACKDROP_PLAIN = re.compile(f"(?<![{_ZH_COLOUR_CHARS}])([白灰蓝粉黑米])色?(?:背景|底)")
+# the product colour the heads give when they take the backdrop's colour for it
+_BACKDROP_COLOURS = {"white": {"white"}, "light_gray": {"gray"}, "cream": {"beige", "white"}, "pastel_blue": {"blue"},
+                     "pastel_pink": {"pink"}, "black": {"black"}}
+_ZH_COLOUR_WORDS = sorted({**{w: label for table in (ZH_COLOR, ZH_COLOR_WIDE) for label, words in table.items()
+                              for w in words if len(w) > 1}, **_ZH_LIGHT}.items(),
+                          key=lambda item: len(item[0]), reverse=True)
+
+
+def zh_backdrop(text: str) -> tuple[str | None, str]:
+    """The backdrop a Chinese text names in a backdrop phrase ("黑色背景", "白底", "背景用浅灰色", "灰底"), or None
+    when it names none or several; and the text without those phrases."""
+    found = []
+    for phrase, label in _ZH_BACKDROP_PHRASES:             # longest first, each taken out once read
+        if phrase in text:
+            found.append(label)
+            text = text.replace(phrase, " ")
+    for pattern, lookup in ((_ZH_BACKDROP_SAID, _ZH_BACKDROP_SAID_LOOKUP), (_ZH_BACKDROP_BEFORE, _ZH_BACKDROP_SAID_LOOKUP),
+                            (_ZH_BACKDROP_DARK, {"深": "black"}), (_ZH_BACKDROP_PLAIN, _ZH_BACKDROP_BASIC)):
+        for m in pattern.finditer(text):
+            found.append(lookup[m.group(1)])
+        text = pattern.sub(" ", text)
+    return (found[0] if len(set(found)) == 1 else None), text
+
+
+def zh_product_colours(text: str) -> set[str]:
+    """The colour labels a Chinese text's colour words of two characters or more name (浅/淡 X as X, 米白 and
+    象牙白 as white, 奶油色 as beige); single characters such as 蓝 are left alone (蓝牙, 粉底)."""
+    named = set()
+    for word, label in _ZH_COLOUR_WORDS:                    # longest first, each taken out once read
+        if word in text:
+            named.add(label)
+            text = text.replace(word, " ")
+    return named
 
 
 def _without(prompt: str, words: tuple[str, ...]) -> str:
@@ -531,6 +586,24 @@ class PromptReader:
                         labels["color"] = colour
                         confidences.pop("color", None)
                     not_sure = [head for head in not_sure if head != "color"]
+        if language == "zh":
+            # the Chinese heads read as the English ones do: a backdrop phrase names the backdrop, and the one colour
+            # named outside it is the product's
+            backdrop, rest = zh_backdrop(without_view(prompt))
+            if backdrop and labels.get("background") != backdrop:
+                labels["background"] = backdrop
+                confidences.pop("background", None)
+                not_sure = [head for head in not_sure if head != "background"]
+            # the words' colour only where the heads read none or took the backdrop's colour for the product's: a
+            # compound the tables lack ("青绿色") holds a shorter colour word ("绿色") the heads rightly read past
+            colours = zh_product_colours(rest) if domain in ("fashion", "furniture") else set()
+            heads_colour = labels.get("color")
+            if len(colours) == 1 and (heads_colour is None or heads_colour in _BACKDROP_COLOURS.get(backdrop, ())):
+                colour = colours.pop()
+                if heads_colour != colour:
+                    labels["color"] = colour
+                    confidences.pop("color", None)
+                not_sure = [head for head in not_sure if head != "color"]
         if domain == "furniture" and not self.furniture_colour and language == "en":
             # heads that read no furniture colour: a backdrop they read from a colour word dropped when the prompt
             # names no backdrop at all ("a grey sofa, seen from the side")

@@ -638,3 +638,23 @@ def test_a_named_backdrop_wins_and_cream_or_ivory_is_a_product_colour_outside_it
     blouse = reader.read("beige linen blouse on black")            # the words' one colour, not the backdrop's
     assert (blouse.labels["color"], blouse.labels["background"]) == ("beige", "black")
     assert "color" not in blouse.confidences                      # the heads' confidence was for another colour
+
+
+@needs_heads
+def test_a_chinese_backdrop_phrase_names_the_backdrop_and_a_light_colour_the_product():
+    """The Chinese heads take a light product colour for the backdrop ("米白色连衣裙，黑色背景" read a black dress on
+    cream); a backdrop phrase gives the backdrop, and the one colour named outside it replaces the heads' colour
+    where they read none or the backdrop's own, never a colour they read past ("青绿色" holds 绿色)."""
+    from studio.understand import PromptReader, zh_backdrop, zh_product_colours
+
+    assert zh_backdrop("米白色连衣裙，黑色背景") == ("black", "米白色连衣裙， ")
+    assert zh_backdrop("一个白色手提包，背景是黑色")[0] == "black" and zh_backdrop("卡其色风衣（米白背景）")[0] == "cream"
+    assert zh_backdrop("蓝牙音箱，灰底")[0] == "light_gray" and zh_backdrop("奶油色托特包，深色背景")[0] == "black"
+    assert zh_backdrop("白色衬衫，黑色背景，白底")[0] is None                    # two backdrops: none read
+    assert zh_product_colours("浅蓝色衬衫") == {"blue"} and zh_product_colours("象牙白运动鞋") == {"white"}
+    assert zh_product_colours("蓝牙音箱") == set()                              # one character is no colour word
+    reader = PromptReader(SHIPPED)
+    dress = reader.read("米白色连衣裙，黑色背景")
+    assert (dress.labels["category"], dress.labels["color"], dress.labels["background"]) == ("dress", "white", "black")
+    assert reader.read("浅蓝色衬衫，白色背景").labels["background"] == "white"
+    assert reader.read("米白底，青绿色衬衫").labels["color"] == "teal"          # the heads' own reading stands
