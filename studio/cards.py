@@ -391,17 +391,21 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
                   "fashion-mixed-2", "fashion-backdrops-en", "fashion-colours-en",
-                  "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "furniture-test"):
+                  "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
+                  "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
+        plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
         row: dict = {"n": len(specs), "routed": float(np.mean([u.catalog == specs[0].catalog for u in read])),
                      "flagged_unknown": float(np.mean([u.unknown_product for u in read])),
-                     "not_understood": float(np.mean([bool(u.unplaced) for u in read]))}
+                     "not_understood": float(np.mean([bool(u.unplaced) for u in read])),
+                     "background_invented": float(np.mean(plain)) if plain else None}
         if specs[0].catalog == "fashion":
             for style in sorted({s.style for s in specs}) + ["all"]:
                 chosen = [(u, s) for u, s in zip(read, specs) if style in ("all", s.style)]
-                row[style] = {a: float(np.mean([u.labels.get(a) == getattr(s, a) for u, s in chosen
-                                                if getattr(s, a)])) for a in ("category", "color", "background")}
+                row[style] = {a: float(np.mean([u.labels.get(a) == getattr(s, a) for u, s in chosen if getattr(s, a)]))
+                              if any(getattr(s, a) for _, s in chosen) else None        # a list naming no backdrop
+                              for a in ("category", "color", "background")}
         out["suites"][suite] = row
     for suite in FURNITURE_READING_SUITES:
         specs = load_prompts(suite)
@@ -758,19 +762,20 @@ def _understand_card(info: dict, evaluation: dict) -> str:
                 rows.append(f"| {suite} | {style} | {_pct(acc['category'])} | {_pct(acc['color'])} | "
                             f"{_pct(acc['background'])} |")
     routing = "\n".join(f"| {suite} ({row['n']} prompts) | {_pct(row['routed'])} | {_pct(row['flagged_unknown'])} | "
-                         f"{_pct(row.get('not_understood'))} |" for suite, row in suites.items())
+                         f"{_pct(row.get('not_understood'))} | {_pct(row.get('background_invented'))} |"
+                         for suite, row in suites.items())
     unknown = evaluation["unknown"]
     fresh = evaluation.get("unknown_2")
     fresh_row = "" if not fresh else (f"| unknown products, a second list written after the rules were tuned on the "
                                       f"first (`unknown-products-2.txt`, {fresh['n']} prompts) | - | "
-                                      f"{_pct(fresh['flagged'])} | - |\n")
+                                      f"{_pct(fresh['flagged'])} | - | - |\n")
     chinese = evaluation.get("unknown_zh")
     fresh_row += "" if not chinese else (f"| unknown products in Chinese, a third list (`unknown-products-zh.txt`, "
-                                         f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} | - |\n")
+                                         f"{chinese['n']} prompts) | - | {_pct(chinese['flagged'])} | - | - |\n")
     mixed = evaluation.get("unknown_mixed")
     fresh_row += "" if not mixed else (f"| unknown products asked in Chinese and English at once "
                                        f"(`unknown-products-mixed.txt`, {mixed['n']} prompts) | - | "
-                                       f"{_pct(mixed['flagged'])} | - |\n")
+                                       f"{_pct(mixed['flagged'])} | - | - |\n")
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
@@ -826,10 +831,10 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
-| suite | routed to its catalog | flagged as an unknown product | with words not understood |
-|---|---|---|---|
+| suite | routed to its catalog | flagged as an unknown product | with words not understood | read with a backdrop it never names |
+|---|---|---|---|---|
 {routing}
-| unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - |
+| unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - | - |
 {fresh_row}
 Missed unknown products: {'; '.join(unknown['missed'] + [m for extra in (fresh, chinese, mixed) for m in (extra or {}).get('missed', [])]) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).

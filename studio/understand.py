@@ -604,12 +604,13 @@ class PromptReader:
                     labels["color"] = colour
                     confidences.pop("color", None)
                 not_sure = [head for head in not_sure if head != "color"]
-        if domain == "furniture" and not self.furniture_colour and language == "en":
-            # heads that read no furniture colour: a backdrop they read from a colour word dropped when the prompt
-            # names no backdrop at all ("a grey sofa, seen from the side")
-            if labels.get("background") and not (_BACKDROP_NOUN.search(said) or _ON_BACKDROP.search(said)):
-                labels["background"] = None
-                confidences.pop("background", None)
+        if language == "en" and labels.get("background") and not (_BACKDROP_NOUN.search(said) or
+                                                                  _ON_BACKDROP.search(said)):
+            # a backdrop the heads read from a colour word is dropped when the prompt names no backdrop at all
+            # ("a grey sofa, seen from the side", "womens beige trousers"): every backdrop phrasing they learned
+            # has a backdrop noun or "on / against / over"
+            labels["background"] = None
+            confidences.pop("background", None)
         if domain == "furniture" and labels.get("furniture_noun") is None:
             noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
             if noun:

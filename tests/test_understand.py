@@ -635,6 +635,8 @@ def test_a_named_backdrop_wins_and_cream_or_ivory_is_a_product_colour_outside_it
     chair = reader.read("ivory dining chair seen from the side, dark background")
     assert chair.labels["background"] == "black" and chair.view == "side"
     assert reader.read("a grey sofa, seen from the side").labels["background"] is None    # none named: none read
+    trousers = reader.read("womens beige trousers")                  # fashion too: beige is no backdrop here
+    assert trousers.labels["background"] is None and trousers.canonical == "beige trousers"
     blouse = reader.read("beige linen blouse on black")            # the words' one colour, not the backdrop's
     assert (blouse.labels["color"], blouse.labels["background"]) == ("beige", "black")
     assert "color" not in blouse.confidences                      # the heads' confidence was for another colour
