@@ -98,8 +98,8 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     write_vae(weights / "vae-furniture", catalog="furniture", seed=1)
     studio = Studio(weights)
     assert studio.models() == ["vae-fashion", "vae-furniture"]           # the heads are not a generator
-    sofa = studio.understand("蓝色沙发")
-    assert sofa.domain == "furniture" and sofa.model == "vae-furniture" and sofa.canonical == "a sofa"
+    sofa = studio.understand("蓝色沙发")              # the colour from its words (these heads read none for furniture)
+    assert sofa.domain == "furniture" and sofa.model == "vae-furniture" and sofa.canonical == "a blue sofa"
     out = studio.generate("白色背景上的红色运动鞋", n=2, seed=3)
     assert out.model == "vae-fashion" and out.prompt == "a red sneaker on a white background"
     assert out.request == "白色背景上的红色运动鞋" and out.seed == 3
@@ -125,7 +125,7 @@ def test_the_studio_routes_by_the_prompt_and_keeps_the_merchants_words(tmp_path)
     # a view is understood (never "not understood"), kept in a rewritten furniture prompt, and a model that
     # shows one view says it cannot promise it
     side = studio.understand("蓝色沙发，侧面图")
-    assert side.view == "side" and side.model == "vae-views" and side.canonical == "a sofa, seen from the side"
+    assert side.view == "side" and side.model == "vae-views" and side.canonical == "a blue sofa, seen from the side"
     assert not side.warnings
     plain = studio.understand("蓝色沙发")
     assert side.labels == plain.labels and plain.view is None
@@ -160,13 +160,16 @@ def test_the_held_out_unknown_products_name_no_catalog_item():
 def test_heads_that_never_learned_furniture_colours_guess_none():
     """The shipped heads predate coloured furniture requests: their colour head saw only fashion and misreads
     a furniture piece ("红色扶手椅" as beige), so a furniture reading carries no colour from them rather than a
-    wrong one; heads trained with `furniture_color_share` read it (weights/understand-zh, which reads Chinese)."""
+    wrong one (a colour word of two characters or more still gives it: zh_product_colours); heads trained with
+    `furniture_color_share` read it (weights/understand-zh, which reads Chinese)."""
     from studio.understand import PromptReader
 
     reader = PromptReader(SHIPPED, chinese=None)                  # the shipped heads alone
-    armchair = reader.read("红色扶手椅")
+    armchair = reader.read("红扶手椅")                             # one character: no colour word, no colour
     assert reader.furniture_colour is False and armchair.domain == "furniture"
     assert "color" not in armchair.labels and armchair.canonical == "an armchair"
+    worded = reader.read("红色扶手椅")
+    assert worded.labels["color"] == "red" and worded.canonical == "a red armchair"
     assert reader.read("红色运动鞋").labels["color"] == "red"            # fashion keeps its colour
     if (SHIPPED.parent / "understand-zh" / "config.json").is_file():  # as the app reads Chinese: those learned them
         app = PromptReader(SHIPPED)
