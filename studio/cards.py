@@ -338,8 +338,9 @@ def unknown_products(name: str = "unknown-products") -> list[str]:
 # held-out items' captions the furniture generator is carded on
 FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "furniture-requests-en",
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
-                            "furniture-mixed", "furniture-mixed-2", "furniture-backdrops-en", "furniture-backdrops-zh",
-                            "furniture-backdrops-zh-2", "furniture-backdrops-zh-3", "furniture-views-test")
+                            "furniture-mixed", "furniture-mixed-2", "furniture-mixed-3", "furniture-backdrops-en",
+                            "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
+                            "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -390,7 +391,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                  "chinese_by": reader.chinese.folder.name if reader.chinese else None}
     for suite in ("fashion-visible", "fashion-en-2", "fashion-requests-en", "fashion-requests-en-2", "fashion-forms-en",
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
-                  "fashion-mixed-2", "fashion-backdrops-en", "fashion-colours-en",
+                  "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
                   "furniture-test"):
         specs = load_prompts(suite)

@@ -577,15 +577,15 @@ class PromptReader:
                 not_sure = [head for head in not_sure if head != "background"]
             # the colour the words outside the backdrop phrase name, when they name one (cream, ivory and the like
             # included), whatever the heads read: they can take the backdrop's colour for the product's ("beige
-            # linen blouse on black" read black); furniture heads without a colour head read none at all
-            if domain in ("fashion", "furniture"):
-                colours = product_colours(_ON_BACKDROP.sub(" ", said))
-                if len(colours) == 1:
-                    colour = colours.pop()
-                    if labels.get("color") != colour:
-                        labels["color"] = colour
-                        confidences.pop("color", None)
-                    not_sure = [head for head in not_sure if head != "color"]
+            # linen blouse on black" read black); furniture heads without a colour head read none at all. Any
+            # reading: an unknown product's colour, and the colour part of a mixed prompt, come from words too
+            colours = product_colours(_ON_BACKDROP.sub(" ", said))
+            if len(colours) == 1:
+                colour = colours.pop()
+                if labels.get("color") != colour:
+                    labels["color"] = colour
+                    confidences.pop("color", None)
+                not_sure = [head for head in not_sure if head != "color"]
         if language == "zh":
             # the Chinese heads read as the English ones do: a backdrop phrase names the backdrop, and the one colour
             # named outside it is the product's
@@ -596,7 +596,7 @@ class PromptReader:
                 not_sure = [head for head in not_sure if head != "background"]
             # the words' colour only where the heads read none or took the backdrop's colour for the product's: a
             # compound the tables lack ("青绿色") holds a shorter colour word ("绿色") the heads rightly read past
-            colours = zh_product_colours(rest) if domain in ("fashion", "furniture") else set()
+            colours = zh_product_colours(rest)
             heads_colour = labels.get("color")
             if len(colours) == 1 and (heads_colour is None or heads_colour in _BACKDROP_COLOURS.get(backdrop, ())):
                 colour = colours.pop()

@@ -616,6 +616,9 @@ def test_a_prompt_mixing_chinese_and_english_reads_each_part_with_its_own_heads(
     assert sneaker.canonical == "a red sneaker on a white background" and sneaker.prompt == "白色背景的 red sneaker"
     watch = reader.read("白色背景的 smartwatch")                          # the English part names an unknown product
     assert watch.unknown_product and watch.labels["background"] == "white"
+    light = reader.read("米白色 sofa，黑色背景")               # the colour part's words, not its heads' guess (black)
+    assert (light.labels["furniture_noun"], light.labels["color"], light.labels["background"]) == ("sofa", "white", "black")
+    assert reader.read("奶油色 dress on black").labels["color"] == "beige"
     chinese = reader.read("白底红色运动鞋")                                 # no English: the whole prompt, as before
     assert chinese.labels == reader.chinese._read_here(["白底红色运动鞋"])[0].labels
 
