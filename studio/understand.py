@@ -571,39 +571,27 @@ class PromptReader:
             # a backdrop the prompt names in a backdrop phrase is the backdrop, whatever the heads read: they take a
             # product colour that is also a backdrop word for it ("cream floor lamp on black" read a cream one)
             backdrop = parse_labels(without_requests(said).strip(" ,.;:!?"))["background"]
-            if backdrop and labels.get("background") != backdrop:
-                labels["background"] = backdrop
-                confidences.pop("background", None)       # confidences stay the heads' own, for what they read
-                not_sure = [head for head in not_sure if head != "background"]
+            if backdrop:
+                not_sure = _settle(labels, confidences, not_sure, "background", backdrop)
             # the colour the words outside the backdrop phrase name, when they name one (cream, ivory and the like
             # included), whatever the heads read: they can take the backdrop's colour for the product's ("beige
             # linen blouse on black" read black); furniture heads without a colour head read none at all. Any
             # reading: an unknown product's colour, and the colour part of a mixed prompt, come from words too
             colours = product_colours(_ON_BACKDROP.sub(" ", said))
             if len(colours) == 1:
-                colour = colours.pop()
-                if labels.get("color") != colour:
-                    labels["color"] = colour
-                    confidences.pop("color", None)
-                not_sure = [head for head in not_sure if head != "color"]
+                not_sure = _settle(labels, confidences, not_sure, "color", colours.pop())
         if language == "zh":
             # the Chinese heads read as the English ones do: a backdrop phrase names the backdrop, and the one colour
             # named outside it is the product's
             backdrop, rest = zh_backdrop(without_view(prompt))
-            if backdrop and labels.get("background") != backdrop:
-                labels["background"] = backdrop
-                confidences.pop("background", None)
-                not_sure = [head for head in not_sure if head != "background"]
+            if backdrop:
+                not_sure = _settle(labels, confidences, not_sure, "background", backdrop)
             # the words' colour only where the heads read none or took the backdrop's colour for the product's: a
             # compound the tables lack ("青绿色") holds a shorter colour word ("绿色") the heads rightly read past
             colours = zh_product_colours(rest)
             heads_colour = labels.get("color")
             if len(colours) == 1 and (heads_colour is None or heads_colour in _BACKDROP_COLOURS.get(backdrop, ())):
-                colour = colours.pop()
-                if heads_colour != colour:
-                    labels["color"] = colour
-                    confidences.pop("color", None)
-                not_sure = [head for head in not_sure if head != "color"]
+                not_sure = _settle(labels, confidences, not_sure, "color", colours.pop())
         if language == "en" and labels.get("background") and not (_BACKDROP_NOUN.search(said) or
                                                                   _ON_BACKDROP.search(said)):
             # a backdrop the heads read from a colour word is dropped when the prompt names no backdrop at all
@@ -643,6 +631,16 @@ class PromptReader:
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
                              tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning,
                              view)
+
+
+def _settle(labels: dict, confidences: dict, not_sure: list[str], head: str, value: str) -> list[str]:
+    """`head` read from the prompt's own words as `value`, whatever the heads read: the label set, the heads'
+    confidence dropped when they read another (confidences stay the heads' own, for what they read), and the head
+    no longer "not sure". Returns the new not-sure list."""
+    if labels.get(head) != value:
+        labels[head] = value
+        confidences.pop(head, None)
+    return [h for h in not_sure if h != head]
 
 
 def _places(u: Understanding) -> bool:
