@@ -48,6 +48,20 @@ def test_more_english_view_phrasings_are_read_and_never_captioned():
     assert parse_view("a chair seen from behind at an angle") == "rear three-quarter"       # the longest wins
     assert without_view("a bed at a 45 degree angle") == "a bed"
     assert with_view("chair viewed from above", "side") == "chair seen from the side"
+    assert parse_view("overhead shot of a table") == "top" and parse_view("overhead lamp on white") is None
+
+
+def test_chinese_view_phrasings_are_read_and_bare_ones_only_as_a_clause():
+    """Listing words (侧面图, 俯视图), "from the X" forms (从侧面看, 从后面看) and shot words (俯拍, 侧拍) are read; a
+    bare 背面 glued to a noun names a part of the product (背面印花), not a view."""
+    from studio.data.views import ZH_VIEW_WORDS, without_view
+
+    for label, words in ZH_VIEW_WORDS.items():
+        for phrase in words:
+            assert parse_view(f"灰色沙发，{phrase}，白色背景") == label, phrase
+    assert parse_view("从侧面看的灰色沙发") == "side" and without_view("从侧面看的灰色沙发") == "的灰色沙发"
+    assert parse_view("俯拍的木桌") == "top" and parse_view("从后面看的白色椅子") == "back"
+    assert parse_view("背面印花T恤") is None and parse_view("灰色沙发背面") is None
 
 
 def test_view_captions_say_their_labels():

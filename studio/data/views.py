@@ -57,12 +57,12 @@ def view_label(azimuth: float, elevation: float) -> str:
 # The bare 正面 / 侧面 / 背面 also name a product's parts (背面印花: a print on the back, 侧面口袋: a side pocket),
 # so alone they count only as a clause of their own ("灰色沙发，侧面").
 ZH_VIEW_WORDS: dict[str, tuple[str, ...]] = {
-    "front": ("正面图", "正视图", "正面视角", "正面"),
+    "front": ("正面图", "正视图", "正面视角", "从正面看", "从正面", "正面"),
     "three-quarter": ("四分之三视角", "斜侧面", "斜前方", "45度角"),
-    "side": ("侧面图", "侧视图", "侧面视角", "侧面"),
+    "side": ("侧面图", "侧视图", "侧面视角", "从侧面看", "从侧面", "侧拍", "侧面"),
     "rear three-quarter": ("斜后方", "后侧面"),
-    "back": ("背面图", "后视图", "背面视角", "背面"),
-    "top": ("俯视图", "顶视图", "俯视", "从上方"),
+    "back": ("背面图", "后视图", "背面视角", "从背面看", "从背面", "从后面看", "从后面", "背面"),
+    "top": ("俯视图", "顶视图", "俯视", "从上方", "从上面看", "从上往下看", "俯拍", "俯瞰", "顶部视角"),
 }
 _ZH_BARE = ("正面", "侧面", "背面")
 _ZH_EDGE = r"\s,，.。;；:：、"
@@ -77,7 +77,7 @@ VIEW_WORDS_READ: dict[str, tuple[str, ...]] = {
              "from the right side"),
     "back": ("from the rear", "rear-facing"),
     "top": ("top-down view", "top down view", "top-down", "from overhead", "from the top", "birds-eye view",
-            "bird's eye view"),
+            "bird's eye view", "overhead shot", "overhead angle", "overhead photo"),
 }
 _VERB = r"(?:(?:seen|viewed|shown|pictured|photographed|shot|taken)\s+)?"
 _PHRASES = sorted(((w, label) for table in (VIEW_WORDS, VIEW_WORDS_READ) for label, words in table.items()
