@@ -147,6 +147,16 @@ _ZH_COLOUR_WORDS = sorted({**{w: label for table in (ZH_COLOR, ZH_COLOR_WIDE) fo
                           key=lambda item: len(item[0]), reverse=True)
 
 
+_ZH_FURNITURE_ENDS = (("沙发", "sofa"), ("桌", "table"), ("几", "table"), ("椅", "chair"), ("凳", "stool"),
+                      ("柜", "cabinet"), ("床", "bed"), ("灯", "lamp"))
+
+
+def zh_furniture_noun(word: str) -> str | None:
+    """The furniture noun (a label of the noun head) a Chinese word names by its last character ("木桌" -> table,
+    "鞋柜" -> cabinet, "吊灯" -> lamp), or None."""
+    return next((noun for end, noun in _ZH_FURNITURE_ENDS if word.endswith(end) and len(word) > len(end)), None)
+
+
 def zh_backdrop(text: str) -> tuple[str | None, str]:
     """The backdrop a Chinese text names in a backdrop phrase ("黑色背景", "白底", "背景用浅灰色", "灰底"), or None
     when it names none or several; and the text without those phrases."""
@@ -549,6 +559,11 @@ class PromptReader:
         domain, confidence = self._top("domain", p["domain"])
         unknown_p = float(p["domain"][self.heads["domain"].index("unknown")])
         named = self.named_catalog(prompt)
+        # Chinese furniture nouns the heads never saw name their piece by their last character ("木桌": a table)
+        zh_nouns = {run: noun for run in unplaced if (noun := zh_furniture_noun(run))} if language == "zh" else {}
+        if zh_nouns:
+            named = "furniture"
+            unplaced = tuple(w for w in unplaced if w not in zh_nouns)
         if named == "furniture" and domain != named:      # a furniture noun and no fashion one (named_catalog)
             domain, confidence = named, float(p["domain"][self.heads["domain"].index(named)])
         labels: dict[str, str | None] = {}
@@ -600,7 +615,9 @@ class PromptReader:
             labels["background"] = None
             confidences.pop("background", None)
         if domain == "furniture" and labels.get("furniture_noun") is None:
-            noun = self.named_furniture_noun(prompt)         # the heads read none, the prompt names one
+            # the heads read none, the prompt names one
+            noun = self.named_furniture_noun(prompt) or (next(iter(zh_nouns.values())) if
+                                                          len(set(zh_nouns.values())) == 1 else None)
             if noun:
                 labels["furniture_noun"] = noun
                 not_sure = [head for head in not_sure if head != "furniture_noun"]

@@ -666,3 +666,18 @@ def test_a_chinese_backdrop_phrase_names_the_backdrop_and_a_light_colour_the_pro
     assert (dress.labels["category"], dress.labels["color"], dress.labels["background"]) == ("dress", "white", "black")
     assert reader.read("浅蓝色衬衫，白色背景").labels["background"] == "white"
     assert reader.read("米白底，青绿色衬衫").labels["color"] == "teal"          # the heads' own reading stands
+
+
+@needs_heads
+def test_a_chinese_furniture_word_the_heads_never_saw_names_its_piece_by_its_last_character():
+    """"木桌" (a wooden table) is no word the Chinese heads learned: it was flagged as a product no model makes. A
+    word ending in a furniture character names that piece, routes to furniture and is understood."""
+    from studio.understand import PromptReader, zh_furniture_noun
+
+    assert zh_furniture_noun("木桌") == "table" and zh_furniture_noun("鞋柜") == "cabinet"
+    assert zh_furniture_noun("吊灯") == "lamp" and zh_furniture_noun("桌") is None and zh_furniture_noun("灯笼") is None
+    reader = PromptReader(SHIPPED)
+    table = reader.read("俯拍的木桌")
+    assert table.domain == "furniture" and not table.unknown_product and table.labels["furniture_noun"] == "table"
+    assert table.view == "top" and table.unplaced == () and not table.warnings
+    assert reader.read("蓝牙音箱 白色背景").unknown_product                     # still no model's product
