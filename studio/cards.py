@@ -340,7 +340,7 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
                             "furniture-mixed", "furniture-mixed-2", "furniture-mixed-3", "furniture-backdrops-en",
                             "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
-                            "furniture-nouns-zh", "furniture-views-test")
+                            "furniture-nouns-zh", "furniture-synonyms-en", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -875,6 +875,8 @@ def _furniture_lines(suites: dict) -> str:
                                        "(`furniture-backdrops-zh`, -2 and -3: {n} in the first, written by hand)",
              "furniture-nouns-zh": "Chinese furniture requests naming pieces by words the heads never saw "
                                    "(`furniture-nouns-zh`, {n} written by hand: 木桌, 鞋柜, 吊灯)",
+             "furniture-synonyms-en": "English furniture requests naming pieces by common synonyms "
+                                      "(`furniture-synonyms-en`, {n} written by hand: loveseat, sideboard, armoire)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -571,6 +571,11 @@ def test_hyphenated_words_of_known_parts_and_plain_furniture_nouns_are_read():
     assert reader.named_furniture_noun("grey sofa bed") is None and reader.named_furniture_noun("马桶") is None
     assert reader.read("a toilet on white").labels["furniture_noun"] == "toilet"
     assert "mid-century" in reader.read("mid-century walnut sideboard on cream").unplaced
+    # common synonyms are furniture nouns of the same item class: routed to furniture, never flagged for them
+    for prompt, noun in (("an oak sideboard on a cream backdrop", "cabinet"), ("white armoire", "wardrobe"),
+                         ("a pink pouf", "stool"), ("a white baby crib", "bed")):
+        read = reader.read(prompt)
+        assert read.domain == "furniture" and read.labels["furniture_noun"] == noun, prompt
 
 
 @needs_heads

@@ -373,7 +373,16 @@ _FURNITURE_NOUN_CLASSES = ("lamp", "armchair", "sofa", "bed", "bathroom fixture"
 # (studio.data.taxonomy): what the reader reads a furniture noun from when the heads read none
 FURNITURE_NOUN_ALIASES = {"couch": "sofa", "refrigerator": "fridge", "shelf": "bookcase", "shelves": "bookcase",
                           "bookshelf": "bookcase", "basin": "washbasin", "sink": "washbasin", "cupboard": "cabinet",
-                          "drawers": "cabinet", "dresser": "cabinet"}
+                          "drawers": "cabinet", "dresser": "cabinet",
+                          # common synonyms merchants write (runs/reader-synonyms-rule.txt)
+                          **{w: "sofa" for w in ("loveseat", "settee", "sectional", "chesterfield", "divan", "chaise")},
+                          **{w: "armchair" for w in ("recliner", "wingback")},
+                          **{w: "cabinet" for w in ("sideboard", "credenza", "buffet", "hutch", "nightstand", "bureau",
+                                                    "tallboy", "highboy", "vitrine")},
+                          "armoire": "wardrobe", "etagere": "bookcase",
+                          **{w: "bed" for w in ("daybed", "crib", "cot")},
+                          **{w: "stool" for w in ("footstool", "pouf", "pouffe", "barstool")},
+                          **{w: "lamp" for w in ("chandelier", "sconce")}}
 
 
 def catalog_nouns() -> dict[str, frozenset[str]]:
@@ -386,6 +395,7 @@ def catalog_nouns() -> dict[str, frozenset[str]]:
                for phrase in words}
     furniture = {word for cls, words in RULES if cls in _FURNITURE_NOUN_CLASSES for word in words if " " not in word}
     furniture |= {noun for noun in FURNITURE_NOUNS_ZH if noun not in ("plant", "oven", "fridge", "piano")}
+    furniture |= {alias for alias, noun in FURNITURE_NOUN_ALIASES.items() if noun not in ("fridge", "washbasin")}
     return {"fashion": frozenset(fashion - _NOT_A_CATALOG_NOUN), "furniture": frozenset(furniture - _NOT_A_CATALOG_NOUN)}
 
 
