@@ -340,7 +340,8 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-requests-en-2", "furniture-forms-en", "furniture-colours-en",
                             "furniture-mixed", "furniture-mixed-2", "furniture-mixed-3", "furniture-backdrops-en",
                             "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
-                            "furniture-nouns-zh", "furniture-synonyms-en", "furniture-views-test")
+                            "furniture-nouns-zh", "furniture-synonyms-en", "furniture-synonyms-en-2",
+                            "furniture-materials-en", "furniture-materials-en-2", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -393,7 +394,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
                   "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
-                  "furniture-test"):
+                  "fashion-materials-en", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
@@ -877,6 +878,11 @@ def _furniture_lines(suites: dict) -> str:
                                    "(`furniture-nouns-zh`, {n} written by hand: 木桌, 鞋柜, 吊灯)",
              "furniture-synonyms-en": "English furniture requests naming pieces by common synonyms "
                                       "(`furniture-synonyms-en`, {n} written by hand: loveseat, sideboard, armoire)",
+             "furniture-synonyms-en-2": "More English furniture requests naming pieces by synonyms "
+                                        "(`furniture-synonyms-en-2`, {n} written by hand later: divan, tallboy, sconce)",
+             "furniture-materials-en": "English furniture requests naming materials and finishes "
+                                       "(`furniture-materials-en`, -2: {n} in the first, written by hand: velvet, "
+                                       "lacquered, brushed steel)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

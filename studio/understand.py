@@ -29,7 +29,7 @@ from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORD
 from .data.captions import parse as parse_labels
 from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, ZH_BACKDROP_COLOR, ZH_BACKGROUND, ZH_BACKGROUND_WIDE, ZH_COLOR,
-                              ZH_COLOR_WIDE, catalog_nouns, filler_words, zh_product_nouns)
+                              ZH_COLOR_WIDE, catalog_nouns, filler_words, material_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -325,6 +325,7 @@ class PromptReader:
             # Chinese words, mixed ones ("T恤", "圆领T恤") included: taken out of the whole prompt, longest first
             self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
             self.filler, self.zh_filler = filler_words()
+            self.materials = material_words()
             self.zh_products = zh_product_nouns()
             self.catalog_nouns = catalog_nouns()
             nouns = set(self.heads["furniture_noun"]) - {"other"}    # English word -> the noun head's label
@@ -546,6 +547,7 @@ class PromptReader:
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
         out = [w for w in words if len(w) > 2 and w not in self.filler       # the filler holds the asking words
+               and w not in self.materials                                    # "velvet", "lacquered": understood
                and not _forms(w) & self.vocabulary and not self._known_compound(w)]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
@@ -564,6 +566,10 @@ class PromptReader:
         if zh_nouns:
             named = "furniture"
             unplaced = tuple(w for w in unplaced if w not in zh_nouns)
+        # an English furniture word the heads never saw that the noun lexicon knows ("loveseat", "credenza") is
+        # understood: it names its piece (below); when it is the only such word, it explains the heads' unknown lean
+        aliases = tuple(w for w in unplaced if _forms(w) & self.noun_lexicon.keys())
+        unplaced = tuple(w for w in unplaced if w not in aliases)
         if named == "furniture" and domain != named:      # a furniture noun and no fashion one (named_catalog)
             domain, confidence = named, float(p["domain"][self.heads["domain"].index(named)])
         labels: dict[str, str | None] = {}
@@ -614,18 +620,22 @@ class PromptReader:
             # has a backdrop noun or "on / against / over"
             labels["background"] = None
             confidences.pop("background", None)
-        if domain == "furniture" and labels.get("furniture_noun") is None:
-            # the heads read none, the prompt names one
-            noun = self.named_furniture_noun(prompt) or (next(iter(zh_nouns.values())) if
-                                                          len(set(zh_nouns.values())) == 1 else None)
+        if domain == "furniture":
+            # the one furniture noun an English prompt's words name is the piece where the heads read none, or where
+            # it is named by a word they never saw: their reading came from the other words ("brown leather recliner"
+            # read a door). Where they saw the word, they read it in its context ("lounge chair": an armchair)
+            noun = self.named_furniture_noun(prompt) if aliases or labels.get("furniture_noun") is None else None
+            if noun is None and labels.get("furniture_noun") is None and len(set(zh_nouns.values())) == 1:
+                noun = next(iter(zh_nouns.values()))
             if noun:
-                labels["furniture_noun"] = noun
-                not_sure = [head for head in not_sure if head != "furniture_noun"]
+                not_sure = _settle(labels, confidences, not_sure, "furniture_noun", noun)
         warnings: list[str] = []
         # unknown: the heads say so; or the prompt has words nothing here knows, and the heads lean that way
         # or those words were its product (a prompt naming a catalog's own noun is flagged only by the heads)
         unknown = unknown_p >= UNKNOWN_AT or not named and bool(unplaced) and (unknown_p >= UNKNOWN_LEAN or
                                                                                  product_unplaced)
+        if aliases and not unplaced and named == "furniture":
+            unknown = False                     # the heads lean unknown on a furniture word they never saw
         nearest: tuple[str, ...] = ()
         leaning = None
         if unknown:

@@ -399,6 +399,31 @@ def catalog_nouns() -> dict[str, frozenset[str]]:
     return {"fashion": frozenset(fashion - _NOT_A_CATALOG_NOUN), "furniture": frozenset(furniture - _NOT_A_CATALOG_NOUN)}
 
 
+# English material and finish words: they say what a product is made of, never what it is. The reader counts them
+# understood (`material_words`) for both catalogs; they are not filler: the rest of a prompt without its unknown
+# words still names something when a material is left ("wood bank" without "bank": a wooden something).
+# Written from general furniture and clothing vocabulary
+EN_MATERIAL_WORDS = frozenset({
+    "metal", "metallic", "steel", "stainless", "iron", "wrought", "cast", "chrome", "chromed", "brass", "copper",
+    "bronze", "aluminium", "aluminum", "tin", "zinc", "nickel", "pewter",
+    "wood", "wooden", "timber", "solid", "oak", "walnut", "pine", "teak", "birch", "beech", "maple", "mahogany",
+    "ash", "elm", "acacia", "bamboo", "plywood", "veneer", "mdf", "rattan", "wicker", "cane", "jute", "seagrass",
+    "marble", "granite", "stone", "slate", "travertine", "terrazzo", "concrete", "ceramic", "porcelain", "glass",
+    "frosted", "acrylic", "plastic", "resin", "lacquer", "lacquered", "painted", "varnished", "polished", "brushed",
+    "hammered", "matte", "matt", "glossy", "gloss", "satin", "upholstered", "tufted", "quilted", "padded", "carved",
+    "velvet", "velour", "linen", "cotton", "wool", "woollen", "woolen", "cashmere", "merino", "silk", "chiffon",
+    "leather", "faux", "suede", "nubuck", "canvas", "boucle", "bouclé", "corduroy", "tweed", "felt", "fabric",
+    "nylon", "polyester", "mesh", "lace", "sheepskin", "shearling",
+})
+
+
+def material_words() -> frozenset[str]:
+    """EN_MATERIAL_WORDS but any a category table uses as a product word (none today; the check keeps it so)."""
+    product_words = {phrase.split()[-1] for table in (CATEGORY_WORDS, EN_CATEGORY) for words in table.values()
+                     for phrase in words}
+    return EN_MATERIAL_WORDS - product_words
+
+
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
     """Words that name no product: colours, backgrounds, rooms and the fixed words of every template here
     and in the captions ("product photo of", "on a ... backdrop", "白底", "主图"). English as a set; Chinese
