@@ -341,7 +341,8 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-mixed", "furniture-mixed-2", "furniture-mixed-3", "furniture-backdrops-en",
                             "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
                             "furniture-nouns-zh", "furniture-synonyms-en", "furniture-synonyms-en-2",
-                            "furniture-materials-en", "furniture-materials-en-2", "furniture-views-test")
+                            "furniture-materials-en", "furniture-materials-en-2", "furniture-materials-zh",
+                            "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -394,7 +395,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
                   "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
-                  "fashion-materials-en", "furniture-test"):
+                  "fashion-materials-en", "fashion-materials-zh", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
@@ -883,6 +884,8 @@ def _furniture_lines(suites: dict) -> str:
              "furniture-materials-en": "English furniture requests naming materials and finishes "
                                        "(`furniture-materials-en`, -2: {n} in the first, written by hand: velvet, "
                                        "lacquered, brushed steel)",
+             "furniture-materials-zh": "Chinese furniture requests naming materials (`furniture-materials-zh`, {n} "
+                                       "written by hand: 丝绒, 大理石, 不锈钢)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

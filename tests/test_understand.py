@@ -713,3 +713,22 @@ def test_furniture_synonyms_and_materials_are_understood():
     assert reader.names_something("velvet") and reader.names_something("wood")
     for prompt in ("a leather wallet", "stainless steel watch", "a metal bike helmet"):
         assert reader.read(prompt).unknown_product, prompt
+
+
+@needs_heads
+def test_chinese_material_words_are_understood_and_a_noun_after_one_still_reads():
+    """A Chinese run the reader cannot place that is made of material words only is understood; one holding
+    anything else is not, so "实木桌" still reaches the furniture-noun rule."""
+    from studio.data.phrasebook import ZH_MATERIAL_WORDS, zh_material_words
+    from studio.understand import PromptReader
+
+    assert all(len(w) >= 2 for w in ZH_MATERIAL_WORDS) and set(zh_material_words()) <= set(ZH_MATERIAL_WORDS)
+    reader = PromptReader(SHIPPED)
+    for prompt, category in (("红色丝绒连衣裙", "dress"), ("粉色真丝衬衫，白底", "shirt")):
+        read = reader.read(prompt)
+        assert read.unplaced == () and read.labels["category"] == category, prompt
+    marble = reader.read("白色大理石茶几")
+    assert marble.unplaced == () and marble.labels["furniture_noun"] == "table"
+    chinese = reader.chinese
+    assert chinese._materials_only("胡桃木") and chinese._materials_only("大理石不锈钢")
+    assert not chinese._materials_only("实木桌") and not chinese._materials_only("婴儿")

@@ -417,6 +417,26 @@ EN_MATERIAL_WORDS = frozenset({
 })
 
 
+# Chinese material and finish words (two characters or more; a single 木 or 铁 is part of too many other words),
+# from general furniture and clothing vocabulary: a run the reader cannot place that is made of them only is
+# understood (`PromptReader.unplaced_words`). Not filler, as in English. Some are also cut/material filler above
+ZH_MATERIAL_WORDS = (
+    "丝绒", "天鹅绒", "真皮", "皮质", "皮革", "牛皮", "头层牛皮", "羊皮", "羊羔毛", "麂皮", "绒面", "仿皮", "人造革", "PU皮",
+    "实木", "原木", "木制", "木质", "橡木", "白橡木", "胡桃木", "黑胡桃木", "松木", "柚木", "樱桃木", "榉木", "桦木", "樟木",
+    "红木", "竹制", "竹编", "藤编", "藤艺", "藤制", "柳编", "大理石", "岩板", "石材", "水磨石", "混凝土", "水泥",
+    "不锈钢", "金属", "铁艺", "钢制", "铝合金", "黄铜", "紫铜", "铜制", "镀铬", "玻璃", "钢化玻璃", "亚克力", "塑料",
+    "树脂", "陶瓷", "瓷质", "布艺", "软包", "绒布", "亚麻", "棉麻", "纯棉", "全棉", "棉质", "羊毛", "羊绒", "真丝",
+    "丝绸", "桑蚕丝", "雪纺", "帆布", "灯芯绒", "蕾丝", "毛呢", "呢子", "涤纶", "尼龙", "网布", "针织", "哑光", "亮面",
+    "烤漆", "磨砂", "拉丝", "镂空",
+)
+
+
+def zh_material_words() -> tuple[str, ...]:
+    """ZH_MATERIAL_WORDS but any that holds a Chinese product noun, longest first (taken out of a run in that order)."""
+    nouns = zh_product_nouns()
+    return tuple(sorted((w for w in ZH_MATERIAL_WORDS if not any(n in w for n in nouns)), key=len, reverse=True))
+
+
 def material_words() -> frozenset[str]:
     """EN_MATERIAL_WORDS but any a category table uses as a product word (none today; the check keeps it so)."""
     product_words = {phrase.split()[-1] for table in (CATEGORY_WORDS, EN_CATEGORY) for words in table.values()
