@@ -342,7 +342,7 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
                             "furniture-nouns-zh", "furniture-synonyms-en", "furniture-synonyms-en-2",
                             "furniture-materials-en", "furniture-materials-en-2", "furniture-materials-zh",
-                            "furniture-views-test")
+                            "furniture-styles-en", "furniture-styles-zh", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -395,7 +395,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                   "fashion-zh", "fashion-zh-2", "fashion-zh-3", "fashion-zh-4", "fashion-zh-5", "fashion-mixed",
                   "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
-                  "fashion-materials-en", "fashion-materials-zh", "furniture-test"):
+                  "fashion-materials-en", "fashion-materials-zh", "fashion-styles-en", "fashion-styles-zh",
+                  "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
@@ -886,6 +887,10 @@ def _furniture_lines(suites: dict) -> str:
                                        "lacquered, brushed steel)",
              "furniture-materials-zh": "Chinese furniture requests naming materials (`furniture-materials-zh`, {n} "
                                        "written by hand: 丝绒, 大理石, 不锈钢)",
+             "furniture-styles-en": "English furniture requests naming a style or selling word (`furniture-styles-en`, "
+                                    "{n} written by hand: rustic, elegant, compact)",
+             "furniture-styles-zh": "Chinese furniture requests naming a style word (`furniture-styles-zh`, {n} written "
+                                    "by hand: 轻奢, 工业风, 极简)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -29,7 +29,7 @@ from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORD
 from .data.captions import parse as parse_labels
 from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, ZH_BACKDROP_COLOR, ZH_BACKGROUND, ZH_BACKGROUND_WIDE, ZH_COLOR,
-                              ZH_COLOR_WIDE, catalog_nouns, filler_words, material_words, zh_material_words,
+                              ZH_COLOR_WIDE, catalog_nouns, descriptive_words, filler_words, zh_descriptive_words,
                               zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
@@ -326,7 +326,7 @@ class PromptReader:
             # Chinese words, mixed ones ("T恤", "圆领T恤") included: taken out of the whole prompt, longest first
             self.zh_words = sorted((w for w in self.vocabulary if _CJK.search(w)), key=len, reverse=True)
             self.filler, self.zh_filler = filler_words()
-            self.materials, self.zh_materials = material_words(), zh_material_words()
+            self.descriptive, self.zh_descriptive = descriptive_words(), zh_descriptive_words()
             self.zh_products = zh_product_nouns()
             self.catalog_nouns = catalog_nouns()
             nouns = set(self.heads["furniture_noun"]) - {"other"}    # English word -> the noun head's label
@@ -548,17 +548,18 @@ class PromptReader:
         lowered = prompt.lower()
         words = [w.strip("'-") for w in _WORD.findall(lowered)]
         out = [w for w in words if len(w) > 2 and w not in self.filler       # the filler holds the asking words
-               and w not in self.materials                                    # "velvet", "lacquered": understood
+               and w not in self.descriptive                       # "velvet", "lacquered", "elegant": understood
                and not _forms(w) & self.vocabulary and not self._known_compound(w)]
         rest = prompt
         for word in self.zh_words:                     # longest first: remove every known word
             rest = rest.replace(word, " ")
-        out += [run for run in _CJK.findall(rest) if len(run) >= 2 and not self._materials_only(run)]
+        out += [run for run in _CJK.findall(rest) if len(run) >= 2 and not self._descriptive_only(run)]
         return tuple(dict.fromkeys(out))
 
-    def _materials_only(self, run: str) -> bool:
-        """A Chinese run made of material words only ("丝绒", "胡桃木"): understood. "实木桌" is not (a noun is left)."""
-        for word in self.zh_materials:
+    def _descriptive_only(self, run: str) -> bool:
+        """A Chinese run made of material and style words only ("丝绒", "胡桃木", "轻奢"): understood. "实木桌" is not
+        (a noun is left)."""
+        for word in self.zh_descriptive:
             run = run.replace(word, "")
         return not run
 

@@ -570,7 +570,7 @@ def test_hyphenated_words_of_known_parts_and_plain_furniture_nouns_are_read():
     assert reader.named_furniture_noun("two grey cupboards") == "cabinet"
     assert reader.named_furniture_noun("grey sofa bed") is None and reader.named_furniture_noun("马桶") is None
     assert reader.read("a toilet on white").labels["furniture_noun"] == "toilet"
-    assert "mid-century" in reader.read("mid-century walnut sideboard on cream").unplaced
+    assert "zig-zag" in reader.read("zig-zag walnut sideboard on cream").unplaced      # ("mid-century": a style word)
     # common synonyms are furniture nouns of the same item class: routed to furniture, never flagged for them
     for prompt, noun in (("an oak sideboard on a cream backdrop", "cabinet"), ("white armoire", "wardrobe"),
                          ("a pink pouf", "stool"), ("a white baby crib", "bed")):
@@ -693,7 +693,7 @@ def test_furniture_synonyms_and_materials_are_understood():
     """A furniture word the heads never saw that the noun lexicon knows names its piece whatever the heads read, and
     lifts their unknown lean when nothing else is unknown; material and finish words are understood (never "not
     understood") but still count as words in the unknown-product ablation ("wood bank" keeps "wood")."""
-    from studio.data.phrasebook import EN_MATERIAL_WORDS, filler_words, material_words
+    from studio.data.phrasebook import EN_MATERIAL_WORDS, EN_STYLE_WORDS, descriptive_words, filler_words
     from studio.understand import PromptReader
 
     reader = PromptReader(SHIPPED)
@@ -709,7 +709,7 @@ def test_furniture_synonyms_and_materials_are_understood():
     assert reader.read("blue recliner chair").labels["furniture_noun"] == "chair"
     # materials are not filler: a material alone still "names something", and products stay flagged
     english, _ = filler_words()
-    assert material_words() <= EN_MATERIAL_WORDS and not {"velvet", "metal", "lacquered"} & english
+    assert descriptive_words() <= EN_MATERIAL_WORDS | EN_STYLE_WORDS and not {"velvet", "metal", "lacquered"} & english
     assert reader.names_something("velvet") and reader.names_something("wood")
     for prompt in ("a leather wallet", "stainless steel watch", "a metal bike helmet"):
         assert reader.read(prompt).unknown_product, prompt
@@ -719,10 +719,11 @@ def test_furniture_synonyms_and_materials_are_understood():
 def test_chinese_material_words_are_understood_and_a_noun_after_one_still_reads():
     """A Chinese run the reader cannot place that is made of material words only is understood; one holding
     anything else is not, so "实木桌" still reaches the furniture-noun rule."""
-    from studio.data.phrasebook import ZH_MATERIAL_WORDS, zh_material_words
+    from studio.data.phrasebook import ZH_MATERIAL_WORDS, ZH_STYLE_WORDS, zh_descriptive_words
     from studio.understand import PromptReader
 
-    assert all(len(w) >= 2 for w in ZH_MATERIAL_WORDS) and set(zh_material_words()) <= set(ZH_MATERIAL_WORDS)
+    assert all(len(w) >= 2 for w in ZH_MATERIAL_WORDS + ZH_STYLE_WORDS)
+    assert set(zh_descriptive_words()) <= set(ZH_MATERIAL_WORDS + ZH_STYLE_WORDS)
     reader = PromptReader(SHIPPED)
     for prompt, category in (("红色丝绒连衣裙", "dress"), ("粉色真丝衬衫，白底", "shirt")):
         read = reader.read(prompt)
@@ -730,5 +731,22 @@ def test_chinese_material_words_are_understood_and_a_noun_after_one_still_reads(
     marble = reader.read("白色大理石茶几")
     assert marble.unplaced == () and marble.labels["furniture_noun"] == "table"
     chinese = reader.chinese
-    assert chinese._materials_only("胡桃木") and chinese._materials_only("大理石不锈钢")
-    assert not chinese._materials_only("实木桌") and not chinese._materials_only("婴儿")
+    assert chinese._descriptive_only("胡桃木") and chinese._descriptive_only("大理石不锈钢")
+    assert not chinese._descriptive_only("实木桌") and not chinese._descriptive_only("婴儿")
+
+
+@needs_heads
+def test_style_and_selling_words_are_understood_in_both_languages():
+    """Words of style, fit, audience or price name no product: understood, never "not understood", and a Chinese
+    prompt whose only unknown run was one is no longer flagged for it ("极简白色床" was)."""
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    for prompt, label in (("elegant black armchair against light grey", "armchair"), ("unisex black hoodie", "pullover"),
+                          ("a rustic farmhouse dining table", "table"), ("高端黑色大衣，浅灰色背景", "coat")):
+        read = reader.read(prompt)
+        assert read.unplaced == () and not read.unknown_product, prompt
+        assert label in (read.labels.get("category"), read.labels.get("furniture_noun")), prompt
+    bed = reader.read("极简白色床，浅灰色背景")
+    assert not bed.unknown_product and bed.labels["furniture_noun"] == "bed" and bed.unplaced == ()
+    assert reader.read("compact blue desk for small spaces").unplaced == ("spaces",)     # other words still shown

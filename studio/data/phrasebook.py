@@ -400,7 +400,7 @@ def catalog_nouns() -> dict[str, frozenset[str]]:
 
 
 # English material and finish words: they say what a product is made of, never what it is. The reader counts them
-# understood (`material_words`) for both catalogs; they are not filler: the rest of a prompt without its unknown
+# understood (`descriptive_words`) for both catalogs; they are not filler: the rest of a prompt without its unknown
 # words still names something when a material is left ("wood bank" without "bank": a wooden something).
 # Written from general furniture and clothing vocabulary
 EN_MATERIAL_WORDS = frozenset({
@@ -429,19 +429,47 @@ ZH_MATERIAL_WORDS = (
     "丝绸", "桑蚕丝", "雪纺", "帆布", "灯芯绒", "蕾丝", "毛呢", "呢子", "涤纶", "尼龙", "网布", "针织", "哑光", "亮面",
     "烤漆", "磨砂", "拉丝", "镂空",
 )
+ZH_STYLE_WORDS = (
+    "现代", "现代风", "现代风格", "风格", "轻奢", "轻奢风", "奢华", "高档", "高端", "日式", "美式", "法式", "英式", "意式",
+    "北欧", "工业风", "极简", "极简风", "简约风", "复古风", "中古", "中古风", "侘寂风", "田园", "田园风", "文艺", "小清新",
+    "爆款", "网红", "潮流", "潮牌", "热卖", "热销", "畅销", "新品", "气质", "优雅", "甜美", "可爱", "时髦", "舒适", "百搭",
+    "大码", "小码", "大号", "小号", "中号", "男女同款", "中性", "韩系", "日系", "欧美", "港风", "家用", "户外", "室内",
+    "便携", "折叠", "可折叠", "多功能", "高级", "精致", "耐用", "透气", "防水",
+)
 
 
-def zh_material_words() -> tuple[str, ...]:
-    """ZH_MATERIAL_WORDS but any that holds a Chinese product noun, longest first (taken out of a run in that order)."""
+# Words that describe a product's style, fit, audience, size, season, pattern or price and never name one, from
+# general merchant vocabulary: understood like the material words (runs/reader-styles-rule.txt), not filler
+EN_STYLE_WORDS = frozenset({
+    "modern", "contemporary", "classic", "classical", "timeless", "vintage", "retro", "antique", "rustic", "farmhouse",
+    "industrial", "scandinavian", "nordic", "japanese", "japandi", "bohemian", "boho", "coastal", "traditional",
+    "mid-century", "minimalist", "minimalistic", "minimal", "elegant", "chic", "stylish", "trendy", "fashionable",
+    "luxury", "luxurious", "premium", "deluxe", "high-end", "upscale", "designer", "affordable", "budget", "cheap",
+    "casual", "formal", "sporty", "athletic", "cozy", "cosy", "comfortable", "comfy", "soft", "sleek", "simple",
+    "cute", "pretty", "beautiful", "gorgeous", "unisex", "womens", "women's", "mens", "men's", "ladies", "ladies'",
+    "kids", "kid's", "children's", "boys", "boys'", "girls", "girls'", "lightweight", "oversized", "slim", "fitted",
+    "loose", "relaxed", "regular", "large", "small", "big", "tiny", "compact", "tall", "mini", "midi", "maxi",
+    "summer", "winter", "spring", "autumn", "seasonal", "floral", "striped", "stripy", "plaid", "checked",
+    "patterned", "printed", "plain", "new", "best", "seller", "bestseller", "bestselling", "popular", "quality",
+    "handmade", "handcrafted", "custom", "style", "styled", "everyday", "indoor", "outdoor", "versatile", "durable",
+    "stackable", "foldable", "folding", "adjustable", "ergonomic", "space-saving", "breathable", "waterproof",
+})
+
+
+def zh_descriptive_words() -> tuple[str, ...]:
+    """The Chinese material and style words (ZH_MATERIAL_WORDS, ZH_STYLE_WORDS) but any that holds a Chinese product
+    noun, longest first (taken out of a run in that order)."""
     nouns = zh_product_nouns()
-    return tuple(sorted((w for w in ZH_MATERIAL_WORDS if not any(n in w for n in nouns)), key=len, reverse=True))
+    return tuple(sorted((w for w in (*ZH_MATERIAL_WORDS, *ZH_STYLE_WORDS) if not any(n in w for n in nouns)),
+                        key=len, reverse=True))
 
 
-def material_words() -> frozenset[str]:
-    """EN_MATERIAL_WORDS but any a category table uses as a product word (none today; the check keeps it so)."""
+def descriptive_words() -> frozenset[str]:
+    """The English material and style words (EN_MATERIAL_WORDS, EN_STYLE_WORDS) but any a category table uses as a
+    product word (none today; the check keeps it so)."""
     product_words = {phrase.split()[-1] for table in (CATEGORY_WORDS, EN_CATEGORY) for words in table.values()
                      for phrase in words}
-    return EN_MATERIAL_WORDS - product_words
+    return (EN_MATERIAL_WORDS | EN_STYLE_WORDS) - product_words
 
 
 def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
