@@ -342,7 +342,8 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-backdrops-zh", "furniture-backdrops-zh-2", "furniture-backdrops-zh-3",
                             "furniture-nouns-zh", "furniture-synonyms-en", "furniture-synonyms-en-2",
                             "furniture-materials-en", "furniture-materials-en-2", "furniture-materials-zh",
-                            "furniture-styles-en", "furniture-styles-zh", "furniture-views-test")
+                            "furniture-styles-en", "furniture-styles-zh", "furniture-quantities-en",
+                            "furniture-quantities-en-2", "furniture-quantities-zh", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -396,7 +397,7 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                   "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
                   "fashion-materials-en", "fashion-materials-zh", "fashion-styles-en", "fashion-styles-zh",
-                  "furniture-test"):
+                  "fashion-quantities-en", "fashion-quantities-en-2", "fashion-quantities-zh", "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
@@ -415,7 +416,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
         specs = load_prompts(suite)
         out["suites"][suite] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
     for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2"),
-                      ("unknown_zh", "unknown-products-zh"), ("unknown_mixed", "unknown-products-mixed")):
+                      ("unknown_zh", "unknown-products-zh"), ("unknown_mixed", "unknown-products-mixed"),
+                      ("unknown_quantities", "unknown-products-quantities")):
         unknown = reader.read_many(unknown_products(name))
         out[key] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
                     "missed": [u.prompt for u in unknown if not u.unknown_product]}
@@ -780,6 +782,10 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     fresh_row += "" if not mixed else (f"| unknown products asked in Chinese and English at once "
                                        f"(`unknown-products-mixed.txt`, {mixed['n']} prompts) | - | "
                                        f"{_pct(mixed['flagged'])} | - | - |\n")
+    counted = evaluation.get("unknown_quantities")
+    fresh_row += "" if not counted else (f"| unknown products asked with quantity words ("
+                                         f"`unknown-products-quantities.txt`, {counted['n']} prompts) | - | "
+                                         f"{_pct(counted['flagged'])} | - | - |\n")
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
@@ -840,7 +846,7 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 {routing}
 | unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - | - |
 {fresh_row}
-Missed unknown products: {'; '.join(unknown['missed'] + [m for extra in (fresh, chinese, mixed) for m in (extra or {}).get('missed', [])]) or 'none'}.
+Missed unknown products: {'; '.join(unknown['missed'] + [m for extra in (fresh, chinese, mixed, counted) for m in (extra or {}).get('missed', [])]) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
 {catalog_line}
 {_furniture_lines(suites)}
@@ -891,6 +897,11 @@ def _furniture_lines(suites: dict) -> str:
                                     "{n} written by hand: rustic, elegant, compact)",
              "furniture-styles-zh": "Chinese furniture requests naming a style word (`furniture-styles-zh`, {n} written "
                                     "by hand: 轻奢, 工业风, 极简)",
+             "furniture-quantities-en": "English furniture requests naming how many or what size "
+                                        "(`furniture-quantities-en`, -2: {n} in the first, written by hand: set of four, "
+                                        "two-seater, king size)",
+             "furniture-quantities-zh": "Chinese furniture requests naming how many (`furniture-quantities-zh`, {n} "
+                                        "written by hand: 三人位, 两张, 四把)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

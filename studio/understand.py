@@ -29,7 +29,7 @@ from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORD
 from .data.captions import parse as parse_labels
 from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, ZH_BACKDROP_COLOR, ZH_BACKGROUND, ZH_BACKGROUND_WIDE, ZH_COLOR,
-                              ZH_COLOR_WIDE, catalog_nouns, descriptive_words, filler_words, zh_descriptive_words,
+                              ZH_COLOR_WIDE, ZH_QUANTITY, catalog_nouns, descriptive_words, filler_words, zh_descriptive_words,
                               zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
@@ -557,11 +557,11 @@ class PromptReader:
         return tuple(dict.fromkeys(out))
 
     def _descriptive_only(self, run: str) -> bool:
-        """A Chinese run made of material and style words only ("丝绒", "胡桃木", "轻奢"): understood. "实木桌" is not
-        (a noun is left)."""
+        """A Chinese run made of material and style words and quantities only ("丝绒", "胡桃木", "轻奢", "两件装"):
+        understood. "实木桌" is not (a noun is left), nor "四件套" (a bedding set: "套" is left)."""
         for word in self.zh_descriptive:
             run = run.replace(word, "")
-        return not run
+        return not re.sub(ZH_QUANTITY, "", run)
 
     def _understand(self, prompt: str, p: dict[str, np.ndarray], unplaced: tuple[str, ...],
                     product_unplaced: bool) -> Understanding:

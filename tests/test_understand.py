@@ -16,10 +16,11 @@ from studio.eval.prompts import load_prompts
 SHIPPED = WEIGHTS_DIR / "understand"
 needs_heads = pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="no understanding heads shipped")
 SUITES = Path(__file__).resolve().parents[1] / "studio" / "eval" / "prompts"
-UNKNOWN, UNKNOWN_2, UNKNOWN_MIXED = ([line.strip() for line in (SUITES / name).read_text(encoding="utf-8").splitlines()
-                                      if line.strip() and not line.startswith("#")]
-                                     for name in ("unknown-products.txt", "unknown-products-2.txt",
-                                                  "unknown-products-mixed.txt"))
+UNKNOWN, UNKNOWN_2, UNKNOWN_MIXED, UNKNOWN_QUANTITIES = (
+    [line.strip() for line in (SUITES / name).read_text(encoding="utf-8").splitlines()
+     if line.strip() and not line.startswith("#")]
+    for name in ("unknown-products.txt", "unknown-products-2.txt", "unknown-products-mixed.txt",
+                 "unknown-products-quantities.txt"))
 
 
 @needs_furniture
@@ -145,7 +146,7 @@ def test_the_held_out_unknown_products_name_no_catalog_item():
 
     names = {it.name.lower() for split in ("train", "test") for it in open_catalog("furniture", split=split, size=32).items}
     compounds = ("fountain pen", "bath bomb")           # a pen, not a Fountain; a bath product, not a Bath
-    for line in UNKNOWN + UNKNOWN_2 + UNKNOWN_MIXED:
+    for line in UNKNOWN + UNKNOWN_2 + UNKNOWN_MIXED + UNKNOWN_QUANTITIES:
         text = " ".join(re.findall(r"[a-z0-9]+", line.lower()))
         for compound in compounds:
             text = text.replace(compound, "")
@@ -750,3 +751,20 @@ def test_style_and_selling_words_are_understood_in_both_languages():
     bed = reader.read("极简白色床，浅灰色背景")
     assert not bed.unknown_product and bed.labels["furniture_noun"] == "bed" and bed.unplaced == ()
     assert reader.read("compact blue desk for small spaces").unplaced == ("spaces",)     # other words still shown
+
+
+@needs_heads
+def test_quantity_words_are_understood_and_hide_no_unknown_product():
+    """How many and what size ("set of four", "two-seater", "两件装", "三人位") are understood; in English they name
+    nothing, so an unknown product asked as "a pair of ice skates" is still flagged."""
+    from studio.understand import PromptReader
+
+    reader = PromptReader(SHIPPED)
+    for prompt in ("a set of four white dining chairs", "two-seater grey sofa on white", "pack of 3 black t-shirts",
+                   "三人位灰色沙发", "两件装黑色T恤，白底", "四把红色椅子，黑底"):
+        read = reader.read(prompt)
+        assert read.unplaced == () and not read.unknown_product, prompt
+    assert not reader.names_something("a pair of, on white") and reader.names_something("两只")
+    assert reader.read("pair of ice skates, white background").unknown_product
+    assert reader.read("a set of golf clubs on white").unknown_product
+    assert not reader.chinese._descriptive_only("四件套")          # a bedding set: "套" is left, a product word

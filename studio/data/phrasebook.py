@@ -454,6 +454,16 @@ EN_STYLE_WORDS = frozenset({
     "handmade", "handcrafted", "custom", "style", "styled", "everyday", "indoor", "outdoor", "versatile", "durable",
     "stackable", "foldable", "folding", "adjustable", "ergonomic", "space-saving", "breathable", "waterproof",
 })
+# How many and what size (runs/reader-quantities-rule.txt): filler, as "a" is ("pair of" alone names no product,
+# so an unknown product asked as "a pair of ice skates" is still found by the ablation)
+EN_QUANTITY_WORDS = frozenset({
+    "set", "sets", "pair", "pairs", "piece", "pieces", "pc", "pcs", "pack", "packs", "bundle", "lot", "one", "two",
+    "three", "four", "five", "six", "seven", "eight", "nine", "ten", "dozen", "single", "double", "twin", "triple",
+    "seater", "two-seater", "three-seater", "four-seater", "2-seater", "3-seater", "queen", "king", "size", "sized",
+    "person", "people", "xs", "xl", "xxl",
+})
+# A Chinese quantity: a numeral and a measure word, then 装 or 位 maybe ("两件装", "三人位", "四把")
+ZH_QUANTITY = r"[一二两三四五六七八九十几多]+[个件套对双只条张把组位人台盏款][装位]?"
 
 
 def zh_descriptive_words() -> tuple[str, ...]:
@@ -480,7 +490,8 @@ def filler_words() -> tuple[frozenset[str], tuple[str, ...]]:
 
     from .captions import (BACKGROUND_ALIASES, BACKGROUND_NOUNS, FURNITURE_ROOMS, FURNITURE_TEMPLATES, TEMPLATES)
 
-    english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", *EN_REQUEST_WORDS}
+    english: set[str] = {"a", "an", "the", "of", "for", "with", "and", "in", "on", "to", "at", "over", *EN_REQUEST_WORDS,
+                         *EN_QUANTITY_WORDS}
     for table in (EN_COLOR, EN_COLOR_EXTRA, EN_BACKGROUND, BACKGROUND_WORDS, BACKGROUND_ALIASES, COLOR_WORDS):
         english.update(w for words in table.values() for phrase in words for w in re.findall(r"[a-z][a-z'-]*", phrase))
     english.update(w for phrase in (*EN_BACKGROUND_NOUNS, *BACKGROUND_NOUNS, *filter(None, FURNITURE_ROOMS.values()))
