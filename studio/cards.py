@@ -343,7 +343,8 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-nouns-zh", "furniture-synonyms-en", "furniture-synonyms-en-2",
                             "furniture-materials-en", "furniture-materials-en-2", "furniture-materials-zh",
                             "furniture-styles-en", "furniture-styles-zh", "furniture-quantities-en",
-                            "furniture-quantities-en-2", "furniture-quantities-zh", "furniture-views-test")
+                            "furniture-quantities-en-2", "furniture-quantities-zh", "furniture-sizes-zh",
+                            "furniture-sizes-zh-2", "furniture-plain-zh", "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -397,7 +398,8 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
                   "fashion-mixed-2", "fashion-mixed-3", "fashion-backdrops-en", "fashion-colours-en",
                   "fashion-backdrops-zh", "fashion-backdrops-zh-2", "fashion-backdrops-zh-3", "fashion-plain-en",
                   "fashion-materials-en", "fashion-materials-zh", "fashion-styles-en", "fashion-styles-zh",
-                  "fashion-quantities-en", "fashion-quantities-en-2", "fashion-quantities-zh", "furniture-test"):
+                  "fashion-quantities-en", "fashion-quantities-en-2", "fashion-quantities-zh", "fashion-plain-zh",
+                  "furniture-test"):
         specs = load_prompts(suite)
         read = reader.read_many([s.prompt for s in specs])
         plain = [u.labels.get("background") is not None for u, s in zip(read, specs) if not s.background]
@@ -902,6 +904,10 @@ def _furniture_lines(suites: dict) -> str:
                                         "two-seater, king size)",
              "furniture-quantities-zh": "Chinese furniture requests naming how many (`furniture-quantities-zh`, {n} "
                                         "written by hand: 三人位, 两张, 四把)",
+             "furniture-sizes-zh": "Chinese furniture requests naming a length (`furniture-sizes-zh`, -2: {n} in the "
+                                   "first, written by hand: 1.8米, 120厘米, 60公分)",
+             "furniture-plain-zh": "Chinese furniture requests naming no backdrop, many in light colours "
+                                   "(`furniture-plain-zh`, {n} written by hand: 米白色布艺沙发)",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []

@@ -375,20 +375,30 @@ class PromptReader:
         return [known[p] for p in prompts]
 
     def _read(self, prompts: list[str]) -> list[Understanding]:
-        """Each prompt read by the heads for its language: with Chinese characters by `self.chinese` if set."""
+        """Each prompt read by the heads for its language: with Chinese characters by `self.chinese` if set. A Chinese
+        prompt is read without its length units (without_sizes); its reading keeps the prompt as typed."""
+        typed = prompts
+        prompts = [without_sizes(p) if _CJK.search(p) else p for p in prompts]
         if self.chinese is None:
-            return self._read_here(prompts)
-        chinese = {i for i, p in enumerate(prompts) if _CJK.search(p)}
-        read = {}
-        others = [i for i in range(len(prompts)) if i not in chinese]
-        for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
-            if rows:
-                read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
-        for i in chinese:                     # Chinese and English in one prompt: each part by its own heads
-            parts = self.mixed_parts(prompts[i])
-            if parts:
-                read[i] = self._read_mixed(prompts[i], *parts, whole=read[i])
-        return [read[i] for i in range(len(prompts))]
+            read = dict(enumerate(self._read_here(prompts)))
+        else:
+            chinese = {i for i, p in enumerate(prompts) if _CJK.search(p)}
+            read = {}
+            others = [i for i in range(len(prompts)) if i not in chinese]
+            for reader, rows in ((self.chinese, sorted(chinese)), (self, others)):
+                if rows:
+                    read.update(zip(rows, reader._read_here([prompts[i] for i in rows])))
+            for i in chinese:                     # Chinese and English in one prompt: each part by its own heads
+                parts = self.mixed_parts(prompts[i])
+                if parts:
+                    read[i] = self._read_mixed(prompts[i], *parts, whole=read[i])
+        out = []
+        for i, (said, read_as) in enumerate(zip(typed, prompts)):
+            u = read[i]
+            if said != read_as:
+                u = dataclasses.replace(u, prompt=said, canonical=said if u.canonical == read_as else u.canonical)
+            out.append(u)
+        return out
 
     def mixed_parts(self, prompt: str) -> tuple[str, str] | None:
         """(Chinese part, English part) of a prompt that has Chinese characters and English words (Latin runs
@@ -621,6 +631,10 @@ class PromptReader:
             heads_colour = labels.get("color")
             if len(colours) == 1 and (heads_colour is None or heads_colour in _BACKDROP_COLOURS.get(backdrop, ())):
                 not_sure = _settle(labels, confidences, not_sure, "color", colours.pop())
+        if language == "zh" and labels.get("background") and not ("背景" in prompt or "底" in prompt):
+            # the same in Chinese: every backdrop phrase has 背景 or 底 ("米白色沙发" read a cream backdrop)
+            labels["background"] = None
+            confidences.pop("background", None)
         if language == "en" and labels.get("background") and not (_BACKDROP_NOUN.search(said) or
                                                                   _ON_BACKDROP.search(said)):
             # a backdrop the heads read from a colour word is dropped when the prompt names no backdrop at all
@@ -666,6 +680,16 @@ class PromptReader:
         return Understanding(prompt, language, domain, round(max(confidence, unknown_p), 3), labels, confidences,
                              tuple(not_sure), canonical, unplaced, unknown, nearest, None, tuple(warnings), leaning,
                              view)
+
+
+# a length ("1.8米", "120厘米", "60公分", "2m"): 米 is also the 米 of 米白色 (off-white), so "1.8米白色床" read an
+# off-white backdrop. The number goes too: the heads misread a bare one ("60 白色边几" read a piano)
+_SIZE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:厘米|公分|毫米|米|cm|mm|m)(?![a-zA-Z])", re.IGNORECASE)
+
+
+def without_sizes(prompt: str) -> str:
+    """A Chinese prompt without its lengths: "1.8米白色双人床" -> "白色双人床"."""
+    return " ".join(_SIZE.sub(" ", prompt).split())
 
 
 def _settle(labels: dict, confidences: dict, not_sure: list[str], head: str, value: str) -> list[str]:

@@ -768,3 +768,22 @@ def test_quantity_words_are_understood_and_hide_no_unknown_product():
     assert reader.read("pair of ice skates, white background").unknown_product
     assert reader.read("a set of golf clubs on white").unknown_product
     assert not reader.chinese._descriptive_only("四件套")          # a bedding set: "套" is left, a product word
+
+
+@needs_heads
+def test_a_chinese_length_is_no_colour_and_no_backdrop_is_invented():
+    """"1.8米白色双人床" is a 1.8 m white bed, not an off-white (米白) one on a cream backdrop: lengths are read
+    past, and a backdrop the Chinese heads read is dropped when the prompt has no backdrop phrase (背景, 底)."""
+    from studio.understand import PromptReader, without_sizes
+
+    assert without_sizes("1.8米白色双人床") == "白色双人床" and without_sizes("150cm灰色书架") == "灰色书架"
+    assert without_sizes("米白色沙发") == "米白色沙发"
+    reader = PromptReader(SHIPPED)
+    bed = reader.read("1.8米白色双人床")
+    assert bed.prompt == "1.8米白色双人床" and bed.labels["color"] == "white" and bed.labels["background"] is None
+    assert bed.labels["furniture_noun"] == "bed" and bed.unplaced == ()
+    sofa = reader.read("米白色布艺沙发")
+    assert sofa.labels["color"] == "white" and sofa.labels["background"] is None
+    assert reader.read("淡粉色衬衫").labels["background"] is None
+    assert reader.read("米白色沙发，黑色背景").labels["background"] == "black"
+    assert reader.read("淡粉色衬衫，白底").labels["background"] == "white"
