@@ -344,7 +344,8 @@ FURNITURE_READING_SUITES = ("furniture-zh", "furniture-en", "furniture-en-2", "f
                             "furniture-materials-en", "furniture-materials-en-2", "furniture-materials-zh",
                             "furniture-styles-en", "furniture-styles-zh", "furniture-quantities-en",
                             "furniture-quantities-en-2", "furniture-quantities-zh", "furniture-sizes-zh",
-                            "furniture-sizes-zh-2", "furniture-plain-zh", "furniture-views-test")
+                            "furniture-sizes-zh-2", "furniture-plain-zh", "furniture-tails-en",
+                            "furniture-views-test")
 
 
 def furniture_reading(specs, read) -> dict:
@@ -419,13 +420,16 @@ def evaluate_understanding(folder: str | Path, device: str = "cpu") -> dict:
         out["suites"][suite] = furniture_reading(specs, reader.read_many([s.prompt for s in specs]))
     for key, name in (("unknown", "unknown-products"), ("unknown_2", "unknown-products-2"),
                       ("unknown_zh", "unknown-products-zh"), ("unknown_mixed", "unknown-products-mixed"),
-                      ("unknown_quantities", "unknown-products-quantities")):
+                      ("unknown_quantities", "unknown-products-quantities"),
+                      ("unknown_compound", "unknown-products-compound"),
+                      ("unknown_compound_2", "unknown-products-compound-2")):
         unknown = reader.read_many(unknown_products(name))
         out[key] = {"n": len(unknown), "flagged": float(np.mean([u.unknown_product for u in unknown])),
                     "missed": [u.prompt for u in unknown if not u.unknown_product]}
-    held = reader.read_many(unknown_products("catalog-products"))
-    out["catalog_products"] = {"n": len(held), "flagged": float(np.mean([u.unknown_product for u in held])),
-                               "furniture": float(np.mean([u.catalog == "furniture" for u in held]))}
+    for key, name in (("catalog_products", "catalog-products"), ("catalog_products_2", "catalog-products-2")):
+        held = reader.read_many(unknown_products(name))
+        out[key] = {"n": len(held), "flagged": float(np.mean([u.unknown_product for u in held])),
+                    "furniture": float(np.mean([u.catalog == "furniture" for u in held]))}
     reader.read("warm-up prompt")
     started = time.perf_counter()
     for i in range(50):
@@ -788,11 +792,24 @@ def _understand_card(info: dict, evaluation: dict) -> str:
     fresh_row += "" if not counted else (f"| unknown products asked with quantity words ("
                                          f"`unknown-products-quantities.txt`, {counted['n']} prompts) | - | "
                                          f"{_pct(counted['flagged'])} | - | - |\n")
+    for key, what in (("unknown_compound", "unknown products named after a catalog item word ("
+                                          "`unknown-products-compound.txt`, -2: \"a ceramic aquarium ornament\", \"a lamp "
+                                          "dimmer switch\")"), ("unknown_compound_2", None)):
+        row = evaluation.get(key)
+        fresh_row += "" if not row else (f"| {what or 'the second such list (`unknown-products-compound-2.txt`)'}, "
+                                         f"{row['n']} prompts | - | {_pct(row['flagged'])} | - | - |\n")
+    extras = (fresh, chinese, mixed, counted, evaluation.get("unknown_compound"), evaluation.get("unknown_compound_2"))
+    missed = unknown["missed"] + [m for extra in extras for m in (extra or {}).get("missed", [])]
     held = evaluation.get("catalog_products")
     catalog_line = "" if not held else (
         f"\nRequests first written as unknown that name a furniture catalog item after all (a laptop, a camping "
         f"tent, a toaster: `studio/eval/prompts/catalog-products.txt`, {held['n']} prompts, no bar): "
         f"{_pct(held['furniture'])} routed to furniture, {_pct(held['flagged'])} flagged.")
+    held_2 = evaluation.get("catalog_products_2")
+    catalog_line += "" if not held_2 else (
+        f" A second list of train-split catalog items the noun head has no label for (an aquarium, a blender, a "
+        f"hammock: `catalog-products-2.txt`, {held_2['n']} prompts): {_pct(held_2['furniture'])} routed to furniture, "
+        f"{_pct(held_2['flagged'])} flagged.")
     heads = ", ".join(f"{h} ({len(labels)})" for h, labels in c["heads"].items())
     by_language = "" if not evaluation.get("chinese_by") else (
         f", as the app reads them: prompts with Chinese characters by `weights/{evaluation['chinese_by']}` (its own "
@@ -848,7 +865,7 @@ Labels read off each suite's prompts, against the suite's own labels{by_language
 {routing}
 | unknown products (`studio/eval/prompts/unknown-products.txt`, {unknown['n']} prompts) | - | {_pct(unknown['flagged'])} | - | - |
 {fresh_row}
-Missed unknown products: {'; '.join(unknown['missed'] + [m for extra in (fresh, chinese, mixed, counted) for m in (extra or {}).get('missed', [])]) or 'none'}.
+Missed unknown products: {'; '.join(missed) or 'none'}.
 An unknown product is still generated on the model of the catalog it reads closest to (routing counts that).
 {catalog_line}
 {_furniture_lines(suites)}
@@ -908,6 +925,8 @@ def _furniture_lines(suites: dict) -> str:
                                    "first, written by hand: 1.8米, 120厘米, 60公分)",
              "furniture-plain-zh": "Chinese furniture requests naming no backdrop, many in light colours "
                                    "(`furniture-plain-zh`, {n} written by hand: 米白色布艺沙发)",
+             "furniture-tails-en": "English furniture requests with words after the piece (`furniture-tails-en`, {n} "
+                                   "written by hand: \"grey sofa with cushions\", \"a walnut dining table for six\")",
              "furniture-views-test": "The furniture generator's suite (`furniture-views-test`, {n} captions of "
                                      "held-out items)"}
     lines = []
