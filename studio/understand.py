@@ -29,8 +29,8 @@ from .data.captions import BACKGROUND_ALIASES, BACKGROUND_NOUNS, BACKGROUND_WORD
 from .data.captions import parse as parse_labels
 from .data.phrasebook import (EN_BACKGROUND, EN_BACKGROUND_NOUNS, EN_COLOR_EXTRA, FURNITURE_NOUN_ALIASES,
                               FURNITURE_NOUNS_ZH, ZH_BACKDROP_COLOR, ZH_BACKGROUND, ZH_BACKGROUND_WIDE, ZH_COLOR,
-                              ZH_COLOR_WIDE, ZH_QUANTITY, catalog_nouns, descriptive_words, filler_words, zh_descriptive_words,
-                              zh_product_nouns)
+                              ZH_COLOR_WIDE, ZH_QUANTITY, catalog_nouns, descriptive_words, filler_words,
+                              zh_descriptive_words, zh_product_nouns)
 from .data.views import parse_view, with_view, without_view
 from .data.vocab import BACKGROUNDS, CATEGORIES, COLORS
 from .messages import CJK as _CJK, language_of
@@ -378,7 +378,7 @@ class PromptReader:
         """Each prompt read by the heads for its language: with Chinese characters by `self.chinese` if set. A Chinese
         prompt is read without its length units (without_sizes); its reading keeps the prompt as typed."""
         typed = prompts
-        prompts = [without_sizes(p) if _CJK.search(p) else p for p in prompts]
+        prompts = [_sized(p) for p in prompts]
         if self.chinese is None:
             read = dict(enumerate(self._read_here(prompts)))
         else:
@@ -690,6 +690,14 @@ _SIZE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:厘米|公分|毫米|米|cm|mm|m)(?![a
 def without_sizes(prompt: str) -> str:
     """A Chinese prompt without its lengths: "1.8米白色双人床" -> "白色双人床"."""
     return " ".join(_SIZE.sub(" ", prompt).split())
+
+
+def _sized(prompt: str) -> str:
+    """What the reader reads of a prompt: a Chinese one without its lengths, unless nothing Chinese is left ("1.8米")."""
+    if not _CJK.search(prompt):
+        return prompt
+    rest = without_sizes(prompt)
+    return rest if _CJK.search(rest) else prompt
 
 
 def _settle(labels: dict, confidences: dict, not_sure: list[str], head: str, value: str) -> list[str]:

@@ -787,3 +787,4 @@ def test_a_chinese_length_is_no_colour_and_no_backdrop_is_invented():
     assert reader.read("淡粉色衬衫").labels["background"] is None
     assert reader.read("米白色沙发，黑色背景").labels["background"] == "black"
     assert reader.read("淡粉色衬衫，白底").labels["background"] == "white"
+    assert reader.read("1.8米").prompt == "1.8米"          # nothing but a length: read as typed, no error
