@@ -631,15 +631,12 @@ class PromptReader:
             heads_colour = labels.get("color")
             if len(colours) == 1 and (heads_colour is None or heads_colour in _BACKDROP_COLOURS.get(backdrop, ())):
                 not_sure = _settle(labels, confidences, not_sure, "color", colours.pop())
-        if language == "zh" and labels.get("background") and not ("背景" in prompt or "底" in prompt):
-            # the same in Chinese: every backdrop phrase has 背景 or 底 ("米白色沙发" read a cream backdrop)
-            labels["background"] = None
-            confidences.pop("background", None)
-        if language == "en" and labels.get("background") and not (_BACKDROP_NOUN.search(said) or
-                                                                  _ON_BACKDROP.search(said)):
-            # a backdrop the heads read from a colour word is dropped when the prompt names no backdrop at all
-            # ("a grey sofa, seen from the side", "womens beige trousers"): every backdrop phrasing they learned
-            # has a backdrop noun or "on / against / over"
+        # a backdrop the heads read from a colour word is dropped when the prompt names no backdrop at all ("a grey
+        # sofa, seen from the side", "米白色沙发"): every English backdrop phrasing they learned has a backdrop noun or
+        # "on / against / over", every Chinese one 背景 or 底
+        names_backdrop = (bool(_BACKDROP_NOUN.search(said) or _ON_BACKDROP.search(said)) if language == "en" else
+                          "背景" in prompt or "底" in prompt if language == "zh" else True)
+        if labels.get("background") and not names_backdrop:
             labels["background"] = None
             confidences.pop("background", None)
         if domain == "furniture":
